@@ -1,0 +1,18 @@
+# obs: PGXS build. Tests: test/sql/*.sql with outputs in expected/.
+EXTENSION = obs
+EXTVERSION = 0.1.0
+MODULE_big = obs
+DATA = sql/obs--$(EXTVERSION).sql
+
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/parquet/*.c)))
+PG_CPPFLAGS = -I$(srcdir)/src -DOBS_VERSION=\"$(EXTVERSION)\"
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Wno-cast-function-type
+SHLIB_LINK = -lzstd -lsnappy -lz
+
+REGRESS = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
+REGRESS_OPTS = --inputdir=test
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

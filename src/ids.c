@@ -1,0 +1,222 @@
+/*-------------------------------------------------------------------------
+ * ids.c
+ *	  The obs.trace_id (16 bytes) and obs.span_id (8 bytes) types and the
+ *	  random ids obs hands out.
+ *
+ * Both are fixed-length, pass-by-reference byte strings.  Text form is
+ * lowercase hex (input also accepts uppercase); they order as unsigned byte
+ * strings, so btree and hash opclasses are straightforward.  New ids come
+ * from pg_strong_random() and are never all zeros, which W3C trace context
+ * reserves as invalid.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/hashfn.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+
+#include "obs.h"
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* decode exactly 2*outlen hex digits; false on a non-hex digit */
+bool
+obs_hex_decode(const char *hex, int hexlen, uint8 *out, int outlen)
+{
+	if (hexlen != outlen * 2)
+		return false;
+	for (int i = 0; i < outlen; i++)
+	{
+		int			hi = hexval(hex[2 * i]);
+		int			lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8) ((hi << 4) | lo);
+	}
+	return true;
+}
+
+/* write 2*inlen lowercase hex digits, no terminator */
+void
+obs_hex_encode(const uint8 *in, int inlen, char *out)
+{
+	for (int i = 0; i < inlen; i++)
+	{
+		out[2 * i] = hexdigits[in[i] >> 4];
+		out[2 * i + 1] = hexdigits[in[i] & 0x0f];
+	}
+}
+
+static bool
+all_zero(const uint8 *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (b[i] != 0)
+			return false;
+	return true;
+}
+
+bool
+obs_trace_id_is_zero(const ObsTraceId *id)
+{
+	return all_zero(id->bytes, OBS_TRACE_ID_LEN);
+}
+
+bool
+obs_span_id_is_zero(const ObsSpanId *id)
+{
+	return all_zero(id->bytes, OBS_SPAN_ID_LEN);
+}
+
+static void
+random_bytes(uint8 *buf, int n)
+{
+	do
+	{
+		if (!pg_strong_random(buf, n))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random id")));
+	} while (all_zero(buf, n));
+}
+
+void
+obs_random_trace_id(ObsTraceId *id)
+{
+	random_bytes(id->bytes, OBS_TRACE_ID_LEN);
+}
+
+void
+obs_random_span_id(ObsSpanId *id)
+{
+	random_bytes(id->bytes, OBS_SPAN_ID_LEN);
+}
+
+/*
+ * Type support for one id type: NAME is trace_id or span_id, LEN its size.
+ */
+#define OBS_ID_TYPE(NAME, LEN, CTYPE, LABEL) \
+PG_FUNCTION_INFO_V1(obs_##NAME##_in); \
+Datum \
+obs_##NAME##_in(PG_FUNCTION_ARGS) \
+{ \
+	char	   *s = PG_GETARG_CSTRING(0); \
+	CTYPE	   *id = palloc(sizeof(CTYPE)); \
+	size_t		len = strlen(s); \
+	if (len != 2 * (LEN) || !obs_hex_decode(s, (int) len, id->bytes, (LEN))) \
+		ereturn_invalid(s, LABEL, LEN); \
+	PG_RETURN_POINTER(id); \
+} \
+PG_FUNCTION_INFO_V1(obs_##NAME##_out); \
+Datum \
+obs_##NAME##_out(PG_FUNCTION_ARGS) \
+{ \
+	CTYPE	   *id = (CTYPE *) PG_GETARG_POINTER(0); \
+	char	   *out = palloc(2 * (LEN) + 1); \
+	obs_hex_encode(id->bytes, (LEN), out); \
+	out[2 * (LEN)] = '\0'; \
+	PG_RETURN_CSTRING(out); \
+} \
+PG_FUNCTION_INFO_V1(obs_##NAME##_recv); \
+Datum \
+obs_##NAME##_recv(PG_FUNCTION_ARGS) \
+{ \
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0); \
+	CTYPE	   *id = palloc(sizeof(CTYPE)); \
+	if (buf->len - buf->cursor != (LEN)) \
+		ereport(ERROR, \
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), \
+				 errmsg("invalid " LABEL " length in binary input"))); \
+	pq_copymsgbytes(buf, (char *) id->bytes, (LEN)); \
+	PG_RETURN_POINTER(id); \
+} \
+PG_FUNCTION_INFO_V1(obs_##NAME##_send); \
+Datum \
+obs_##NAME##_send(PG_FUNCTION_ARGS) \
+{ \
+	CTYPE	   *id = (CTYPE *) PG_GETARG_POINTER(0); \
+	StringInfoData buf; \
+	pq_begintypsend(&buf); \
+	pq_sendbytes(&buf, (const char *) id->bytes, (LEN)); \
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf)); \
+} \
+static inline int \
+NAME##_cmp_internal(FunctionCallInfo fcinfo) \
+{ \
+	CTYPE	   *a = (CTYPE *) PG_GETARG_POINTER(0); \
+	CTYPE	   *b = (CTYPE *) PG_GETARG_POINTER(1); \
+	return memcmp(a->bytes, b->bytes, (LEN)); \
+} \
+PG_FUNCTION_INFO_V1(obs_##NAME##_cmp); \
+Datum obs_##NAME##_cmp(PG_FUNCTION_ARGS) \
+{ \
+	int			c = NAME##_cmp_internal(fcinfo); \
+	PG_RETURN_INT32(c < 0 ? -1 : (c > 0 ? 1 : 0)); \
+} \
+PG_FUNCTION_INFO_V1(obs_##NAME##_eq); \
+Datum obs_##NAME##_eq(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) == 0); } \
+PG_FUNCTION_INFO_V1(obs_##NAME##_ne); \
+Datum obs_##NAME##_ne(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) != 0); } \
+PG_FUNCTION_INFO_V1(obs_##NAME##_lt); \
+Datum obs_##NAME##_lt(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) < 0); } \
+PG_FUNCTION_INFO_V1(obs_##NAME##_le); \
+Datum obs_##NAME##_le(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) <= 0); } \
+PG_FUNCTION_INFO_V1(obs_##NAME##_gt); \
+Datum obs_##NAME##_gt(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) > 0); } \
+PG_FUNCTION_INFO_V1(obs_##NAME##_ge); \
+Datum obs_##NAME##_ge(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) >= 0); } \
+PG_FUNCTION_INFO_V1(obs_##NAME##_hash); \
+Datum \
+obs_##NAME##_hash(PG_FUNCTION_ARGS) \
+{ \
+	CTYPE	   *id = (CTYPE *) PG_GETARG_POINTER(0); \
+	return hash_any(id->bytes, (LEN)); \
+}
+
+static void ereturn_invalid(const char *s, const char *label, int len) pg_attribute_noreturn();
+
+static void
+ereturn_invalid(const char *s, const char *label, int len)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type %s: \"%s\"", label, s),
+			 errdetail("A %s is %d hexadecimal digits.", label, 2 * len)));
+}
+
+OBS_ID_TYPE(trace_id, OBS_TRACE_ID_LEN, ObsTraceId, "trace_id")
+OBS_ID_TYPE(span_id, OBS_SPAN_ID_LEN, ObsSpanId, "span_id")
+
+PG_FUNCTION_INFO_V1(obs_new_trace_id);
+Datum
+obs_new_trace_id(PG_FUNCTION_ARGS)
+{
+	ObsTraceId *id = palloc(sizeof(ObsTraceId));
+
+	obs_random_trace_id(id);
+	PG_RETURN_POINTER(id);
+}
+
+PG_FUNCTION_INFO_V1(obs_new_span_id);
+Datum
+obs_new_span_id(PG_FUNCTION_ARGS)
+{
+	ObsSpanId  *id = palloc(sizeof(ObsSpanId));
+
+	obs_random_span_id(id);
+	PG_RETURN_POINTER(id);
+}

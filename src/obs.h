@@ -1,0 +1,84 @@
+/*-------------------------------------------------------------------------
+ * obs.h
+ *	  Private declarations shared by obs's C modules.
+ *
+ * Externs are grouped by the file that defines them.  Every non-static
+ * symbol is prefixed obs_.
+ *-------------------------------------------------------------------------
+ */
+#ifndef OBS_H
+#define OBS_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/jsonb.h"
+#include "utils/relcache.h"
+#include "utils/timestamp.h"
+
+#define OBS_TRACE_ID_LEN 16
+#define OBS_SPAN_ID_LEN 8
+
+typedef struct ObsTraceId
+{
+	uint8		bytes[OBS_TRACE_ID_LEN];
+} ObsTraceId;
+
+typedef struct ObsSpanId
+{
+	uint8		bytes[OBS_SPAN_ID_LEN];
+} ObsSpanId;
+
+/* log levels, in the order of the obs.log_level enum */
+typedef enum ObsLogLevel
+{
+	OBS_LEVEL_DEBUG = 0,
+	OBS_LEVEL_INFO,
+	OBS_LEVEL_WARNING,
+	OBS_LEVEL_ERROR,
+	OBS_LEVEL_CRITICAL
+} ObsLogLevel;
+
+/* guc.c */
+extern int	obs_log_min_level;
+extern int	obs_max_message_size;
+extern int	obs_max_open_spans;
+extern char *obs_service_name;
+extern char *obs_traceparent_setting;
+extern void obs_guc_init(void);
+
+/* ids.c */
+extern bool obs_hex_decode(const char *hex, int hexlen, uint8 *out, int outlen);
+extern void obs_hex_encode(const uint8 *in, int inlen, char *out);
+extern void obs_random_trace_id(ObsTraceId *id);
+extern void obs_random_span_id(ObsSpanId *id);
+extern bool obs_trace_id_is_zero(const ObsTraceId *id);
+extern bool obs_span_id_is_zero(const ObsSpanId *id);
+
+/* traceparent.c */
+typedef struct ObsTraceparent
+{
+	uint8		version;
+	ObsTraceId	trace_id;
+	ObsSpanId	parent_id;
+	uint8		flags;
+} ObsTraceparent;
+extern bool obs_parse_traceparent_str(const char *s, ObsTraceparent *tp, const char **why);
+extern char *obs_format_traceparent(const ObsTraceId *trace, const ObsSpanId *span, uint8 flags);
+extern bool obs_external_traceparent(ObsTraceparent *tp);
+
+/* util.c */
+extern Oid	obs_schema_oid(void);
+extern Oid	obs_relation_oid(const char *relname);
+extern Oid	obs_type_oid(const char *typname);
+extern Datum obs_enum_datum(Oid enumtypid, const char *label);
+extern void obs_check_writable(const char *what);
+extern Jsonb *obs_check_object(Jsonb *jb, const char *argname);
+extern void obs_insert_row(Relation rel, Datum *values, bool *nulls);
+extern char *obs_default_logger(void);
+extern void obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
+extern int	obs_parse_choice(const char *input, const char *const *choices, int nchoices);
+
+/* spans.c */
+extern bool obs_current_context(ObsTraceId *trace, ObsSpanId *span);
+
+#endif							/* OBS_H */

@@ -1,0 +1,65 @@
+# test/lib.sh: shell functions shared by the test suite, the demo and the
+# benchmarks.  Source it; it defines functions and sets nothing else.
+
+OBS_PG_BIN=/usr/lib/postgresql/15/bin
+OBS_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron \
+libcjson-dev libcurl4-openssl-dev libzstd-dev libsnappy-dev zlib1g-dev \
+libipc-run-perl make gcc nodejs npm util-linux"
+
+# Install the Debian packages obs needs, when any is missing.
+obs_install_deps() {
+    local missing=""
+    for p in $OBS_APT_PACKAGES; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "obs: installing$missing"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    fi
+}
+
+# Build and install the extension from the current directory.
+# OBS_WERROR=1 turns warnings into errors (CI does this).
+obs_build_install() {
+    local extra=""
+    [ "${OBS_WERROR:-0}" = 1 ] && extra="COPT=-Werror"
+    make -s -j"$(nproc)" $extra >/dev/null
+    make -s install >/dev/null
+}
+
+# Start a throwaway cluster owned by postgres; sets PGDATA, PGHOST, PGPORT,
+# PGUSER and OBS_CLUSTER_DIR.  Extra postgresql.conf lines come from $1.
+obs_cluster_start() {
+    local conf="${1:-}"
+    OBS_CLUSTER_DIR=$(mktemp -d /tmp/obs-cluster.XXXXXX)
+    chown postgres: "$OBS_CLUSTER_DIR"
+    chmod 755 "$OBS_CLUSTER_DIR"
+    export PGDATA="$OBS_CLUSTER_DIR/data" PGHOST="$OBS_CLUSTER_DIR" PGPORT=5432 PGUSER=postgres
+    runuser -u postgres -- "$OBS_PG_BIN/initdb" -D "$PGDATA" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >>"$PGDATA/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$OBS_CLUSTER_DIR'
+port = 5432
+fsync = off
+timezone = 'UTC'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+cron.host = '$OBS_CLUSTER_DIR'
+$conf
+CONF
+    runuser -u postgres -- "$OBS_PG_BIN/pg_ctl" -D "$PGDATA" -l "$OBS_CLUSTER_DIR/server.log" -w start >/dev/null
+}
+
+obs_cluster_stop() {
+    if [ -n "${OBS_CLUSTER_DIR:-}" ] && [ -d "$OBS_CLUSTER_DIR/data" ]; then
+        runuser -u postgres -- "$OBS_PG_BIN/pg_ctl" -D "$OBS_CLUSTER_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+        rm -rf "$OBS_CLUSTER_DIR"
+    fi
+}
+
+# Serialise installs: developers' worktrees share one PostgreSQL lib dir.
+obs_take_install_lock() {
+    exec 9>/tmp/obs-install.lock
+    flock 9
+}
