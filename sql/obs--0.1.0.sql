@@ -503,9 +503,9 @@ BEGIN
         WHEN '<=' THEN 'less_or_equal'
     END;
     IF v_comparison IS NULL THEN
-        RAISE EXCEPTION 'unknown comparison "%"', p_comparison
+        RAISE EXCEPTION 'invalid comparison "%"', p_comparison
             USING ERRCODE = '22023',
-                  HINT = 'Use greater, less, greater_or_equal or less_or_equal, or one of >, <, >=, <=.';
+                  HINT = 'Valid comparisons are greater, less, greater_or_equal and less_or_equal, or >, <, >= and <=.';
     END IF;
     IF p_lookback IS NULL THEN
         RAISE EXCEPTION 'lookback must not be null' USING ERRCODE = '22004';
@@ -529,9 +529,12 @@ COMMENT ON FUNCTION @extschema@._alert_args(text, double precision, text, interv
 /*
  * The one place alerts are computed and stored.  Breaches are the samples
  * in (as_of - lookback, as_of] of the series named p_metric_name whose tags
- * contain p_tags.  Each is inserted once (the unique key on series_id,
- * observed_at, comparison, threshold absorbs re-checks) and newly stored
- * ones are logged at WARNING.  Every breach of the window is returned,
+ * contain p_tags.  Each is inserted once: breaches already stored are
+ * skipped, and the unique key (series_id, observed_at, comparison,
+ * threshold) with ON CONFLICT DO NOTHING absorbs a concurrent re-check.
+ * Two samples of one series at the same instant make one alert, for the
+ * value furthest from the threshold.  Newly stored ones are logged at
+ * WARNING.  Every breach of the window is returned,
  * read back in a separate statement so that the rows inserted here are
  * visible.
  */
@@ -551,7 +554,7 @@ DECLARE
     r record;
 BEGIN
     v_comparison := @extschema@._alert_args(p_metric_name, p_threshold, p_comparison, p_lookback, p_tags);
-    v_until := pg_catalog.coalesce(p_as_of, pg_catalog.now());
+    v_until := COALESCE(p_as_of, pg_catalog.now());
     v_since := v_until - p_lookback;
     v_symbol := CASE v_comparison WHEN 'greater' THEN '>' WHEN 'less' THEN '<'
                                   WHEN 'greater_or_equal' THEN '>=' ELSE '<=' END;
@@ -579,6 +582,9 @@ BEGIN
                            WHEN 'greater_or_equal' THEN p.value >= p_threshold
                            ELSE p.value <= p_threshold
                        END) b
+         WHERE NOT EXISTS (SELECT 1 FROM @extschema@.alerts o
+                            WHERE o.series_id = b.series_id AND o.observed_at = b.ts
+                              AND o.comparison = v_comparison AND o.threshold = p_threshold)
          ORDER BY b.series_id, b.ts,
                   pg_catalog.abs(b.value - p_threshold) DESC, b.value
         ON CONFLICT DO NOTHING
@@ -629,7 +635,7 @@ comparison: greater, less, greater_or_equal, less_or_equal or >, <, >=, <= (case
 tags: only series whose tags contain these (@>) count.
 severity: high when |value - threshold| > 0.1 * |threshold|, computed on the values cast to numeric (15 significant digits), else warning; so a breach of exactly 10% is warning and any strict breach of a threshold of 0 is high.
 is_new: the alert was stored by this call; a re-check of the same window stores nothing twice.  Each new alert is also logged once with obs.warning(..., logger => 'obs.alerts').
-Errors: 22004 for NULL metric_name, threshold, comparison or lookback; 22003 for a NaN or infinite threshold; 22023 for an unknown comparison, a negative lookback or tags that are not a JSON object.$$;
+Errors: 22004 for NULL metric_name, threshold, comparison or lookback; 22003 for a NaN or infinite threshold; 22023 for an invalid comparison, a negative lookback or tags that are not a JSON object.$$;
 
 CREATE FUNCTION @extschema@.add_alert_rule(
     rule_name text, metric_name text, threshold double precision,
@@ -1005,7 +1011,7 @@ Errors: 22004 for NULL metric_name, bucket or bounds; 22023 for a bucket that is
 CREATE VIEW @extschema@.service_performance AS
     SELECT s.service_name, s.service_type,
            pg_catalog.count(*) AS spans,
-           pg_catalog.avg(s.duration_us) / 1000.0 AS avg_ms,
+           pg_catalog.avg(s.duration_us::double precision / 1000.0) AS avg_ms,
            pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_us::double precision / 1000.0) AS p95_ms,
            pg_catalog.max(s.duration_us)::double precision / 1000.0 AS max_ms,
            pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors,
@@ -1069,12 +1075,19 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
           FROM @extschema@.spans s
          WHERE (jaeger_json.trace_ids IS NULL OR s.trace_id = ANY (jaeger_json.trace_ids))
            AND (jaeger_json.since IS NULL OR s.start_time >= jaeger_json.since)
-    ), spans AS (
+    ), trace_spans AS (
         SELECT s.*,
-               'p' || pg_catalog.dense_rank() OVER (PARTITION BY s.trace_id ORDER BY s.service_name) AS process_id,
+               pg_catalog.min(s.start_time) OVER (PARTITION BY s.trace_id, s.service_name) AS service_start
+          FROM @extschema@.spans s
+         WHERE s.trace_id IN (SELECT t.trace_id FROM traces t)
+    ), spans AS (
+        /* processes are numbered p1, p2, ... in the order their service first starts */
+        SELECT s.*,
+               'p' || pg_catalog.dense_rank() OVER (PARTITION BY s.trace_id
+                                                    ORDER BY s.service_start, s.service_name) AS process_id,
                (SELECT pg_catalog.jsonb_agg(t.tag ORDER BY t.ord, t.key)
                   FROM (SELECT 1 AS ord, e.key, @extschema@._jaeger_tag(e.key, e.value) AS tag
-                          FROM pg_catalog.jsonb_each(pg_catalog.coalesce(s.tags, '{}'::jsonb)) e
+                          FROM pg_catalog.jsonb_each(COALESCE(s.tags, '{}'::jsonb)) e
                         UNION ALL
                         SELECT 2, 'service.type',
                                @extschema@._jaeger_tag('service.type', pg_catalog.to_jsonb(s.service_type::text))
@@ -1089,8 +1102,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                         UNION ALL
                         SELECT 5, 'error', @extschema@._jaeger_tag('error', 'true'::jsonb)
                          WHERE s.status = 'error') t) AS jaeger_tags
-          FROM @extschema@.spans s
-         WHERE s.trace_id IN (SELECT t.trace_id FROM traces t)
+          FROM trace_spans s
     ), per_trace AS (
         SELECT s.trace_id,
                pg_catalog.min(s.start_time) AS first_start,
@@ -1114,7 +1126,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
           FROM spans s
          GROUP BY s.trace_id
     )
-    SELECT pg_catalog.jsonb_build_object('data', pg_catalog.coalesce(pg_catalog.jsonb_agg(
+    SELECT pg_catalog.jsonb_build_object('data', COALESCE(pg_catalog.jsonb_agg(
                pg_catalog.jsonb_build_object('traceID', t.trace_id::text, 'spans', t.spans,
                                              'processes', t.processes, 'warnings', NULL)
                ORDER BY t.first_start, t.trace_id), '[]'::jsonb))
