@@ -145,7 +145,11 @@ SELECT error->>'sqlstate' AS sqlstate, error->>'message' AS message, error->>'de
   FROM obs.logs WHERE level = 'ERROR';
 
 \echo '== Log lines for CloudWatch / ELK (one JSON object per line)'
+\pset format unaligned
+\pset tuples_only on
 SELECT line FROM obs.logs_json ORDER BY log_id;
+\pset tuples_only off
+\pset format aligned
 
 \echo '== The span tree of the failed run'
 WITH RECURSIVE t AS (
@@ -169,4 +173,8 @@ SELECT * FROM obs.high_latency_by_endpoint(500, 'api_latency_ms');
 SELECT * FROM obs.latency_heatmap('api_latency_ms', '1 minute', '{100,500,1000}');
 
 \echo '== Jaeger JSON of the failed run (open it in the Jaeger UI with "JSON File")'
-SELECT obs.jaeger_json(ARRAY(SELECT trace_id FROM obs.spans WHERE tags->>'flow_run_id' = 'run-002')) AS jaeger_json;
+\pset format unaligned
+\pset tuples_only on
+SELECT jsonb_pretty(obs.jaeger_json(ARRAY(SELECT trace_id FROM obs.spans WHERE tags->>'flow_run_id' = 'run-002')));
+\pset tuples_only off
+\pset format aligned
