@@ -429,6 +429,11 @@ CREATE FUNCTION @extschema@.open_spans(
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'obs_open_spans' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.open_spans() IS 'the spans this session has started and not finished, outermost first';
 
+CREATE FUNCTION @extschema@.reset_spans() RETURNS integer
+    AS 'MODULE_PATHNAME', 'obs_reset_spans' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reset_spans() IS
+    'forget every open span of this session without storing it (e.g. before returning a pooled connection); returns how many';
+
 /* ------------------------------------------------------------------------
  * Section: metrics API (src/metrics.c)
  * ------------------------------------------------------------------------ */
@@ -459,7 +464,7 @@ CREATE FUNCTION @extschema@.record_task_execution(
     error text DEFAULT NULL, task_run_id text DEFAULT NULL, tags jsonb DEFAULT NULL)
 RETURNS void AS 'MODULE_PATHNAME', 'obs_record_task_execution' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.record_task_execution(text, text, timestamptz, timestamptz, text, bigint, bigint, text, text, jsonb) IS
-    'insert or update a task run (task_run_id defaults to flow_run_id:task_name)';
+    'insert or update a task run (task_run_id defaults to flow_run_id:task_name:start_time in UTC)';
 
 /* ------------------------------------------------------------------------
  * Section: alerts API (SQL)
@@ -554,7 +559,7 @@ DECLARE
     r record;
 BEGIN
     v_comparison := @extschema@._alert_args(p_metric_name, p_threshold, p_comparison, p_lookback, p_tags);
-    v_until := COALESCE(p_as_of, pg_catalog.now());
+    v_until := COALESCE(p_as_of, pg_catalog.clock_timestamp());
     v_since := v_until - p_lookback;
     v_symbol := CASE v_comparison WHEN 'greater' THEN '>' WHEN 'less' THEN '<'
                                   WHEN 'greater_or_equal' THEN '>=' ELSE '<=' END;
@@ -630,7 +635,7 @@ LANGUAGE sql VOLATILE PARALLEL UNSAFE AS $$
     SELECT * FROM @extschema@._store_alerts($1, $2, $3, $4, $5, $6, NULL)
 $$;
 COMMENT ON FUNCTION @extschema@.check_alert_conditions(text, double precision, text, interval, jsonb, timestamptz) IS
-$$return every sample of metric metric_name in (as_of - lookback, as_of] (as_of NULL = now()) that breaches threshold, storing each in obs.alerts once.
+$$return every sample of metric metric_name in (as_of - lookback, as_of] (as_of NULL = the current time, clock_timestamp()) that breaches threshold, storing each in obs.alerts once.
 comparison: greater, less, greater_or_equal, less_or_equal or >, <, >=, <= (case-insensitive; stored as the word).
 tags: only series whose tags contain these (@>) count.
 severity: high when |value - threshold| > 0.1 * |threshold|, computed on the values cast to numeric (15 significant digits), else warning; so a breach of exactly 10% is warning and any strict breach of a threshold of 0 is high.
@@ -707,7 +712,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.evaluate_alert_rules(timestamptz) IS
-$$check every enabled rule of obs.alert_rules over its lookback ending at as_of (NULL = now()), store the breaches with the rule's name, and return the alerts stored by this call.
+$$check every enabled rule of obs.alert_rules over its lookback ending at as_of (NULL = the current time), store the breaches with the rule's name, and return the alerts stored by this call.
 Schedule it with pg_cron: SELECT cron.schedule('obs-alerts', '* * * * *', 'SELECT obs.evaluate_alert_rules()');$$;
 
 CREATE FUNCTION @extschema@.acknowledge_alert(alert_id bigint)
@@ -891,8 +896,24 @@ COMMENT ON FUNCTION @extschema@.get_task_summary(timestamptz, timestamptz) IS
 $$one row per task_name over runs started in [since, until): runs, failures (Failed + Crashed), success_rate (Prefect's), duration_seconds (average) and max_duration_seconds over finished runs, throughput (records/s), inputs_processed, outputs_produced.
 Slowest tasks: ORDER BY duration_seconds DESC LIMIT 5; highest throughput: ORDER BY throughput DESC NULLS LAST LIMIT 5; bottlenecks: WHERE duration_seconds > 30.$$;
 
-CREATE VIEW @extschema@.task_summary AS
-    SELECT * FROM @extschema@.get_task_summary();
+-- plain SQL (not a call of the function), so that SELECT on the view is
+-- all a reader needs; keep the aggregates in step with get_task_summary()
+CREATE VIEW @extschema@.task_summary (task_name, runs, failures, success_rate, duration_seconds, max_duration_seconds, throughput, inputs_processed, outputs_produced) AS
+    SELECT r.task_name,
+           pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE r.status IN ('Failed', 'Crashed')),
+           pg_catalog.count(*) FILTER (WHERE r.status = 'Completed')::double precision
+               / NULLIF(pg_catalog.count(*) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')), 0),
+           pg_catalog.avg(r.duration_seconds) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')),
+           pg_catalog.max(r.duration_seconds) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')),
+           pg_catalog.sum(r.inputs_processed) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')
+                                                        AND r.duration_seconds IS NOT NULL)::double precision
+               / NULLIF(pg_catalog.sum(r.duration_seconds) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')
+                                                                   AND r.inputs_processed IS NOT NULL), 0),
+           pg_catalog.sum(r.inputs_processed)::bigint,
+           pg_catalog.sum(r.outputs_produced)::bigint
+      FROM @extschema@.task_runs r
+     GROUP BY r.task_name;
 COMMENT ON VIEW @extschema@.task_summary IS
     'obs.get_task_summary() over all runs: one row per task with runs, failures, success_rate, duration_seconds, throughput';
 

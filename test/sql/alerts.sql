@@ -152,3 +152,9 @@ SELECT pg_temp.err($$SELECT obs.acknowledge_alert(-1)$$);
 SELECT pg_temp.err($$SELECT obs.acknowledge_alert(NULL)$$);
 -- newest observation first
 SELECT observed_at, metric_name, value FROM obs.active_alerts LIMIT 3;
+
+-- recording and checking in one transaction: the sample is in the window
+BEGIN;
+SELECT obs.record_metric('same_xact_latency', 900);
+SELECT metric_name, value, severity, is_new FROM obs.check_alert_conditions('same_xact_latency', 500);
+COMMIT;

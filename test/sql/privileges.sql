@@ -110,3 +110,16 @@ RESET ROLE;
 DROP ROLE regress_obs_writer;
 DROP ROLE regress_obs_reader;
 DROP ROLE regress_obs_nobody;
+
+-- every obs function PUBLIC may execute, listed explicitly: a new write
+-- function that forgot its REVOKE shows up here
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS obs CASCADE;
+CREATE EXTENSION obs;
+RESET client_min_messages;
+SELECT p.proname
+  FROM pg_proc p
+ WHERE p.pronamespace = 'obs'::regnamespace
+   AND has_function_privilege('public', p.oid, 'EXECUTE')
+   AND p.proname !~ '^(trace_id|span_id)_(in|out|recv|send|cmp|eq|ne|lt|le|gt|ge|hash)$'
+ GROUP BY p.proname ORDER BY p.proname;
