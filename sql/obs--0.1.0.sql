@@ -261,6 +261,7 @@ CREATE TABLE @extschema@.alerts (
     UNIQUE (series_id, observed_at, comparison, threshold)
 );
 CREATE INDEX alerts_created_idx ON @extschema@.alerts (created_at);
+CREATE INDEX alerts_observed_idx ON @extschema@.alerts (observed_at);
 COMMENT ON TABLE @extschema@.alerts IS
     'threshold breaches stored by obs.check_alert_conditions(); one row per sample, comparison and threshold';
 
@@ -315,6 +316,7 @@ CREATE TABLE @extschema@.task_runs (
 );
 CREATE INDEX task_runs_flow_idx ON @extschema@.task_runs (flow_run_id);
 CREATE INDEX task_runs_name_start_idx ON @extschema@.task_runs (task_name, start_time);
+CREATE INDEX task_runs_start_idx ON @extschema@.task_runs (start_time);
 COMMENT ON TABLE @extschema@.task_runs IS 'task runs recorded by obs.record_task_execution(), one row per task run id';
 
 /* ------------------------------------------------------------------------
