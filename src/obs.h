@@ -81,4 +81,7 @@ extern int	obs_parse_choice(const char *input, const char *const *choices, int n
 /* spans.c */
 extern bool obs_current_context(ObsTraceId *trace, ObsSpanId *span);
 
+/* parquet/copy.c */
+extern void obs_parquet_init(void);
+
 #endif							/* OBS_H */
