@@ -58,30 +58,30 @@ CREATE FUNCTION @extschema@.trace_id_ge(@extschema@.trace_id, @extschema@.trace_
 CREATE FUNCTION @extschema@.trace_id_hash(@extschema@.trace_id) RETURNS int
     AS 'MODULE_PATHNAME', 'obs_trace_id_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE OPERATOR @extschema@.= (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
-    PROCEDURE = @extschema@.trace_id_eq, COMMUTATOR = OPERATOR(@extschema@.=),
-    NEGATOR = OPERATOR(@extschema@.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
-CREATE OPERATOR @extschema@.<> (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
-    PROCEDURE = @extschema@.trace_id_ne, COMMUTATOR = OPERATOR(@extschema@.<>),
-    NEGATOR = OPERATOR(@extschema@.=), RESTRICT = neqsel, JOIN = neqjoinsel);
-CREATE OPERATOR @extschema@.< (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
-    PROCEDURE = @extschema@.trace_id_lt, COMMUTATOR = OPERATOR(@extschema@.>),
-    NEGATOR = OPERATOR(@extschema@.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
-CREATE OPERATOR @extschema@.<= (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
-    PROCEDURE = @extschema@.trace_id_le, COMMUTATOR = OPERATOR(@extschema@.>=),
-    NEGATOR = OPERATOR(@extschema@.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
-CREATE OPERATOR @extschema@.> (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
-    PROCEDURE = @extschema@.trace_id_gt, COMMUTATOR = OPERATOR(@extschema@.<),
-    NEGATOR = OPERATOR(@extschema@.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
-CREATE OPERATOR @extschema@.>= (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
-    PROCEDURE = @extschema@.trace_id_ge, COMMUTATOR = OPERATOR(@extschema@.<=),
-    NEGATOR = OPERATOR(@extschema@.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+CREATE OPERATOR pg_catalog.= (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
+    PROCEDURE = @extschema@.trace_id_eq, COMMUTATOR = OPERATOR(pg_catalog.=),
+    NEGATOR = OPERATOR(pg_catalog.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR pg_catalog.<> (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
+    PROCEDURE = @extschema@.trace_id_ne, COMMUTATOR = OPERATOR(pg_catalog.<>),
+    NEGATOR = OPERATOR(pg_catalog.=), RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR pg_catalog.< (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
+    PROCEDURE = @extschema@.trace_id_lt, COMMUTATOR = OPERATOR(pg_catalog.>),
+    NEGATOR = OPERATOR(pg_catalog.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR pg_catalog.<= (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
+    PROCEDURE = @extschema@.trace_id_le, COMMUTATOR = OPERATOR(pg_catalog.>=),
+    NEGATOR = OPERATOR(pg_catalog.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR pg_catalog.> (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
+    PROCEDURE = @extschema@.trace_id_gt, COMMUTATOR = OPERATOR(pg_catalog.<),
+    NEGATOR = OPERATOR(pg_catalog.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR pg_catalog.>= (LEFTARG = @extschema@.trace_id, RIGHTARG = @extschema@.trace_id,
+    PROCEDURE = @extschema@.trace_id_ge, COMMUTATOR = OPERATOR(pg_catalog.<=),
+    NEGATOR = OPERATOR(pg_catalog.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
 CREATE OPERATOR CLASS @extschema@.trace_id_ops DEFAULT FOR TYPE @extschema@.trace_id USING btree AS
-    OPERATOR 1 @extschema@.<, OPERATOR 2 @extschema@.<=, OPERATOR 3 @extschema@.=,
-    OPERATOR 4 @extschema@.>=, OPERATOR 5 @extschema@.>,
+    OPERATOR 1 pg_catalog.<, OPERATOR 2 pg_catalog.<=, OPERATOR 3 pg_catalog.=,
+    OPERATOR 4 pg_catalog.>=, OPERATOR 5 pg_catalog.>,
     FUNCTION 1 @extschema@.trace_id_cmp(@extschema@.trace_id, @extschema@.trace_id);
 CREATE OPERATOR CLASS @extschema@.trace_id_hash_ops DEFAULT FOR TYPE @extschema@.trace_id USING hash AS
-    OPERATOR 1 @extschema@.=,
+    OPERATOR 1 pg_catalog.=,
     FUNCTION 1 @extschema@.trace_id_hash(@extschema@.trace_id);
 
 CREATE FUNCTION @extschema@.span_id_cmp(@extschema@.span_id, @extschema@.span_id) RETURNS int
@@ -101,30 +101,30 @@ CREATE FUNCTION @extschema@.span_id_ge(@extschema@.span_id, @extschema@.span_id)
 CREATE FUNCTION @extschema@.span_id_hash(@extschema@.span_id) RETURNS int
     AS 'MODULE_PATHNAME', 'obs_span_id_hash' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE OPERATOR @extschema@.= (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
-    PROCEDURE = @extschema@.span_id_eq, COMMUTATOR = OPERATOR(@extschema@.=),
-    NEGATOR = OPERATOR(@extschema@.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
-CREATE OPERATOR @extschema@.<> (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
-    PROCEDURE = @extschema@.span_id_ne, COMMUTATOR = OPERATOR(@extschema@.<>),
-    NEGATOR = OPERATOR(@extschema@.=), RESTRICT = neqsel, JOIN = neqjoinsel);
-CREATE OPERATOR @extschema@.< (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
-    PROCEDURE = @extschema@.span_id_lt, COMMUTATOR = OPERATOR(@extschema@.>),
-    NEGATOR = OPERATOR(@extschema@.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
-CREATE OPERATOR @extschema@.<= (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
-    PROCEDURE = @extschema@.span_id_le, COMMUTATOR = OPERATOR(@extschema@.>=),
-    NEGATOR = OPERATOR(@extschema@.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
-CREATE OPERATOR @extschema@.> (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
-    PROCEDURE = @extschema@.span_id_gt, COMMUTATOR = OPERATOR(@extschema@.<),
-    NEGATOR = OPERATOR(@extschema@.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
-CREATE OPERATOR @extschema@.>= (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
-    PROCEDURE = @extschema@.span_id_ge, COMMUTATOR = OPERATOR(@extschema@.<=),
-    NEGATOR = OPERATOR(@extschema@.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+CREATE OPERATOR pg_catalog.= (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
+    PROCEDURE = @extschema@.span_id_eq, COMMUTATOR = OPERATOR(pg_catalog.=),
+    NEGATOR = OPERATOR(pg_catalog.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR pg_catalog.<> (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
+    PROCEDURE = @extschema@.span_id_ne, COMMUTATOR = OPERATOR(pg_catalog.<>),
+    NEGATOR = OPERATOR(pg_catalog.=), RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR pg_catalog.< (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
+    PROCEDURE = @extschema@.span_id_lt, COMMUTATOR = OPERATOR(pg_catalog.>),
+    NEGATOR = OPERATOR(pg_catalog.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR pg_catalog.<= (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
+    PROCEDURE = @extschema@.span_id_le, COMMUTATOR = OPERATOR(pg_catalog.>=),
+    NEGATOR = OPERATOR(pg_catalog.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR pg_catalog.> (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
+    PROCEDURE = @extschema@.span_id_gt, COMMUTATOR = OPERATOR(pg_catalog.<),
+    NEGATOR = OPERATOR(pg_catalog.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR pg_catalog.>= (LEFTARG = @extschema@.span_id, RIGHTARG = @extschema@.span_id,
+    PROCEDURE = @extschema@.span_id_ge, COMMUTATOR = OPERATOR(pg_catalog.<=),
+    NEGATOR = OPERATOR(pg_catalog.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
 CREATE OPERATOR CLASS @extschema@.span_id_ops DEFAULT FOR TYPE @extschema@.span_id USING btree AS
-    OPERATOR 1 @extschema@.<, OPERATOR 2 @extschema@.<=, OPERATOR 3 @extschema@.=,
-    OPERATOR 4 @extschema@.>=, OPERATOR 5 @extschema@.>,
+    OPERATOR 1 pg_catalog.<, OPERATOR 2 pg_catalog.<=, OPERATOR 3 pg_catalog.=,
+    OPERATOR 4 pg_catalog.>=, OPERATOR 5 pg_catalog.>,
     FUNCTION 1 @extschema@.span_id_cmp(@extschema@.span_id, @extschema@.span_id);
 CREATE OPERATOR CLASS @extschema@.span_id_hash_ops DEFAULT FOR TYPE @extschema@.span_id USING hash AS
-    OPERATOR 1 @extschema@.=,
+    OPERATOR 1 pg_catalog.=,
     FUNCTION 1 @extschema@.span_id_hash(@extschema@.span_id);
 
 CREATE FUNCTION @extschema@.new_trace_id() RETURNS @extschema@.trace_id

@@ -67,6 +67,17 @@ extern char *obs_format_traceparent(const ObsTraceId *trace, const ObsSpanId *sp
 extern bool obs_external_traceparent(ObsTraceparent *tp);
 
 /* util.c */
+typedef struct ObsTable
+{
+	const char *relname;		/* table in schema obs */
+	const char *seq_column;		/* identity column, or NULL */
+	Oid			relid;			/* cached */
+	Oid			seqid;			/* cached */
+} ObsTable;
+extern Relation obs_open_table(ObsTable *t);
+extern int64 obs_table_nextval(ObsTable *t);
+extern void obs_run_as_owner(Oid relid, void (*fn) (void *), void *arg);
+extern Jsonb *obs_jsonb_from_pairs(const char *const *keys, char *const *values, int n);
 extern Oid	obs_schema_oid(void);
 extern Oid	obs_relation_oid(const char *relname);
 extern Oid	obs_type_oid(const char *typname);
@@ -78,8 +89,69 @@ extern char *obs_default_logger(void);
 extern void obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern int	obs_parse_choice(const char *input, const char *const *choices, int nchoices);
 
+/* logs.c */
+typedef struct ObsLogRecord
+{
+	TimestampTz ts;
+	ObsLogLevel level;
+	char	   *logger;
+	char	   *message;
+	Jsonb	   *context;		/* NULL when absent */
+	Jsonb	   *tags;			/* NULL when absent */
+	Jsonb	   *error;			/* NULL when absent */
+} ObsLogRecord;
+extern int64 obs_emit_log(ObsLogRecord *rec);
+
+/* metrics.c */
+typedef struct ObsMetricRecord
+{
+	const char *name;
+	int			kind;			/* 0 gauge, 1 counter */
+	double		value;
+	Jsonb	   *tags;			/* never NULL: {} when absent */
+	TimestampTz ts;
+} ObsMetricRecord;
+extern void obs_emit_metric(const ObsMetricRecord *rec);
+
+/* runs.c */
+typedef struct ObsRunRecord
+{
+	const char *name;			/* flow_name or task_name */
+	const char *flow_run_id;
+	const char *task_run_id;	/* tasks only */
+	int			state;			/* index into obs.run_state labels */
+	TimestampTz start_time;
+	TimestampTz end_time;
+	bool		has_end;
+	int64		count1;			/* num_tasks, or inputs_processed */
+	bool		has_count1;
+	int64		count2;			/* outputs_produced */
+	bool		has_count2;
+	const char *error;			/* NULL when absent */
+	Jsonb	   *tags;			/* NULL when absent */
+	TimestampTz updated_at;
+} ObsRunRecord;
+extern void obs_emit_flow_run(const ObsRunRecord *rec);
+extern void obs_emit_task_run(const ObsRunRecord *rec);
+
 /* spans.c */
+typedef struct ObsSpanRecord
+{
+	ObsTraceId	trace_id;
+	ObsSpanId	span_id;
+	ObsSpanId	parent_id;
+	bool		has_parent;
+	const char *operation;
+	const char *service_type;	/* label of obs.service_type */
+	const char *service_name;
+	TimestampTz start_time;
+	TimestampTz end_time;
+	const char *status;			/* label of obs.span_status */
+	const char *error;			/* NULL when absent */
+	Jsonb	   *tags;			/* NULL when absent */
+} ObsSpanRecord;
 extern bool obs_current_context(ObsTraceId *trace, ObsSpanId *span);
+extern void obs_emit_span(const ObsSpanRecord *rec);
 
 /* parquet/copy.c */
 extern void obs_parquet_init(void);

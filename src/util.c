@@ -15,8 +15,12 @@
 
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
@@ -161,4 +165,96 @@ obs_insert_row(Relation rel, Datum *values, bool *nulls)
 	ExecCloseIndices(rri);
 	ExecResetTupleTable(estate->es_tupleTable, false);
 	FreeExecutorState(estate);
+}
+
+/*
+ * Open one of obs's tables for insert.  The oids are looked up through the
+ * syscache on every call (cheap) so that DROP/CREATE EXTENSION in the same
+ * session is harmless; the identity sequence, found through pg_depend, is
+ * cached for as long as the table's oid is unchanged.
+ */
+Relation
+obs_open_table(ObsTable *t)
+{
+	Oid			relid = obs_relation_oid(t->relname);
+
+	if (relid != t->relid)
+	{
+		t->seqid = InvalidOid;
+		if (t->seq_column != NULL)
+		{
+			AttrNumber	attnum = get_attnum(relid, t->seq_column);
+
+			if (attnum == InvalidAttrNumber)
+				elog(ERROR, "column \"%s\" of obs.%s is missing", t->seq_column, t->relname);
+			t->seqid = getIdentitySequence(relid, attnum, false);
+		}
+		t->relid = relid;
+	}
+	return table_open(relid, RowExclusiveLock);
+}
+
+/* next value of the table's identity column */
+int64
+obs_table_nextval(ObsTable *t)
+{
+	Assert(OidIsValid(t->seqid));
+	return nextval_internal(t->seqid, false);
+}
+
+/*
+ * Run fn(arg) as the owner of relid, like a SECURITY DEFINER function with
+ * a pinned search path would: used for the few writes done through SPI, so
+ * that writing is governed by EXECUTE on obs's functions alone.  A failure
+ * inside fn is unwound by transaction abort, which restores the user.
+ */
+void
+obs_run_as_owner(Oid relid, void (*fn) (void *), void *arg)
+{
+	Oid			save_userid;
+	int			save_sec;
+	HeapTuple	tp;
+	Oid			owner;
+
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	fn(arg);
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+/* Jsonb object from parallel arrays of keys and cstring values; NULL values skipped */
+Jsonb *
+obs_jsonb_from_pairs(const char *const *keys, char *const *values, int n)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue *res;
+	int			used = 0;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n; i++)
+	{
+		JsonbValue	k,
+					v;
+
+		if (values[i] == NULL)
+			continue;
+		k.type = jbvString;
+		k.val.string.val = (char *) keys[i];
+		k.val.string.len = strlen(keys[i]);
+		v.type = jbvString;
+		v.val.string.val = values[i];
+		v.val.string.len = strlen(values[i]);
+		pushJsonbValue(&state, WJB_KEY, &k);
+		pushJsonbValue(&state, WJB_VALUE, &v);
+		used++;
+	}
+	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return used > 0 ? JsonbValueToJsonb(res) : NULL;
 }

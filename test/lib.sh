@@ -4,7 +4,7 @@
 OBS_PG_BIN=/usr/lib/postgresql/15/bin
 OBS_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron \
 libcjson-dev libcurl4-openssl-dev libzstd-dev libsnappy-dev zlib1g-dev \
-libipc-run-perl make gcc nodejs npm util-linux"
+libipc-run-perl make gcc util-linux"
 
 # Install the Debian packages obs needs, when any is missing.
 obs_install_deps() {
@@ -12,6 +12,11 @@ obs_install_deps() {
     for p in $OBS_APT_PACKAGES; do
         dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
     done
+    # Node.js (for the Parquet readers): the machine's own if it has one,
+    # else Debian's; a vendor nodejs package bundles npm and conflicts
+    # with Debian's npm package.
+    command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+    command -v npm >/dev/null 2>&1 || missing="$missing npm"
     if [ -n "$missing" ]; then
         echo "obs: installing$missing"
         apt-get update -qq

@@ -1,0 +1,306 @@
+/*-------------------------------------------------------------------------
+ * metrics.c
+ *	  Performance metrics: obs.record_metric().
+ *
+ * A metric sample belongs to a series, one per name and tag set
+ * (obs.metric_series); samples go to obs.metric_points.  A backend-local
+ * cache maps name+tags to the series id so that the hot path is one heap
+ * insert.  A missing series is created through SPI with ON CONFLICT DO
+ * NOTHING, so concurrent sessions creating the same series agree on one
+ * row.  Series created by a transaction that aborts are forgotten by
+ * clearing the cache at abort.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "obs.h"
+
+PG_FUNCTION_INFO_V1(obs_record_metric);
+
+static const char *const kind_labels[] = {"gauge", "counter"};
+
+#define SERIES_CACHE_MAX 65536
+
+typedef struct SeriesKey
+{
+	uint32		hash;
+	int			len;
+	char	   *data;			/* name, NUL, jsonb bytes of the tags */
+} SeriesKey;
+
+typedef struct SeriesEntry
+{
+	SeriesKey	key;
+	int32		series_id;
+	int			kind;
+} SeriesEntry;
+
+static HTAB *series_cache = NULL;
+static MemoryContext series_cxt = NULL;
+static Oid	series_cache_relid = InvalidOid;
+static bool series_added_in_xact = false;
+static bool xact_callback_registered = false;
+
+static ObsTable points_table = {"metric_points", NULL, InvalidOid, InvalidOid};
+
+static uint32
+series_hash(const void *key, Size keysize)
+{
+	return ((const SeriesKey *) key)->hash;
+}
+
+static int
+series_match(const void *a, const void *b, Size keysize)
+{
+	const SeriesKey *ka = a;
+	const SeriesKey *kb = b;
+
+	if (ka->hash != kb->hash || ka->len != kb->len)
+		return 1;
+	return memcmp(ka->data, kb->data, ka->len);
+}
+
+static void
+reset_series_cache(void)
+{
+	if (series_cxt != NULL)
+		MemoryContextDelete(series_cxt);
+	series_cxt = NULL;
+	series_cache = NULL;
+	series_added_in_xact = false;
+}
+
+static void
+series_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		if (series_added_in_xact)
+			reset_series_cache();
+	}
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		series_added_in_xact = false;
+}
+
+static void
+series_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	/* a series created inside a rolled-back savepoint may be gone too */
+	if (event == SUBXACT_EVENT_ABORT_SUB && series_added_in_xact)
+		reset_series_cache();
+}
+
+static void
+ensure_series_cache(Oid relid)
+{
+	HASHCTL		ctl;
+
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(series_xact_callback, NULL);
+		RegisterSubXactCallback(series_subxact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	if (series_cache != NULL &&
+		(relid != series_cache_relid || hash_get_num_entries(series_cache) >= SERIES_CACHE_MAX))
+		reset_series_cache();
+	if (series_cache != NULL)
+		return;
+
+	series_cxt = AllocSetContextCreate(TopMemoryContext, "obs metric series cache",
+									   ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(SeriesKey);
+	ctl.entrysize = sizeof(SeriesEntry);
+	ctl.hash = series_hash;
+	ctl.match = series_match;
+	ctl.hcxt = series_cxt;
+	series_cache = hash_create("obs metric series", 256, &ctl,
+							   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	series_cache_relid = relid;
+}
+
+typedef struct SeriesLookup
+{
+	const char *name;
+	int			kind;
+	Jsonb	   *tags;
+	int32		series_id;
+	int			found_kind;
+} SeriesLookup;
+
+/* find or create the series row; runs as the table owner */
+static void
+lookup_series_spi(void *arg)
+{
+	SeriesLookup *l = arg;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, JSONBOID};
+	Datum		args[3];
+
+	args[0] = CStringGetTextDatum(l->name);
+	args[1] = CStringGetTextDatum(kind_labels[l->kind]);
+	args[2] = JsonbPGetDatum(l->tags);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* a concurrent creator may commit between the two branches: retry */
+	for (int attempt = 0; attempt < 3; attempt++)
+	{
+		int			rc = SPI_execute_with_args(
+											   "WITH ins AS ("
+											   "  INSERT INTO obs.metric_series (name, kind, tags)"
+											   "  VALUES ($1, $2::obs.metric_kind, $3)"
+											   "  ON CONFLICT (name, tags) DO NOTHING"
+											   "  RETURNING series_id, kind::pg_catalog.text)"
+											   " SELECT * FROM ins"
+											   " UNION ALL"
+											   " SELECT series_id, kind::pg_catalog.text FROM obs.metric_series"
+											   "  WHERE name OPERATOR(pg_catalog.=) $1"
+											   "    AND tags OPERATOR(pg_catalog.=) $3"
+											   " LIMIT 1",
+											   3, argtypes, args, NULL, false, 1);
+
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "metric series lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			char	   *k;
+
+			l->series_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 1, &isnull));
+			k = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+			l->found_kind = obs_parse_choice(k, kind_labels, lengthof(kind_labels));
+			SPI_finish();
+			return;
+		}
+		CommandCounterIncrement();
+	}
+	elog(ERROR, "could not find or create metric series \"%s\"", l->name);
+}
+
+/* series id for name+tags, creating the series if needed */
+static int32
+series_for(Oid series_relid, const char *name, int kind, Jsonb *tags)
+{
+	int			namelen = strlen(name);
+	int			len = namelen + 1 + VARSIZE(tags);
+	char	   *buf = palloc(len);
+	SeriesKey	key;
+	SeriesEntry *e;
+	bool		found;
+	SeriesLookup l;
+
+	memcpy(buf, name, namelen + 1);
+	memcpy(buf + namelen + 1, tags, VARSIZE(tags));
+	key.len = len;
+	key.data = buf;
+	key.hash = hash_bytes((unsigned char *) buf, len);
+
+	ensure_series_cache(series_relid);
+	e = hash_search(series_cache, &key, HASH_FIND, NULL);
+	if (e == NULL)
+	{
+		l.name = name;
+		l.kind = kind;
+		l.tags = tags;
+		obs_run_as_owner(series_relid, lookup_series_spi, &l);
+
+		e = hash_search(series_cache, &key, HASH_ENTER, &found);
+		e->key.data = MemoryContextAlloc(series_cxt, len);
+		memcpy(e->key.data, buf, len);
+		e->series_id = l.series_id;
+		e->kind = l.found_kind;
+		series_added_in_xact = true;
+	}
+	if (e->kind != kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("metric \"%s\" with these tags is a %s, not a %s",
+						name, kind_labels[e->kind], kind_labels[kind])));
+	pfree(buf);
+	return e->series_id;
+}
+
+/* the one write path for metric samples */
+void
+obs_emit_metric(const ObsMetricRecord *rec)
+{
+	Relation	rel;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	int32		series_id;
+
+	obs_check_writable("obs.record_metric()");
+	series_id = series_for(obs_relation_oid("metric_series"), rec->name, rec->kind, rec->tags);
+	rel = obs_open_table(&points_table);
+	values[0] = Int32GetDatum(series_id);
+	values[1] = TimestampTzGetDatum(rec->ts);
+	values[2] = Float8GetDatum(rec->value);
+	obs_insert_row(rel, values, nulls);
+	table_close(rel, NoLock);
+}
+
+/* obs.record_metric(name, value, tags, kind, ts) */
+Datum
+obs_record_metric(PG_FUNCTION_ARGS)
+{
+	ObsMetricRecord rec;
+	char	   *kind;
+
+	obs_require_arg(fcinfo, 0, "name");
+	obs_require_arg(fcinfo, 1, "value");
+	obs_require_arg(fcinfo, 3, "kind");
+	rec.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (rec.name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("metric name must not be empty")));
+	rec.value = PG_GETARG_FLOAT8(1);
+	if (isnan(rec.value) || isinf(rec.value))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("metric value must be a finite number"),
+				 errdetail("Metric \"%s\" was given %s.", rec.name,
+						   isnan(rec.value) ? "NaN" : (rec.value > 0 ? "Infinity" : "-Infinity"))));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	rec.kind = obs_parse_choice(kind, kind_labels, lengthof(kind_labels));
+	if (rec.kind < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid metric kind \"%s\"", kind),
+				 errhint("Valid kinds are gauge and counter.")));
+	if (rec.kind == 1 && rec.value < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("counter increment must not be negative"),
+				 errdetail("Counter \"%s\" was given %g.", rec.name, rec.value)));
+	rec.tags = PG_ARGISNULL(2)
+		? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")))
+		: obs_check_object(PG_GETARG_JSONB_P(2), "tags");
+	if (PG_ARGISNULL(4))
+		rec.ts = GetCurrentTimestamp();
+	else
+	{
+		rec.ts = PG_GETARG_TIMESTAMPTZ(4);
+		if (TIMESTAMP_NOT_FINITE(rec.ts))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+					 errmsg("metric timestamp must be finite")));
+	}
+	obs_emit_metric(&rec);
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,67 @@
+-- performance metrics: obs.record_metric() and metric series
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS obs CASCADE;
+CREATE EXTENSION obs;
+RESET client_min_messages;
+-- err(q): run q, show "SQLSTATE: message [detail]" instead of failing
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE d text;
+BEGIN EXECUTE q; RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '');
+END $$;
+
+-- the seed's metrics need no special casing
+SELECT obs.record_metric('api_latency_ms', 123.5, '{"endpoint": "/data", "method": "GET", "status": 200}');
+SELECT obs.record_metric('request_latency_ms', 450, ts => '2026-01-01 12:00:00+00');
+SELECT obs.record_metric('records_per_second', 800);
+SELECT obs.record_metric('error_rate', 0.05);
+SELECT obs.record_metric('records_processed', 1000, kind => 'counter');
+SELECT obs.record_metric('records_processed', 250, kind => 'COUNTER');
+SELECT name, kind, tags, value FROM obs.metrics ORDER BY name, value;
+SELECT ts FROM obs.metrics WHERE name = 'request_latency_ms';
+
+-- one series per name and tag set, whatever the key order
+SELECT obs.record_metric('db_query_ms', 10, '{"db": "main", "table": "users"}');
+SELECT obs.record_metric('db_query_ms', 20, '{"table": "users", "db": "main"}');
+SELECT obs.record_metric('db_query_ms', 30, '{"table": "orders", "db": "main"}');
+SELECT tags, count(*) AS points, sum(value) AS total
+  FROM obs.metrics WHERE name = 'db_query_ms' GROUP BY tags ORDER BY tags;
+SELECT count(*) AS series FROM obs.metric_series WHERE name = 'db_query_ms';
+-- tag filters use jsonb containment
+SELECT sum(value) FROM obs.metrics WHERE name = 'db_query_ms' AND tags @> '{"table": "users"}';
+
+-- a series created in a rolled-back transaction is created again, not dangling
+BEGIN;
+SELECT obs.record_metric('rolled_back_metric', 1);
+ROLLBACK;
+SELECT obs.record_metric('rolled_back_metric', 2);
+SELECT count(*) AS points, sum(value) AS total FROM obs.metrics WHERE name = 'rolled_back_metric';
+SELECT count(*) AS orphans FROM obs.metric_points p
+  WHERE NOT EXISTS (SELECT 1 FROM obs.metric_series s WHERE s.series_id = p.series_id);
+-- the same inside a savepoint
+BEGIN;
+SAVEPOINT sp;
+SELECT obs.record_metric('savepoint_metric', 1);
+ROLLBACK TO sp;
+SELECT obs.record_metric('savepoint_metric', 5);
+COMMIT;
+SELECT count(*) AS points, sum(value) AS total FROM obs.metrics WHERE name = 'savepoint_metric';
+
+-- bad input
+SELECT count(*) AS before FROM obs.metric_points \gset
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 'NaN')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 'Infinity')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', '-Infinity')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', NULL)$$);
+SELECT pg_temp.err($$SELECT obs.record_metric(NULL, 1)$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('', 1)$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, kind => 'histogram')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, kind => NULL)$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('records_processed', -5, kind => 'counter')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('records_processed', 5, kind => 'gauge')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, tags => '["a"]')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, ts => 'infinity')$$);
+SELECT count(*) = :before AS nothing_stored FROM obs.metric_points;
+SELECT count(*) AS no_series_for_bad_input FROM obs.metric_series WHERE name = 'x';

@@ -1,0 +1,135 @@
+-- distributed tracing: span stack, parents, statuses, traceparent
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS obs CASCADE;
+CREATE EXTENSION obs;
+RESET client_min_messages;
+-- err(q): run q, show "SQLSTATE: message [detail]" instead of failing
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE d text;
+BEGIN EXECUTE q; RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '');
+END $$;
+SET obs.service_name = 'finance-pipeline';
+
+-- nothing open yet
+SELECT obs.current_span_id() IS NULL AS no_span, obs.current_trace_id() IS NULL AS no_trace,
+       obs.current_traceparent() IS NULL AS no_header;
+
+-- the seed: a span around fetch_company_data, with a nested span
+SELECT obs.start_span('fetch_company_data', 'DATA_FETCH', '{"ticker": "AAPL", "source": "SEC"}') AS root \gset
+SELECT obs.start_span('parse_filings', 'transform') AS child \gset
+SELECT obs.current_span_id() = :'child' AS child_is_current;
+SELECT depth, operation, service_type, service_name, parent_span_id = :'root' AS under_root
+  FROM obs.open_spans() ORDER BY depth;
+-- a log inside a span carries its trace and span id
+SELECT obs.info('parsing') AS log_id \gset
+SELECT span_id = :'child' AS log_has_span, trace_id = obs.current_trace_id() AS log_has_trace
+  FROM obs.logs WHERE log_id = :log_id;
+-- the W3C header names the current span
+SELECT obs.current_traceparent() = '00-' || obs.current_trace_id() || '-' || :'child' || '-01' AS header_ok;
+SELECT obs.finish_span(:'child', 'success') >= 0 AS finished;
+SELECT obs.current_span_id() = :'root' AS root_is_current_again;
+SELECT obs.finish_span(:'root', status => 'error', error => 'SEC API timeout') >= 0 AS finished;
+SELECT operation, service_type, service_name, status, error, tags,
+       parent_span_id IS NULL AS is_root, length(trace_id::text) AS trace_hex, length(span_id::text) AS span_hex
+  FROM obs.spans ORDER BY span_seq;
+-- one trace, parent-child
+SELECT count(DISTINCT c.trace_id) AS traces,
+       bool_and(c.parent_span_id = p.span_id) AS linked
+  FROM obs.spans c JOIN obs.spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id;
+-- duration is exact to the microsecond
+SELECT bool_and(duration_us = (extract(epoch FROM end_time - start_time) * 1000000)::bigint) AS exact,
+       bool_and(duration_us >= 0) AS non_negative
+  FROM obs.spans;
+
+-- status defaults: ok, or error when an error is given; unset is kept
+SELECT obs.start_span('a') AS a \gset
+SELECT obs.finish_span(:'a') >= 0;
+SELECT obs.start_span('b') AS b \gset
+SELECT obs.finish_span(:'b', error => 'it broke') >= 0;
+SELECT obs.start_span('c') AS c \gset
+SELECT obs.finish_span(:'c', 'UNSET') >= 0;
+SELECT operation, service_type, status, error FROM obs.spans WHERE operation IN ('a', 'b', 'c') ORDER BY operation;
+
+-- finishing twice, or a span never started, is an error
+SELECT replace(pg_temp.err(format('SELECT obs.finish_span(%L)', :'a')), :'a', '<a>');
+SELECT pg_temp.err($$SELECT obs.finish_span('0123456789abcdef')$$);
+SELECT pg_temp.err($$SELECT obs.finish_span(NULL)$$);
+-- bad status leaves the span open
+SELECT obs.start_span('d') AS d \gset
+SELECT pg_temp.err(format('SELECT obs.finish_span(%L, %L)', :'d', 'done'));
+SELECT count(*) AS still_open FROM obs.open_spans() WHERE span_id = :'d';
+SELECT obs.finish_span(:'d') >= 0;
+
+-- bad input to start_span
+SELECT pg_temp.err($$SELECT obs.start_span('x', 'MAGIC')$$);
+SELECT pg_temp.err($$SELECT obs.start_span(NULL)$$);
+SELECT pg_temp.err($$SELECT obs.start_span('')$$);
+SELECT pg_temp.err($$SELECT obs.start_span('x', NULL)$$);
+SELECT pg_temp.err($$SELECT obs.start_span('x', tags => '[]')$$);
+SELECT pg_temp.err($$SELECT obs.start_span('x', traceparent => '00-zz')$$);
+SELECT count(*) AS nothing_opened FROM obs.open_spans();
+
+-- a free service name beside the closed service type
+SELECT obs.start_span('load', 'STORAGE', service_name => 'warehouse-loader') AS s \gset
+SELECT obs.finish_span(:'s') >= 0;
+SELECT service_type, service_name FROM obs.spans WHERE operation = 'load';
+
+-- continuing an external trace: new root spans become its children
+SELECT obs.set_traceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+SELECT obs.current_trace_id() AS external_trace, obs.current_traceparent() AS header;
+SELECT obs.start_span('handle_request', 'API') AS r \gset
+SELECT obs.start_span('query', 'DATABASE') AS q \gset
+SELECT obs.finish_span(:'q') >= 0, obs.finish_span(:'r') >= 0;
+SELECT operation, trace_id, parent_span_id = '00f067aa0ba902b7' AS child_of_external
+  FROM obs.spans WHERE operation IN ('handle_request', 'query') ORDER BY span_seq DESC;
+SELECT obs.set_traceparent(NULL);
+SELECT obs.current_traceparent() IS NULL AS cleared;
+-- the same through the setting, which validates its value
+SET obs.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+SELECT obs.start_span('via_setting') AS v \gset
+SELECT obs.current_traceparent() = '00-0af7651916cd43dd8448eb211c80319c-' || :'v' || '-00' AS keeps_flags;
+SELECT obs.finish_span(:'v') >= 0;
+SELECT parent_span_id FROM obs.spans WHERE span_id = :'v';
+RESET obs.traceparent;
+SELECT pg_temp.err($$SET obs.traceparent = 'garbage'$$);
+SELECT pg_temp.err($$SELECT obs.set_traceparent('00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01')$$);
+-- an explicit traceparent argument wins over the stack
+SELECT obs.start_span('outer') AS o \gset
+SELECT obs.start_span('remote_child', traceparent => '00-11111111111111111111111111111111-2222222222222222-01') AS rc \gset
+SELECT trace_id, parent_span_id FROM obs.open_spans() WHERE span_id = :'rc';
+SELECT obs.finish_span(:'rc') >= 0, obs.finish_span(:'o') >= 0;
+
+-- a span survives the failure of the work it measures
+CREATE FUNCTION pg_temp.risky() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE s obs.span_id;
+BEGIN
+    s := obs.start_span('risky_work', 'ANALYTICS');
+    BEGIN
+        PERFORM 1 / 0;
+        PERFORM obs.finish_span(s, 'success');
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM obs.finish_span(s, 'error', SQLERRM);
+    END;
+    RETURN 'handled';
+END $$;
+SELECT pg_temp.risky();
+SELECT status, error FROM obs.spans WHERE operation = 'risky_work';
+
+-- the open-span limit
+SET obs.max_open_spans = 2;
+SELECT obs.start_span('l1') AS l1 \gset
+SELECT obs.start_span('l2') AS l2 \gset
+SELECT pg_temp.err($$SELECT obs.start_span('l3')$$);
+SELECT obs.finish_span(:'l2') >= 0, obs.finish_span(:'l1') >= 0;
+RESET obs.max_open_spans;
+
+-- finishing a parent first leaves the child open and still linked
+SELECT obs.start_span('p') AS p \gset
+SELECT obs.start_span('k') AS k \gset
+SELECT obs.finish_span(:'p') >= 0;
+SELECT operation, parent_span_id = :'p' AS linked FROM obs.open_spans();
+SELECT obs.finish_span(:'k') >= 0;
+SELECT count(*) AS open_left FROM obs.open_spans();
