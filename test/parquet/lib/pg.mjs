@@ -1,0 +1,27 @@
+// pg.mjs: run SQL through psql (PGHOST/PGPORT/PGUSER come from the
+// environment the suite exports).  No driver: psql is what users use too.
+import { execFileSync } from 'node:child_process';
+
+const DB = process.env.PGDATABASE || 'postgres';
+
+// Run sql (one or more statements); returns stdout of the last result,
+// unaligned and tuples-only.  Throws with psql's stderr on error.
+export function psql(sql, extraArgs = []) {
+    try {
+        return execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', DB, '-At', ...extraArgs, '-c', sql], {
+            encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'],
+        });
+    } catch (e) {
+        const err = new Error(`psql failed: ${String(e.stderr || e.message).trim()}\n  SQL: ${sql.slice(0, 300)}`);
+        err.stderr = String(e.stderr || '');
+        throw err;
+    }
+}
+
+export function psqlLines(sql) {
+    const out = psql(sql);
+    return out === '' ? [] : out.replace(/\n$/, '').split('\n');
+}
+
+export const lit = (s) => `'${String(s).replace(/'/g, "''")}'`;
+export const ident = (s) => `"${String(s).replace(/"/g, '""')}"`;
