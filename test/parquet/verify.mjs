@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { psql, psqlLines, lit } from './lib/pg.mjs';
+import { psql, copyLines, lit } from './lib/pg.mjs';
 import { resolveType, truthSql, canon, canonTruth, cellEq, show, normDec } from './lib/types.mjs';
 import { READERS, dq, sqlStr, hyMetadata, arrowTableOf } from './lib/readers.mjs';
 import { SETUP_SQL, FIXTURES, CODECS_SQL, CODECS, DICT_SQL } from './lib/fixtures.mjs';
@@ -82,7 +82,7 @@ function columnsOf(table) {
 // PostgreSQL's ground truth: raw truth cells (strings/arrays/null) per row.
 function truthOf(table, cols) {
     const exprs = cols.map((c) => truthSql(c.k, `"${c.name}"`)).join(', ');
-    return psqlLines(`SELECT json_build_array(${exprs})::text FROM ${table} ORDER BY ord`).map((l) => JSON.parse(l));
+    return copyLines(`SELECT json_build_array(${exprs})::text FROM ${table} ORDER BY ord`).map((l) => JSON.parse(l));
 }
 
 // --- writing -------------------------------------------------------------------
@@ -522,6 +522,24 @@ async function runMisc(scalars) {
         const kv = rows.map((r) => `${r[0]}=${r[1]}`).join('\n');
         return /obs/i.test(kv) && kv.includes(EXTVERSION) ? true : `no key/value pair names obs ${EXTVERSION}: ${show(rows)}`;
     });
+    // a value the column's Parquet type cannot hold: a clear error, no file
+    for (const [what, sql] of [['numeric(10,2) NaN', "SELECT 'NaN'::numeric(10,2) AS n"],
+        ['a query failing mid-export', 'SELECT g, 1 / (g - 5000) AS boom FROM generate_series(1, 10000) g']]) {
+        const target = path.join(DIR, 'must_not_exist.parquet');
+        await check(`${what}: COPY fails with an error and leaves nothing under the target name`, async () => {
+            let err = null;
+            try {
+                psql(`COPY (${sql}) TO ${lit(target)} WITH (FORMAT parquet)`);
+            } catch (e) {
+                err = e.stderr;
+            }
+            const left = fs.readdirSync(DIR).filter((n) => n.includes('must_not_exist'));
+            note(`${what}: ${String(err).split('\n')[0]}`);
+            if (!err)
+                return 'COPY succeeded';
+            return left.length ? `left behind: ${left.join(', ')}` : true;
+        });
+    }
     // client-side \copy through COPY TO STDOUT
     const client = path.join(LOCAL, 'client.parquet');
     if (await check("\\copy (SELECT * FROM pqt.scalars ORDER BY ord) TO 'client.parquet' WITH (FORMAT parquet) writes a Parquet file", async () => {

@@ -23,5 +23,14 @@ export function psqlLines(sql) {
     return out === '' ? [] : out.replace(/\n$/, '').split('\n');
 }
 
+// Rows of a one-column text query, through COPY TO STDOUT: psql's table
+// printer drops characters it deems unprintable (U+10FFFF), COPY does not.
+// The values are JSON texts, so the only COPY escape in them is \\.
+export function copyLines(query) {
+    const out = psql(`COPY (${query}) TO STDOUT`);
+    const lines = out === '' ? [] : out.replace(/\n$/, '').split('\n');
+    return lines.map((l) => l.replace(/\\\\/g, '\\'));
+}
+
 export const lit = (s) => `'${String(s).replace(/'/g, "''")}'`;
 export const ident = (s) => `"${String(s).replace(/"/g, '""')}"`;
