@@ -630,7 +630,12 @@ open_target(ExportState *st)
 	static int	counter = 0;
 	const char *slash = strrchr(st->filename, '/');
 	int			dirlen = slash ? (int) (slash - st->filename) + 1 : 0;
+	struct stat stbuf;
 
+	if (stat(st->filename, &stbuf) == 0 && S_ISDIR(stbuf.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is a directory", st->filename)));
 	st->tmppath = psprintf("%.*s.%s.%d.%d.tmp", dirlen, st->filename,
 						   st->filename + dirlen, MyProcPid, ++counter);
 	st->fd = OpenTransientFile(st->tmppath, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
