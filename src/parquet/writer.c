@@ -43,6 +43,8 @@
 #define PAGE_DATA			0
 #define PAGE_DICTIONARY		2
 
+/* chunks a column skips the dictionary after one proved mostly distinct */
+#define DICT_RETRY_CHUNKS	4
 /* most levels a data page buffers before it is written */
 #define PAGE_MAX_LEVELS		(128 * 1024)
 /* min/max statistics longer than this are left out of the footer */
@@ -70,6 +72,7 @@ typedef struct PqCol
 	bool		dict_allowed;
 	bool		use_dict;		/* pages are dictionary-encoded now */
 	bool		dict_written;	/* some page of this chunk uses it */
+	int			dict_skip;		/* chunks left to write without trying one */
 	PqBuf		dict;			/* PLAIN-encoded entries */
 	int			ndict;
 	uint32	   *ent_off;
@@ -114,7 +117,6 @@ struct ObsPqWriter
 };
 
 static void flush_page(ObsPqWriter *w, PqCol *c);
-static void dict_reset(PqCol *c);
 
 void
 obs_pq_default_options(ObsPqOptions *opts)
@@ -537,7 +539,20 @@ dict_reset(PqCol *c)
 	if (c->slots)
 		memset(c->slots, 0xff, sizeof(int32) * c->nslots);
 	c->dict_written = false;
-	c->use_dict = c->dict_allowed;
+}
+
+/* a new column chunk: try a dictionary unless a recent one was wasted */
+static void
+dict_chunk_start(PqCol *c)
+{
+	dict_reset(c);
+	if (c->dict_skip > 0)
+	{
+		c->dict_skip--;
+		c->use_dict = false;
+	}
+	else
+		c->use_dict = c->dict_allowed;
 }
 
 /* turn the current page's indices back into PLAIN values */
@@ -705,6 +720,7 @@ flush_page(ObsPqWriter *w, PqCol *c)
 		page_indices_to_plain(c);
 		dict_reset(c);
 		c->use_dict = false;
+		c->dict_skip = DICT_RETRY_CHUNKS;
 	}
 
 	w->body.len = 0;
@@ -938,7 +954,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		c->pages_dict = c->pages_plain = 0;
 		c->null_count = c->nan_count = 0;
 		c->has_minmax = false;
-		dict_reset(c);
+		dict_chunk_start(c);
 	}
 
 	/* the RowGroup struct, with the column chunks spliced in */
