@@ -807,6 +807,10 @@ obs_pq_export(Node *raw_query, const char *query_string, const char *filename,
 							 &st->pub, NULL, NULL, 0);
 		ExecutorStart(qd, 0);
 
+		if (qd->tupDesc->natts == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("COPY with FORMAT parquet needs at least one column")));
 		pcs = build_columns(st, qd->tupDesc);
 		st->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "obs parquet row",
 										   ALLOCSET_DEFAULT_SIZES);

@@ -899,11 +899,6 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 
 	if (w->rg_rows == 0)
 		return;
-	if (w->nrg >= PG_INT16_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many Parquet row groups"),
-				 errhint("Raise ROW_GROUP_SIZE or ROW_GROUP_SIZE_BYTES.")));
 
 	obs_pq_buf_init(&chunks, w->cxt, 256 * w->ncols);
 	obs_tc_init(&tc, &chunks);
@@ -966,7 +961,8 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 	obs_tc_field_i64(&tc, 3, w->rg_rows);
 	obs_tc_field_i64(&tc, 5, rg_start);
 	obs_tc_field_i64(&tc, 6, total_compressed);
-	obs_tc_field_i16(&tc, 7, (int16) w->nrg);
+	if (w->nrg <= PG_INT16_MAX)	/* the optional ordinal is an i16 */
+		obs_tc_field_i16(&tc, 7, (int16) w->nrg);
 	obs_tc_struct_end(&tc);
 	obs_pq_buf_free(&chunks);
 
