@@ -493,6 +493,7 @@ async function runCodecs() {
         });
     }
     note(`codec file sizes (bytes, 3000 rows): ${sizes.join(' ')}`);
+    return fx;
 }
 
 async function runDictionary() {
@@ -524,12 +525,13 @@ async function runMisc(scalars) {
     });
     // a value the column's Parquet type cannot hold: a clear error, no file
     for (const [what, sql] of [['numeric(10,2) NaN', "SELECT 'NaN'::numeric(10,2) AS n"],
-        ['a query failing mid-export', 'SELECT g, 1 / (g - 5000) AS boom FROM generate_series(1, 10000) g']]) {
+        ['a query failing mid-export (after 5 row groups were written)',
+            'SELECT g, repeat(md5(g::text), 10) AS t, 1 / (g - 5000) AS boom FROM generate_series(1, 10000) g']]) {
         const target = path.join(DIR, 'must_not_exist.parquet');
         await check(`${what}: COPY fails with an error and leaves nothing under the target name`, async () => {
             let err = null;
             try {
-                psql(`COPY (${sql}) TO ${lit(target)} WITH (FORMAT parquet)`);
+                psql(`COPY (${sql}) TO ${lit(target)} WITH (FORMAT parquet, ROW_GROUP_SIZE 1000)`);
             } catch (e) {
                 err = e.stderr;
             }
@@ -540,6 +542,62 @@ async function runMisc(scalars) {
             return left.length ? `left behind: ${left.join(', ')}` : true;
         });
     }
+    // a directory the server cannot write
+    const ro = fs.mkdtempSync(path.join(os.tmpdir(), 'obs-pq-ro-'));
+    fs.chmodSync(ro, 0o755);
+    await check('an unwritable directory: COPY fails with a file-access error and leaves nothing', async () => {
+        let err = null;
+        try {
+            psql(`COPY (SELECT 1 AS x) TO ${lit(path.join(ro, 'x.parquet'))} WITH (FORMAT parquet)`);
+        } catch (e) {
+            err = e.stderr;
+        }
+        note(`unwritable: ${String(err).split('\n')[0]}`);
+        const left = fs.readdirSync(ro);
+        fs.rmSync(ro, { recursive: true, force: true });
+        if (!err)
+            return 'COPY succeeded';
+        if (!/permission denied/i.test(err))
+            return `error does not say permission denied: ${err}`;
+        return left.length ? `left behind: ${left.join(', ')}` : true;
+    });
+    // the byte cap on row groups
+    const bcFx = scalars.codecs || scalars.fx;
+    let bcFile;
+    if (await check('COPY ... WITH (FORMAT parquet, ROW_GROUP_SIZE_BYTES 65536) succeeds', async () => {
+        bcFile = await exportTable(bcFx, 'bytecap.parquet', 'ROW_GROUP_SIZE_BYTES 65536');
+    })) {
+        await check(`ROW_GROUP_SIZE_BYTES 65536 splits ${bcFx.table} (${bcFx.truth.length} rows) into several row groups`, async () => {
+            const { rows } = await dq(`SELECT count(DISTINCT row_group_id), max(row_group_num_rows) FROM parquet_metadata(${sqlStr(bcFile)})`);
+            note(`ROW_GROUP_SIZE_BYTES 65536: ${rows[0][0]} row groups, at most ${rows[0][1]} rows each`);
+            return Number(rows[0][0]) > 1 ? true : `${rows[0][0]} row group(s)`;
+        });
+        await checkValues('ROW_GROUP_SIZE_BYTES 65536', bcFx, bcFile, ['duckdb', 'hyparquet']);
+    }
+    // a LATIN1 database: strings are converted to UTF-8
+    await check('a LATIN1 database exports its text as UTF-8', async () => {
+        psql('DROP DATABASE IF EXISTS obs_pq_latin1');
+        psql("CREATE DATABASE obs_pq_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+        try { psql('CREATE EXTENSION IF NOT EXISTS obs', [], 'obs_pq_latin1'); } catch { /* preloaded instead */ }
+        const f = path.join(DIR, 'latin1.parquet');
+        const words = ['café', 'Ñandú', 'über', 'ÿ', 'plain'];
+        psql(`CREATE TABLE t (ord int, t text, a text[]);
+              INSERT INTO t VALUES ${words.map((w, i) => `(${i}, ${lit(w)}, ARRAY[${lit(w)}])`).join(', ')};
+              COPY (SELECT * FROM t ORDER BY ord) TO ${lit(f)} WITH (FORMAT parquet)`, [], 'obs_pq_latin1');
+        const bad = [];
+        const stored = psql("SELECT string_agg(encode(convert_to(t, 'LATIN1'), 'hex'), ' ' ORDER BY ord) FROM t", [], 'obs_pq_latin1').trim();
+        if (stored !== words.map((w) => Buffer.from(w, 'latin1').toString('hex')).join(' '))
+            bad.push(`harness: the LATIN1 database holds ${stored}`);
+        for (const rd of ALL_READERS) {
+            const { rows } = await READERS[rd](f);
+            const got = rows.map((r) => `${r[1]}|${r[2] && r[2][0]}`);
+            const exp = words.map((w) => `${w}|${w}`);
+            if (show(got) !== show(exp))
+                bad.push(`${rd}: ${show(got)}`);
+        }
+        psql('DROP DATABASE obs_pq_latin1');
+        return bad.length ? bad.join('\n') : true;
+    });
     // client-side \copy through COPY TO STDOUT
     const client = path.join(LOCAL, 'client.parquet');
     if (await check("\\copy (SELECT * FROM pqt.scalars ORDER BY ord) TO 'client.parquet' WITH (FORMAT parquet) writes a Parquet file", async () => {
@@ -606,7 +664,7 @@ async function main() {
     note(`writer: ${WRITER}; server-side files in ${DIR}; client-side files in ${LOCAL}`);
     psql(SETUP_SQL);
     loadTypes();
-    let scalars = null;
+    let scalars = null, codecsFx = null;
     for (const f of FIXTURES) {
         if (!want(f.name))
             continue;
@@ -617,11 +675,11 @@ async function main() {
             await checkPruning(r.fx, r.file);
     }
     if (want('codecs'))
-        await runCodecs();
+        codecsFx = await runCodecs();
     if (want('dictionary'))
         await runDictionary();
     if (want('misc') && scalars && WRITER === 'obs')
-        await runMisc(scalars);
+        await runMisc({ ...scalars, codecs: codecsFx });
     if (want('fuzz'))
         await runFuzz();
     note(`took ${((Date.now() - T0) / 1000).toFixed(1)} s`);

@@ -51,6 +51,13 @@ export const FIXTURES = [
             ['pt', 'point', Q(['(1,2)', '(-1.5,2e10)'])],
             ['mo', 'money', Q(['12.34', '-0.01'])],
             ['vb', 'varbit', Q(['1011', ''])],
+            ['bit3', 'bit(3)', Q(['101', '000'])],
+            ['qc', '"char"', Q(['x', 'é'])],
+            ['oi', 'oid', ['0', '4294967295', '1259']],
+            ['rng', 'int4range', Q(['[1,5)', 'empty', '(,3]'])],
+            ['tsr', 'tstzrange', Q(['[2024-01-01 00:00:00+00,infinity)'])],
+            ['x', 'xml', Q(['<a b="1">t&amp;</a>', 'plain'])],
+            ['tsv', 'tsvector', Q(["'fat':2 'rat':3"])],
         ],
     },
     {
