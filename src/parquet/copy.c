@@ -207,6 +207,18 @@ relation_query(CopyStmt *stmt)
 		{
 			ColumnRef  *cr = makeNode(ColumnRef);
 			ResTarget  *rt = makeNode(ResTarget);
+			ListCell   *prev;
+
+			foreach(prev, stmt->attlist)
+			{
+				if (prev == lc)
+					break;
+				if (strcmp(strVal(lfirst(prev)), strVal(lfirst(lc))) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_DUPLICATE_COLUMN),
+							 errmsg("column \"%s\" specified more than once",
+									strVal(lfirst(lc)))));
+			}
 
 			cr->fields = list_make1(makeString(strVal(lfirst(lc))));
 			cr->location = -1;

@@ -48,7 +48,12 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "obs.h"
 #include "pq_export.h"
+
+/* ids.c: the output functions of obs.trace_id and obs.span_id */
+extern PGDLLEXPORT Datum obs_trace_id_out(PG_FUNCTION_ARGS);
+extern PGDLLEXPORT Datum obs_span_id_out(PG_FUNCTION_ARGS);
 
 /* how a PostgreSQL value becomes a Parquet value */
 typedef enum ConvKind
@@ -68,6 +73,7 @@ typedef enum ConvKind
 	CK_TIME,
 	CK_TIMESTAMP,				/* timestamp and timestamptz */
 	CK_JSONB,
+	CK_OBS_ID,					/* obs.trace_id, obs.span_id: lowercase hex */
 	CK_OUTPUT					/* anything else: its text output */
 } ConvKind;
 
@@ -84,6 +90,7 @@ typedef struct ExportCol
 	ObsPqPhysical physical;
 	int			type_length;
 	FmgrInfo	out;			/* CK_OUTPUT */
+	int			id_len;			/* CK_OBS_ID: bytes */
 	const char *name;
 } ExportCol;
 
@@ -95,6 +102,7 @@ typedef struct ExportState
 	ExportCol  *cols;
 	MemoryContext rowcxt;
 	bool		to_utf8;		/* server encoding needs converting */
+	StringInfoData jbuf;		/* jsonb text, reused */
 	uint64		rows;
 
 	/* destination */
@@ -250,6 +258,12 @@ map_scalar(Oid typid, int32 typmod, ExportCol *ec, ObsPqColumn *pc)
 	pc->logical = OBS_PQ_LT_STRING;
 	getTypeOutputInfo(typid, &outfunc, &varlena);
 	fmgr_info(outfunc, &ec->out);
+	/* obs's own ids: the same hex text, without a call and a palloc each */
+	if (ec->out.fn_addr == obs_trace_id_out || ec->out.fn_addr == obs_span_id_out)
+	{
+		ec->kind = CK_OBS_ID;
+		ec->id_len = (ec->out.fn_addr == obs_trace_id_out) ? OBS_TRACE_ID_LEN : OBS_SPAN_ID_LEN;
+	}
 }
 
 /* the Parquet column of one result column; arrays become LIST */
@@ -489,9 +503,23 @@ append_value(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 		case CK_JSONB:
 			{
 				Jsonb	   *jb = DatumGetJsonbP(d);
-				char	   *s = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
 
-				append_text(st, col, def, rep, s, strlen(s));
+				resetStringInfo(&st->jbuf);
+				JsonbToCString(&st->jbuf, &jb->root, VARSIZE(jb));
+				append_text(st, col, def, rep, st->jbuf.data, st->jbuf.len);
+				if (st->jbuf.maxlen > 8 * 1024 * 1024)
+				{
+					pfree(st->jbuf.data);
+					initStringInfo(&st->jbuf);
+				}
+				break;
+			}
+		case CK_OBS_ID:
+			{
+				char		hex[2 * OBS_TRACE_ID_LEN];
+
+				obs_hex_encode((const uint8 *) DatumGetPointer(d), ec->id_len, hex);
+				obs_pq_append(w, col, def, rep, hex, 2 * ec->id_len);
 				break;
 			}
 		case CK_OUTPUT:
@@ -814,6 +842,7 @@ obs_pq_export(Node *raw_query, const char *query_string, const char *filename,
 		pcs = build_columns(st, qd->tupDesc);
 		st->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "obs parquet row",
 										   ALLOCSET_DEFAULT_SIZES);
+		initStringInfo(&st->jbuf);
 		o.created_by = "obs version " OBS_VERSION;
 		o.n_kv = 2;
 		o.kv_keys = kv_keys;

@@ -40,6 +40,20 @@ SELECT pg_temp.rows($$COPY pq_t (a, b) TO '/tmp/obs_parquet_regress/cols.parquet
 SELECT pg_temp.rows($$COPY (SELECT g, g::text FROM generate_series(1, 10000) g) TO '/tmp/obs_parquet_regress/q.PARQUET'$$) AS query_rows;
 SELECT pg_temp.rows($$COPY (SELECT 1 WHERE false) TO '/tmp/obs_parquet_regress/empty.parquet'$$) AS empty_rows;
 SELECT pg_temp.rows($$COPY (INSERT INTO pq_t VALUES (4) RETURNING a) TO '/tmp/obs_parquet_regress/returning.parquet' (FORMAT parquet)$$) AS returning_rows;
+-- like core COPY, a table's own rows only; partitioned tables and views work too
+CREATE TABLE pq_child () INHERITS (pq_t);
+INSERT INTO pq_child (a) VALUES (100), (101);
+SELECT pg_temp.rows($$COPY pq_t TO '/tmp/obs_parquet_regress/only.parquet'$$) AS parent_rows;
+DROP TABLE pq_child;
+CREATE TABLE pq_part (a int, b text) PARTITION BY RANGE (a);
+CREATE TABLE pq_part_1 PARTITION OF pq_part FOR VALUES FROM (0) TO (10);
+CREATE TABLE pq_part_2 PARTITION OF pq_part FOR VALUES FROM (10) TO (20);
+INSERT INTO pq_part SELECT g, 'p' || g FROM generate_series(0, 19) g;
+CREATE VIEW pq_view AS SELECT a, b FROM pq_part WHERE a % 2 = 0;
+SELECT pg_temp.rows($$COPY pq_part TO '/tmp/obs_parquet_regress/part.parquet'$$) AS partitioned_rows,
+       pg_temp.rows($$COPY pq_view (b) TO '/tmp/obs_parquet_regress/view.parquet'$$) AS view_rows;
+DROP VIEW pq_view;
+DROP TABLE pq_part;
 SELECT pg_temp.is_parquet('/tmp/obs_parquet_regress/' || f) AS ok, f
   FROM unnest(ARRAY['t.parquet', 'cols.parquet', 'q.PARQUET', 'empty.parquet', 'returning.parquet']) f ORDER BY f;
 
@@ -67,6 +81,8 @@ SELECT pg_temp.err($$COPY pq_t TO '/tmp/obs_parquet_regress/x.parquet' (COMPRESS
 SELECT pg_temp.err($$COPY pq_t TO PROGRAM 'cat > /dev/null' (FORMAT parquet)$$);
 SELECT pg_temp.err($$COPY pq_t TO '/tmp/obs_parquet_regress/x.parquet' WHERE a > 1$$);
 SELECT pg_temp.err($$COPY pq_t (nope) TO '/tmp/obs_parquet_regress/x.parquet'$$);
+SELECT pg_temp.err($$COPY pq_t (a, a) TO '/tmp/obs_parquet_regress/x.parquet'$$);
+SELECT pg_temp.err($$COPY (SELECT) TO '/tmp/obs_parquet_regress/x.parquet'$$);
 SELECT pg_temp.exists('/tmp/obs_parquet_regress/x.parquet') AS error_left_file;
 
 -- paths
