@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -33,7 +34,13 @@ static const char *const level_labels[] = {
 
 #define NUM_LOG_COLUMNS 11
 
-static ObsTable logs_table = {"logs", "log_id", InvalidOid, InvalidOid};
+static const ObsColumn log_columns[NUM_LOG_COLUMNS] = {
+	{"log_id", INT8OID}, {"ts", TIMESTAMPTZOID}, {"level", InvalidOid, "log_level"},
+	{"logger", TEXTOID}, {"message", TEXTOID}, {"context", JSONBOID}, {"tags", JSONBOID},
+	{"trace_id", InvalidOid, "trace_id"}, {"span_id", InvalidOid, "span_id"},
+	{"error", JSONBOID}, {"backend_pid", INT4OID}
+};
+static ObsTable logs_table = {"logs", "log_id", log_columns, NUM_LOG_COLUMNS};
 
 /*
  * Cut an over-long message at a character boundary and mark it, so that a

@@ -5,21 +5,35 @@
  * A metric sample belongs to a series, one per name and tag set
  * (obs.metric_series); samples go to obs.metric_points.  A backend-local
  * cache maps name+tags to the series id so that the hot path is one heap
- * insert.  A missing series is created through SPI with ON CONFLICT DO
- * NOTHING, so concurrent sessions creating the same series agree on one
- * row.  Series created by a transaction that aborts are forgotten by
- * clearing the cache at abort.
+ * insert.  On a cache miss the series is looked up through its unique
+ * index with the latest snapshot (so a series another session committed
+ * is found even inside a REPEATABLE READ transaction), and only when it
+ * does not exist is it created through SPI with ON CONFLICT DO NOTHING, so
+ * concurrent sessions creating the same series agree on one row.  The
+ * cache is dropped when a transaction that added to it aborts or is
+ * prepared, and when obs.metric_series is truncated or altered.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relscan.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
+#include "executor/tuptable.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/float.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "access/stratnum.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -50,9 +64,13 @@ static HTAB *series_cache = NULL;
 static MemoryContext series_cxt = NULL;
 static Oid	series_cache_relid = InvalidOid;
 static bool series_added_in_xact = false;
+static bool series_cache_stale = false;
 static bool xact_callback_registered = false;
 
-static ObsTable points_table = {"metric_points", NULL, InvalidOid, InvalidOid};
+static const ObsColumn point_columns[3] = {
+	{"series_id", INT4OID}, {"ts", TIMESTAMPTZOID}, {"value", FLOAT8OID}
+};
+static ObsTable points_table = {"metric_points", NULL, point_columns, 3};
 
 static uint32
 series_hash(const void *key, Size keysize)
@@ -89,9 +107,22 @@ series_xact_callback(XactEvent event, void *arg)
 		if (series_added_in_xact)
 			reset_series_cache();
 	}
-	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
-			 event == XACT_EVENT_PREPARE)
+	else if (event == XACT_EVENT_PREPARE)
+	{
+		/* a prepared transaction may still be rolled back, later and elsewhere */
+		if (series_added_in_xact)
+			reset_series_cache();
+	}
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 		series_added_in_xact = false;
+}
+
+/* TRUNCATE or ALTER of obs.metric_series: drop the cache at next use */
+static void
+series_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == series_cache_relid)
+		series_cache_stale = true;
 }
 
 static void
@@ -112,11 +143,14 @@ ensure_series_cache(Oid relid)
 	{
 		RegisterXactCallback(series_xact_callback, NULL);
 		RegisterSubXactCallback(series_subxact_callback, NULL);
+		CacheRegisterRelcacheCallback(series_relcache_callback, (Datum) 0);
 		xact_callback_registered = true;
 	}
 	if (series_cache != NULL &&
-		(relid != series_cache_relid || hash_get_num_entries(series_cache) >= SERIES_CACHE_MAX))
+		(series_cache_stale || relid != series_cache_relid ||
+		 hash_get_num_entries(series_cache) >= SERIES_CACHE_MAX))
 		reset_series_cache();
+	series_cache_stale = false;
 	if (series_cache != NULL)
 		return;
 
@@ -142,7 +176,58 @@ typedef struct SeriesLookup
 	int			found_kind;
 } SeriesLookup;
 
-/* find or create the series row; runs as the table owner */
+/*
+ * Look the series up through its unique index with the latest snapshot.
+ * True and *id, *kind set when it exists.
+ */
+static bool
+find_series_latest(Oid relid, const char *name, Jsonb *tags, int32 *id, int *kind)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	Oid			idxid = get_relname_relid("metric_series_name_tags_key", obs_schema_oid());
+	Relation	idx;
+	ScanKeyData keys[2];
+	Snapshot	snap;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+
+	if (!OidIsValid(idxid))
+		elog(ERROR, "index obs.metric_series_name_tags_key is missing");
+	idx = index_open(idxid, AccessShareLock);
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   idx->rd_indcollation[0], F_TEXTEQ, CStringGetTextDatum(name));
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+						   idx->rd_indcollation[1], F_JSONB_EQ, JsonbPGetDatum(tags));
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = index_beginscan(rel, idx, snap, 2, 0);
+	index_rescan(scan, keys, 2, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+	{
+		bool		isnull;
+		Datum		k;
+		HeapTuple	tp;
+
+		*id = DatumGetInt32(slot_getattr(slot, 1, &isnull));
+		k = slot_getattr(slot, 3, &isnull);
+		tp = SearchSysCache1(ENUMOID, k);
+		if (!HeapTupleIsValid(tp))
+			elog(ERROR, "cache lookup failed for enum %u", DatumGetObjectId(k));
+		*kind = obs_parse_choice(NameStr(((Form_pg_enum) GETSTRUCT(tp))->enumlabel),
+								 kind_labels, lengthof(kind_labels));
+		ReleaseSysCache(tp);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* create the series row (or find the one a concurrent session created); runs as the table owner */
 static void
 lookup_series_spi(void *arg)
 {
@@ -214,16 +299,21 @@ series_for(Oid series_relid, const char *name, int kind, Jsonb *tags)
 	e = hash_search(series_cache, &key, HASH_FIND, NULL);
 	if (e == NULL)
 	{
-		l.name = name;
-		l.kind = kind;
-		l.tags = tags;
-		obs_run_as_owner(series_relid, lookup_series_spi, &l);
-
+		if (!find_series_latest(series_relid, name, tags, &l.series_id, &l.found_kind))
+		{
+			l.name = name;
+			l.kind = kind;
+			l.tags = tags;
+			obs_run_as_owner(series_relid, lookup_series_spi, &l);
+		}
+		/* SPI may have processed invalidations: make sure the cache is there */
+		ensure_series_cache(series_relid);
 		e = hash_search(series_cache, &key, HASH_ENTER, &found);
 		e->key.data = MemoryContextAlloc(series_cxt, len);
 		memcpy(e->key.data, buf, len);
 		e->series_id = l.series_id;
 		e->kind = l.found_kind;
+		/* even a found row may be this transaction's own, not yet committed */
 		series_added_in_xact = true;
 	}
 	if (e->kind != kind)

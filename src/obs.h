@@ -67,12 +67,25 @@ extern char *obs_format_traceparent(const ObsTraceId *trace, const ObsSpanId *sp
 extern bool obs_external_traceparent(ObsTraceparent *tp);
 
 /* util.c */
+#define OBS_MAX_COLUMNS 16
+
+/* a column obs writes: a built-in type by oid, or one of obs's by name */
+typedef struct ObsColumn
+{
+	const char *name;
+	Oid			typid;
+	const char *obs_type;
+} ObsColumn;
+
 typedef struct ObsTable
 {
 	const char *relname;		/* table in schema obs */
 	const char *seq_column;		/* identity column, or NULL */
+	const ObsColumn *columns;	/* every column, in order */
+	int			ncolumns;
 	Oid			relid;			/* cached */
 	Oid			seqid;			/* cached */
+	Oid			typids[OBS_MAX_COLUMNS];	/* cached */
 } ObsTable;
 extern Relation obs_open_table(ObsTable *t);
 extern int64 obs_table_nextval(ObsTable *t);
@@ -151,7 +164,7 @@ typedef struct ObsSpanRecord
 	Jsonb	   *tags;			/* NULL when absent */
 } ObsSpanRecord;
 extern bool obs_current_context(ObsTraceId *trace, ObsSpanId *span);
-extern void obs_emit_span(const ObsSpanRecord *rec);
+extern bool obs_emit_span(const ObsSpanRecord *rec);
 
 /* parquet/copy.c */
 extern void obs_parquet_init(void);

@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 
 #include "obs.h"
 
@@ -254,6 +255,27 @@ obs_emit_task_run(const ObsRunRecord *rec)
 }
 
 /*
+ * A task run without an id of its own is named by its flow run, task name
+ * and start time (UTC, microseconds): recording it again with the same
+ * start time updates it, and a task that runs twice in one flow run keeps
+ * two rows.
+ */
+static char *
+default_task_run_id(const ObsRunRecord *rec)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(rec->start_time, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("start_time out of range")));
+	return psprintf("%s:%s:%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+					rec->flow_run_id, rec->name, tm.tm_year, tm.tm_mon, tm.tm_mday,
+					tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+}
+
+/*
  * obs.record_flow_execution(flow_name, flow_run_id, start_time, end_time,
  *							 status, num_tasks, error, tags)
  */
@@ -300,7 +322,7 @@ obs_record_task_execution(PG_FUNCTION_ARGS)
 	}
 	rec.error = PG_ARGISNULL(7) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(7));
 	if (PG_ARGISNULL(8))
-		rec.task_run_id = psprintf("%s:%s", rec.flow_run_id, rec.name);
+		rec.task_run_id = default_task_run_id(&rec);
 	else
 		rec.task_run_id = required_text(fcinfo, 8, "task_run_id");
 	obs_emit_task_run(&rec);

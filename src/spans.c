@@ -11,11 +11,18 @@
  * no span open it continues the external trace of obs.traceparent, else
  * it starts a new trace.  A small ring of recently finished span ids tells
  * "finished twice" apart from "never started".
+ *
+ * Finishing is as transactional as the row it stores: a span finished in
+ * a (sub)transaction that later aborts lost its row, so it is put back on
+ * the stack (and out of the ring) and can be finished again, e.g. by an
+ * exception handler with status 'error'.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -29,6 +36,7 @@ PG_FUNCTION_INFO_V1(obs_current_span_id);
 PG_FUNCTION_INFO_V1(obs_current_trace_id);
 PG_FUNCTION_INFO_V1(obs_current_traceparent);
 PG_FUNCTION_INFO_V1(obs_open_spans);
+PG_FUNCTION_INFO_V1(obs_reset_spans);
 
 /* labels of obs.service_type, in enum order */
 static const char *const service_labels[] = {
@@ -62,9 +70,29 @@ static int	max_open = 0;
 static ObsSpanId finished_ring[FINISHED_RING_SIZE];
 static int	finished_count = 0;
 
+/* spans finished in the current transaction, kept until it ends */
+typedef struct FinishedSpan
+{
+	OpenSpan	span;
+	SubTransactionId subid;
+} FinishedSpan;
+
+static FinishedSpan *pending = NULL;
+static int	num_pending = 0;
+static int	max_pending = 0;
+static bool callbacks_registered = false;
+
 #define NUM_SPAN_COLUMNS 13
 
-static ObsTable spans_table = {"spans", "span_seq", InvalidOid, InvalidOid};
+static const ObsColumn span_columns[NUM_SPAN_COLUMNS] = {
+	{"trace_id", InvalidOid, "trace_id"}, {"span_id", InvalidOid, "span_id"},
+	{"parent_span_id", InvalidOid, "span_id"}, {"operation", TEXTOID},
+	{"service_type", InvalidOid, "service_type"}, {"service_name", TEXTOID},
+	{"start_time", TIMESTAMPTZOID}, {"end_time", TIMESTAMPTZOID}, {"duration_us", INT8OID},
+	{"status", InvalidOid, "span_status"}, {"error", TEXTOID}, {"tags", JSONBOID},
+	{"span_seq", INT8OID}
+};
+static ObsTable spans_table = {"spans", "span_seq", span_columns, NUM_SPAN_COLUMNS};
 
 /*
  * The trace context a log record or a child span inherits: the innermost
@@ -104,6 +132,8 @@ check_span_limit(void)
 static void
 push_span(OpenSpan *s)
 {
+	int			pos;
+
 	if (num_open >= max_open)
 	{
 		int			newmax = max_open == 0 ? 16 : max_open * 2;
@@ -113,7 +143,13 @@ push_span(OpenSpan *s)
 			: repalloc(open_spans, newmax * sizeof(OpenSpan));
 		max_open = newmax;
 	}
-	open_spans[num_open++] = *s;
+	/* keep the stack in start order; only a restored span goes below the top */
+	pos = num_open;
+	while (pos > 0 && open_spans[pos - 1].start_time > s->start_time)
+		pos--;
+	memmove(&open_spans[pos + 1], &open_spans[pos], (num_open - pos) * sizeof(OpenSpan));
+	open_spans[pos] = *s;
+	num_open++;
 }
 
 static char *
@@ -229,8 +265,106 @@ free_span(OpenSpan *s)
 		pfree(s->tags);
 }
 
-/* the one write path for finished spans */
-void
+static void
+forget_finished(const ObsSpanId *id)
+{
+	int			n = Min(finished_count, FINISHED_RING_SIZE);
+
+	for (int i = 0; i < n; i++)
+		if (memcmp(finished_ring[i].bytes, id->bytes, OBS_SPAN_ID_LEN) == 0)
+			memset(finished_ring[i].bytes, 0, OBS_SPAN_ID_LEN);	/* never a valid id */
+}
+
+/*
+ * End of a (sub)transaction: spans finished in an aborted one are open
+ * again; at top-level commit their memory is released.
+ */
+static void
+settle_pending(bool commit, SubTransactionId subid, SubTransactionId parent)
+{
+	int			kept = 0;
+
+	for (int i = 0; i < num_pending; i++)
+	{
+		FinishedSpan *f = &pending[i];
+
+		if (subid != InvalidSubTransactionId && f->subid != subid)
+			pending[kept++] = *f;
+		else if (commit && parent != InvalidSubTransactionId)
+		{
+			f->subid = parent;
+			pending[kept++] = *f;
+		}
+		else if (commit)
+			free_span(&f->span);
+		else
+		{
+			forget_finished(&f->span.span_id);
+			push_span(&f->span);
+		}
+	}
+	num_pending = kept;
+}
+
+static void
+spans_xact_callback(XactEvent event, void *arg)
+{
+	if (num_pending == 0)
+		return;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		settle_pending(false, InvalidSubTransactionId, InvalidSubTransactionId);
+	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+			 event == XACT_EVENT_PREPARE)
+		settle_pending(true, InvalidSubTransactionId, InvalidSubTransactionId);
+}
+
+static void
+spans_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (num_pending == 0)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		settle_pending(false, mySubid, InvalidSubTransactionId);
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		settle_pending(true, mySubid, parentSubid);
+}
+
+/* room for one more pending span, allocated before the stack changes */
+static void
+reserve_pending(void)
+{
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(spans_xact_callback, NULL);
+		RegisterSubXactCallback(spans_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (num_pending >= max_pending)
+	{
+		int			newmax = max_pending == 0 ? 16 : max_pending * 2;
+
+		pending = pending == NULL
+			? MemoryContextAlloc(TopMemoryContext, newmax * sizeof(FinishedSpan))
+			: repalloc(pending, newmax * sizeof(FinishedSpan));
+		max_pending = newmax;
+	}
+}
+
+static void
+add_pending(const OpenSpan *s)
+{
+	Assert(num_pending < max_pending);
+	pending[num_pending].span = *s;
+	pending[num_pending].subid = GetCurrentSubTransactionId();
+	num_pending++;
+}
+
+/*
+ * The one write path for finished spans.  Returns true when the span was
+ * stored in the caller's transaction (and so is undone by its abort).
+ */
+bool
 obs_emit_span(const ObsSpanRecord *rec)
 {
 	Relation	rel;
@@ -262,6 +396,7 @@ obs_emit_span(const ObsSpanRecord *rec)
 
 	obs_insert_row(rel, values, nulls);
 	table_close(rel, NoLock);
+	return true;
 }
 
 /* obs.finish_span(span, status, error) returns the duration in microseconds */
@@ -332,14 +467,26 @@ obs_finish_span(PG_FUNCTION_ARGS)
 	rec.error = error;
 	rec.tags = s.tags;
 
-	/* store first: if that fails the span stays open and can be retried */
-	obs_emit_span(&rec);
-
-	memmove(&open_spans[pos], &open_spans[pos + 1], (num_open - pos - 1) * sizeof(OpenSpan));
-	num_open--;
+	/*
+	 * Store first: if that fails the span stays open and can be retried.
+	 * A row stored in the caller's transaction is only final when that
+	 * commits, and so is the span's removal from the stack.
+	 */
+	if (obs_emit_span(&rec))
+	{
+		reserve_pending();
+		memmove(&open_spans[pos], &open_spans[pos + 1], (num_open - pos - 1) * sizeof(OpenSpan));
+		num_open--;
+		add_pending(&s);
+	}
+	else
+	{
+		memmove(&open_spans[pos], &open_spans[pos + 1], (num_open - pos - 1) * sizeof(OpenSpan));
+		num_open--;
+		free_span(&s);
+	}
 	finished_ring[finished_count % FINISHED_RING_SIZE] = s.span_id;
 	finished_count++;
-	free_span(&s);
 
 	PG_RETURN_INT64(rec.end_time - rec.start_time);
 }
@@ -418,4 +565,16 @@ obs_open_spans(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* obs.reset_spans(): forget every open span of this session; returns how many */
+Datum
+obs_reset_spans(PG_FUNCTION_ARGS)
+{
+	int			n = num_open;
+
+	for (int i = 0; i < num_open; i++)
+		free_span(&open_spans[i]);
+	num_open = 0;
+	PG_RETURN_INT32(n);
 }

@@ -17,6 +17,7 @@
 #include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
@@ -24,6 +25,7 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
+#include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -140,17 +142,25 @@ obs_default_logger(void)
 }
 
 /*
- * Insert one row into rel (opened with RowExclusiveLock) and its indexes.
- * Unique indexes are checked; a violation raises the usual 23505 error.
+ * Insert one row into rel (opened by obs_open_table) and its indexes.
+ * NOT NULL and CHECK constraints are enforced as an INSERT would; unique
+ * indexes are checked (23505).  Triggers and rules are not run.
  */
 void
 obs_insert_row(Relation rel, Datum *values, bool *nulls)
 {
 	EState	   *estate = CreateExecutorState();
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	TupleTableSlot *slot;
 	HeapTuple	tuple;
 
+	/* a one-entry range table, so that constraint errors can name the row */
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RelationGetRelid(rel);
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	ExecInitRangeTable(estate, list_make1(rte));
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	ExecOpenIndices(rri, false);
 
@@ -158,6 +168,8 @@ obs_insert_row(Relation rel, Datum *values, bool *nulls)
 	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(tuple, slot, false);
 
+	if (rel->rd_att->constr)
+		ExecConstraints(rri, slot, estate);
 	simple_table_tuple_insert(rel, slot);
 	if (rri->ri_NumIndices > 0)
 		ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
@@ -168,16 +180,58 @@ obs_insert_row(Relation rel, Datum *values, bool *nulls)
 }
 
 /*
+ * Refuse to write into a table whose shape is not the one obs was built
+ * for: a dropped, added, renamed or retyped column, a partitioned or
+ * non-heap table.  Forming a tuple against another shape would store
+ * garbage or crash, so this runs on every open; it is a few comparisons.
+ */
+static void
+check_table_shape(ObsTable *t, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("obs cannot write into \"obs.%s\"", t->relname),
+				 errdetail("obs writes into plain heap tables; this one is %s.",
+						   rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "partitioned"
+						   : rel->rd_rel->relkind != RELKIND_RELATION ? "not a table"
+						   : "of another access method")));
+	for (int i = 0; i < Max(desc->natts, t->ncolumns); i++)
+	{
+		Form_pg_attribute att = i < desc->natts ? TupleDescAttr(desc, i) : NULL;
+		const ObsColumn *col = i < t->ncolumns ? &t->columns[i] : NULL;
+
+		if (att == NULL || col == NULL || att->attisdropped ||
+			att->atttypid != t->typids[i] || att->attgenerated != '\0' ||
+			strcmp(NameStr(att->attname), col->name) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"obs.%s\" does not have the columns obs writes", t->relname),
+					 errdetail("Column %d is %s; obs %s expects %s.", i + 1,
+							   att == NULL ? "missing" : att->attisdropped ? "dropped"
+							   : psprintf("\"%s\" of type %s", NameStr(att->attname),
+										  format_type_be(att->atttypid)),
+							   OBS_VERSION,
+							   col == NULL ? "no more columns" : psprintf("\"%s\"", col->name)),
+					 errhint("Undo the change to the table, or reinstall the extension.")));
+	}
+}
+
+/*
  * Open one of obs's tables for insert.  The oids are looked up through the
  * syscache on every call (cheap) so that DROP/CREATE EXTENSION in the same
- * session is harmless; the identity sequence, found through pg_depend, is
- * cached for as long as the table's oid is unchanged.
+ * session is harmless; the identity sequence (found through pg_depend) and
+ * the expected column types are cached for as long as the oid is unchanged.
  */
 Relation
 obs_open_table(ObsTable *t)
 {
 	Oid			relid = obs_relation_oid(t->relname);
+	Relation	rel;
 
+	Assert(t->ncolumns <= OBS_MAX_COLUMNS);
 	if (relid != t->relid)
 	{
 		t->seqid = InvalidOid;
@@ -189,9 +243,14 @@ obs_open_table(ObsTable *t)
 				elog(ERROR, "column \"%s\" of obs.%s is missing", t->seq_column, t->relname);
 			t->seqid = getIdentitySequence(relid, attnum, false);
 		}
+		for (int i = 0; i < t->ncolumns; i++)
+			t->typids[i] = OidIsValid(t->columns[i].typid) ? t->columns[i].typid
+				: obs_type_oid(t->columns[i].obs_type);
 		t->relid = relid;
 	}
-	return table_open(relid, RowExclusiveLock);
+	rel = table_open(relid, RowExclusiveLock);
+	check_table_shape(t, rel);
+	return rel;
 }
 
 /* next value of the table's identity column */

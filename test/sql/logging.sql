@@ -109,3 +109,19 @@ SELECT count(*) AS rolled_back_rows FROM obs.logs WHERE message = 'rolled back';
 BEGIN READ ONLY;
 SELECT pg_temp.err($$SELECT obs.info('read only')$$);
 ROLLBACK;
+
+-- obs writes only into the table shape it was built for
+ALTER TABLE obs.logs ADD COLUMN note text;
+SELECT pg_temp.err($$SELECT obs.info('x')$$);
+ALTER TABLE obs.logs DROP COLUMN note;
+SELECT pg_temp.err($$SELECT obs.info('x')$$);
+-- (a dropped column stays in the descriptor: reinstall to recover)
+SET client_min_messages = warning;
+DROP EXTENSION obs CASCADE;
+CREATE EXTENSION obs;
+RESET client_min_messages;
+-- CHECK constraints a DBA adds are honoured like an INSERT's
+ALTER TABLE obs.logs ADD CONSTRAINT no_secrets CHECK (message NOT LIKE '%password%');
+SELECT split_part(pg_temp.err($$SELECT obs.info('the password is hunter2')$$), ' [', 1) AS err;
+SELECT obs.info('nothing to hide') IS NOT NULL AS stored;
+SELECT message FROM obs.logs;

@@ -65,3 +65,21 @@ SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, tags => '["a"]')$$);
 SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, ts => 'infinity')$$);
 SELECT count(*) = :before AS nothing_stored FROM obs.metric_points;
 SELECT count(*) AS no_series_for_bad_input FROM obs.metric_series WHERE name = 'x';
+
+-- TRUNCATE of the series drops the session's cache: no orphan points
+SELECT obs.record_metric('cached', 1);
+TRUNCATE obs.metric_series, obs.metric_points;
+SELECT obs.record_metric('cached', 2);
+SELECT name, value FROM obs.metrics;
+
+-- a series created by another session is found inside REPEATABLE READ
+CREATE EXTENSION dblink;
+SELECT format('host=%s port=%s dbname=%s', current_setting('unix_socket_directories'),
+              current_setting('port'), current_database()) AS conn \gset
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT count(*) AS before FROM obs.metric_series;
+SELECT * FROM dblink(:'conn', $$SELECT obs.record_metric('rr_metric', 1)$$) AS t(x text);
+SELECT obs.record_metric('rr_metric', 2);
+COMMIT;
+SELECT count(*) AS series, sum(value) AS total FROM obs.metrics WHERE name = 'rr_metric';
+DROP EXTENSION dblink;

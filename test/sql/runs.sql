@@ -42,16 +42,19 @@ SELECT obs.record_flow_execution('states', 'state-' || s, '2026-11-04 00:00:00+0
                     'completed', 'failed', 'crashed', 'cancelled']) s;
 SELECT status, count(*) FROM obs.flow_runs WHERE flow_name = 'states' GROUP BY status ORDER BY status;
 
--- task runs: the default id is flow_run_id:task_name; mapped tasks name their own
+-- task runs: the default id is flow_run_id:task_name:start_time (UTC), so the
+-- same run recorded again updates it and a second run of the task is a new row;
+-- mapped tasks may name their own
 SELECT obs.record_task_execution('transform', 'run-2', '2026-11-02 00:01:00+00', NULL, 'Running', 10);
 SELECT obs.record_task_execution('transform', 'run-2', '2026-11-02 00:01:00+00', '2026-11-02 00:02:00+00', 'Completed', outputs_produced => 9);
-SELECT obs.record_task_execution('transform', 'run-2', '2026-11-02 00:03:00+00', '2026-11-02 00:03:30+00', 'Completed', 5, 5, task_run_id => 'run-2:transform:1');
+SELECT obs.record_task_execution('transform', 'run-2', '2026-11-02 00:02:00+00', '2026-11-02 00:02:10+00', 'Failed', 3);
+SELECT obs.record_task_execution('transform', 'run-2', '2026-11-02 00:03:00+00', '2026-11-02 00:03:30+00', 'Completed', 5, 5, task_run_id => 'run-2:transform:mapped-1');
 SELECT task_run_id, status, inputs_processed, outputs_produced, duration_seconds
   FROM obs.task_runs WHERE flow_run_id = 'run-2' ORDER BY task_run_id;
 
 -- a run id names one run of one flow
 SELECT pg_temp.err($$SELECT obs.record_flow_execution('other_flow', 'run-2', '2026-11-02 00:00:00+00')$$);
-SELECT pg_temp.err($$SELECT obs.record_task_execution('other_task', 'run-1', '2026-11-02 00:00:00+00', task_run_id => 'run-2:transform')$$);
+SELECT pg_temp.err($$SELECT obs.record_task_execution('other_task', 'run-1', '2026-11-02 00:00:00+00', task_run_id => 'run-2:transform:2026-11-02T00:01:00.000000Z')$$);
 SELECT flow_name FROM obs.flow_runs WHERE flow_run_id = 'run-2';
 
 -- bad input: clear errors, nothing stored

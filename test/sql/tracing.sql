@@ -133,3 +133,44 @@ SELECT obs.finish_span(:'p') >= 0;
 SELECT operation, parent_span_id = :'p' AS linked FROM obs.open_spans();
 SELECT obs.finish_span(:'k') >= 0;
 SELECT count(*) AS open_left FROM obs.open_spans();
+
+-- finishing is undone with the transaction that stored the span
+SELECT obs.start_span('undone') AS u \gset
+BEGIN;
+SELECT obs.finish_span(:'u') >= 0 AS finished;
+ROLLBACK;
+SELECT count(*) AS stored FROM obs.spans WHERE operation = 'undone';
+SELECT count(*) AS open_again FROM obs.open_spans() WHERE span_id = :'u';
+SELECT obs.finish_span(:'u') >= 0 AS finished_for_real;
+SELECT count(*) AS stored FROM obs.spans WHERE operation = 'undone';
+-- the PL/pgSQL case: finished as success, then the block fails; the handler
+-- can still record the failure
+CREATE FUNCTION pg_temp.late_failure() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE s obs.span_id;
+BEGIN
+    s := obs.start_span('late_failure');
+    BEGIN
+        PERFORM obs.finish_span(s, 'success');
+        PERFORM 1 / 0;
+    EXCEPTION WHEN division_by_zero THEN
+        PERFORM obs.finish_span(s, 'error', SQLERRM);
+    END;
+    RETURN 'handled';
+END $$;
+SELECT pg_temp.late_failure();
+SELECT status, error FROM obs.spans WHERE operation = 'late_failure';
+
+-- durations are real microseconds
+SELECT obs.start_span('sleepy') AS z \gset
+SELECT pg_sleep(0.02);
+SELECT obs.finish_span(:'z') AS slept \gset
+SELECT :slept BETWEEN 20000 AND 20000000 AS slept_20ms;
+
+-- a span left open by a failed transaction can be discarded
+BEGIN;
+SELECT obs.start_span('leaked') IS NOT NULL AS started;
+ROLLBACK;
+SELECT operation FROM obs.open_spans();
+SELECT obs.reset_spans() AS discarded;
+SELECT count(*) AS open_left FROM obs.open_spans();
+SELECT obs.current_trace_id() IS NULL AS no_stale_context;

@@ -1,0 +1,180 @@
+-- obs demo: the seed guide's Quick Start and "Complete Observability Setup",
+-- in SQL.  Run by demo/run.sh; safe to run again (it starts from a fresh
+-- extension).  Times are relative to now() so the dashboards look current.
+\set ON_ERROR_STOP on
+\pset footer off
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS obs CASCADE;
+CREATE EXTENSION obs;
+RESET client_min_messages;
+SET obs.service_name = 'finance-pipeline';
+
+\echo
+\echo '== Quick Start: structured logging'
+-- logger.info('Data fetch started'); logger.info('User data loaded', context=, tags=)
+SELECT obs.info('Data fetch started', logger => 'my_application') AS log_id;
+SELECT obs.info('User data loaded', '{"user_id": 123, "records": 1000}',
+                '{"environment": "production"}', logger => 'my_application') AS log_id;
+
+\echo '== Quick Start: distributed tracing'
+-- span = tracer.start_span('fetch_company_data', service=DATA_FETCH, tags=); finish_span(span, 'success')
+SELECT obs.start_span('fetch_company_data', 'DATA_FETCH', '{"ticker": "AAPL", "source": "SEC"}') AS span \gset
+SELECT obs.current_traceparent() AS traceparent_for_outgoing_calls;
+SELECT obs.finish_span(:'span', 'success') AS duration_us;
+
+\echo '== Quick Start: performance monitoring and alerts'
+-- monitor.record_metric('api_latency_ms', t, tags=); check_alert_conditions('api_latency_ms', 500, 'greater')
+SELECT obs.record_metric('api_latency_ms', v, jsonb_build_object('endpoint', e, 'method', 'GET'),
+                         ts => now() - s * interval '1 second')
+  FROM (VALUES ('/data', 320, 50), ('/data', 540, 40), ('/data', 650, 30),
+               ('/search', 1400, 20), ('/search', 90, 10)) v(e, v, s);
+SELECT metric_name, tags->>'endpoint' AS endpoint, value, threshold, severity, is_new
+  FROM obs.check_alert_conditions('api_latency_ms', 500, 'greater');
+
+-- ------------------------------------------------------------------------
+-- Complete Observability Setup
+-- ------------------------------------------------------------------------
+-- transform(): the pipeline's work; a negative record is bad data
+CREATE FUNCTION pg_temp.transform(data int[]) RETURNS int[] LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. cardinality(data) LOOP
+        IF data[i] < 0 THEN
+            RAISE EXCEPTION 'negative record %', data[i]
+                USING ERRCODE = '22023',
+                      DETAIL = format('Record %s of %s is %s.', i, cardinality(data), data[i]),
+                      HINT = 'Drop negative values upstream.';
+        END IF;
+    END LOOP;
+    RETURN ARRAY(SELECT x * 10 FROM unnest(data) x);
+END $$;
+
+-- process_data(): @trace_execution(service=PIPELINE) + @monitor_performance('pipeline').
+-- The handler logs the error with SQLSTATE, message, detail, hint and the
+-- PL/pgSQL context, closes the span as 'error' and returns NULL.  (It does
+-- not re-raise: that would roll back the rows it just wrote, because obs
+-- writes are part of the transaction.)
+CREATE FUNCTION pg_temp.process_data(data int[]) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE
+    span obs.span_id;
+    started timestamptz := clock_timestamp();
+    result int[];
+    v_state text; v_message text; v_detail text; v_hint text; v_context text;
+BEGIN
+    span := obs.start_span('process_data', 'PIPELINE', jsonb_build_object('records', cardinality(data)));
+    PERFORM obs.info('Starting data processing', jsonb_build_object('records', cardinality(data)),
+                     logger => 'data_pipeline');
+    BEGIN
+        result := pg_temp.transform(data);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT,
+                                v_context = PG_EXCEPTION_CONTEXT;
+        PERFORM obs.error('Processing failed', jsonb_build_object('records', cardinality(data)),
+                          logger => 'data_pipeline', sqlstate => v_state, error_message => v_message,
+                          error_detail => v_detail, error_hint => v_hint, error_context => v_context);
+        PERFORM obs.finish_span(span, 'error', v_message);
+        PERFORM obs.record_metric('pipeline.process_data', extract(epoch FROM clock_timestamp() - started) * 1000);
+        RETURN NULL;
+    END;
+    PERFORM obs.info('Data processing complete',
+                     jsonb_build_object('input_records', cardinality(data), 'output_records', cardinality(result)),
+                     logger => 'data_pipeline');
+    PERFORM obs.record_metric('pipeline.process_data', extract(epoch FROM clock_timestamp() - started) * 1000);
+    PERFORM obs.finish_span(span, 'success');
+    RETURN result;
+END $$;
+
+-- one flow run of data_pipeline: fetch, process, record the flow (Prefect states)
+CREATE FUNCTION pg_temp.data_pipeline(run_id text, data int[], flow_start timestamptz, flow_end timestamptz)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    flow_span obs.span_id;
+    fetch_span obs.span_id;
+    processed int[];
+    status text;
+BEGIN
+    flow_span := obs.start_span('data_pipeline', 'PIPELINE', jsonb_build_object('flow_run_id', run_id));
+    fetch_span := obs.start_span('fetch_data', 'DATA_FETCH', '{"source": "SEC"}');
+    PERFORM obs.finish_span(fetch_span, 'success');
+    PERFORM obs.record_task_execution('fetch_data', run_id, flow_start, flow_start + interval '2 seconds',
+                                      'Completed', cardinality(data), cardinality(data));
+    processed := pg_temp.process_data(data);
+    status := CASE WHEN processed IS NULL THEN 'Failed' ELSE 'Completed' END;
+    PERFORM obs.record_task_execution('process_data', run_id, flow_start + interval '2 seconds', flow_end,
+                                      status, cardinality(data), cardinality(processed));
+    PERFORM obs.record_flow_execution('data_pipeline', run_id, flow_start, flow_end, status, 2,
+                                      CASE WHEN processed IS NULL THEN 'process_data failed' END);
+    PERFORM obs.record_metric('pipeline_duration_ms', extract(epoch FROM flow_end - flow_start) * 1000,
+                              '{"flow": "data_pipeline"}', ts => flow_end);
+    PERFORM obs.finish_span(flow_span, CASE WHEN processed IS NULL THEN 'error' ELSE 'ok' END,
+                            CASE WHEN processed IS NULL THEN 'process_data failed' END);
+    RETURN status;
+END $$;
+
+\echo
+\echo '== Complete Observability Setup: three flow runs, the second fails'
+SELECT run_id, pg_temp.data_pipeline(run_id, data, now() - ago, now() - ago + took) AS status
+  FROM (VALUES ('run-001', '{1,2,3}'::int[], interval '3 hours', interval '30 seconds'),
+               ('run-002', '{4,-1,6}'::int[], interval '2 hours', interval '90 seconds'),
+               ('run-003', '{7,8}'::int[], interval '1 hour', interval '45 seconds')) v(run_id, data, ago, took)
+ ORDER BY run_id;
+
+\echo '== Flow health (success rate = Completed / (Completed + Failed + Crashed))'
+SELECT flow_name, total_runs, success_count, failure_count, round(success_rate::numeric, 3) AS success_rate,
+       avg_duration_seconds, p95_duration_seconds, max_duration_seconds
+  FROM obs.flow_health ORDER BY flow_name;
+
+\echo '== Task summary: slowest first'
+SELECT task_name, runs, failures, round(success_rate::numeric, 3) AS success_rate,
+       duration_seconds, round(throughput::numeric, 3) AS records_per_s
+  FROM obs.task_summary ORDER BY duration_seconds DESC;
+\echo '== Bottlenecks (average over 30 s)'
+SELECT task_name, duration_seconds FROM obs.task_summary WHERE duration_seconds > 30;
+
+\echo '== Alerts: flows slower than 60 s, and a rule for pg_cron'
+SELECT metric_name, value, threshold, comparison, severity, is_new
+  FROM obs.check_alert_conditions('pipeline_duration_ms', 60000, 'greater', '1 day');
+SELECT rule_name FROM obs.add_alert_rule('slow_search', 'api_latency_ms', 1000, '>', '1 hour', '{"endpoint": "/search"}');
+SELECT rule_name, metric_name, value, severity FROM obs.evaluate_alert_rules();
+\echo '   (schedule it with: SELECT cron.schedule(''obs-alerts'', ''* * * * *'', ''SELECT obs.evaluate_alert_rules()'');)'
+SELECT alert_id, metric_name, tags, value, threshold, comparison, severity, rule_name FROM obs.active_alerts;
+
+\echo '== The error log, as PostgreSQL knows it'
+SELECT error->>'sqlstate' AS sqlstate, error->>'message' AS message, error->>'detail' AS detail,
+       error->>'hint' AS hint, error->>'context' AS context
+  FROM obs.logs WHERE level = 'ERROR';
+
+\echo '== Log lines for CloudWatch / ELK (one JSON object per line)'
+\pset format unaligned
+\pset tuples_only on
+SELECT line FROM obs.logs_json ORDER BY log_id;
+\pset tuples_only off
+\pset format aligned
+
+\echo '== The span tree of the failed run'
+WITH RECURSIVE t AS (
+    SELECT s.*, 0 AS depth, ARRAY[s.span_seq] AS path
+      FROM obs.spans s WHERE s.parent_span_id IS NULL AND s.tags->>'flow_run_id' = 'run-002'
+    UNION ALL
+    SELECT c.*, t.depth + 1, t.path || c.span_seq
+      FROM obs.spans c JOIN t ON c.trace_id = t.trace_id AND c.parent_span_id = t.span_id
+)
+SELECT repeat('    ', depth) || operation AS span, service_type, status, error,
+       round(duration_us / 1000.0, 3) AS ms, trace_id, span_id
+  FROM t ORDER BY path;
+
+\echo '== Error rate by service, service performance'
+SELECT * FROM obs.error_rate_by_service ORDER BY service_name, service_type;
+SELECT service_name, service_type, spans, round(avg_ms::numeric, 3) AS avg_ms,
+       round(p95_ms::numeric, 3) AS p95_ms, errors FROM obs.service_performance ORDER BY 1, 2;
+
+\echo '== High-latency requests by endpoint (> 500 ms) and the latency heatmap'
+SELECT * FROM obs.high_latency_by_endpoint(500, 'api_latency_ms');
+SELECT * FROM obs.latency_heatmap('api_latency_ms', '1 minute', '{100,500,1000}');
+
+\echo '== Jaeger JSON of the failed run (open it in the Jaeger UI with "JSON File")'
+\pset format unaligned
+\pset tuples_only on
+SELECT jsonb_pretty(obs.jaeger_json(ARRAY(SELECT trace_id FROM obs.spans WHERE tags->>'flow_run_id' = 'run-002')));
+\pset tuples_only off
+\pset format aligned

@@ -1,0 +1,125 @@
+-- privileges: a signal writer and a dashboard reader, no role created by obs
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS obs CASCADE;
+CREATE EXTENSION obs;
+RESET client_min_messages;
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE q; RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
+
+-- the extension creates no role
+SELECT count(*) AS obs_roles FROM pg_roles WHERE rolname LIKE '%obs%' AND rolname NOT LIKE 'regress%';
+-- PUBLIC may not execute any write or admin function
+SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
+  FROM pg_proc p WHERE p.pronamespace = 'obs'::regnamespace
+   AND p.proname = ANY (obs._privilege_functions('writer') || obs._privilege_functions('admin'))
+ ORDER BY 1, 2;
+-- every name in the lists is a function that exists
+SELECT n AS missing FROM unnest(obs._privilege_functions('writer') || obs._privilege_functions('reader')
+                                || obs._privilege_functions('admin')) n
+ WHERE NOT EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = 'obs'::regnamespace AND p.proname = n);
+-- no SECURITY DEFINER anywhere in obs
+SELECT count(*) AS security_definer FROM pg_proc WHERE pronamespace = 'obs'::regnamespace AND prosecdef;
+
+CREATE ROLE regress_obs_writer;
+CREATE ROLE regress_obs_reader;
+CREATE ROLE regress_obs_nobody;
+SELECT obs.grant_writer('regress_obs_writer');
+SELECT obs.grant_reader('regress_obs_reader');
+SELECT pg_temp.err($$SELECT obs.grant_writer(NULL)$$);
+SELECT pg_temp.err($$SELECT obs.grant_writer('regress_no_such_role')$$);
+
+-- the writer writes every signal ...
+SET ROLE regress_obs_writer;
+SELECT obs.info('from the writer', '{"k": 1}') IS NOT NULL AS logged;
+SELECT obs.error('writer error', sqlstate => '22012', error_message => 'division by zero') IS NOT NULL AS logged;
+SELECT obs.record_metric('request_latency_ms', 650, '{"endpoint": "/data"}', ts => '2024-01-01 12:00:00+00');
+SELECT obs.record_metric('request_latency_ms', 700, '{"endpoint": "/data"}', ts => '2024-01-01 12:00:01+00');
+SELECT obs.start_span('writer_span', 'PIPELINE') IS NOT NULL AS started \gset
+SELECT obs.finish_span(obs.current_span_id()) >= 0 AS finished;
+SELECT obs.record_flow_execution('f', 'run-1', '2024-01-01 10:00+00', '2024-01-01 10:01+00', 'Completed');
+SELECT obs.record_task_execution('t', 'run-1', '2024-01-01 10:00+00', '2024-01-01 10:00:30+00', 'Completed', 10, 10);
+-- ... but reads nothing and administers nothing
+SELECT pg_temp.err($$SELECT count(*) FROM obs.logs$$);
+SELECT pg_temp.err($$SELECT count(*) FROM obs.flow_health$$);
+SELECT pg_temp.err($$SELECT * FROM obs.get_flow_health()$$);
+SELECT pg_temp.err($$SELECT obs.check_alert_conditions('request_latency_ms', 500, as_of => '2024-01-01 12:01:00+00')$$);
+SELECT pg_temp.err($$SELECT obs.purge('1 day')$$);
+SELECT pg_temp.err($$SELECT obs.grant_reader('regress_obs_writer')$$);
+SELECT pg_temp.err($$INSERT INTO obs.logs (ts, level, logger, message, backend_pid) VALUES (now(), 'INFO', 'x', 'y', 1)$$);
+RESET ROLE;
+
+-- the owner runs the alert check (e.g. from pg_cron)
+SELECT count(*) AS alerts FROM obs.check_alert_conditions('request_latency_ms', 500, as_of => '2024-01-01 12:01:00+00');
+
+-- the reader reads every table, view and read function ...
+SET ROLE regress_obs_reader;
+SELECT level, message FROM obs.logs WHERE logger <> 'obs.alerts' ORDER BY log_id;
+SELECT total_runs, success_rate FROM obs.flow_health;
+SELECT total_runs, success_rate FROM obs.get_flow_health();
+SELECT task_name, throughput FROM obs.task_summary;
+SELECT total_runs FROM obs.get_task_performance();
+SELECT * FROM obs.high_latency_by_endpoint(600);
+SELECT count(*) AS cells FROM obs.latency_heatmap();
+SELECT count(*) AS alerts FROM obs.active_alerts;
+SELECT operation FROM obs.spans;
+SELECT jsonb_array_length(obs.jaeger_json()->'data') AS traces;
+SELECT count(*) AS lines FROM obs.logs_json;
+SELECT count(*) FROM obs.metrics;
+-- ... and writes nothing (42501)
+SELECT pg_temp.err($$SELECT obs.log('info', 'from the reader')$$);
+SELECT pg_temp.err($$SELECT obs.info('from the reader')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 1)$$);
+SELECT pg_temp.err($$SELECT obs.start_span('reader_span')$$);
+SELECT pg_temp.err($$SELECT obs.record_flow_execution('f', 'r', now())$$);
+SELECT pg_temp.err($$SELECT obs.acknowledge_alert(1)$$);
+SELECT pg_temp.err($$DELETE FROM obs.logs$$);
+RESET ROLE;
+
+-- a role with no grant cannot even reach the schema
+SET ROLE regress_obs_nobody;
+SELECT pg_temp.err($$SELECT obs.info('x')$$);
+SELECT pg_temp.err($$SELECT count(*) FROM obs.logs$$);
+RESET ROLE;
+
+-- what the helpers granted, exactly
+SELECT has_schema_privilege(r, 'obs', 'USAGE') AS usage,
+       has_table_privilege(r, 'obs.logs', 'SELECT') AS select_logs,
+       has_table_privilege(r, 'obs.task_summary', 'SELECT') AS select_view,
+       has_function_privilege(r, 'obs.info(text,jsonb,jsonb,text,text,text,text,text,text)', 'EXECUTE') AS exec_info,
+       has_function_privilege(r, 'obs.purge(interval)', 'EXECUTE') AS exec_purge
+  FROM unnest(ARRAY['regress_obs_writer', 'regress_obs_reader', 'regress_obs_nobody']) r ORDER BY r;
+
+-- a role that is both keeps the schema until its last grant goes
+SELECT obs.grant_reader('regress_obs_writer');
+SELECT obs.revoke_writer('regress_obs_writer');
+SELECT has_schema_privilege('regress_obs_writer', 'obs', 'USAGE') AS usage,
+       has_table_privilege('regress_obs_writer', 'obs.logs', 'SELECT') AS select_logs,
+       has_function_privilege('regress_obs_writer', 'obs.log(text,text,jsonb,jsonb,text,text,text,text,text,text)', 'EXECUTE') AS exec_log;
+SELECT obs.revoke_reader('regress_obs_writer');
+SELECT obs.revoke_reader('regress_obs_reader');
+SELECT has_schema_privilege(r, 'obs', 'USAGE') AS usage,
+       has_table_privilege(r, 'obs.logs', 'SELECT') AS select_logs
+  FROM unnest(ARRAY['regress_obs_writer', 'regress_obs_reader']) r ORDER BY r;
+SET ROLE regress_obs_writer;
+SELECT pg_temp.err($$SELECT obs.info('revoked')$$);
+RESET ROLE;
+
+DROP ROLE regress_obs_writer;
+DROP ROLE regress_obs_reader;
+DROP ROLE regress_obs_nobody;
+
+-- every obs function PUBLIC may execute, listed explicitly: a new write
+-- function that forgot its REVOKE shows up here
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS obs CASCADE;
+CREATE EXTENSION obs;
+RESET client_min_messages;
+SELECT p.proname
+  FROM pg_proc p
+ WHERE p.pronamespace = 'obs'::regnamespace
+   AND has_function_privilege('public', p.oid, 'EXECUTE')
+   AND p.proname !~ '^(trace_id|span_id)_(in|out|recv|send|cmp|eq|ne|lt|le|gt|ge|hash)$'
+ GROUP BY p.proname ORDER BY p.proname;
