@@ -33,6 +33,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "storage/fd.h"
+#include "storage/ipc.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
@@ -110,6 +111,21 @@ typedef struct ExportState
 	char	   *tmppath;
 	int			fd;
 } ExportState;
+
+/*
+ * The temporary file being written, removed at backend exit too: a FATAL
+ * error (pg_terminate_backend) exits without running PG_CATCH blocks.
+ */
+static char exit_tmppath[MAXPGPATH];
+static bool exit_cleanup_registered = false;
+
+static void
+remove_tmp_at_exit(int code, Datum arg)
+{
+	if (exit_tmppath[0] != '\0')
+		unlink(exit_tmppath);
+	exit_tmppath[0] = '\0';
+}
 
 /* two's complement bytes needed for a decimal of this precision */
 static int
@@ -666,12 +682,19 @@ open_target(ExportState *st)
 				 errmsg("\"%s\" is a directory", st->filename)));
 	st->tmppath = psprintf("%.*s.%s.%d.%d.tmp", dirlen, st->filename,
 						   st->filename + dirlen, MyProcPid, ++counter);
+	if (!exit_cleanup_registered)
+	{
+		before_shmem_exit(remove_tmp_at_exit, (Datum) 0);
+		exit_cleanup_registered = true;
+	}
+	strlcpy(exit_tmppath, st->tmppath, MAXPGPATH);
 	st->fd = OpenTransientFile(st->tmppath, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 	if (st->fd < 0)
 	{
 		int			save_errno = errno;
 
 		st->tmppath = NULL;		/* nothing to remove */
+		exit_tmppath[0] = '\0';
 		errno = save_errno;
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -702,6 +725,7 @@ commit_target(ExportState *st)
 	st->fd = -1;
 	durable_rename(st->tmppath, st->filename, ERROR);
 	st->tmppath = NULL;
+	exit_tmppath[0] = '\0';
 }
 
 static void
@@ -877,6 +901,7 @@ obs_pq_export(Node *raw_query, const char *query_string, const char *filename,
 		st->fd = -1;
 		if (st->tmppath)
 			unlink(st->tmppath);
+		exit_tmppath[0] = '\0';
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
