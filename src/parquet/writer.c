@@ -728,7 +728,8 @@ flush_page(ObsPqWriter *w, PqCol *c)
 		encode_levels(&w->body, c->reps, c->nlev, c->max_rep);
 	if (c->max_def > 0)
 		encode_levels(&w->body, c->defs, c->nlev, c->max_def);
-	if (c->use_dict)
+	/* a page of NULLs only needs no dictionary (and must not create one) */
+	if (c->use_dict && c->nidx > 0)
 	{
 		int			bw = Max(1, obs_pq_bit_width(c->ndict > 0 ? c->ndict - 1 : 0));
 
