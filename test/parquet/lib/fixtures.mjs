@@ -189,5 +189,6 @@ export const CODECS = [
 
 // Dictionary fixture: one repetitive column, one whose dictionary must overflow.
 export const DICT_SQL = `SELECT g AS ord, 'service-' || (g % 8) AS low_card,
-        md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) AS high_card, (g % 5)::int8 AS low_i8
+        md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) AS high_card, (g % 5)::int8 AS low_i8,
+        CASE WHEN g <= 50000 THEN 'svc-' || (g % 8) ELSE md5(g::text) || md5((-g)::text) END AS mixed
     FROM generate_series(1, 100000) g`;

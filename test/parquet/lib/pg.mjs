@@ -6,11 +6,11 @@ const DB = process.env.PGDATABASE || 'postgres';
 
 // Run sql (one or more statements); returns stdout of the last result,
 // unaligned and tuples-only.  Throws with psql's stderr on error.
-export function psql(sql, extraArgs = [], db = DB) {
+export function psql(sql, extraArgs = [], db = DB, env = {}) {
     try {
         return execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, '-At', ...extraArgs, '-c', sql], {
             encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'],
-            env: { ...process.env, PGCLIENTENCODING: 'UTF8' },   // the harness speaks UTF-8
+            env: { ...process.env, PGCLIENTENCODING: 'UTF8', ...env },   // the harness speaks UTF-8
         });
     } catch (e) {
         const err = new Error(`psql failed: ${String(e.stderr || e.message).trim()}\n  SQL: ${sql.slice(0, 300)}`);
