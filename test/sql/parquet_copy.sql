@@ -132,7 +132,10 @@ GRANT SELECT ON pq_t TO regress_obs_parquet;
 SET ROLE regress_obs_parquet;
 SELECT pg_temp.err($$COPY pq_t TO '/tmp/obs_parquet_regress/priv.parquet'$$);
 SELECT pg_temp.err($$COPY (SELECT 1) TO '/tmp/obs_parquet_regress/priv.parquet' (FORMAT parquet)$$);
+-- ... but STDOUT is for anyone who can read the rows
+\copy pq_t TO '/tmp/obs_parquet_regress/client_role.parquet' WITH (FORMAT parquet)
 RESET ROLE;
+SELECT pg_temp.is_parquet('/tmp/obs_parquet_regress/client_role.parquet') AS stdout_without_file_privilege;
 GRANT pg_write_server_files TO regress_obs_parquet;
 SET ROLE regress_obs_parquet;
 SELECT pg_temp.rows($$COPY pq_t TO '/tmp/obs_parquet_regress/priv.parquet'$$) AS with_role;
