@@ -22,4 +22,5 @@ void
 _PG_init(void)
 {
 	obs_guc_init();
+	obs_parquet_init();
 }

@@ -166,4 +166,7 @@ typedef struct ObsSpanRecord
 extern bool obs_current_context(ObsTraceId *trace, ObsSpanId *span);
 extern bool obs_emit_span(const ObsSpanRecord *rec);
 
+/* parquet/copy.c */
+extern void obs_parquet_init(void);
+
 #endif							/* OBS_H */

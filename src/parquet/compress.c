@@ -1,0 +1,179 @@
+/*-------------------------------------------------------------------------
+ * compress.c
+ *	  Page compression: zstd, snappy, gzip (zlib) or none.
+ *
+ * Library state (a zstd context, a zlib stream) is created once per writer
+ * and freed by a reset callback on the writer's memory context.  These
+ * functions never ereport: they return false and an error string, and the
+ * caller reports it once the library has returned.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <snappy-c.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "utils/memutils.h"
+
+#include "pq_internal.h"
+
+struct PqCompressor
+{
+	ObsPqCodec	codec;
+	int			level;
+	ZSTD_CCtx  *zstd;
+	z_stream	zs;
+	bool		zs_ready;
+};
+
+static void
+compressor_release(void *arg)
+{
+	PqCompressor *c = (PqCompressor *) arg;
+
+	if (c->zstd)
+		ZSTD_freeCCtx(c->zstd);
+	c->zstd = NULL;
+	if (c->zs_ready)
+		deflateEnd(&c->zs);
+	c->zs_ready = false;
+}
+
+/* valid levels for a codec; false when the codec takes no level */
+bool
+obs_pq_codec_level_range(ObsPqCodec codec, int *min, int *max)
+{
+	switch (codec)
+	{
+		case OBS_PQ_ZSTD:
+			*min = 1;
+			*max = ZSTD_maxCLevel();
+			return true;
+		case OBS_PQ_GZIP:
+			*min = 0;
+			*max = 9;
+			return true;
+		default:
+			return false;
+	}
+}
+
+PqCompressor *
+obs_pq_compressor_create(MemoryContext cxt, ObsPqCodec codec, int level)
+{
+	PqCompressor *c = MemoryContextAllocZero(cxt, sizeof(PqCompressor));
+	MemoryContextCallback *cb = MemoryContextAllocZero(cxt, sizeof(MemoryContextCallback));
+	bool		failed = false;
+
+	c->codec = codec;
+	c->level = level;
+	cb->func = compressor_release;
+	cb->arg = c;
+	MemoryContextRegisterResetCallback(cxt, cb);
+
+	if (codec == OBS_PQ_ZSTD)
+	{
+		if (c->level == OBS_PQ_LEVEL_DEFAULT)
+			c->level = 3;
+		c->zstd = ZSTD_createCCtx();
+		failed = (c->zstd == NULL);
+	}
+	else if (codec == OBS_PQ_GZIP)
+	{
+		if (c->level == OBS_PQ_LEVEL_DEFAULT)
+			c->level = Z_DEFAULT_COMPRESSION;
+		/* windowBits 15 + 16: gzip framing, as Parquet's GZIP codec is */
+		if (deflateInit2(&c->zs, c->level, Z_DEFLATED, 15 + 16, 8,
+						 Z_DEFAULT_STRATEGY) == Z_OK)
+			c->zs_ready = true;
+		else
+			failed = true;
+	}
+	if (failed)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not initialize Parquet page compression")));
+	return c;
+}
+
+size_t
+obs_pq_compress_bound(PqCompressor *c, size_t len)
+{
+	switch (c->codec)
+	{
+		case OBS_PQ_ZSTD:
+			return ZSTD_compressBound(len);
+		case OBS_PQ_SNAPPY:
+			return snappy_max_compressed_length(len);
+		case OBS_PQ_GZIP:
+			return deflateBound(&c->zs, len) + 32;
+		default:
+			return len;
+	}
+}
+
+bool
+obs_pq_compress(PqCompressor *c, const char *src, size_t len,
+				char *dst, size_t cap, size_t *outlen, const char **err)
+{
+	*err = NULL;
+	switch (c->codec)
+	{
+		case OBS_PQ_ZSTD:
+			{
+				size_t		r = ZSTD_compressCCtx(c->zstd, dst, cap, src, len, c->level);
+
+				if (ZSTD_isError(r))
+				{
+					*err = ZSTD_getErrorName(r);
+					return false;
+				}
+				*outlen = r;
+				return true;
+			}
+		case OBS_PQ_SNAPPY:
+			{
+				size_t		n = cap;
+
+				if (snappy_compress(src, len, dst, &n) != SNAPPY_OK)
+				{
+					*err = "snappy_compress failed";
+					return false;
+				}
+				*outlen = n;
+				return true;
+			}
+		case OBS_PQ_GZIP:
+			{
+				int			r;
+
+				if (deflateReset(&c->zs) != Z_OK)
+				{
+					*err = "deflateReset failed";
+					return false;
+				}
+				c->zs.next_in = (Bytef *) src;
+				c->zs.avail_in = (uInt) len;
+				c->zs.next_out = (Bytef *) dst;
+				c->zs.avail_out = (uInt) cap;
+				r = deflate(&c->zs, Z_FINISH);
+				if (r != Z_STREAM_END)
+				{
+					*err = c->zs.msg ? c->zs.msg : "deflate did not finish";
+					return false;
+				}
+				*outlen = cap - c->zs.avail_out;
+				return true;
+			}
+		default:
+			if (cap < len)
+			{
+				*err = "output buffer too small";
+				return false;
+			}
+			memcpy(dst, src, len);
+			*outlen = len;
+			return true;
+	}
+}

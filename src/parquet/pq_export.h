@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ * pq_export.h
+ *	  Running a query into a Parquet file or to the client (export.c),
+ *	  shared by the COPY hook (copy.c) and the save functions (save.c).
+ *-------------------------------------------------------------------------
+ */
+#ifndef OBS_PQ_EXPORT_H
+#define OBS_PQ_EXPORT_H
+
+#include "nodes/parsenodes.h"
+
+#include "parquet.h"
+
+/*
+ * Run raw_query (a raw parse tree: SELECT, or DML with RETURNING) and write
+ * its rows as Parquet to filename (an absolute server path, written
+ * atomically through a temporary file) or, when filename is NULL, to the
+ * client with the COPY OUT protocol.  Returns the number of rows.
+ * The caller checks privileges and options.
+ */
+extern uint64 obs_pq_export(Node *raw_query, const char *query_string,
+							const char *filename, const ObsPqOptions *opts);
+
+/* the privilege core COPY requires to write a server file */
+extern void obs_pq_check_write_privilege(void);
+
+#endif							/* OBS_PQ_EXPORT_H */

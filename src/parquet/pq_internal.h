@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ * pq_internal.h
+ *	  Building blocks of the Parquet writer: byte buffers, the Thrift
+ *	  compact protocol encoder, RLE/bit-packed hybrid encoding and codecs.
+ *-------------------------------------------------------------------------
+ */
+#ifndef OBS_PQ_INTERNAL_H
+#define OBS_PQ_INTERNAL_H
+
+#include "parquet.h"
+
+/* a growable byte buffer in the memory context it was created in */
+typedef struct PqBuf
+{
+	char	   *data;
+	size_t		len;
+	size_t		cap;
+	MemoryContext cxt;
+} PqBuf;
+
+extern void obs_pq_buf_init(PqBuf *b, MemoryContext cxt, size_t cap);
+extern void obs_pq_buf_reserve(PqBuf *b, size_t extra);
+extern void obs_pq_buf_free(PqBuf *b);
+
+static inline void
+pq_buf_append(PqBuf *b, const void *data, size_t len)
+{
+	if (b->len + len > b->cap)
+		obs_pq_buf_reserve(b, len);
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+}
+
+static inline void
+pq_buf_byte(PqBuf *b, uint8 v)
+{
+	if (b->len + 1 > b->cap)
+		obs_pq_buf_reserve(b, 1);
+	b->data[b->len++] = (char) v;
+}
+
+static inline void
+pq_buf_u32le(PqBuf *b, uint32 v)
+{
+	uint8		x[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >> 24) & 0xff};
+
+	pq_buf_append(b, x, 4);
+}
+
+static inline void
+pq_buf_varint(PqBuf *b, uint64 v)
+{
+	while (v >= 0x80)
+	{
+		pq_buf_byte(b, (uint8) (v | 0x80));
+		v >>= 7;
+	}
+	pq_buf_byte(b, (uint8) v);
+}
+
+/* thrift.c: Thrift compact protocol, just what the Parquet footer needs */
+#define PQ_TC_MAX_DEPTH 16
+
+/* compact protocol type ids */
+#define TC_BOOL_TRUE	1
+#define TC_BOOL_FALSE	2
+#define TC_I8			3
+#define TC_I16			4
+#define TC_I32			5
+#define TC_I64			6
+#define TC_BINARY		8
+#define TC_LIST			9
+#define TC_STRUCT		12
+
+typedef struct ThriftEnc
+{
+	PqBuf	   *out;
+	int			depth;
+	int16		last[PQ_TC_MAX_DEPTH];
+} ThriftEnc;
+
+extern void obs_tc_init(ThriftEnc *tc, PqBuf *out);
+extern void obs_tc_struct_begin(ThriftEnc *tc);
+extern void obs_tc_struct_end(ThriftEnc *tc);
+extern void obs_tc_field_struct(ThriftEnc *tc, int16 fid);
+extern void obs_tc_field_bool(ThriftEnc *tc, int16 fid, bool v);
+extern void obs_tc_field_i8(ThriftEnc *tc, int16 fid, int8 v);
+extern void obs_tc_field_i16(ThriftEnc *tc, int16 fid, int16 v);
+extern void obs_tc_field_i32(ThriftEnc *tc, int16 fid, int32 v);
+extern void obs_tc_field_i64(ThriftEnc *tc, int16 fid, int64 v);
+extern void obs_tc_field_binary(ThriftEnc *tc, int16 fid, const void *data, size_t len);
+extern void obs_tc_field_string(ThriftEnc *tc, int16 fid, const char *s);
+extern void obs_tc_field_list(ThriftEnc *tc, int16 fid, int elemtype, int n);
+extern void obs_tc_i32(ThriftEnc *tc, int32 v);
+extern void obs_tc_binary(ThriftEnc *tc, const void *data, size_t len);
+/* an empty struct as a union member: field header then stop */
+extern void obs_tc_field_empty(ThriftEnc *tc, int16 fid);
+
+/* encoding.c */
+extern int	obs_pq_bit_width(uint32 maxval);
+extern void obs_pq_rle_encode(PqBuf *out, const uint32 *values, int n, int bit_width);
+extern void obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n);
+
+/* compress.c: never ereports; returns false with *err set on failure */
+typedef struct PqCompressor PqCompressor;
+extern PqCompressor *obs_pq_compressor_create(MemoryContext cxt, ObsPqCodec codec, int level);
+extern size_t obs_pq_compress_bound(PqCompressor *c, size_t len);
+extern bool obs_pq_compress(PqCompressor *c, const char *src, size_t len,
+							char *dst, size_t cap, size_t *outlen, const char **err);
+
+#endif							/* OBS_PQ_INTERNAL_H */

@@ -1,0 +1,1155 @@
+/*-------------------------------------------------------------------------
+ * writer.c
+ *	  Parquet files: column chunks, data pages, dictionaries, statistics
+ *	  and the footer.
+ *
+ * Each column buffers the entries of its current data page: definition
+ * and repetition levels, and either PLAIN-encoded values or indices into
+ * the column chunk's dictionary.  A full page is encoded (data page v1:
+ * levels as length-prefixed RLE, then values), compressed and appended to
+ * the column's chunk buffer.  When the row group is closed, every column
+ * writes its dictionary page (if any) and its buffered pages to the sink,
+ * column after column, and the row group's metadata is encoded and kept
+ * for the footer.
+ *
+ * Dictionary encoding is tried for every column but BOOLEAN.  A column
+ * whose first page is mostly distinct values is re-encoded PLAIN and keeps
+ * no dictionary; a dictionary that outgrows dict_bytes stops growing and
+ * the rest of the chunk is written PLAIN.  Both decisions are per column
+ * chunk: the next row group starts with a fresh dictionary.
+ *
+ * Statistics follow the sort order of the column's type: signed for
+ * integers, dates, times, timestamps and decimals; IEEE order without NaN
+ * for floats; unsigned byte-wise for strings, binary and UUIDs.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/hashfn.h"
+#include "utils/memutils.h"
+
+#include "pq_internal.h"
+
+#ifdef WORDS_BIGENDIAN
+#error "the Parquet writer assumes a little-endian machine"
+#endif
+
+/* Parquet enum values (parquet.thrift) */
+#define ENC_PLAIN			0
+#define ENC_RLE				3
+#define ENC_RLE_DICTIONARY	8
+#define PAGE_DATA			0
+#define PAGE_DICTIONARY		2
+
+/* chunks a column skips the dictionary after one proved mostly distinct */
+#define DICT_RETRY_CHUNKS	4
+/* most levels a data page buffers before it is written */
+#define PAGE_MAX_LEVELS		(128 * 1024)
+/* min/max statistics longer than this are left out of the footer */
+#define MAX_STAT_BYTES		4096
+
+typedef struct PqCol
+{
+	ObsPqColumn spec;
+	int			max_def;
+	int			max_rep;
+	int			value_size;		/* bytes per fixed-size value; 0 = BYTE_ARRAY */
+
+	/* current data page */
+	uint32	   *defs;
+	uint32	   *reps;
+	int			nlev;
+	int			levcap;
+	PqBuf		vals;			/* PLAIN values (booleans one byte each) */
+	uint32	   *idx;			/* dictionary indices */
+	int			nidx;
+	int			idxcap;
+	int			page_nvals;
+
+	/* dictionary of the current column chunk */
+	bool		dict_allowed;
+	bool		use_dict;		/* pages are dictionary-encoded now */
+	bool		dict_written;	/* some page of this chunk uses it */
+	int			dict_skip;		/* chunks left to write without trying one */
+	PqBuf		dict;			/* PLAIN-encoded entries */
+	int			ndict;
+	uint32	   *ent_off;
+	uint32	   *ent_hash;
+	int			entcap;
+	int32	   *slots;
+	int			nslots;
+
+	/* current column chunk */
+	PqBuf		chunk;			/* page headers and compressed pages */
+	int64		chunk_levels;
+	int64		chunk_uncompressed;
+	int			pages_dict;
+	int			pages_plain;
+
+	/* statistics of the current column chunk */
+	int64		null_count;
+	int64		nan_count;
+	bool		has_minmax;
+	PqBuf		min;
+	PqBuf		max;
+} PqCol;
+
+struct ObsPqWriter
+{
+	MemoryContext cxt;
+	ObsPqOptions opts;
+	int			ncols;
+	PqCol	   *cols;
+	ObsPqSink	sink;
+	void	   *sink_arg;
+	uint64		offset;
+	int64		rg_rows;
+	uint64		total_rows;
+	int			nrg;
+	PqBuf		rgmeta;			/* encoded RowGroup structs, back to back */
+	PqBuf		body;			/* scratch: an uncompressed page */
+	PqBuf		zbuf;			/* scratch: a compressed page */
+	PqBuf		hdr;			/* scratch: a page header */
+	PqCompressor *compressor;
+	bool		finished;
+};
+
+static void flush_page(ObsPqWriter *w, PqCol *c);
+
+void
+obs_pq_default_options(ObsPqOptions *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->codec = OBS_PQ_ZSTD;
+	opts->level = OBS_PQ_LEVEL_DEFAULT;
+	opts->row_group_rows = 122880;
+	opts->row_group_bytes = 128 * 1024 * 1024;
+	opts->page_bytes = 1024 * 1024;
+	opts->dict_bytes = 1024 * 1024;
+	opts->created_by = "obs";
+}
+
+static void
+sink_write(ObsPqWriter *w, const char *data, size_t len)
+{
+	if (len == 0)
+		return;
+	w->sink(w->sink_arg, data, len);
+	w->offset += len;
+}
+
+ObsPqWriter *
+obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opts,
+					 ObsPqSink sink, void *sink_arg)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "obs parquet writer",
+											  ALLOCSET_DEFAULT_SIZES);
+	ObsPqWriter *w = MemoryContextAllocZero(cxt, sizeof(ObsPqWriter));
+
+	w->cxt = cxt;
+	w->opts = *opts;
+	w->opts.created_by = MemoryContextStrdup(cxt, opts->created_by ? opts->created_by : "obs");
+	if (opts->n_kv > 0)
+	{
+		char	  **k = MemoryContextAlloc(cxt, sizeof(char *) * opts->n_kv);
+		char	  **v = MemoryContextAlloc(cxt, sizeof(char *) * opts->n_kv);
+
+		for (int i = 0; i < opts->n_kv; i++)
+		{
+			k[i] = MemoryContextStrdup(cxt, opts->kv_keys[i]);
+			v[i] = opts->kv_values[i] ? MemoryContextStrdup(cxt, opts->kv_values[i]) : NULL;
+		}
+		w->opts.kv_keys = (const char *const *) k;
+		w->opts.kv_values = (const char *const *) v;
+	}
+	if (w->opts.row_group_rows <= 0)
+		w->opts.row_group_rows = PG_INT64_MAX;
+	if (w->opts.row_group_bytes <= 0)
+		w->opts.row_group_bytes = PG_INT64_MAX;
+	if (w->opts.page_bytes <= 0)
+		w->opts.page_bytes = 1024 * 1024;
+	if (w->opts.dict_bytes <= 0)
+		w->opts.dict_bytes = 1024 * 1024;
+	w->sink = sink;
+	w->sink_arg = sink_arg;
+	w->ncols = ncols;
+	w->cols = MemoryContextAllocZero(cxt, sizeof(PqCol) * Max(ncols, 1));
+
+	for (int i = 0; i < ncols; i++)
+	{
+		PqCol	   *c = &w->cols[i];
+
+		c->spec = cols[i];
+		c->spec.name = MemoryContextStrdup(cxt, cols[i].name);
+		if (c->spec.is_list)
+		{
+			c->max_def = 3;
+			c->max_rep = 1;
+		}
+		else
+			c->max_def = c->spec.required ? 0 : 1;
+		switch (c->spec.physical)
+		{
+			case OBS_PQ_BOOLEAN:
+				c->value_size = 1;
+				break;
+			case OBS_PQ_INT32:
+			case OBS_PQ_FLOAT:
+				c->value_size = 4;
+				break;
+			case OBS_PQ_INT64:
+			case OBS_PQ_DOUBLE:
+				c->value_size = 8;
+				break;
+			case OBS_PQ_BYTE_ARRAY:
+				c->value_size = 0;
+				break;
+			case OBS_PQ_FIXED_LEN_BYTE_ARRAY:
+				if (c->spec.type_length <= 0)
+					elog(ERROR, "FIXED_LEN_BYTE_ARRAY column \"%s\" needs a length",
+						 c->spec.name);
+				c->value_size = c->spec.type_length;
+				break;
+		}
+		c->dict_allowed = (c->spec.physical != OBS_PQ_BOOLEAN);
+		c->use_dict = c->dict_allowed;
+		c->levcap = 1024;
+		c->defs = MemoryContextAlloc(cxt, sizeof(uint32) * c->levcap);
+		c->reps = MemoryContextAlloc(cxt, sizeof(uint32) * c->levcap);
+		c->idxcap = 1024;
+		c->idx = MemoryContextAlloc(cxt, sizeof(uint32) * c->idxcap);
+		obs_pq_buf_init(&c->vals, cxt, 4096);
+		obs_pq_buf_init(&c->chunk, cxt, 4096);
+		obs_pq_buf_init(&c->dict, cxt, 4096);
+		obs_pq_buf_init(&c->min, cxt, 16);
+		obs_pq_buf_init(&c->max, cxt, 16);
+		c->nslots = 0;
+	}
+	obs_pq_buf_init(&w->rgmeta, cxt, 1024);
+	obs_pq_buf_init(&w->body, cxt, 64 * 1024);
+	obs_pq_buf_init(&w->zbuf, cxt, 64 * 1024);
+	obs_pq_buf_init(&w->hdr, cxt, 256);
+	w->compressor = obs_pq_compressor_create(cxt, w->opts.codec, w->opts.level);
+
+	sink_write(w, "PAR1", 4);
+	return w;
+}
+
+void
+obs_pq_writer_free(ObsPqWriter *w)
+{
+	MemoryContextDelete(w->cxt);
+}
+
+uint64
+obs_pq_rows(ObsPqWriter *w)
+{
+	return w->total_rows;
+}
+
+/* ---------------------------------------------------------------------
+ * Statistics
+ * --------------------------------------------------------------------- */
+
+/* three-way comparison of two non-null values of column c */
+static int
+stat_cmp(PqCol *c, const char *a, uint32 alen, const char *b, uint32 blen)
+{
+	switch (c->spec.physical)
+	{
+		case OBS_PQ_BOOLEAN:
+			return (int) (uint8) a[0] - (int) (uint8) b[0];
+		case OBS_PQ_INT32:
+			{
+				int32		x,
+							y;
+
+				memcpy(&x, a, 4);
+				memcpy(&y, b, 4);
+				return (x > y) - (x < y);
+			}
+		case OBS_PQ_INT64:
+			{
+				int64		x,
+							y;
+
+				memcpy(&x, a, 8);
+				memcpy(&y, b, 8);
+				return (x > y) - (x < y);
+			}
+		case OBS_PQ_FLOAT:
+			{
+				float		x,
+							y;
+
+				memcpy(&x, a, 4);
+				memcpy(&y, b, 4);
+				return (x > y) - (x < y);
+			}
+		case OBS_PQ_DOUBLE:
+			{
+				double		x,
+							y;
+
+				memcpy(&x, a, 8);
+				memcpy(&y, b, 8);
+				return (x > y) - (x < y);
+			}
+		case OBS_PQ_FIXED_LEN_BYTE_ARRAY:
+			if (c->spec.logical == OBS_PQ_LT_DECIMAL)
+			{
+				/* big-endian two's complement: the sign byte is signed */
+				int8		x = (int8) a[0];
+				int8		y = (int8) b[0];
+
+				if (x != y)
+					return (x > y) - (x < y);
+				return memcmp(a + 1, b + 1, alen - 1);
+			}
+			return memcmp(a, b, alen);
+		case OBS_PQ_BYTE_ARRAY:
+			{
+				int			r = memcmp(a, b, Min(alen, blen));
+
+				if (r != 0)
+					return r;
+				return (alen > blen) - (alen < blen);
+			}
+	}
+	return 0;
+}
+
+static void
+stat_update(PqCol *c, const char *v, uint32 len)
+{
+	if (c->spec.physical == OBS_PQ_FLOAT)
+	{
+		float		f;
+
+		memcpy(&f, v, 4);
+		if (isnan(f))
+		{
+			c->nan_count++;
+			return;
+		}
+	}
+	else if (c->spec.physical == OBS_PQ_DOUBLE)
+	{
+		double		d;
+
+		memcpy(&d, v, 8);
+		if (isnan(d))
+		{
+			c->nan_count++;
+			return;
+		}
+	}
+	if (!c->has_minmax)
+	{
+		c->min.len = c->max.len = 0;
+		pq_buf_append(&c->min, v, len);
+		pq_buf_append(&c->max, v, len);
+		c->has_minmax = true;
+		return;
+	}
+	if (stat_cmp(c, v, len, c->min.data, c->min.len) < 0)
+	{
+		c->min.len = 0;
+		pq_buf_append(&c->min, v, len);
+	}
+	else if (stat_cmp(c, v, len, c->max.data, c->max.len) > 0)
+	{
+		c->max.len = 0;
+		pq_buf_append(&c->max, v, len);
+	}
+}
+
+/* legacy min/max fields are written only where their signed order is right */
+static bool
+legacy_order_ok(PqCol *c)
+{
+	switch (c->spec.physical)
+	{
+		case OBS_PQ_BOOLEAN:
+		case OBS_PQ_INT32:
+		case OBS_PQ_INT64:
+		case OBS_PQ_FLOAT:
+		case OBS_PQ_DOUBLE:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* the fields of a Statistics struct; the caller opens and closes it */
+static void
+encode_statistics(ThriftEnc *tc, PqCol *c)
+{
+	bool		minmax = c->has_minmax &&
+		c->min.len <= MAX_STAT_BYTES && c->max.len <= MAX_STAT_BYTES;
+	char		minv[8];
+	char		maxv[8];
+	const char *minp = c->min.data;
+	const char *maxp = c->max.data;
+
+	/* zero bounds: -0.0 for the minimum, +0.0 for the maximum */
+	if (minmax && c->spec.physical == OBS_PQ_FLOAT)
+	{
+		float		lo,
+					hi;
+
+		memcpy(&lo, minp, 4);
+		memcpy(&hi, maxp, 4);
+		if (lo == 0.0f)
+			lo = -0.0f;
+		if (hi == 0.0f)
+			hi = 0.0f;
+		memcpy(minv, &lo, 4);
+		memcpy(maxv, &hi, 4);
+		minp = minv;
+		maxp = maxv;
+	}
+	else if (minmax && c->spec.physical == OBS_PQ_DOUBLE)
+	{
+		double		lo,
+					hi;
+
+		memcpy(&lo, minp, 8);
+		memcpy(&hi, maxp, 8);
+		if (lo == 0.0)
+			lo = -0.0;
+		if (hi == 0.0)
+			hi = 0.0;
+		memcpy(minv, &lo, 8);
+		memcpy(maxv, &hi, 8);
+		minp = minv;
+		maxp = maxv;
+	}
+
+	if (minmax && legacy_order_ok(c))
+	{
+		obs_tc_field_binary(tc, 1, maxp, c->max.len);
+		obs_tc_field_binary(tc, 2, minp, c->min.len);
+	}
+	obs_tc_field_i64(tc, 3, c->null_count);
+	if (minmax)
+	{
+		obs_tc_field_binary(tc, 5, maxp, c->max.len);
+		obs_tc_field_binary(tc, 6, minp, c->min.len);
+	}
+	if (c->spec.physical == OBS_PQ_FLOAT || c->spec.physical == OBS_PQ_DOUBLE)
+		obs_tc_field_i64(tc, 9, c->nan_count);
+}
+
+/* ---------------------------------------------------------------------
+ * Dictionary
+ * --------------------------------------------------------------------- */
+
+static void
+dict_grow_slots(PqCol *c, MemoryContext cxt)
+{
+	int			n = c->nslots ? c->nslots * 2 : 1024;
+	int32	   *slots;
+
+	slots = MemoryContextAllocHuge(cxt, sizeof(int32) * n);
+	memset(slots, 0xff, sizeof(int32) * n);
+	for (int e = 0; e < c->ndict; e++)
+	{
+		uint32		pos = c->ent_hash[e] & (n - 1);
+
+		while (slots[pos] >= 0)
+			pos = (pos + 1) & (n - 1);
+		slots[pos] = e;
+	}
+	if (c->slots)
+		pfree(c->slots);
+	c->slots = slots;
+	c->nslots = n;
+}
+
+/* the dictionary index of a value, adding it when new */
+static uint32
+dict_index(ObsPqWriter *w, PqCol *c, const char *v, uint32 len)
+{
+	uint32		h = hash_bytes((const unsigned char *) v, (int) len);
+	uint32		mask;
+	uint32		pos;
+	int32		e;
+
+	if (c->nslots == 0)
+		dict_grow_slots(c, w->cxt);
+	mask = c->nslots - 1;
+	pos = h & mask;
+	while ((e = c->slots[pos]) >= 0)
+	{
+		if (c->ent_hash[e] == h)
+		{
+			const char *p = c->dict.data + c->ent_off[e];
+
+			if (c->value_size == 0)
+			{
+				uint32		elen;
+
+				memcpy(&elen, p, 4);
+				if (elen == len && memcmp(p + 4, v, len) == 0)
+					return (uint32) e;
+			}
+			else if (memcmp(p, v, len) == 0)
+				return (uint32) e;
+		}
+		pos = (pos + 1) & mask;
+	}
+
+	e = c->ndict++;
+	if (e >= c->entcap)
+	{
+		int			n = c->entcap ? c->entcap * 2 : 1024;
+
+		if (c->ent_off == NULL)
+		{
+			c->ent_off = MemoryContextAllocHuge(w->cxt, sizeof(uint32) * n);
+			c->ent_hash = MemoryContextAllocHuge(w->cxt, sizeof(uint32) * n);
+		}
+		else
+		{
+			c->ent_off = repalloc_huge(c->ent_off, sizeof(uint32) * n);
+			c->ent_hash = repalloc_huge(c->ent_hash, sizeof(uint32) * n);
+		}
+		c->entcap = n;
+	}
+	c->ent_hash[e] = h;
+	c->ent_off[e] = (uint32) c->dict.len;
+	if (c->value_size == 0)
+		pq_buf_u32le(&c->dict, len);
+	pq_buf_append(&c->dict, v, len);
+	c->slots[pos] = e;
+	if ((int64) c->ndict * 2 > c->nslots)
+		dict_grow_slots(c, w->cxt);
+	return (uint32) e;
+}
+
+static void
+dict_reset(PqCol *c)
+{
+	c->ndict = 0;
+	c->dict.len = 0;
+	if (c->slots)
+		memset(c->slots, 0xff, sizeof(int32) * c->nslots);
+	c->dict_written = false;
+}
+
+/* a new column chunk: try a dictionary unless a recent one was wasted */
+static void
+dict_chunk_start(PqCol *c)
+{
+	dict_reset(c);
+	if (c->dict_skip > 0)
+	{
+		c->dict_skip--;
+		c->use_dict = false;
+	}
+	else
+		c->use_dict = c->dict_allowed;
+}
+
+/* turn the current page's indices back into PLAIN values */
+static void
+page_indices_to_plain(PqCol *c)
+{
+	for (int i = 0; i < c->nidx; i++)
+	{
+		uint32		e = c->idx[i];
+		const char *p = c->dict.data + c->ent_off[e];
+		uint32		len = c->value_size;
+
+		if (c->value_size == 0)
+		{
+			memcpy(&len, p, 4);
+			len += 4;
+		}
+		pq_buf_append(&c->vals, p, len);
+	}
+	c->nidx = 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Values and pages
+ * --------------------------------------------------------------------- */
+
+void
+obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint32 len)
+{
+	PqCol	   *c = &w->cols[col];
+
+	if (c->nlev >= c->levcap)
+	{
+		c->levcap *= 2;
+		c->defs = repalloc_huge(c->defs, sizeof(uint32) * c->levcap);
+		c->reps = repalloc_huge(c->reps, sizeof(uint32) * c->levcap);
+	}
+	c->defs[c->nlev] = def;
+	c->reps[c->nlev] = rep;
+	c->nlev++;
+
+	if (def < c->max_def)
+	{
+		c->null_count++;
+		return;
+	}
+	if (c->value_size > 0)
+		len = c->value_size;
+
+	stat_update(c, value, len);
+	c->page_nvals++;
+	if (c->use_dict)
+	{
+		if (c->nidx >= c->idxcap)
+		{
+			c->idxcap *= 2;
+			c->idx = repalloc_huge(c->idx, sizeof(uint32) * c->idxcap);
+		}
+		c->idx[c->nidx++] = dict_index(w, c, value, len);
+	}
+	else
+	{
+		if (c->value_size == 0)
+			pq_buf_u32le(&c->vals, len);
+		pq_buf_append(&c->vals, value, len);
+	}
+}
+
+void
+obs_pq_append_null(ObsPqWriter *w, int col)
+{
+	obs_pq_append(w, col, 0, 0, NULL, 0);
+}
+
+/* compress w->body and append header + page to the column chunk */
+static void
+emit_page(ObsPqWriter *w, PqBuf *dest, int page_type, int num_values, int encoding)
+{
+	ThriftEnc	tc;
+	size_t		bound = obs_pq_compress_bound(w->compressor, w->body.len);
+	size_t		zlen = 0;
+	const char *err;
+	bool		ok;
+
+	if (w->body.len > (size_t) PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Parquet page of %zu bytes is too large", w->body.len)));
+	if (w->opts.codec == OBS_PQ_UNCOMPRESSED)
+	{
+		zlen = w->body.len;
+	}
+	else
+	{
+		w->zbuf.len = 0;
+		obs_pq_buf_reserve(&w->zbuf, bound);
+		ok = obs_pq_compress(w->compressor, w->body.data, w->body.len,
+							 w->zbuf.data, w->zbuf.cap, &zlen, &err);
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not compress Parquet page: %s", err)));
+		w->zbuf.len = zlen;
+	}
+
+	w->hdr.len = 0;
+	obs_tc_init(&tc, &w->hdr);
+	obs_tc_struct_begin(&tc);
+	obs_tc_field_i32(&tc, 1, page_type);
+	obs_tc_field_i32(&tc, 2, (int32) w->body.len);
+	obs_tc_field_i32(&tc, 3, (int32) zlen);
+	if (page_type == PAGE_DATA)
+	{
+		obs_tc_field_struct(&tc, 5);
+		obs_tc_field_i32(&tc, 1, num_values);
+		obs_tc_field_i32(&tc, 2, encoding);
+		obs_tc_field_i32(&tc, 3, ENC_RLE);
+		obs_tc_field_i32(&tc, 4, ENC_RLE);
+		obs_tc_struct_end(&tc);
+	}
+	else
+	{
+		obs_tc_field_struct(&tc, 7);
+		obs_tc_field_i32(&tc, 1, num_values);
+		obs_tc_field_i32(&tc, 2, encoding);
+		obs_tc_struct_end(&tc);
+	}
+	obs_tc_struct_end(&tc);
+
+	pq_buf_append(dest, w->hdr.data, w->hdr.len);
+	if (w->opts.codec == OBS_PQ_UNCOMPRESSED)
+		pq_buf_append(dest, w->body.data, w->body.len);
+	else
+		pq_buf_append(dest, w->zbuf.data, zlen);
+}
+
+/* levels as a v1 data page wants them: 4-byte length, then RLE */
+static void
+encode_levels(PqBuf *out, const uint32 *levels, int n, int maxlevel)
+{
+	size_t		at = out->len;
+	uint32		len;
+
+	pq_buf_u32le(out, 0);
+	obs_pq_rle_encode(out, levels, n, obs_pq_bit_width(maxlevel));
+	len = (uint32) (out->len - at - 4);
+	out->data[at] = len & 0xff;
+	out->data[at + 1] = (len >> 8) & 0xff;
+	out->data[at + 2] = (len >> 16) & 0xff;
+	out->data[at + 3] = (len >> 24) & 0xff;
+}
+
+static void
+flush_page(ObsPqWriter *w, PqCol *c)
+{
+	int			encoding;
+
+	if (c->nlev == 0)
+		return;
+
+	/* mostly distinct values in the chunk's first page: no dictionary */
+	if (c->use_dict && !c->dict_written && c->page_nvals > 0 &&
+		(int64) c->ndict * 2 > c->page_nvals)
+	{
+		page_indices_to_plain(c);
+		dict_reset(c);
+		c->use_dict = false;
+		c->dict_skip = DICT_RETRY_CHUNKS;
+	}
+
+	w->body.len = 0;
+	if (c->max_rep > 0)
+		encode_levels(&w->body, c->reps, c->nlev, c->max_rep);
+	if (c->max_def > 0)
+		encode_levels(&w->body, c->defs, c->nlev, c->max_def);
+	/* a page of NULLs only needs no dictionary (and must not create one) */
+	if (c->use_dict && c->nidx > 0)
+	{
+		int			bw = Max(1, obs_pq_bit_width(c->ndict > 0 ? c->ndict - 1 : 0));
+
+		pq_buf_byte(&w->body, (uint8) bw);
+		obs_pq_rle_encode(&w->body, c->idx, c->nidx, bw);
+		encoding = ENC_RLE_DICTIONARY;
+		c->dict_written = true;
+		c->pages_dict++;
+	}
+	else
+	{
+		if (c->spec.physical == OBS_PQ_BOOLEAN)
+			obs_pq_pack_bools(&w->body, (const uint8 *) c->vals.data, (int) c->vals.len);
+		else
+			pq_buf_append(&w->body, c->vals.data, c->vals.len);
+		encoding = ENC_PLAIN;
+		c->pages_plain++;
+	}
+
+	emit_page(w, &c->chunk, PAGE_DATA, c->nlev, encoding);
+	c->chunk_uncompressed += w->body.len + w->hdr.len;
+	c->chunk_levels += c->nlev;
+
+	c->nlev = 0;
+	c->nidx = 0;
+	c->vals.len = 0;
+	c->page_nvals = 0;
+	/* shrink scratch that a huge value grew */
+	if (c->vals.cap > (size_t) 4 * w->opts.page_bytes)
+	{
+		obs_pq_buf_free(&c->vals);
+		obs_pq_buf_init(&c->vals, w->cxt, 4096);
+	}
+}
+
+static int64
+buffered_bytes(ObsPqWriter *w)
+{
+	int64		total = 0;
+
+	for (int i = 0; i < w->ncols; i++)
+	{
+		PqCol	   *c = &w->cols[i];
+
+		total += c->chunk.len + c->vals.len + (int64) c->nidx * 2 + c->dict.len;
+	}
+	return total;
+}
+
+void
+obs_pq_end_row(ObsPqWriter *w)
+{
+	w->rg_rows++;
+	w->total_rows++;
+
+	for (int i = 0; i < w->ncols; i++)
+	{
+		PqCol	   *c = &w->cols[i];
+
+		if (c->use_dict && c->dict.len > (size_t) w->opts.dict_bytes)
+		{
+			/* dictionary full: pages so far keep it, the rest go PLAIN */
+			flush_page(w, c);
+			c->use_dict = false;
+			continue;
+		}
+		if (c->nlev >= PAGE_MAX_LEVELS ||
+			c->vals.len + (size_t) c->nidx * 2 >= (size_t) w->opts.page_bytes)
+			flush_page(w, c);
+	}
+
+	if (w->rg_rows >= w->opts.row_group_rows ||
+		buffered_bytes(w) >= w->opts.row_group_bytes)
+		obs_pq_flush_row_group(w);
+}
+
+/* ---------------------------------------------------------------------
+ * Row groups and footer
+ * --------------------------------------------------------------------- */
+
+static void
+encode_column_chunk(ObsPqWriter *w, ThriftEnc *tc, PqCol *c, int64 start,
+					int64 dict_off, int64 data_off, int64 compressed)
+{
+	int			encs[3];
+	int			nenc = 0;
+	bool		levels = (c->max_def > 0 || c->max_rep > 0);
+	int			nstats = 0;
+
+	if (c->dict_written)
+		encs[nenc++] = ENC_PLAIN;
+	if (c->pages_plain > 0 && !c->dict_written)
+		encs[nenc++] = ENC_PLAIN;
+	if (levels)
+		encs[nenc++] = ENC_RLE;
+	if (c->dict_written)
+		encs[nenc++] = ENC_RLE_DICTIONARY;
+
+	obs_tc_struct_begin(tc);	/* ColumnChunk */
+	obs_tc_field_i64(tc, 2, start);
+	obs_tc_field_struct(tc, 3); /* ColumnMetaData */
+	obs_tc_field_i32(tc, 1, c->spec.physical);
+	obs_tc_field_list(tc, 2, TC_I32, nenc);
+	for (int i = 0; i < nenc; i++)
+		obs_tc_i32(tc, encs[i]);
+	if (c->spec.is_list)
+	{
+		obs_tc_field_list(tc, 3, TC_BINARY, 3);
+		obs_tc_binary(tc, c->spec.name, strlen(c->spec.name));
+		obs_tc_binary(tc, "list", 4);
+		obs_tc_binary(tc, "element", 7);
+	}
+	else
+	{
+		obs_tc_field_list(tc, 3, TC_BINARY, 1);
+		obs_tc_binary(tc, c->spec.name, strlen(c->spec.name));
+	}
+	obs_tc_field_i32(tc, 4, w->opts.codec);
+	obs_tc_field_i64(tc, 5, c->chunk_levels);
+	obs_tc_field_i64(tc, 6, c->chunk_uncompressed);
+	obs_tc_field_i64(tc, 7, compressed);
+	obs_tc_field_i64(tc, 9, data_off);
+	if (dict_off >= 0)
+		obs_tc_field_i64(tc, 11, dict_off);
+	obs_tc_field_struct(tc, 12);
+	encode_statistics(tc, c);
+	obs_tc_struct_end(tc);
+
+	/* encoding_stats: PageEncodingStats per (page type, encoding) */
+	nstats = (c->dict_written ? 1 : 0) + (c->pages_dict > 0 ? 1 : 0) + (c->pages_plain > 0 ? 1 : 0);
+	obs_tc_field_list(tc, 13, TC_STRUCT, nstats);
+	if (c->dict_written)
+	{
+		obs_tc_struct_begin(tc);
+		obs_tc_field_i32(tc, 1, PAGE_DICTIONARY);
+		obs_tc_field_i32(tc, 2, ENC_PLAIN);
+		obs_tc_field_i32(tc, 3, 1);
+		obs_tc_struct_end(tc);
+	}
+	if (c->pages_dict > 0)
+	{
+		obs_tc_struct_begin(tc);
+		obs_tc_field_i32(tc, 1, PAGE_DATA);
+		obs_tc_field_i32(tc, 2, ENC_RLE_DICTIONARY);
+		obs_tc_field_i32(tc, 3, c->pages_dict);
+		obs_tc_struct_end(tc);
+	}
+	if (c->pages_plain > 0)
+	{
+		obs_tc_struct_begin(tc);
+		obs_tc_field_i32(tc, 1, PAGE_DATA);
+		obs_tc_field_i32(tc, 2, ENC_PLAIN);
+		obs_tc_field_i32(tc, 3, c->pages_plain);
+		obs_tc_struct_end(tc);
+	}
+	obs_tc_struct_end(tc);		/* ColumnMetaData */
+	obs_tc_struct_end(tc);		/* ColumnChunk */
+}
+
+void
+obs_pq_flush_row_group(ObsPqWriter *w)
+{
+	PqBuf		chunks;
+	ThriftEnc	tc;
+	int64		rg_start = (int64) w->offset;
+	int64		total_uncompressed = 0;
+	int64		total_compressed = 0;
+
+	if (w->rg_rows == 0)
+		return;
+
+	obs_pq_buf_init(&chunks, w->cxt, 256 * w->ncols);
+	obs_tc_init(&tc, &chunks);
+
+	for (int i = 0; i < w->ncols; i++)
+	{
+		PqCol	   *c = &w->cols[i];
+		int64		start;
+		int64		dict_off = -1;
+		int64		uncompressed_dict = 0;
+
+		flush_page(w, c);
+		start = (int64) w->offset;
+		if (c->dict_written)
+		{
+			PqBuf		dpage;
+
+			obs_pq_buf_init(&dpage, w->cxt, c->dict.len / 2 + 256);
+			w->body.len = 0;
+			pq_buf_append(&w->body, c->dict.data, c->dict.len);
+			emit_page(w, &dpage, PAGE_DICTIONARY, c->ndict, ENC_PLAIN);
+			uncompressed_dict = w->body.len + w->hdr.len;
+			dict_off = start;
+			sink_write(w, dpage.data, dpage.len);
+			obs_pq_buf_free(&dpage);
+		}
+		{
+			int64		data_off = (int64) w->offset;
+			int64		compressed;
+
+			sink_write(w, c->chunk.data, c->chunk.len);
+			compressed = (int64) w->offset - start;
+			c->chunk_uncompressed += uncompressed_dict;
+			encode_column_chunk(w, &tc, c, start, dict_off, data_off, compressed);
+			total_uncompressed += c->chunk_uncompressed;
+			total_compressed += compressed;
+		}
+
+		/* fresh chunk state */
+		c->chunk.len = 0;
+		if (c->chunk.cap > (size_t) 8 * w->opts.page_bytes)
+		{
+			obs_pq_buf_free(&c->chunk);
+			obs_pq_buf_init(&c->chunk, w->cxt, 4096);
+		}
+		c->chunk_levels = 0;
+		c->chunk_uncompressed = 0;
+		c->pages_dict = c->pages_plain = 0;
+		c->null_count = c->nan_count = 0;
+		c->has_minmax = false;
+		dict_chunk_start(c);
+	}
+
+	/* the RowGroup struct, with the column chunks spliced in */
+	obs_tc_init(&tc, &w->rgmeta);
+	obs_tc_struct_begin(&tc);
+	obs_tc_field_list(&tc, 1, TC_STRUCT, w->ncols);
+	pq_buf_append(&w->rgmeta, chunks.data, chunks.len);
+	obs_tc_field_i64(&tc, 2, total_uncompressed);
+	obs_tc_field_i64(&tc, 3, w->rg_rows);
+	obs_tc_field_i64(&tc, 5, rg_start);
+	obs_tc_field_i64(&tc, 6, total_compressed);
+	if (w->nrg <= PG_INT16_MAX)	/* the optional ordinal is an i16 */
+		obs_tc_field_i16(&tc, 7, (int16) w->nrg);
+	obs_tc_struct_end(&tc);
+	obs_pq_buf_free(&chunks);
+
+	w->nrg++;
+	w->rg_rows = 0;
+}
+
+/* converted type (or -1) and logical type of a leaf */
+static void
+encode_leaf_types(ThriftEnc *tc, const ObsPqColumn *s)
+{
+	int			converted = -1;
+
+	switch (s->logical)
+	{
+		case OBS_PQ_LT_STRING:
+			converted = 0;		/* UTF8 */
+			break;
+		case OBS_PQ_LT_JSON:
+			converted = 19;
+			break;
+		case OBS_PQ_LT_INT:
+			converted = s->int_bits == 8 ? 15 : s->int_bits == 16 ? 16 :
+				s->int_bits == 32 ? 17 : 18;
+			break;
+		case OBS_PQ_LT_DECIMAL:
+			converted = 5;
+			break;
+		case OBS_PQ_LT_DATE:
+			converted = 6;
+			break;
+		case OBS_PQ_LT_TIME_MICROS:
+			/* the legacy annotation implies UTC adjustment */
+			converted = s->utc_adjusted ? 8 : -1;
+			break;
+		case OBS_PQ_LT_TIMESTAMP_MICROS:
+			converted = s->utc_adjusted ? 10 : -1;
+			break;
+		default:
+			break;
+	}
+	if (converted >= 0)
+		obs_tc_field_i32(tc, 6, converted);
+	if (s->logical == OBS_PQ_LT_DECIMAL)
+	{
+		obs_tc_field_i32(tc, 7, s->scale);
+		obs_tc_field_i32(tc, 8, s->precision);
+	}
+	if (s->logical == OBS_PQ_LT_NONE)
+		return;
+
+	obs_tc_field_struct(tc, 10);	/* LogicalType union */
+	switch (s->logical)
+	{
+		case OBS_PQ_LT_STRING:
+			obs_tc_field_empty(tc, 1);
+			break;
+		case OBS_PQ_LT_JSON:
+			obs_tc_field_empty(tc, 12);
+			break;
+		case OBS_PQ_LT_INT:
+			obs_tc_field_struct(tc, 10);
+			obs_tc_field_i8(tc, 1, (int8) s->int_bits);
+			obs_tc_field_bool(tc, 2, true);
+			obs_tc_struct_end(tc);
+			break;
+		case OBS_PQ_LT_DECIMAL:
+			obs_tc_field_struct(tc, 5);
+			obs_tc_field_i32(tc, 1, s->scale);
+			obs_tc_field_i32(tc, 2, s->precision);
+			obs_tc_struct_end(tc);
+			break;
+		case OBS_PQ_LT_DATE:
+			obs_tc_field_empty(tc, 6);
+			break;
+		case OBS_PQ_LT_TIME_MICROS:
+		case OBS_PQ_LT_TIMESTAMP_MICROS:
+			obs_tc_field_struct(tc, s->logical == OBS_PQ_LT_TIME_MICROS ? 7 : 8);
+			obs_tc_field_bool(tc, 1, s->utc_adjusted);
+			obs_tc_field_struct(tc, 2); /* TimeUnit union */
+			obs_tc_field_empty(tc, 2);	/* MICROS */
+			obs_tc_struct_end(tc);
+			obs_tc_struct_end(tc);
+			break;
+		case OBS_PQ_LT_UUID:
+			obs_tc_field_empty(tc, 14);
+			break;
+		default:
+			break;
+	}
+	obs_tc_struct_end(tc);
+}
+
+static void
+encode_schema(ThriftEnc *tc, ObsPqWriter *w)
+{
+	int			n = 1;
+
+	for (int i = 0; i < w->ncols; i++)
+		n += w->cols[i].spec.is_list ? 3 : 1;
+	obs_tc_field_list(tc, 2, TC_STRUCT, n);
+
+	obs_tc_struct_begin(tc);	/* root */
+	obs_tc_field_string(tc, 4, "schema");
+	obs_tc_field_i32(tc, 5, w->ncols);
+	obs_tc_struct_end(tc);
+
+	for (int i = 0; i < w->ncols; i++)
+	{
+		const ObsPqColumn *s = &w->cols[i].spec;
+
+		if (s->is_list)
+		{
+			obs_tc_struct_begin(tc);
+			obs_tc_field_i32(tc, 3, 1);	/* OPTIONAL */
+			obs_tc_field_string(tc, 4, s->name);
+			obs_tc_field_i32(tc, 5, 1);
+			obs_tc_field_i32(tc, 6, 3);	/* LIST */
+			obs_tc_field_struct(tc, 10);
+			obs_tc_field_empty(tc, 3);
+			obs_tc_struct_end(tc);
+			obs_tc_struct_end(tc);
+
+			obs_tc_struct_begin(tc);
+			obs_tc_field_i32(tc, 3, 2);	/* REPEATED */
+			obs_tc_field_string(tc, 4, "list");
+			obs_tc_field_i32(tc, 5, 1);
+			obs_tc_struct_end(tc);
+		}
+		obs_tc_struct_begin(tc);
+		obs_tc_field_i32(tc, 1, s->physical);
+		if (s->physical == OBS_PQ_FIXED_LEN_BYTE_ARRAY)
+			obs_tc_field_i32(tc, 2, s->type_length);
+		obs_tc_field_i32(tc, 3, (s->required && !s->is_list) ? 0 : 1);
+		obs_tc_field_string(tc, 4, s->is_list ? "element" : s->name);
+		encode_leaf_types(tc, s);
+		obs_tc_struct_end(tc);
+	}
+}
+
+uint64
+obs_pq_finish(ObsPqWriter *w)
+{
+	PqBuf		foot;
+	ThriftEnc	tc;
+	uint32		flen;
+
+	if (w->finished)
+		return w->offset;
+	obs_pq_flush_row_group(w);
+
+	obs_pq_buf_init(&foot, w->cxt, 1024 + w->rgmeta.len);
+	obs_tc_init(&tc, &foot);
+	obs_tc_struct_begin(&tc);
+	obs_tc_field_i32(&tc, 1, 2);	/* version */
+	encode_schema(&tc, w);
+	obs_tc_field_i64(&tc, 3, (int64) w->total_rows);
+	obs_tc_field_list(&tc, 4, TC_STRUCT, w->nrg);
+	pq_buf_append(&foot, w->rgmeta.data, w->rgmeta.len);
+	if (w->opts.n_kv > 0)
+	{
+		obs_tc_field_list(&tc, 5, TC_STRUCT, w->opts.n_kv);
+		for (int i = 0; i < w->opts.n_kv; i++)
+		{
+			obs_tc_struct_begin(&tc);
+			obs_tc_field_string(&tc, 1, w->opts.kv_keys[i]);
+			if (w->opts.kv_values[i])
+				obs_tc_field_string(&tc, 2, w->opts.kv_values[i]);
+			obs_tc_struct_end(&tc);
+		}
+	}
+	obs_tc_field_string(&tc, 6, w->opts.created_by);
+	obs_tc_field_list(&tc, 7, TC_STRUCT, w->ncols);
+	for (int i = 0; i < w->ncols; i++)
+	{
+		obs_tc_struct_begin(&tc);	/* ColumnOrder union */
+		obs_tc_field_empty(&tc, 1); /* TYPE_ORDER */
+		obs_tc_struct_end(&tc);
+	}
+	obs_tc_struct_end(&tc);
+
+	flen = (uint32) foot.len;
+	pq_buf_u32le(&foot, flen);
+	pq_buf_append(&foot, "PAR1", 4);
+	sink_write(w, foot.data, foot.len);
+	obs_pq_buf_free(&foot);
+	w->finished = true;
+	return w->offset;
+}

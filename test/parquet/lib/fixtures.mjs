@@ -1,0 +1,194 @@
+// fixtures.mjs: the hand-written tables the suite exports.
+// A fixture is {name, cols: [[name, type, [SQL literals...]], ...]} (rows are
+// the columns zipped; shorter columns are padded with NULL and one all-NULL
+// row is appended unless noNullRow), or {name, sql} creating pqt.<name>
+// with an "ord" column giving the export order.
+
+export const SETUP_SQL = `
+DROP SCHEMA IF EXISTS pqt CASCADE;
+CREATE SCHEMA pqt;
+CREATE TYPE pqt.mood AS ENUM ('sad', 'ok', 'happy', 'très content 😀');
+CREATE DOMAIN pqt.posint AS int4 CHECK (VALUE >= 0);
+CREATE DOMAIN pqt.short_text AS varchar(10);
+`;
+
+const q = (s) => `'${s.replace(/'/g, "''")}'`;
+const Q = (arr) => arr.map((s) => (s === null ? 'NULL' : q(s)));
+
+export const FIXTURES = [
+    {
+        name: 'scalars',
+        cols: [
+            ['i2', 'int2', ['-32768', '32767', '0', '-1', '42']],
+            ['i4', 'int4', ['-2147483648', '2147483647', '0', '-7', '123456']],
+            ['i8', 'int8', ['-9223372036854775808', '9223372036854775807', '0', '-1', '1234567890123']],
+            ['f4', 'float4', Q(['1.5', '-3.25e-10', '3.4028235e38', '1e-45', '0.1'])],
+            ['f8', 'float8', Q(['0.1', '-1.7976931348623157e308', '5e-324', '2.718281828459045', '-0'])],
+            ['n102', 'numeric(10,2)', ['12345678.91', '-0.01', '0', '99999999.99', '-99999999.99']],
+            ['n94', 'numeric(9,4)', ['12345.6789', '-0.0001', '0', '99999.9999', '-99999.9999']],
+            ['n185', 'numeric(18,5)', ['1234567890123.45678', '-0.00001', '0', '9999999999999.99999', '-42']],
+            ['n380', 'numeric(38,0)', ['99999999999999999999999999999999999999', '-99999999999999999999999999999999999999', '0', '1', '12345678901234567890']],
+            ['n3810', 'numeric(38,10)', ['9999999999999999999999999999.9999999999', '-0.0000000001', '0', '3.1415926535', '-123456789.5']],
+            ['nany', 'numeric', ['3.14159265358979323846264338327950288419716939937510', '-0.000000000000000000000000000001', '123456789012345678901234567890123456789012', '0', '1e20']],
+            ['b', 'bool', ['true', 'false', 'false', 'true']],
+            ['t', 'text', Q(['hello', '', "with 'quote' and \\ backslash", 'tab\tnewline\n"dq"', 'unicode é 日本 😀'])],
+            ['vc', 'varchar(20)', Q(['abc', '', 'twenty chars exactly', ' lead/trail ', 'x'])],
+            ['ch', 'char(5)', Q(['ab', 'abcde', '', 'é', 'x y'])],
+            ['nm', 'name', Q(['pg_class', 'Mixed Case', 'ünïcödé', '', 'a'.repeat(63)])],
+            ['en', 'pqt.mood', Q(['sad', 'happy', 'très content 😀', 'ok', 'ok'])],
+            ['by', 'bytea', Q(['\\x', '\\x00ff10', '\\xdeadbeef', '\\x00', '\\x' + 'ab'.repeat(300)])],
+            ['u', 'uuid', Q(['00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '123e4567-e89b-12d3-a456-426614174000', '80000000-0000-0000-0000-000000000001'])],
+            ['d', 'date', Q(['1970-01-01', '2024-02-29', '1900-01-01', '4713-01-01 BC', '5874897-12-31'])],
+            ['tm', 'time', Q(['00:00:00', '23:59:59.999999', '12:34:56.789', '00:00:00.000001', '24:00:00'])],
+            ['ts', 'timestamp', Q(['2024-01-01 12:00:00.123456', '1970-01-01 00:00:00', '1900-06-30 23:59:59.5', '2262-04-11 23:47:16.854776', '0044-03-15 10:00:00 BC'])],
+            ['tz', 'timestamptz', Q(['2024-06-01 12:00:00+02', '1970-01-01 00:00:00+00', '1969-12-31 23:59:59.999999+00', '2100-01-01 00:00:00.000001-08', '1000-01-01 00:00:00+00'])],
+            ['iv', 'interval', Q(['1 year 2 mons 3 days 04:05:06.789', '-1 day', '0', '-2 years 3 hours', '1 mon -1 day -00:00:00.000001'])],
+            ['js', 'json', Q(['{"a": 1, "b": [1, 2]}', '[]', '"str"', 'null', '123.450'])],
+            ['jb', 'jsonb', Q(['{"b": [1, 2], "a": 1}', '[]', '"str"', 'null', '{"ü": "日本", "n": 1.50}'])],
+            ['dom', 'pqt.posint', ['0', '5', '2147483647']],
+            ['dtxt', 'pqt.short_text', Q(['short', '', '0123456789'])],
+            ['ip', 'inet', Q(['192.168.0.1/24', '::1', '10.0.0.1'])],
+            ['pt', 'point', Q(['(1,2)', '(-1.5,2e10)'])],
+            ['mo', 'money', Q(['12.34', '-0.01'])],
+            ['vb', 'varbit', Q(['1011', ''])],
+            ['bit3', 'bit(3)', Q(['101', '000'])],
+            ['qc', '"char"', Q(['x', 'é'])],
+            ['oi', 'oid', ['0', '4294967295', '1259']],
+            ['rng', 'int4range', Q(['[1,5)', 'empty', '(,3]'])],
+            ['tsr', 'tstzrange', Q(['[2024-01-01 00:00:00+00,infinity)'])],
+            ['x', 'xml', Q(['<a b="1">t&amp;</a>', 'plain'])],
+            ['tsv', 'tsvector', Q(["'fat':2 'rat':3"])],
+        ],
+    },
+    {
+        name: 'float_special',
+        cols: [
+            ['f4', 'float4', Q(['NaN', 'Infinity', '-Infinity', '-0', '0', '1'])],
+            ['f8', 'float8', Q(['NaN', 'Infinity', '-Infinity', '-0', '0', '1'])],
+        ],
+    },
+    {
+        name: 'numeric_special',
+        cols: [
+            ['nany', 'numeric', Q(['NaN', 'Infinity', '-Infinity', '1.5', '0'])],
+            ['n_scale_gt_prec', 'numeric(3,5)', Q(['0.00123', '-0.00999'])],
+            ['n_neg_scale', 'numeric(5,-2)', Q(['12300', '-9999900'])],
+            ['n_wide', 'numeric(60,10)', Q(['12345678901234567890123456789012345678901234567890.0123456789', '-1'])],
+        ],
+    },
+    {
+        name: 'ts_infinity',
+        cols: [
+            ['d', 'date', Q(['infinity', '-infinity', '2000-01-01'])],
+            ['ts', 'timestamp', Q(['infinity', '-infinity', '2000-01-01 00:00:00'])],
+            ['tz', 'timestamptz', Q(['infinity', '-infinity', '2000-01-01 00:00:00+00'])],
+        ],
+    },
+    {
+        name: 'arrays',
+        cols: [
+            ['a_i2', 'int2[]', Q(['{1,2,NULL}', '{}', '{-32768,32767}', '{NULL}'])],
+            ['a_i4', 'int4[]', Q(['{1,NULL,3}', '[0:2]={7,8,9}', '{}', '{NULL,NULL}'])],
+            ['a_i8', 'int8[]', Q(['{9223372036854775807,-9223372036854775808}', '{}', '{NULL,0}'])],
+            ['a_f4', 'float4[]', Q(['{1.5,NaN,-Infinity}', '{}', '{NULL}'])],
+            ['a_f8', 'float8[]', Q(['{0.1,NaN,Infinity,-0}', '{NULL,1e300}', '{}'])],
+            ['a_n', 'numeric(10,2)[]', Q(['{1.50,-2.25,NULL}', '{}', '{99999999.99}'])],
+            ['a_nany', 'numeric[]', Q(['{1.5,3.14159265358979323846264338327950288}', '{}', '{NULL}'])],
+            ['a_b', 'bool[]', Q(['{t,f,NULL}', '{}', '{f}'])],
+            ['a_t', 'text[]', Q(['{"a","",NULL,"😀"}', '{}', '{"with \\"quotes\\" and , comma"}', '{NULL}'])],
+            ['a_vc', 'varchar(5)[]', Q(['{ab,cd}', '{}', '{NULL}'])],
+            ['a_ch', 'char(3)[]', Q(['{a,bc}', '{}'])],
+            ['a_en', 'pqt.mood[]', Q(['{sad,happy}', '{}', '{NULL,ok}'])],
+            ['a_by', 'bytea[]', Q(['{"\\\\x00ff","\\\\x"}', '{}', '{NULL}'])],
+            ['a_u', 'uuid[]', Q(['{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}', '{}'])],
+            ['a_d', 'date[]', Q(['{2024-01-01,NULL,1900-01-01}', '{}'])],
+            ['a_tm', 'time[]', Q(['{12:00:00.5,NULL}', '{}'])],
+            ['a_ts', 'timestamp[]', Q(['{"2024-01-01 00:00:00.000001",NULL}', '{}'])],
+            ['a_tz', 'timestamptz[]', Q(['{"2024-01-01 00:00:00.000001+00",NULL}', '{}'])],
+            ['a_iv', 'interval[]', Q(['{"1 day","-1 mon 00:00:01",NULL}', '{}'])],
+            ['a_js', 'json[]', Q(['{"{\\"a\\": 1}","[1, 2]",NULL}', '{}'])],
+            ['a_jb', 'jsonb[]', Q(['{"{\\"a\\": 1}","null"}', '{}'])],
+            ['a_dom', 'pqt.posint[]', Q(['{1,2}', '{}', '{NULL}'])],
+        ],
+    },
+    {
+        name: 'nulls',
+        options: 'ROW_GROUP_SIZE 128',
+        sql: `SELECT g AS ord,
+                NULL::int4 AS all_null_i4,
+                NULL::text AS all_null_t,
+                NULL::int4[] AS all_null_arr,
+                g::int8 * 1000003 AS no_null_i8,
+                md5(g::text) AS no_null_t,
+                CASE WHEN g % 2 = 0 THEN NULL ELSE g END AS alt_i4,
+                CASE WHEN g % 2 = 1 THEN NULL ELSE 'v' || g END AS alt_t,
+                CASE WHEN g % 97 = 0 THEN g * 0.5::float8 END AS sparse_f8,
+                CASE WHEN g % 97 = 0 THEN NULL ELSE g * 0.25::float8 END AS dense_f8,
+                CASE WHEN g % 3 = 0 THEN NULL WHEN g % 3 = 1 THEN ARRAY[]::int4[] ELSE ARRAY[g, NULL] END AS arr_mix,
+                CASE WHEN g < 300 THEN NULL ELSE date '2000-01-01' + g END AS null_prefix_d
+              FROM generate_series(1, 1000) g`,
+    },
+    {
+        name: 'empty',
+        sql: `SELECT 1 AS ord, 1::int2 AS i2, 1::int8 AS i8, 1.5::float8 AS f8, 1.5::numeric(10,2) AS n,
+                true AS b, 'x'::text AS t, '\\x00'::bytea AS by, gen_random_uuid() AS u, now()::date AS d,
+                now()::timestamp AS ts, now() AS tz, '{}'::json AS js, ARRAY[1] AS arr, ARRAY['a'] AS tarr
+              WHERE false`,
+    },
+    {
+        name: 'one_row',
+        sql: `SELECT 1 AS ord, 7::int4 AS i4, 'only'::text AS t, 2.5::numeric(4,1) AS n,
+                timestamptz '2020-02-02 02:02:02.020202+00' AS tz, ARRAY['x', NULL] AS arr, NULL::int8 AS nothing`,
+    },
+    {
+        name: 'rowgroups',
+        options: 'ROW_GROUP_SIZE 1000',
+        sql: `SELECT g AS ord, g::int8 AS id, 'grp' || lpad((g / 1000)::text, 3, '0') AS grp,
+                timestamp '2024-01-01' + g * interval '1 second' AS ts,
+                (g % 17) * 1.25::float8 AS v
+              FROM generate_series(0, 9999) g`,
+    },
+    {
+        name: 'long_strings',
+        sql: `SELECT 1 AS ord, repeat('x', 1048576) AS t, decode(repeat('ab', 1048576), 'hex') AS b
+              UNION ALL SELECT 2, repeat('日本語', 400000), decode(repeat('0123456789abcdef', 131072), 'hex')
+              UNION ALL SELECT 3, (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 32768) i), NULL
+              UNION ALL SELECT 4, repeat('😀', 300000), ''::bytea`,
+    },
+    {
+        name: 'unicode',
+        cols: [
+            ['t', 'text', Q(['😀👍🏽', '日本語テキスト', 'e\u0301 (e + combining acute)', 'Ω≈ç√∫', 'עברית العربية',
+                '👨‍👩‍👧‍👦 zwj', '\u0001\u001f control', '\ufffd replacement', '\u{10ffff} max', 'a\u0300\u0301\u0302 stacked',
+                '한국어', 'ﬁ ligature', '\u200b zero width'])],
+            ['nm', 'name', Q(['日本', 'emoji😀', 'plain'])],
+            ['vc', 'varchar(4)', Q(['😀😀😀😀', '日本語x'])],
+            ['ch', 'char(3)', Q(['é', '日'])],
+            ['js', 'jsonb', Q(['{"k": "😀 日本 \\u0000x"}'.replace('\\u0000', '\\u0001')])],
+        ],
+    },
+];
+
+// The codec fixture: one table written with every codec.
+export const CODECS_SQL = `SELECT g AS ord, g::int8 AS id, (g % 10)::int2 AS lvl, 'logger.' || (g % 7) AS logger,
+        'message number ' || g || ' ' || md5(g::text) AS msg, g * 0.5::float8 AS f,
+        timestamptz '2024-01-01 00:00:00+00' + g * interval '1 ms' AS tz,
+        CASE WHEN g % 5 = 0 THEN NULL ELSE jsonb_build_object('k', g % 3, 'v', md5(g::text)) END AS ctx,
+        ARRAY[g, g + 1] AS arr, md5(g::text)::uuid AS u
+    FROM generate_series(1, 3000) g`;
+
+export const CODECS = [
+    ['zstd', 'COMPRESSION zstd', 'ZSTD'],
+    ['zstd_level1', 'COMPRESSION zstd, COMPRESSION_LEVEL 1', 'ZSTD'],
+    ['zstd_level19', 'COMPRESSION zstd, COMPRESSION_LEVEL 19', 'ZSTD'],
+    ['snappy', 'COMPRESSION snappy', 'SNAPPY'],
+    ['gzip', 'COMPRESSION gzip', 'GZIP'],
+    ['gzip_level9', 'COMPRESSION gzip, COMPRESSION_LEVEL 9', 'GZIP'],
+    ['uncompressed', 'COMPRESSION uncompressed', 'UNCOMPRESSED'],
+];
+
+// Dictionary fixture: one repetitive column, one whose dictionary must overflow.
+export const DICT_SQL = `SELECT g AS ord, 'service-' || (g % 8) AS low_card,
+        md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) AS high_card, (g % 5)::int8 AS low_i8,
+        CASE WHEN g <= 50000 THEN 'svc-' || (g % 8) ELSE md5(g::text) || md5((-g)::text) END AS mixed
+    FROM generate_series(1, 100000) g`;
