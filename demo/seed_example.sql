@@ -178,3 +178,14 @@ SELECT * FROM obs.latency_heatmap('api_latency_ms', '1 minute', '{100,500,1000}'
 SELECT jsonb_pretty(obs.jaeger_json(ARRAY(SELECT trace_id FROM obs.spans WHERE tags->>'flow_run_id' = 'run-002')));
 \pset tuples_only off
 \pset format aligned
+
+\echo
+\echo '== Save everything (the seed: save_metrics_to_parquet, save_to_parquet; spans too)'
+SELECT p AS written, (pg_stat_file(p)).size AS bytes
+  FROM obs.save_metrics_to_parquet(:'outdir' || '/observability') AS p
+UNION ALL
+SELECT p, (pg_stat_file(p)).size FROM obs.save_to_parquet(:'outdir' || '/prefect_dashboards') AS p
+UNION ALL
+SELECT p, (pg_stat_file(p)).size FROM obs.save_spans_to_parquet(:'outdir' || '/tracing') AS p;
+\echo 'Read them back with any Parquet reader, e.g. DuckDB:'
+\echo '  SELECT * FROM read_parquet(''<dir>/prefect_dashboards/flow_executions_*.parquet'');'
