@@ -13,6 +13,7 @@
 #include "fmgr.h"
 
 #include "obs.h"
+#include "ingest.h"
 
 PG_MODULE_MAGIC;
 
@@ -22,4 +23,5 @@ void
 _PG_init(void)
 {
 	obs_guc_init();
+	obs_buffer_init();
 }

@@ -75,6 +75,7 @@ typedef struct ObsTable
 	Oid			seqid;			/* cached */
 } ObsTable;
 extern Relation obs_open_table(ObsTable *t);
+extern Oid	obs_table_resolve(ObsTable *t);
 extern int64 obs_table_nextval(ObsTable *t);
 extern void obs_run_as_owner(Oid relid, void (*fn) (void *), void *arg);
 extern Jsonb *obs_jsonb_from_pairs(const char *const *keys, char *const *values, int n);
@@ -85,6 +86,11 @@ extern Datum obs_enum_datum(Oid enumtypid, const char *label);
 extern void obs_check_writable(const char *what);
 extern Jsonb *obs_check_object(Jsonb *jb, const char *argname);
 extern void obs_insert_row(Relation rel, Datum *values, bool *nulls);
+typedef struct ObsBatch ObsBatch;	/* multi-insert of many rows, see util.c */
+extern ObsBatch *obs_batch_begin(void);
+extern Relation obs_batch_open(ObsBatch *b, ObsTable *t);
+extern void obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls);
+extern void obs_batch_end(ObsBatch *b);
 extern char *obs_default_logger(void);
 extern void obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern int	obs_parse_choice(const char *input, const char *const *choices, int nchoices);
@@ -99,8 +105,14 @@ typedef struct ObsLogRecord
 	Jsonb	   *context;		/* NULL when absent */
 	Jsonb	   *tags;			/* NULL when absent */
 	Jsonb	   *error;			/* NULL when absent */
+	int64		log_id;			/* 0: assigned when stored */
+	bool		has_ctx;		/* trace_id and span_id are set */
+	ObsTraceId	trace_id;
+	ObsSpanId	span_id;
+	int32		backend_pid;
 } ObsLogRecord;
 extern int64 obs_emit_log(ObsLogRecord *rec);
+extern int64 obs_store_log(const ObsLogRecord *rec, ObsBatch *batch);
 
 /* metrics.c */
 typedef struct ObsMetricRecord
@@ -112,6 +124,7 @@ typedef struct ObsMetricRecord
 	TimestampTz ts;
 } ObsMetricRecord;
 extern void obs_emit_metric(const ObsMetricRecord *rec);
+extern void obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch);
 
 /* runs.c */
 typedef struct ObsRunRecord
@@ -133,6 +146,8 @@ typedef struct ObsRunRecord
 } ObsRunRecord;
 extern void obs_emit_flow_run(const ObsRunRecord *rec);
 extern void obs_emit_task_run(const ObsRunRecord *rec);
+extern void obs_store_flow_run(const ObsRunRecord *rec);
+extern void obs_store_task_run(const ObsRunRecord *rec);
 
 /* spans.c */
 typedef struct ObsSpanRecord
@@ -151,6 +166,8 @@ typedef struct ObsSpanRecord
 	Jsonb	   *tags;			/* NULL when absent */
 } ObsSpanRecord;
 extern bool obs_current_context(ObsTraceId *trace, ObsSpanId *span);
+extern bool obs_current_context_flags(ObsTraceId *trace, ObsSpanId *span, uint8 *flags);
 extern void obs_emit_span(const ObsSpanRecord *rec);
+extern void obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch);
 
 #endif							/* OBS_H */
