@@ -40,6 +40,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -515,6 +516,8 @@ drain(ObsRing *ring, TimestampTz deadline, int *failures)
 			return true;
 		if (deadline != 0 && GetCurrentTimestamp() >= deadline)
 			return false;
+		if (!PostmasterIsAlive())
+			proc_exit(1);
 
 		MemoryContextReset(batch_cxt);
 		MemoryContextSwitchTo(batch_cxt);
