@@ -51,6 +51,8 @@ extern bool obs_hex_decode(const char *hex, int hexlen, uint8 *out, int outlen);
 extern void obs_hex_encode(const uint8 *in, int inlen, char *out);
 extern void obs_random_trace_id(ObsTraceId *id);
 extern void obs_random_span_id(ObsSpanId *id);
+extern void obs_fast_trace_id(ObsTraceId *id);
+extern void obs_fast_span_id(ObsSpanId *id);
 extern bool obs_trace_id_is_zero(const ObsTraceId *id);
 extern bool obs_span_id_is_zero(const ObsSpanId *id);
 

@@ -130,7 +130,7 @@ span_inherit_context(OpenSpan *s)
 	}
 	else
 	{
-		obs_random_trace_id(&s->trace_id);
+		obs_fast_trace_id(&s->trace_id);
 		s->has_parent = false;
 		s->flags = obs_trace_sampled(&s->trace_id, obs_trace_sample_rate) ? 0x01 : 0x00;
 	}
@@ -220,7 +220,7 @@ obs_start_span(PG_FUNCTION_ARGS)
 	}
 	else
 		span_inherit_context(&s);
-	obs_random_span_id(&s.span_id);
+	obs_fast_span_id(&s.span_id);
 	s.start_time = GetCurrentTimestamp();
 
 	/* check the limit before copying anything into long-lived memory */
@@ -357,7 +357,7 @@ obs_span_begin(const char *operation, ObsSpanId *out)
 	if (num_open >= obs_max_open_spans)
 		return false;
 	span_inherit_context(&s);
-	obs_random_span_id(&s.span_id);
+	obs_fast_span_id(&s.span_id);
 	s.service_type = lengthof(service_labels) - 1;	/* CUSTOM */
 	s.tags = NULL;
 	s.start_time = GetCurrentTimestamp();
