@@ -12,6 +12,10 @@ SHLIB_LINK = -lzstd -lsnappy -lz
 
 REGRESS = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test
+# TAP tests (test/t/*.pl) need a server with obs preloaded; they start their
+# own clusters, and test/suites/tap.sh runs them as an unprivileged user
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -5,15 +5,45 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "obs.h"
+#include "ingest.h"
 
 int			obs_log_min_level = OBS_LEVEL_INFO;
 int			obs_max_message_size = 64 * 1024;
 int			obs_max_open_spans = 1000;
 char	   *obs_service_name = NULL;
 char	   *obs_traceparent_setting = NULL;
+
+/* buffered ingest, sampling and instrumentation (see ingest.h) */
+bool		obs_preloaded = false;
+int			obs_write_path = OBS_WRITE_TRANSACTIONAL;
+int			obs_max_databases = 4;
+int			obs_buffer_size = 8192;
+int			obs_buffer_full_action = OBS_FULL_WAIT;
+int			obs_buffer_full_timeout = 1000;
+int			obs_flush_interval = 200;
+int			obs_batch_size = 1000;
+int			obs_shutdown_timeout = 10000;
+double		obs_trace_sample_rate = 1.0;
+double		obs_log_sample_rate = 1.0;
+double		obs_metric_sample_rate = 1.0;
+char	   *obs_instrument_functions = NULL;
+char	   *obs_instrument_metric_prefix = NULL;
+
+static const struct config_enum_entry write_path_options[] = {
+	{"buffered", OBS_WRITE_BUFFERED, false},
+	{"transactional", OBS_WRITE_TRANSACTIONAL, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry full_action_options[] = {
+	{"wait", OBS_FULL_WAIT, false},
+	{"drop", OBS_FULL_DROP, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry log_level_options[] = {
 	{"debug", OBS_LEVEL_DEBUG, false},
@@ -43,9 +73,170 @@ check_traceparent(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/* the buffered write path needs the shared memory only preloading gives */
+static bool
+check_write_path(int *newval, void **extra, GucSource source)
+{
+	if (*newval == OBS_WRITE_BUFFERED && !obs_preloaded)
+	{
+		GUC_check_errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+		GUC_check_errmsg("obs.write_path cannot be \"buffered\" because obs is not loaded at server start");
+		GUC_check_errhint("Add obs to shared_preload_libraries and restart the server.");
+		return false;
+	}
+	return true;
+}
+
+/* instrumentation needs preloading too, and a well-formed list */
+static bool
+check_instrument_functions(char **newval, void **extra, GucSource source)
+{
+	const char *why;
+
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (!obs_preloaded)
+	{
+		GUC_check_errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+		GUC_check_errmsg("obs.instrument_functions requires obs to be loaded at server start");
+		GUC_check_errhint("Add obs to shared_preload_libraries and restart the server.");
+		return false;
+	}
+	if (!obs_instrument_check_list(*newval, &why))
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("invalid function list \"%s\"", *newval);
+		GUC_check_errdetail("%s", why);
+		return false;
+	}
+	return true;
+}
+
+/* shared memory sizes: PGC_POSTMASTER, so defined only when preloaded */
+static void
+define_size_gucs(void)
+{
+	DefineCustomIntVariable("obs.max_databases",
+							"Number of databases that can use the buffered write path at once.",
+							NULL,
+							&obs_max_databases,
+							4, 1, 256,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("obs.buffer_size",
+							"Size of the shared-memory buffer of each database.",
+							NULL,
+							&obs_buffer_size,
+							8192, 16, 1024 * 1024,
+							PGC_POSTMASTER, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+}
+
+/* settings of the buffered write path, sampling and instrumentation */
+static void
+define_ingest_gucs(void)
+{
+	DefineCustomEnumVariable("obs.write_path",
+							 "How obs functions store records: buffered (through a background worker) or transactional.",
+							 "buffered needs obs in shared_preload_libraries and is then the default.",
+							 &obs_write_path,
+							 obs_preloaded ? OBS_WRITE_BUFFERED : OBS_WRITE_TRANSACTIONAL,
+							 write_path_options,
+							 PGC_USERSET, 0,
+							 check_write_path, NULL, NULL);
+
+	/* sizes of shared memory exist only when it is allocated at start */
+	if (obs_preloaded)
+		define_size_gucs();
+
+	DefineCustomEnumVariable("obs.buffer_full_action",
+							 "What a writer does when the buffer is full: wait (up to obs.buffer_full_timeout) or drop.",
+							 "A record that is finally not buffered is counted in obs.ingest_stats.",
+							 &obs_buffer_full_action,
+							 OBS_FULL_WAIT,
+							 full_action_options,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("obs.buffer_full_timeout",
+							"How long a writer waits for room in a full buffer before it drops the record.",
+							NULL,
+							&obs_buffer_full_timeout,
+							1000, 0, 600000,
+							PGC_USERSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("obs.flush_interval",
+							"Longest time a buffered record waits before the worker stores it.",
+							NULL,
+							&obs_flush_interval,
+							200, 10, 60000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("obs.batch_size",
+							"Most records the worker stores in one transaction.",
+							NULL,
+							&obs_batch_size,
+							1000, 1, 100000,
+							PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("obs.shutdown_timeout",
+							"How long the worker keeps storing buffered records after a shutdown request.",
+							NULL,
+							&obs_shutdown_timeout,
+							10000, 0, 600000,
+							PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomRealVariable("obs.trace_sample_rate",
+							 "Fraction of new traces whose spans are stored (head sampling by trace id).",
+							 NULL,
+							 &obs_trace_sample_rate,
+							 1.0, 0.0, 1.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("obs.log_sample_rate",
+							 "Fraction of log records written outside any trace that are stored.",
+							 NULL,
+							 &obs_log_sample_rate,
+							 1.0, 0.0, 1.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("obs.metric_sample_rate",
+							 "Fraction of metric samples that are stored.",
+							 NULL,
+							 &obs_metric_sample_rate,
+							 1.0, 0.0, 1.0,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("obs.instrument_functions",
+							   "Functions to trace automatically: comma-separated names, optionally schema-qualified and with argument types.",
+							   "Each call records a span and a duration metric. Needs obs in shared_preload_libraries.",
+							   &obs_instrument_functions,
+							   "",
+							   PGC_SUSET, GUC_LIST_INPUT,
+							   check_instrument_functions, obs_instrument_assign, NULL);
+
+	DefineCustomStringVariable("obs.instrument_metric_prefix",
+							   "Prefix of the duration metric of instrumented functions (<prefix>.<function>); empty records none.",
+							   NULL,
+							   &obs_instrument_metric_prefix,
+							   "function",
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+}
+
 void
 obs_guc_init(void)
 {
+	obs_preloaded = process_shared_preload_libraries_in_progress;
 	DefineCustomEnumVariable("obs.log_min_level",
 							 "Log records below this level are dropped without being stored.",
 							 NULL,
@@ -86,6 +277,8 @@ obs_guc_init(void)
 							   "",
 							   PGC_USERSET, 0,
 							   check_traceparent, NULL, NULL);
+
+	define_ingest_gucs();
 
 	MarkGUCPrefixReserved("obs");
 }

@@ -13,6 +13,8 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 
@@ -104,6 +106,50 @@ void
 obs_random_span_id(ObsSpanId *id)
 {
 	random_bytes(id->bytes, OBS_SPAN_ID_LEN);
+}
+
+/*
+ * Ids of the spans obs opens: from a per-process xoroshiro128** generator
+ * seeded from pg_strong_random(), because a strong random read costs
+ * microseconds and every instrumented call opens a span.  Such ids are
+ * unique with overwhelming probability but not unpredictable;
+ * obs.new_trace_id() and obs.new_span_id() keep the strong source.
+ */
+static void
+fast_bytes(uint8 *buf, int n)
+{
+	static pg_prng_state state;
+	static int	seeded_pid = 0;
+
+	if (seeded_pid != MyProcPid)
+	{
+		if (!pg_prng_strong_seed(&state))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not seed the span id generator")));
+		seeded_pid = MyProcPid;
+	}
+	do
+	{
+		for (int i = 0; i < n; i += 8)
+		{
+			uint64		v = pg_prng_uint64(&state);
+
+			memcpy(buf + i, &v, Min(8, n - i));
+		}
+	} while (all_zero(buf, n));
+}
+
+void
+obs_fast_trace_id(ObsTraceId *id)
+{
+	fast_bytes(id->bytes, OBS_TRACE_ID_LEN);
+}
+
+void
+obs_fast_span_id(ObsSpanId *id)
+{
+	fast_bytes(id->bytes, OBS_SPAN_ID_LEN);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include "utils/rel.h"
 
 #include "obs.h"
+#include "ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_log);
 PG_FUNCTION_INFO_V1(obs_log_debug);
@@ -86,24 +87,25 @@ text_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-/* the one write path for log records */
+/*
+ * Store one log record now, in the current transaction: the transactional
+ * write path, and the worker's store step (batch non-NULL).  The record
+ * carries its trace context and backend pid; a log_id of 0 is assigned
+ * here.
+ */
 int64
-obs_emit_log(ObsLogRecord *rec)
+obs_store_log(const ObsLogRecord *rec, ObsBatch *batch)
 {
 	Relation	rel;
 	Datum		values[NUM_LOG_COLUMNS];
 	bool		nulls[NUM_LOG_COLUMNS];
-	ObsTraceId	trace;
-	ObsSpanId	span;
-	bool		has_ctx;
 	int64		id;
 	Oid			level_type;
 
 	obs_check_writable("obs.log()");
-	rel = obs_open_table(&logs_table);
+	rel = batch ? obs_batch_open(batch, &logs_table) : obs_open_table(&logs_table);
 	level_type = TupleDescAttr(RelationGetDescr(rel), 2)->atttypid;
-	has_ctx = obs_current_context(&trace, &span);
-	id = obs_table_nextval(&logs_table);
+	id = rec->log_id != 0 ? rec->log_id : obs_table_nextval(&logs_table);
 
 	memset(nulls, false, sizeof(nulls));
 	values[0] = Int64GetDatum(id);
@@ -115,17 +117,52 @@ obs_emit_log(ObsLogRecord *rec)
 	nulls[5] = rec->context == NULL;
 	values[6] = PointerGetDatum(rec->tags);
 	nulls[6] = rec->tags == NULL;
-	values[7] = PointerGetDatum(&trace);
-	nulls[7] = !has_ctx;
-	values[8] = PointerGetDatum(&span);
-	nulls[8] = !has_ctx;
+	values[7] = PointerGetDatum(&rec->trace_id);
+	nulls[7] = !rec->has_ctx;
+	values[8] = PointerGetDatum(&rec->span_id);
+	nulls[8] = !rec->has_ctx;
 	values[9] = PointerGetDatum(rec->error);
 	nulls[9] = rec->error == NULL;
-	values[10] = Int32GetDatum(MyProcPid);
+	values[10] = Int32GetDatum(rec->backend_pid);
 
-	obs_insert_row(rel, values, nulls);
-	table_close(rel, NoLock);
+	if (batch)
+		obs_batch_add(batch, rel, values, nulls);
+	else
+	{
+		obs_insert_row(rel, values, nulls);
+		table_close(rel, NoLock);
+	}
 	return id;
+}
+
+/*
+ * The one write path for log records: fill in the session's trace context,
+ * apply sampling, then store now or hand the record to the buffer.
+ * Returns the log_id, or 0 when the record is sampled out or dropped.  On
+ * the buffered path the id is taken from the identity sequence here, so
+ * the caller learns it at once (sequences ignore rollbacks anyway).
+ */
+int64
+obs_emit_log(ObsLogRecord *rec)
+{
+	uint8		flags;
+
+	obs_check_writable("obs.log()");
+	rec->has_ctx = obs_current_context_flags(&rec->trace_id, &rec->span_id, &flags);
+	rec->backend_pid = MyProcPid;
+	rec->log_id = 0;
+	if (rec->has_ctx ? !obs_flags_sampled(flags) : !obs_sample(obs_log_sample_rate))
+	{
+		obs_count_sampled_out(OBS_SIGNAL_LOG);
+		return 0;
+	}
+	if (obs_use_buffer())
+	{
+		obs_table_resolve(&logs_table);
+		rec->log_id = obs_table_nextval(&logs_table);
+		return obs_enqueue_log(rec) ? rec->log_id : 0;
+	}
+	return obs_store_log(rec, NULL);
 }
 
 /*
@@ -163,7 +200,13 @@ log_common(FunctionCallInfo fcinfo, ObsLogLevel level, int argoff)
 		check_sqlstate(error_values[0]);
 	rec.error = obs_jsonb_from_pairs(error_keys, error_values, 5);
 
-	PG_RETURN_INT64(obs_emit_log(&rec));
+	{
+		int64		id = obs_emit_log(&rec);
+
+		if (id == 0)
+			PG_RETURN_NULL();
+		PG_RETURN_INT64(id);
+	}
 }
 
 /* obs.log(level, message, ...) */

@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 
 #include "obs.h"
+#include "ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_record_metric);
 
@@ -325,9 +326,12 @@ series_for(Oid series_relid, const char *name, int kind, Jsonb *tags)
 	return e->series_id;
 }
 
-/* the one write path for metric samples */
+/*
+ * Store one metric sample now: find or create its series (this process's
+ * cache), then insert the point, or queue it in the worker's batch.
+ */
 void
-obs_emit_metric(const ObsMetricRecord *rec)
+obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch)
 {
 	Relation	rel;
 	Datum		values[3];
@@ -336,12 +340,35 @@ obs_emit_metric(const ObsMetricRecord *rec)
 
 	obs_check_writable("obs.record_metric()");
 	series_id = series_for(obs_relation_oid("metric_series"), rec->name, rec->kind, rec->tags);
-	rel = obs_open_table(&points_table);
+	rel = batch ? obs_batch_open(batch, &points_table) : obs_open_table(&points_table);
 	values[0] = Int32GetDatum(series_id);
 	values[1] = TimestampTzGetDatum(rec->ts);
 	values[2] = Float8GetDatum(rec->value);
-	obs_insert_row(rel, values, nulls);
-	table_close(rel, NoLock);
+	if (batch)
+		obs_batch_add(batch, rel, values, nulls);
+	else
+	{
+		obs_insert_row(rel, values, nulls);
+		table_close(rel, NoLock);
+	}
+}
+
+/*
+ * The one write path for metric samples: sampled at obs.metric_sample_rate,
+ * then stored now or buffered.  On the buffered path the record carries
+ * name, kind and tags and the worker resolves the series, so a kind
+ * mismatch becomes a dead letter there instead of an error here.
+ */
+void
+obs_emit_metric(const ObsMetricRecord *rec)
+{
+	obs_check_writable("obs.record_metric()");
+	if (!obs_sample(obs_metric_sample_rate))
+		obs_count_sampled_out(OBS_SIGNAL_METRIC);
+	else if (obs_use_buffer())
+		(void) obs_enqueue_metric(rec, false);
+	else
+		obs_store_metric(rec, NULL);
 }
 
 /* obs.record_metric(name, value, tags, kind, ts) */

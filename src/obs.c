@@ -13,6 +13,7 @@
 #include "fmgr.h"
 
 #include "obs.h"
+#include "ingest.h"
 
 PG_MODULE_MAGIC;
 
@@ -22,5 +23,6 @@ void
 _PG_init(void)
 {
 	obs_guc_init();
+	obs_buffer_init();
 	obs_parquet_init();
 }

@@ -51,6 +51,8 @@ extern bool obs_hex_decode(const char *hex, int hexlen, uint8 *out, int outlen);
 extern void obs_hex_encode(const uint8 *in, int inlen, char *out);
 extern void obs_random_trace_id(ObsTraceId *id);
 extern void obs_random_span_id(ObsSpanId *id);
+extern void obs_fast_trace_id(ObsTraceId *id);
+extern void obs_fast_span_id(ObsSpanId *id);
 extern bool obs_trace_id_is_zero(const ObsTraceId *id);
 extern bool obs_span_id_is_zero(const ObsSpanId *id);
 
@@ -88,6 +90,7 @@ typedef struct ObsTable
 	Oid			typids[OBS_MAX_COLUMNS];	/* cached */
 } ObsTable;
 extern Relation obs_open_table(ObsTable *t);
+extern Oid	obs_table_resolve(ObsTable *t);
 extern int64 obs_table_nextval(ObsTable *t);
 extern void obs_run_as_owner(Oid relid, void (*fn) (void *), void *arg);
 extern Jsonb *obs_jsonb_from_pairs(const char *const *keys, char *const *values, int n);
@@ -98,6 +101,11 @@ extern Datum obs_enum_datum(Oid enumtypid, const char *label);
 extern void obs_check_writable(const char *what);
 extern Jsonb *obs_check_object(Jsonb *jb, const char *argname);
 extern void obs_insert_row(Relation rel, Datum *values, bool *nulls);
+typedef struct ObsBatch ObsBatch;	/* multi-insert of many rows, see util.c */
+extern ObsBatch *obs_batch_begin(void);
+extern Relation obs_batch_open(ObsBatch *b, ObsTable *t);
+extern void obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls);
+extern void obs_batch_end(ObsBatch *b);
 extern char *obs_default_logger(void);
 extern void obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern int	obs_parse_choice(const char *input, const char *const *choices, int nchoices);
@@ -112,8 +120,14 @@ typedef struct ObsLogRecord
 	Jsonb	   *context;		/* NULL when absent */
 	Jsonb	   *tags;			/* NULL when absent */
 	Jsonb	   *error;			/* NULL when absent */
+	int64		log_id;			/* 0: assigned when stored */
+	bool		has_ctx;		/* trace_id and span_id are set */
+	ObsTraceId	trace_id;
+	ObsSpanId	span_id;
+	int32		backend_pid;
 } ObsLogRecord;
 extern int64 obs_emit_log(ObsLogRecord *rec);
+extern int64 obs_store_log(const ObsLogRecord *rec, ObsBatch *batch);
 
 /* metrics.c */
 typedef struct ObsMetricRecord
@@ -125,6 +139,7 @@ typedef struct ObsMetricRecord
 	TimestampTz ts;
 } ObsMetricRecord;
 extern void obs_emit_metric(const ObsMetricRecord *rec);
+extern void obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch);
 
 /* runs.c */
 typedef struct ObsRunRecord
@@ -146,6 +161,8 @@ typedef struct ObsRunRecord
 } ObsRunRecord;
 extern void obs_emit_flow_run(const ObsRunRecord *rec);
 extern void obs_emit_task_run(const ObsRunRecord *rec);
+extern void obs_store_flow_run(const ObsRunRecord *rec);
+extern void obs_store_task_run(const ObsRunRecord *rec);
 
 /* spans.c */
 typedef struct ObsSpanRecord
@@ -164,7 +181,9 @@ typedef struct ObsSpanRecord
 	Jsonb	   *tags;			/* NULL when absent */
 } ObsSpanRecord;
 extern bool obs_current_context(ObsTraceId *trace, ObsSpanId *span);
+extern bool obs_current_context_flags(ObsTraceId *trace, ObsSpanId *span, uint8 *flags);
 extern bool obs_emit_span(const ObsSpanRecord *rec);
+extern void obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch);
 
 /* parquet/copy.c */
 extern void obs_parquet_init(void);

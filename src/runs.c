@@ -20,6 +20,7 @@
 #include "utils/datetime.h"
 
 #include "obs.h"
+#include "ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_record_flow_execution);
 PG_FUNCTION_INFO_V1(obs_record_task_execution);
@@ -29,6 +30,13 @@ static const char *const state_labels[] = {
 	"Scheduled", "Pending", "Running", "Paused", "Cancelling",
 	"Completed", "Failed", "Crashed", "Cancelled"
 };
+
+/* label of a run state, for messages and dead letters */
+const char *
+obs_run_state_label(int state)
+{
+	return state >= 0 && state < lengthof(state_labels) ? state_labels[state] : "?";
+}
 
 static SPIPlanPtr flow_plan = NULL;
 static SPIPlanPtr task_plan = NULL;
@@ -224,9 +232,9 @@ upsert_task(void *arg)
 						 11, types, v, n);
 }
 
-/* the one write path for flow runs */
+/* upsert a flow run now (transactional path, or the worker) */
 void
-obs_emit_flow_run(const ObsRunRecord *rec)
+obs_store_flow_run(const ObsRunRecord *rec)
 {
 	UpsertCall	c = {rec, 0};
 
@@ -239,9 +247,9 @@ obs_emit_flow_run(const ObsRunRecord *rec)
 				 errdetail("A flow run id names one run of one flow; it was given flow \"%s\".", rec->name)));
 }
 
-/* the one write path for task runs */
+/* upsert a task run now (transactional path, or the worker) */
 void
-obs_emit_task_run(const ObsRunRecord *rec)
+obs_store_task_run(const ObsRunRecord *rec)
 {
 	UpsertCall	c = {rec, 0};
 
@@ -273,6 +281,32 @@ default_task_run_id(const ObsRunRecord *rec)
 	return psprintf("%s:%s:%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
 					rec->flow_run_id, rec->name, tm.tm_year, tm.tm_mon, tm.tm_mday,
 					tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+}
+
+/*
+ * The one write path for runs: buffered or upserted now.  Runs are not
+ * sampled.  A ring keeps its records in order, so a run recorded as
+ * Running and then Completed ends Completed on either path; on the
+ * buffered path a run id given to two flows becomes a dead letter.
+ */
+void
+obs_emit_flow_run(const ObsRunRecord *rec)
+{
+	obs_check_writable("obs.record_flow_execution()");
+	if (obs_use_buffer())
+		(void) obs_enqueue_run(OBS_SIGNAL_FLOW_RUN, rec);
+	else
+		obs_store_flow_run(rec);
+}
+
+void
+obs_emit_task_run(const ObsRunRecord *rec)
+{
+	obs_check_writable("obs.record_task_execution()");
+	if (obs_use_buffer())
+		(void) obs_enqueue_run(OBS_SIGNAL_TASK_RUN, rec);
+	else
+		obs_store_task_run(rec);
 }
 
 /*

@@ -29,6 +29,7 @@
 #include "utils/rel.h"
 
 #include "obs.h"
+#include "ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_start_span);
 PG_FUNCTION_INFO_V1(obs_finish_span);
@@ -101,21 +102,66 @@ static ObsTable spans_table = {"spans", "span_seq", span_columns, NUM_SPAN_COLUM
 bool
 obs_current_context(ObsTraceId *trace, ObsSpanId *span)
 {
+	uint8		flags;
+
+	return obs_current_context_flags(trace, span, &flags);
+}
+
+/* the same, with the trace flags (bit 0x01: sampled) */
+bool
+obs_current_context_flags(ObsTraceId *trace, ObsSpanId *span, uint8 *flags)
+{
 	ObsTraceparent tp;
 
 	if (num_open > 0)
 	{
 		*trace = open_spans[num_open - 1].trace_id;
 		*span = open_spans[num_open - 1].span_id;
+		*flags = open_spans[num_open - 1].flags;
 		return true;
 	}
 	if (obs_external_traceparent(&tp))
 	{
 		*trace = tp.trace_id;
 		*span = tp.parent_id;
+		*flags = tp.flags;
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Trace, parent and flags of a new span without an explicit traceparent:
+ * the innermost open span, else obs.traceparent (whose sampled flag is
+ * honoured), else a new trace, head-sampled by its id.
+ */
+static void
+span_inherit_context(OpenSpan *s)
+{
+	ObsTraceparent tp;
+
+	if (num_open > 0)
+	{
+		OpenSpan   *parent = &open_spans[num_open - 1];
+
+		s->trace_id = parent->trace_id;
+		s->parent_id = parent->span_id;
+		s->has_parent = true;
+		s->flags = parent->flags;
+	}
+	else if (obs_external_traceparent(&tp))
+	{
+		s->trace_id = tp.trace_id;
+		s->parent_id = tp.parent_id;
+		s->has_parent = true;
+		s->flags = tp.flags;
+	}
+	else
+	{
+		obs_fast_trace_id(&s->trace_id);
+		s->has_parent = false;
+		s->flags = obs_trace_sampled(&s->trace_id, obs_trace_sample_rate) ? 0x01 : 0x00;
+	}
 }
 
 static void
@@ -208,34 +254,9 @@ obs_start_span(PG_FUNCTION_ARGS)
 		s.has_parent = true;
 		s.flags = tp.flags;
 	}
-	else if (num_open > 0)
-	{
-		OpenSpan   *parent = &open_spans[num_open - 1];
-
-		s.trace_id = parent->trace_id;
-		s.parent_id = parent->span_id;
-		s.has_parent = true;
-		s.flags = parent->flags;
-	}
 	else
-	{
-		ObsTraceparent tp;
-
-		if (obs_external_traceparent(&tp))
-		{
-			s.trace_id = tp.trace_id;
-			s.parent_id = tp.parent_id;
-			s.has_parent = true;
-			s.flags = tp.flags;
-		}
-		else
-		{
-			obs_random_trace_id(&s.trace_id);
-			s.has_parent = false;
-			s.flags = 0x01;		/* sampled */
-		}
-	}
-	obs_random_span_id(&s.span_id);
+		span_inherit_context(&s);
+	obs_fast_span_id(&s.span_id);
 	s.start_time = GetCurrentTimestamp();
 
 	/* check the limit before copying anything into long-lived memory */
@@ -360,12 +381,9 @@ add_pending(const OpenSpan *s)
 	num_pending++;
 }
 
-/*
- * The one write path for finished spans.  Returns true when the span was
- * stored in the caller's transaction (and so is undone by its abort).
- */
-bool
-obs_emit_span(const ObsSpanRecord *rec)
+/* store one finished span now (transactional path, or the worker's batch) */
+void
+obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch)
 {
 	Relation	rel;
 	TupleDesc	desc;
@@ -373,7 +391,7 @@ obs_emit_span(const ObsSpanRecord *rec)
 	bool		nulls[NUM_SPAN_COLUMNS];
 
 	obs_check_writable("obs.finish_span()");
-	rel = obs_open_table(&spans_table);
+	rel = batch ? obs_batch_open(batch, &spans_table) : obs_open_table(&spans_table);
 	desc = RelationGetDescr(rel);
 
 	memset(nulls, false, sizeof(nulls));
@@ -394,9 +412,123 @@ obs_emit_span(const ObsSpanRecord *rec)
 	nulls[11] = rec->tags == NULL;
 	values[12] = Int64GetDatum(obs_table_nextval(&spans_table));
 
-	obs_insert_row(rel, values, nulls);
-	table_close(rel, NoLock);
+	if (batch)
+		obs_batch_add(batch, rel, values, nulls);
+	else
+	{
+		obs_insert_row(rel, values, nulls);
+		table_close(rel, NoLock);
+	}
+}
+
+/*
+ * The one write path for finished spans: buffered or stored now.  Returns
+ * true when the span was stored in the caller's transaction (and so is
+ * undone by its abort).
+ */
+bool
+obs_emit_span(const ObsSpanRecord *rec)
+{
+	obs_check_writable("obs.finish_span()");
+	if (obs_use_buffer())
+	{
+		(void) obs_enqueue_span(rec, false);
+		return false;
+	}
+	obs_store_span(rec, NULL);
 	return true;
+}
+
+/*
+ * Finish the open span at stack position pos: build its record, emit it
+ * unless its trace is sampled out, pop it.  in_abort (instrumentation of a
+ * call that raised) forces the buffered path, which never throws for a
+ * full buffer, since the caller's transaction is going away.
+ */
+static int64
+finish_at(int pos, int st, const char *error, bool in_abort)
+{
+	OpenSpan	s = open_spans[pos];
+	ObsSpanRecord rec;
+	bool		transactional = false;
+
+	rec.trace_id = s.trace_id;
+	rec.span_id = s.span_id;
+	rec.parent_id = s.parent_id;
+	rec.has_parent = s.has_parent;
+	rec.operation = s.operation;
+	rec.service_type = service_labels[s.service_type];
+	rec.service_name = s.service_name;
+	rec.start_time = s.start_time;
+	rec.end_time = GetCurrentTimestamp();
+	if (rec.end_time < rec.start_time)
+		rec.end_time = rec.start_time;	/* the clock stepped back */
+	rec.status = status_labels[st];
+	rec.error = error;
+	rec.tags = s.tags;
+
+	/*
+	 * Store first: if that fails the span stays open and can be retried.
+	 * A row stored in the caller's transaction is only final when that
+	 * commits, and so is the span's removal from the stack.
+	 */
+	if (!obs_flags_sampled(s.flags))
+		obs_count_sampled_out(OBS_SIGNAL_SPAN);
+	else if (in_abort)
+		(void) obs_enqueue_span(&rec, true);
+	else
+		transactional = obs_emit_span(&rec);
+
+	if (transactional)
+		reserve_pending();
+	memmove(&open_spans[pos], &open_spans[pos + 1], (num_open - pos - 1) * sizeof(OpenSpan));
+	num_open--;
+	if (transactional)
+		add_pending(&s);
+	else
+		free_span(&s);
+	finished_ring[finished_count % FINISHED_RING_SIZE] = s.span_id;
+	finished_count++;
+	return rec.end_time - rec.start_time;
+}
+
+/*
+ * Open a span for an instrumented function call: service CUSTOM, parent
+ * from the stack.  False (and nothing opened) when obs.max_open_spans is
+ * reached: instrumentation never fails the call it observes.
+ */
+bool
+obs_span_begin(const char *operation, ObsSpanId *out)
+{
+	OpenSpan	s;
+
+	if (num_open >= obs_max_open_spans)
+		return false;
+	span_inherit_context(&s);
+	obs_fast_span_id(&s.span_id);
+	s.service_type = lengthof(service_labels) - 1;	/* CUSTOM */
+	s.tags = NULL;
+	s.start_time = GetCurrentTimestamp();
+	s.operation = top_strdup(operation);
+	s.service_name = top_strdup(obs_service_name != NULL && obs_service_name[0] != '\0'
+								? obs_service_name : obs_default_logger());
+	push_span(&s);
+	*out = s.span_id;
+	return true;
+}
+
+/*
+ * Finish a span opened by obs_span_begin(), wherever it is on the stack,
+ * with status ok or error.  Returns its duration in microseconds, or -1
+ * when it is no longer open.
+ */
+int64
+obs_span_end(const ObsSpanId *id, bool failed, const char *error, bool in_abort)
+{
+	for (int i = num_open - 1; i >= 0; i--)
+		if (memcmp(open_spans[i].span_id.bytes, id->bytes, OBS_SPAN_ID_LEN) == 0)
+			return finish_at(i, failed ? 2 : 1, error, in_abort);
+	return -1;
 }
 
 /* obs.finish_span(span, status, error) returns the duration in microseconds */
@@ -407,8 +539,6 @@ obs_finish_span(PG_FUNCTION_ARGS)
 	int			pos = -1;
 	char	   *status;
 	int			st;
-	OpenSpan	s;
-	ObsSpanRecord rec;
 	char	   *error = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 	obs_require_arg(fcinfo, 0, "span");
@@ -451,44 +581,7 @@ obs_finish_span(PG_FUNCTION_ARGS)
 					 errhint("Valid statuses are success, ok, error and unset.")));
 	}
 
-	s = open_spans[pos];
-	rec.trace_id = s.trace_id;
-	rec.span_id = s.span_id;
-	rec.parent_id = s.parent_id;
-	rec.has_parent = s.has_parent;
-	rec.operation = s.operation;
-	rec.service_type = service_labels[s.service_type];
-	rec.service_name = s.service_name;
-	rec.start_time = s.start_time;
-	rec.end_time = GetCurrentTimestamp();
-	if (rec.end_time < rec.start_time)
-		rec.end_time = rec.start_time;	/* the clock stepped back */
-	rec.status = status_labels[st];
-	rec.error = error;
-	rec.tags = s.tags;
-
-	/*
-	 * Store first: if that fails the span stays open and can be retried.
-	 * A row stored in the caller's transaction is only final when that
-	 * commits, and so is the span's removal from the stack.
-	 */
-	if (obs_emit_span(&rec))
-	{
-		reserve_pending();
-		memmove(&open_spans[pos], &open_spans[pos + 1], (num_open - pos - 1) * sizeof(OpenSpan));
-		num_open--;
-		add_pending(&s);
-	}
-	else
-	{
-		memmove(&open_spans[pos], &open_spans[pos + 1], (num_open - pos - 1) * sizeof(OpenSpan));
-		num_open--;
-		free_span(&s);
-	}
-	finished_ring[finished_count % FINISHED_RING_SIZE] = s.span_id;
-	finished_count++;
-
-	PG_RETURN_INT64(rec.end_time - rec.start_time);
+	PG_RETURN_INT64(finish_at(pos, st, error, false));
 }
 
 Datum

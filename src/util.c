@@ -13,6 +13,7 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/dependency.h"
@@ -25,7 +26,6 @@
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "tcop/utility.h"
-#include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -151,17 +151,11 @@ obs_insert_row(Relation rel, Datum *values, bool *nulls)
 {
 	EState	   *estate = CreateExecutorState();
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	TupleTableSlot *slot;
 	HeapTuple	tuple;
 
-	/* a one-entry range table, so that constraint errors can name the row */
-	rte->rtekind = RTE_RELATION;
-	rte->relid = RelationGetRelid(rel);
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(estate, list_make1(rte));
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	/* range table index 0: not in a range table, as for COPY's helpers */
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
 	ExecOpenIndices(rri, false);
 
 	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
@@ -225,11 +219,10 @@ check_table_shape(ObsTable *t, Relation rel)
  * session is harmless; the identity sequence (found through pg_depend) and
  * the expected column types are cached for as long as the oid is unchanged.
  */
-Relation
-obs_open_table(ObsTable *t)
+Oid
+obs_table_resolve(ObsTable *t)
 {
 	Oid			relid = obs_relation_oid(t->relname);
-	Relation	rel;
 
 	Assert(t->ncolumns <= OBS_MAX_COLUMNS);
 	if (relid != t->relid)
@@ -248,7 +241,14 @@ obs_open_table(ObsTable *t)
 				: obs_type_oid(t->columns[i].obs_type);
 		t->relid = relid;
 	}
-	rel = table_open(relid, RowExclusiveLock);
+	return relid;
+}
+
+Relation
+obs_open_table(ObsTable *t)
+{
+	Relation	rel = table_open(obs_table_resolve(t), RowExclusiveLock);
+
 	check_table_shape(t, rel);
 	return rel;
 }
@@ -316,4 +316,117 @@ obs_jsonb_from_pairs(const char *const *keys, char *const *values, int n)
 	}
 	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	return used > 0 ? JsonbValueToJsonb(res) : NULL;
+}
+
+/*
+ * Multi-insert batches, used by the flusher worker: rows of a few tables
+ * are collected as heap tuples and written with table_multi_insert(),
+ * then their index entries are added, as COPY FROM does.  One EState and
+ * one open relation per table serve the whole batch.
+ */
+#define BATCH_MAX_TABLES 4
+#define BATCH_MAX_ROWS 1000
+
+typedef struct BatchTable
+{
+	Relation	rel;
+	ResultRelInfo *rri;
+	BulkInsertState bistate;	/* one per relation: it keeps a page pinned */
+	TupleTableSlot *slots[BATCH_MAX_ROWS];
+	int			nused;
+} BatchTable;
+
+struct ObsBatch
+{
+	EState	   *estate;
+	BatchTable	tables[BATCH_MAX_TABLES];
+	int			ntables;
+};
+
+ObsBatch *
+obs_batch_begin(void)
+{
+	ObsBatch   *b = palloc0(sizeof(ObsBatch));
+
+	b->estate = CreateExecutorState();
+	return b;
+}
+
+/* t opened for insert once per batch */
+Relation
+obs_batch_open(ObsBatch *b, ObsTable *t)
+{
+	Oid			relid = obs_relation_oid(t->relname);
+	BatchTable *bt;
+
+	for (int i = 0; i < b->ntables; i++)
+		if (RelationGetRelid(b->tables[i].rel) == relid)
+			return b->tables[i].rel;
+	if (b->ntables >= BATCH_MAX_TABLES)
+		elog(ERROR, "too many tables in one obs batch");
+	bt = &b->tables[b->ntables++];
+	bt->rel = obs_open_table(t);
+	bt->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(bt->rri, bt->rel, 0, NULL, 0);
+	ExecOpenIndices(bt->rri, false);
+	bt->bistate = GetBulkInsertState();
+	bt->nused = 0;
+	return bt->rel;
+}
+
+static void
+batch_flush_table(ObsBatch *b, BatchTable *bt)
+{
+	if (bt->nused == 0)
+		return;
+	table_multi_insert(bt->rel, bt->slots, bt->nused, GetCurrentCommandId(true), 0, bt->bistate);
+	for (int i = 0; i < bt->nused; i++)
+	{
+		if (bt->rri->ri_NumIndices > 0)
+			ExecInsertIndexTuples(bt->rri, bt->slots[i], b->estate, false, false, NULL, NIL);
+		ExecClearTuple(bt->slots[i]);
+	}
+	ResetPerTupleExprContext(b->estate);
+	bt->nused = 0;
+}
+
+/* queue one row of rel (from obs_batch_open); values are copied */
+void
+obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
+{
+	BatchTable *bt = NULL;
+	HeapTuple	tuple;
+
+	for (int i = 0; i < b->ntables; i++)
+		if (b->tables[i].rel == rel)
+			bt = &b->tables[i];
+	if (bt == NULL)
+		elog(ERROR, "relation \"%s\" is not open in this obs batch", RelationGetRelationName(rel));
+	if (bt->slots[bt->nused] == NULL)
+		bt->slots[bt->nused] = ExecInitExtraTupleSlot(b->estate, RelationGetDescr(rel),
+													  &TTSOpsHeapTuple);
+	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
+	ExecStoreHeapTuple(tuple, bt->slots[bt->nused], true);
+	/* a row that breaks a constraint fails now, before it is queued */
+	if (rel->rd_att->constr)
+		ExecConstraints(bt->rri, bt->slots[bt->nused], b->estate);
+	if (++bt->nused == BATCH_MAX_ROWS)
+		batch_flush_table(b, bt);
+}
+
+/* write what is queued and close the batch's relations */
+void
+obs_batch_end(ObsBatch *b)
+{
+	for (int i = 0; i < b->ntables; i++)
+	{
+		batch_flush_table(b, &b->tables[i]);
+		ExecCloseIndices(b->tables[i].rri);
+		FreeBulkInsertState(b->tables[i].bistate);
+		table_close(b->tables[i].rel, NoLock);
+	}
+	b->ntables = 0;
+	ExecResetTupleTable(b->estate->es_tupleTable, false);
+	FreeExecutorState(b->estate);
+	pfree(b);
 }

@@ -1,0 +1,466 @@
+/*-------------------------------------------------------------------------
+ * buffer.c
+ *	  The shared-memory ingest buffer: one byte ring per database, the
+ *	  writers' side of the buffered write path, obs.flush() and
+ *	  obs.ingest_stats().
+ *
+ * With obs in shared_preload_libraries, obs.max_databases ring slots of
+ * obs.buffer_size bytes each live in shared memory (requested through
+ * PG15's shmem_request_hook).  A backend claims the slot of its database
+ * on its first buffered write, under the global lock; the launcher
+ * (worker.c) then starts a flusher for it.
+ *
+ * A writer encodes its record (codec.c) in its own memory, then takes the
+ * ring's LWLock only to copy the bytes in at head and bump counters.  When
+ * the ring is full it waits on the ring's condition variable for at most
+ * obs.buffer_full_timeout (obs.buffer_full_action = wait) or drops the
+ * record at once (drop); either way a dropped record is counted, never an
+ * error.  The flusher reads [tail, head) without the lock (those bytes do
+ * not change until tail moves), stores them, and advances tail only after
+ * its transaction committed, broadcasting the condition variable.  Head,
+ * tail and the counters live only in shared memory: after a crash they
+ * restart at zero, with whatever was between tail and head lost.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "obs.h"
+#include "ingest.h"
+
+PG_FUNCTION_INFO_V1(obs_flush);
+PG_FUNCTION_INFO_V1(obs_ingest_stats);
+
+ObsShared  *obs_shared = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* this backend's ring, once claimed */
+static ObsRing *my_ring = NULL;
+static bool no_slot_warned = false;
+
+static Size
+ring_bytes(void)
+{
+	return (Size) obs_buffer_size * 1024;
+}
+
+static Size
+header_bytes(void)
+{
+	return MAXALIGN(add_size(offsetof(ObsShared, rings),
+							 mul_size(obs_max_databases, sizeof(ObsRing))));
+}
+
+/* the one size function: header, ring descriptors, ring data */
+static Size
+obs_shmem_size(void)
+{
+	return add_size(header_bytes(), mul_size(obs_max_databases, MAXALIGN(ring_bytes())));
+}
+
+static void
+obs_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(obs_shmem_size());
+	RequestNamedLWLockTranche("obs", obs_max_databases + 1);
+}
+
+static void
+obs_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	obs_shared = ShmemInitStruct("obs ingest buffer", obs_shmem_size(), &found);
+	if (!found)
+	{
+		LWLockPadded *locks = GetNamedLWLockTranche("obs");
+
+		memset(obs_shared, 0, header_bytes());
+		obs_shared->lock = &locks[0].lock;
+		obs_shared->nrings = obs_max_databases;
+		obs_shared->ring_size = ring_bytes();
+		for (int i = 0; i < obs_max_databases; i++)
+		{
+			ObsRing    *ring = &obs_shared->rings[i];
+
+			ring->lock = &locks[i + 1].lock;
+			ConditionVariableInit(&ring->cv);
+			ring->dbid = InvalidOid;
+			ring->data_offset = header_bytes() + i * MAXALIGN(ring_bytes());
+			for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+				pg_atomic_init_u64(&ring->sampled_out[s], 0);
+		}
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* hooks, worker and instrumentation: only when preloaded */
+void
+obs_buffer_init(void)
+{
+	if (!obs_preloaded)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = obs_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = obs_shmem_startup;
+	obs_worker_init();
+	obs_instrument_init();
+}
+
+char *
+obs_ring_data(ObsRing *ring)
+{
+	return (char *) obs_shared + ring->data_offset;
+}
+
+/* the ring of this database, claiming a free slot when create */
+static ObsRing *
+get_ring(bool create)
+{
+	ObsRing    *ring = NULL;
+	bool		claimed = false;
+	int			free_slot = -1;
+
+	if (my_ring != NULL)
+		return my_ring;
+	if (obs_shared == NULL || !OidIsValid(MyDatabaseId))
+		return NULL;
+
+	LWLockAcquire(obs_shared->lock, create ? LW_EXCLUSIVE : LW_SHARED);
+	for (int i = 0; i < obs_shared->nrings; i++)
+	{
+		if (obs_shared->rings[i].dbid == MyDatabaseId)
+		{
+			ring = &obs_shared->rings[i];
+			break;
+		}
+		if (free_slot < 0 && !OidIsValid(obs_shared->rings[i].dbid))
+			free_slot = i;
+	}
+	if (ring == NULL && create && free_slot >= 0)
+	{
+		ring = &obs_shared->rings[free_slot];
+		ring->dbid = MyDatabaseId;
+		claimed = true;
+	}
+	LWLockRelease(obs_shared->lock);
+
+	if (claimed && obs_shared->launcher_latch != NULL)
+		SetLatch(obs_shared->launcher_latch);
+	if (ring == NULL && create && !no_slot_warned)
+	{
+		no_slot_warned = true;
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("obs has no free buffer for database \"%s\"",
+						get_database_name(MyDatabaseId)),
+				 errdetail("All %d buffers are in use by other databases; records of this database are stored transactionally.",
+						   obs_shared->nrings),
+				 errhint("Raise obs.max_databases and restart the server.")));
+	}
+	my_ring = ring;
+	return ring;
+}
+
+/* whether this call takes the buffered path */
+bool
+obs_use_buffer(void)
+{
+	return obs_write_path == OBS_WRITE_BUFFERED && obs_shared != NULL && get_ring(true) != NULL;
+}
+
+/* whether this backend can buffer at all (claims the ring) */
+bool
+obs_buffer_ready(void)
+{
+	return obs_shared != NULL && get_ring(true) != NULL;
+}
+
+/* wake the flusher of ring, or the launcher when it has none */
+static void
+wake_flusher(ObsRing *ring)
+{
+	Latch	   *latch = ring->worker_latch;
+
+	if (latch == NULL)
+		latch = obs_shared->launcher_latch;
+	if (latch != NULL)
+		SetLatch(latch);
+}
+
+/* copy len bytes at ring position pos to dst, across the wrap */
+void
+obs_ring_copy_out(ObsRing *ring, uint64 pos, char *dst, Size len)
+{
+	uint64		size = obs_shared->ring_size;
+	Size		off = pos % size;
+	Size		first = Min(len, size - off);
+	char	   *data = obs_ring_data(ring);
+
+	memcpy(dst, data + off, first);
+	if (first < len)
+		memcpy(dst + first, data, len - first);
+}
+
+static void
+copy_in(ObsRing *ring, const char *src, Size len)
+{
+	uint64		size = obs_shared->ring_size;
+	Size		off = ring->head % size;
+	Size		first = Min(len, size - off);
+	char	   *data = obs_ring_data(ring);
+
+	memcpy(data + off, src, first);
+	if (first < len)
+		memcpy(data, src + first, len - first);
+	ring->head += len;
+}
+
+/*
+ * Hand one encoded record to this database's ring.  True when it was
+ * buffered; false when it was dropped (full past the wait, or the worker
+ * is shutting down), which is counted.  A record larger than the whole
+ * ring is an error, except while an error is being unwound (in_abort),
+ * where nothing may throw: then it is dropped too.
+ */
+bool
+obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
+{
+	ObsRing    *ring = get_ring(true);
+	uint64		size;
+	uint32		len = rec->len;
+	bool		may_wait = obs_buffer_full_action == OBS_FULL_WAIT && obs_buffer_full_timeout > 0;
+	bool		prepared = false;
+	bool		accepted = false;
+	bool		wake = false;
+	TimestampTz deadline = 0;
+
+	if (ring == NULL)
+		return false;
+	size = obs_shared->ring_size;
+	if (len > size)
+	{
+		if (!in_abort)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("obs record of %u bytes does not fit in the buffer", len),
+					 errdetail("obs.buffer_size is %d kB.", obs_buffer_size),
+					 errhint("Raise obs.buffer_size, or store this record with SET LOCAL obs.write_path = 'transactional'.")));
+		LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+		ring->counters[sig][OBS_C_ACCEPTED]++;
+		ring->counters[sig][OBS_C_DROPPED_OTHER]++;
+		LWLockRelease(ring->lock);
+		return false;
+	}
+
+	/* while an error unwinds, waiting must not service interrupts */
+	if (in_abort)
+		HOLD_INTERRUPTS();
+	for (;;)
+	{
+		uint64		used;
+
+		LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+		used = ring->head - ring->tail;
+		if (ring->closed)
+		{
+			ring->counters[sig][OBS_C_ACCEPTED]++;
+			ring->counters[sig][OBS_C_DROPPED_OTHER]++;
+			LWLockRelease(ring->lock);
+			break;
+		}
+		if (size - used >= len)
+		{
+			uint64		threshold = size / 8;
+
+			copy_in(ring, rec->data, len);
+			ring->counters[sig][OBS_C_ACCEPTED]++;
+			/* wake the flusher when the fill level crosses 1/8 */
+			wake = used < threshold && used + len >= threshold;
+			LWLockRelease(ring->lock);
+			accepted = true;
+			break;
+		}
+		if (!may_wait ||
+			(prepared && GetCurrentTimestamp() >= deadline))
+		{
+			ring->counters[sig][OBS_C_ACCEPTED]++;
+			ring->counters[sig][OBS_C_DROPPED_FULL]++;
+			LWLockRelease(ring->lock);
+			wake = true;
+			break;
+		}
+		LWLockRelease(ring->lock);
+
+		wake_flusher(ring);
+		if (!prepared)
+		{
+			/* check again once registered, so no wake-up is missed */
+			ConditionVariablePrepareToSleep(&ring->cv);
+			prepared = true;
+			deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), obs_buffer_full_timeout);
+			continue;
+		}
+		{
+			long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+
+			(void) ConditionVariableTimedSleep(&ring->cv, Max(ms, 1), PG_WAIT_EXTENSION);
+		}
+	}
+	if (prepared)
+		ConditionVariableCancelSleep();
+	if (in_abort)
+		RESUME_INTERRUPTS();
+	if (wake)
+		wake_flusher(ring);
+	return accepted;
+}
+
+/* count a record not stored because of sampling */
+void
+obs_count_sampled_out(ObsSignal sig)
+{
+	ObsRing    *ring = get_ring(obs_write_path == OBS_WRITE_BUFFERED);
+
+	if (ring != NULL)
+		pg_atomic_fetch_add_u64(&ring->sampled_out[sig], 1);
+}
+
+/* the ring of this database if one was claimed, without claiming */
+static ObsRing *
+existing_ring(void)
+{
+	return get_ring(false);
+}
+
+/*
+ * obs.flush(timeout interval): wait until every record that was in this
+ * database's ring when the call began is stored (committed by the
+ * flusher) or dead-lettered.  True at once when the database has no ring.
+ */
+Datum
+obs_flush(PG_FUNCTION_ARGS)
+{
+	Interval   *iv = PG_GETARG_INTERVAL_P(0);
+	ObsRing    *ring = existing_ring();
+	uint64		target;
+	int64		timeout_ms;
+	TimestampTz deadline;
+	bool		done = false;
+
+	timeout_ms = (iv->time / 1000) +
+		((int64) iv->day + (int64) iv->month * DAYS_PER_MONTH) * (USECS_PER_DAY / 1000);
+	if (timeout_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("flush timeout must not be negative")));
+	if (ring == NULL)
+		PG_RETURN_BOOL(true);
+
+	LWLockAcquire(ring->lock, LW_SHARED);
+	target = ring->head;
+	done = ring->tail >= target;
+	LWLockRelease(ring->lock);
+	if (done)
+		PG_RETURN_BOOL(true);
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	ConditionVariablePrepareToSleep(&ring->cv);
+	for (;;)
+	{
+		long		ms;
+
+		LWLockAcquire(ring->lock, LW_SHARED);
+		done = ring->tail >= target;
+		LWLockRelease(ring->lock);
+		if (done)
+			break;
+		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (ms <= 0)
+			break;
+		wake_flusher(ring);
+		(void) ConditionVariableTimedSleep(&ring->cv, Min(ms, 1000), PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	if (!done)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("obs.flush() timed out after " INT64_FORMAT " ms", timeout_ms),
+				 errdetail("Records buffered before the call are not all stored yet."),
+				 errhint("See obs.ingest_stats and the server log for the state of the obs flusher worker.")));
+	PG_RETURN_BOOL(true);
+}
+
+/* obs.ingest_stats(): one row per database ring and signal */
+Datum
+obs_ingest_stats(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (obs_shared == NULL)
+		return (Datum) 0;
+
+	for (int i = 0; i < obs_shared->nrings; i++)
+	{
+		ObsRing    *ring = &obs_shared->rings[i];
+		ObsRing		copy;
+		char	   *dbname;
+
+		/* copy out under the lock, build tuples after */
+		LWLockAcquire(ring->lock, LW_SHARED);
+		memcpy(&copy, ring, sizeof(ObsRing));
+		LWLockRelease(ring->lock);
+		if (!OidIsValid(copy.dbid))
+			continue;
+		dbname = get_database_name(copy.dbid);
+
+		for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+		{
+			Datum		values[15];
+			bool		nulls[15] = {false};
+			uint64	   *c = copy.counters[s];
+			int64		pending = c[OBS_C_ACCEPTED] - c[OBS_C_STORED] - c[OBS_C_DROPPED_FULL] -
+				c[OBS_C_DROPPED_OTHER] - c[OBS_C_DEAD_LETTERED];
+
+			values[0] = dbname ? CStringGetTextDatum(dbname) : (Datum) 0;
+			nulls[0] = dbname == NULL;
+			values[1] = CStringGetTextDatum(obs_signal_names[s]);
+			values[2] = Int64GetDatum(c[OBS_C_ACCEPTED]);
+			values[3] = Int64GetDatum(c[OBS_C_STORED]);
+			values[4] = Int64GetDatum(c[OBS_C_DROPPED_FULL]);
+			values[5] = Int64GetDatum(c[OBS_C_DROPPED_OTHER]);
+			values[6] = Int64GetDatum(c[OBS_C_DEAD_LETTERED]);
+			values[7] = Int64GetDatum(pending);
+			values[8] = Int64GetDatum(pg_atomic_read_u64(&ring->sampled_out[s]));
+			values[9] = Int64GetDatum(copy.head - copy.tail);
+			values[10] = Int64GetDatum(obs_shared->ring_size);
+			values[11] = Int64GetDatum(copy.batches);
+			values[12] = Int64GetDatum(copy.retries);
+			values[13] = TimestampTzGetDatum(copy.last_flush_at);
+			nulls[13] = copy.last_flush_at == 0;
+			values[14] = Int32GetDatum(copy.worker_pid);
+			nulls[14] = copy.worker_pid == 0;
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}

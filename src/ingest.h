@@ -1,0 +1,168 @@
+/*-------------------------------------------------------------------------
+ * ingest.h
+ *	  Buffered ingest: the shared-memory rings, the record codec, the
+ *	  flusher workers, sampling and automatic instrumentation.
+ *
+ * Only the modules of the buffered write path include this header; the
+ * signal modules reach it through obs_emit_X() routing.
+ *-------------------------------------------------------------------------
+ */
+#ifndef OBS_INGEST_H
+#define OBS_INGEST_H
+
+#include "obs.h"
+#include "lib/stringinfo.h"
+#include "port/atomics.h"
+#include "storage/condition_variable.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+
+/* the record kinds a ring carries, in the order of obs_signal_names */
+typedef enum ObsSignal
+{
+	OBS_SIGNAL_LOG = 0,
+	OBS_SIGNAL_SPAN,
+	OBS_SIGNAL_METRIC,
+	OBS_SIGNAL_FLOW_RUN,
+	OBS_SIGNAL_TASK_RUN,
+	OBS_NUM_SIGNALS
+} ObsSignal;
+
+/* per-signal counters of a ring (accepted = the others + pending) */
+typedef enum ObsCounter
+{
+	OBS_C_ACCEPTED = 0,			/* handed to the buffered path */
+	OBS_C_STORED,				/* committed by the worker */
+	OBS_C_DROPPED_FULL,			/* buffer full past the wait */
+	OBS_C_DROPPED_OTHER,		/* shutdown, or not storable at all */
+	OBS_C_DEAD_LETTERED,		/* rejected, kept in obs.dead_letters */
+	OBS_NUM_COUNTERS
+} ObsCounter;
+
+/* obs.write_path and obs.buffer_full_action values */
+#define OBS_WRITE_BUFFERED 0
+#define OBS_WRITE_TRANSACTIONAL 1
+#define OBS_FULL_WAIT 0
+#define OBS_FULL_DROP 1
+
+/*
+ * Every record in a ring starts with this header; len counts the header
+ * and the payload and is a multiple of 8.
+ */
+typedef struct ObsRecordHeader
+{
+	uint32		len;
+	uint8		signal;			/* ObsSignal */
+	uint8		version;		/* OBS_RECORD_VERSION */
+	uint16		reserved;
+	int32		pid;			/* writing backend */
+	Oid			dbid;
+} ObsRecordHeader;
+
+#define OBS_RECORD_VERSION 1
+
+/*
+ * One database's ring.  head and tail are byte counters that only grow;
+ * a position's offset in data is pos % size.  Writers append at head under
+ * the lock; the worker alone reads [tail, head) (immutable until tail
+ * moves, so it copies without the lock) and advances tail after the
+ * records are committed.  Counters are protected by the lock, except
+ * sampled_out which is atomic.
+ */
+typedef struct ObsRing
+{
+	LWLock	   *lock;
+	ConditionVariable cv;		/* tail advanced: room, or a flush done */
+	Oid			dbid;			/* InvalidOid: free slot */
+	bool		closed;			/* worker shutting down: writers drop */
+	pid_t		worker_pid;
+	Latch	   *worker_latch;
+	uint64		head;
+	uint64		tail;
+	uint64		counters[OBS_NUM_SIGNALS][OBS_NUM_COUNTERS];
+	pg_atomic_uint64 sampled_out[OBS_NUM_SIGNALS];
+	uint64		batches;
+	uint64		retries;
+	TimestampTz last_flush_at;
+	Size		data_offset;	/* from the start of ObsShared */
+} ObsRing;
+
+typedef struct ObsShared
+{
+	LWLock	   *lock;			/* claims of ring slots */
+	Latch	   *launcher_latch;
+	pid_t		launcher_pid;
+	int			nrings;
+	uint64		ring_size;
+	ObsRing		rings[FLEXIBLE_ARRAY_MEMBER];
+} ObsShared;
+
+/* a decoded record, pointing into the buffer it was decoded from */
+typedef struct ObsDecoded
+{
+	ObsRecordHeader hdr;
+	ObsLogRecord log;
+	ObsSpanRecord span;
+	ObsMetricRecord metric;
+	ObsRunRecord run;
+} ObsDecoded;
+
+/* guc.c */
+extern bool obs_preloaded;
+extern int	obs_write_path;
+extern int	obs_max_databases;
+extern int	obs_buffer_size;
+extern int	obs_buffer_full_action;
+extern int	obs_buffer_full_timeout;
+extern int	obs_flush_interval;
+extern int	obs_batch_size;
+extern int	obs_shutdown_timeout;
+extern double obs_trace_sample_rate;
+extern double obs_log_sample_rate;
+extern double obs_metric_sample_rate;
+extern char *obs_instrument_functions;
+extern char *obs_instrument_metric_prefix;
+
+/* buffer.c */
+extern const char *const obs_signal_names[];
+extern ObsShared *obs_shared;
+extern void obs_buffer_init(void);
+extern bool obs_use_buffer(void);
+extern bool obs_buffer_ready(void);
+extern bool obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort);
+extern void obs_count_sampled_out(ObsSignal sig);
+extern char *obs_ring_data(ObsRing *ring);
+extern void obs_ring_copy_out(ObsRing *ring, uint64 pos, char *dst, Size len);
+
+/* codec.c */
+extern bool obs_enqueue_log(const ObsLogRecord *rec);
+extern bool obs_enqueue_span(const ObsSpanRecord *rec, bool in_abort);
+extern bool obs_enqueue_metric(const ObsMetricRecord *rec, bool in_abort);
+extern bool obs_enqueue_run(ObsSignal sig, const ObsRunRecord *rec);
+extern void obs_decode_record(const char *data, ObsDecoded *out);
+extern Jsonb *obs_record_jsonb(const ObsDecoded *r);
+extern void obs_store_decoded(const ObsDecoded *r, ObsBatch *batch);
+
+/* worker.c */
+extern void obs_worker_init(void);
+PGDLLEXPORT void obs_launcher_main(Datum arg);
+PGDLLEXPORT void obs_flusher_main(Datum arg);
+
+/* spans.c */
+extern bool obs_span_begin(const char *operation, ObsSpanId *out);
+extern int64 obs_span_end(const ObsSpanId *id, bool failed, const char *error, bool in_abort);
+
+/* runs.c */
+extern const char *obs_run_state_label(int state);
+
+/* sampling.c */
+extern bool obs_trace_sampled(const ObsTraceId *trace, double rate);
+extern bool obs_sample(double rate);
+extern bool obs_flags_sampled(uint8 flags);
+
+/* instrument.c */
+extern void obs_instrument_init(void);
+extern bool obs_instrument_check_list(const char *list, const char **why);
+extern void obs_instrument_assign(const char *newval, void *extra);
+
+#endif							/* OBS_INGEST_H */

@@ -1,0 +1,559 @@
+/*-------------------------------------------------------------------------
+ * instrument.c
+ *	  Automatic instrumentation of SQL functions (the seed's
+ *	  @trace_execution and @monitor_performance) through the fmgr hooks.
+ *
+ * obs.instrument_functions names functions, e.g.
+ * 'public.process_data, fetch_prices(text[])': a name without a schema
+ * matches that name in every schema, a name without an argument list
+ * matches every overload.  needs_fmgr_hook answers from a backend-local
+ * hash of the matching oids, built on first use in a transaction and again
+ * after the setting changes or pg_proc changes; with the setting empty it
+ * returns at once, so functions not named pay nothing beyond that check
+ * when their call site is set up (and calls of named SQL functions are no
+ * longer inlined, since the planner asks the same hook).
+ *
+ * For a named function, FHET_START opens a span (operation = function
+ * name, service CUSTOM, parent = the innermost open span, via spans.c);
+ * FHET_END finishes it with status ok, FHET_ABORT with status error and
+ * "SQLSTATE: message" taken from the error being thrown; both record the
+ * metric <obs.instrument_metric_prefix>.<function> = duration in ms with
+ * tags {"status": "ok"|"error"}.  Instrumented records always take the
+ * buffered path, whatever obs.write_path says: nothing here may throw
+ * while an error unwinds, and the span of a failing call must outlive its
+ * transaction.  This is why instrumentation needs obs preloaded.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "access/xact.h"
+#include "utils/builtins.h"
+#include "utils/catcache.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
+
+#include "obs.h"
+#include "ingest.h"
+
+typedef struct TracedFunc
+{
+	Oid			oid;			/* hash key */
+	char		name[NAMEDATALEN];
+} TracedFunc;
+
+/* one instrumented call in progress */
+typedef struct Frame
+{
+	Oid			fn_oid;
+	bool		has_span;
+	ObsSpanId	span;
+	TimestampTz start;
+} Frame;
+
+static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
+static fmgr_hook_type prev_fmgr_hook = NULL;
+
+static bool instrument_active = false;
+static bool traced_valid = false;
+static HTAB *traced = NULL;
+static MemoryContext instr_cxt = NULL;
+static MemoryContext abort_cxt = NULL;
+static Jsonb *tags_ok = NULL;
+static Jsonb *tags_error = NULL;
+
+static Frame *frames = NULL;
+static int	nframes = 0;
+static int	maxframes = 0;
+
+/* ------------------------------------------------------ parsing the list */
+
+typedef struct FuncSpec
+{
+	char	   *schema;			/* NULL: any schema */
+	char	   *name;
+	bool		has_args;
+	List	   *args;			/* of char *, type names */
+} FuncSpec;
+
+/* split s at commas outside parentheses and double quotes */
+static List *
+split_top(const char *s)
+{
+	List	   *out = NIL;
+	int			depth = 0;
+	bool		quoted = false;
+	const char *start = s;
+
+	for (const char *p = s;; p++)
+	{
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '(')
+			depth++;
+		else if (!quoted && *p == ')')
+			depth--;
+		if (*p == '\0' || (*p == ',' && depth == 0 && !quoted))
+		{
+			char	   *item = pnstrdup(start, p - start);
+
+			out = lappend(out, item);
+			if (*p == '\0')
+				break;
+			start = p + 1;
+		}
+	}
+	return out;
+}
+
+static char *
+trim(char *s)
+{
+	char	   *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+/* a type name as obs accepts it: words, dots, quotes, a typmod, [] */
+static bool
+type_name_ok(const char *t)
+{
+	if (*t == '\0')
+		return false;
+	for (const char *p = t; *p; p++)
+		if (!(isalnum((unsigned char) *p) || strchr("_ .\"[](),$", *p) != NULL ||
+			  IS_HIGHBIT_SET(*p)))
+			return false;
+	return true;
+}
+
+/* parse one list into FuncSpecs; false with *why on a syntax error */
+static bool
+parse_list(const char *list, List **specs, const char **why)
+{
+	ListCell   *lc;
+
+	*specs = NIL;
+	foreach(lc, split_top(list))
+	{
+		char	   *item = trim((char *) lfirst(lc));
+		char	   *paren;
+		List	   *names;
+		FuncSpec   *f = palloc0(sizeof(FuncSpec));
+
+		if (*item == '\0')
+		{
+			*why = "A function name is empty.";
+			return false;
+		}
+		paren = strchr(item, '(');
+		if (paren != NULL)
+		{
+			char	   *close = item + strlen(item) - 1;
+			char	   *args;
+
+			if (*close != ')')
+			{
+				*why = "An argument list must end with \")\".";
+				return false;
+			}
+			*close = '\0';
+			*paren = '\0';
+			args = trim(paren + 1);
+			f->has_args = true;
+			if (*args != '\0')
+			{
+				ListCell   *ac;
+
+				foreach(ac, split_top(args))
+				{
+					char	   *t = trim((char *) lfirst(ac));
+
+					if (!type_name_ok(t))
+					{
+						*why = "An argument type is empty or not a type name.";
+						return false;
+					}
+					f->args = lappend(f->args, t);
+				}
+			}
+		}
+		if (!SplitIdentifierString(trim(item), '.', &names) ||
+			list_length(names) < 1 || list_length(names) > 2)
+		{
+			*why = "A function is named as name or schema.name, optionally followed by (argument types).";
+			return false;
+		}
+		if (list_length(names) == 2)
+		{
+			f->schema = pstrdup(linitial(names));
+			f->name = pstrdup(lsecond(names));
+		}
+		else
+			f->name = pstrdup(linitial(names));
+		*specs = lappend(*specs, f);
+	}
+	return true;
+}
+
+bool
+obs_instrument_check_list(const char *list, const char **why)
+{
+	List	   *specs;
+
+	return parse_list(list, &specs, why);
+}
+
+void
+obs_instrument_assign(const char *newval, void *extra)
+{
+	instrument_active = newval != NULL && newval[0] != '\0';
+	traced_valid = false;
+}
+
+/* ---------------------------------------------------- resolving the oids */
+
+/* SQL spellings of built-in types that are not their catalog names */
+static const char *const type_aliases[][2] = {
+	{"int", "int4"}, {"integer", "int4"}, {"smallint", "int2"}, {"bigint", "int8"},
+	{"real", "float4"}, {"float", "float8"}, {"double precision", "float8"},
+	{"boolean", "bool"}, {"decimal", "numeric"}, {"dec", "numeric"},
+	{"character varying", "varchar"}, {"char varying", "varchar"},
+	{"character", "bpchar"}, {"char", "bpchar"},
+	{"timestamp with time zone", "timestamptz"}, {"timestamp without time zone", "timestamp"},
+	{"time with time zone", "timetz"}, {"time without time zone", "time"},
+	{"bit varying", "varbit"}
+};
+
+/*
+ * Oid of a type name as written in the list, without the SQL grammar
+ * (which may throw): [schema.]name, SQL aliases, a typmod, [] suffixes.
+ * InvalidOid when there is no such type.
+ */
+static Oid
+lookup_type(const char *spec)
+{
+	char	   *s = pstrdup(spec);
+	int			ndims = 0;
+	char	   *p;
+	List	   *names;
+	Oid			typid = InvalidOid;
+
+	for (;;)
+	{
+		char	   *e = trim(s);
+
+		s = e;
+		if (strlen(s) >= 2 && strcmp(s + strlen(s) - 2, "[]") == 0)
+		{
+			s[strlen(s) - 2] = '\0';
+			ndims++;
+			continue;
+		}
+		if (strlen(s) > 0 && s[strlen(s) - 1] == ')' && (p = strrchr(s, '(')) != NULL)
+		{
+			*p = '\0';
+			continue;
+		}
+		break;
+	}
+	/* collapse runs of blanks so the alias table matches */
+	{
+		char	   *w = s;
+		bool		blank = false;
+
+		for (char *r = s; *r; r++)
+		{
+			if (*r == ' ' || *r == '\t' || *r == '\n')
+			{
+				blank = true;
+				continue;
+			}
+			if (blank && w != s)
+				*w++ = ' ';
+			blank = false;
+			*w++ = *r;
+		}
+		*w = '\0';
+	}
+	for (int i = 0; i < lengthof(type_aliases); i++)
+		if (pg_strcasecmp(s, type_aliases[i][0]) == 0)
+		{
+			s = pstrdup(type_aliases[i][1]);
+			break;
+		}
+	if (!SplitIdentifierString(s, '.', &names))
+		return InvalidOid;
+	if (list_length(names) == 1)
+		typid = TypenameGetTypid(linitial(names));
+	else if (list_length(names) == 2)
+	{
+		Oid			nsp = get_namespace_oid(linitial(names), true);
+
+		if (OidIsValid(nsp))
+			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									CStringGetDatum(lsecond(names)), ObjectIdGetDatum(nsp));
+	}
+	while (OidIsValid(typid) && ndims-- > 0)
+		typid = get_array_type(typid);
+	return typid;
+}
+
+static void
+add_matches(FuncSpec *f)
+{
+	Oid			nsp = InvalidOid;
+	Oid		   *argtypes = NULL;
+	int			nargs = list_length(f->args);
+	CatCList   *catlist;
+
+	if (f->schema != NULL)
+	{
+		nsp = get_namespace_oid(f->schema, true);
+		if (!OidIsValid(nsp))
+			return;
+	}
+	if (f->has_args)
+	{
+		ListCell   *lc;
+		int			i = 0;
+
+		argtypes = palloc(Max(nargs, 1) * sizeof(Oid));
+		foreach(lc, f->args)
+		{
+			argtypes[i] = lookup_type(lfirst(lc));
+			if (!OidIsValid(argtypes[i]))
+				return;
+			i++;
+		}
+	}
+
+	catlist = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum(f->name));
+	for (int i = 0; i < catlist->n_members; i++)
+	{
+		HeapTuple	tup = &catlist->members[i]->tuple;
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tup);
+		TracedFunc *e;
+		bool		found;
+
+		if (OidIsValid(nsp) && proc->pronamespace != nsp)
+			continue;
+		if (f->has_args &&
+			(proc->pronargs != nargs ||
+			 memcmp(proc->proargtypes.values, argtypes, nargs * sizeof(Oid)) != 0))
+			continue;
+		e = hash_search(traced, &proc->oid, HASH_ENTER, &found);
+		strlcpy(e->name, NameStr(proc->proname), NAMEDATALEN);
+	}
+	ReleaseSysCacheList(catlist);
+}
+
+/* (re)build the hash of traced oids; needs catalog access */
+static void
+resolve(void)
+{
+	HASHCTL		ctl;
+	List	   *specs;
+	const char *why;
+	ListCell   *lc;
+	MemoryContext old;
+
+	MemoryContextReset(instr_cxt);
+	traced = NULL;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(TracedFunc);
+	ctl.hcxt = instr_cxt;
+	traced = hash_create("obs instrumented functions", 16, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	old = MemoryContextSwitchTo(instr_cxt);
+	if (parse_list(obs_instrument_functions, &specs, &why))
+		foreach(lc, specs)
+			add_matches((FuncSpec *) lfirst(lc));
+	MemoryContextSwitchTo(old);
+	traced_valid = true;
+}
+
+static void
+proc_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	traced_valid = false;
+}
+
+static TracedFunc *
+lookup_traced(Oid fn_oid)
+{
+	if (!traced_valid)
+	{
+		if (!IsTransactionState())
+			return NULL;
+		resolve();
+	}
+	return hash_search(traced, &fn_oid, HASH_FIND, NULL);
+}
+
+/* ------------------------------------------------------------- the hooks */
+
+static bool
+obs_needs_fmgr_hook(Oid fn_oid)
+{
+	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn_oid))
+		return true;
+	if (!instrument_active)
+		return false;
+	return lookup_traced(fn_oid) != NULL;
+}
+
+static void
+record_duration(const char *fname, TimestampTz start, bool failed)
+{
+	ObsMetricRecord m;
+
+	if (obs_instrument_metric_prefix == NULL || obs_instrument_metric_prefix[0] == '\0')
+		return;
+	if (!obs_sample(obs_metric_sample_rate))
+	{
+		obs_count_sampled_out(OBS_SIGNAL_METRIC);
+		return;
+	}
+	m.name = psprintf("%s.%s", obs_instrument_metric_prefix, fname);
+	m.kind = 0;
+	m.value = (double) (GetCurrentTimestamp() - start) / 1000.0;
+	m.tags = failed ? tags_error : tags_ok;
+	m.ts = GetCurrentTimestamp();
+	(void) obs_enqueue_metric(&m, true);
+}
+
+static void
+begin_call(TracedFunc *f)
+{
+	Frame	   *fr;
+
+	/* claim the ring now, where errors are still allowed */
+	if (!obs_buffer_ready())
+		return;
+	if (tags_ok == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		tags_ok = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"status\": \"ok\"}")));
+		tags_error = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"status\": \"error\"}")));
+		MemoryContextSwitchTo(old);
+	}
+	if (nframes >= maxframes)
+	{
+		int			newmax = maxframes == 0 ? 16 : maxframes * 2;
+
+		frames = frames == NULL
+			? MemoryContextAlloc(TopMemoryContext, newmax * sizeof(Frame))
+			: repalloc(frames, newmax * sizeof(Frame));
+		maxframes = newmax;
+	}
+	fr = &frames[nframes++];
+	fr->fn_oid = f->oid;
+	fr->start = GetCurrentTimestamp();
+	fr->has_span = obs_span_begin(f->name, &fr->span);
+}
+
+static void
+end_call(Oid fn_oid, bool failed)
+{
+	Frame		fr;
+	MemoryContext old;
+	char	   *error = NULL;
+	char		fname[NAMEDATALEN];
+	TracedFunc *f;
+
+	if (nframes == 0 || frames[nframes - 1].fn_oid != fn_oid)
+		return;
+	fr = frames[--nframes];
+
+	/* never in ErrorContext: CopyErrorData() refuses it */
+	old = MemoryContextSwitchTo(abort_cxt);
+	if (failed)
+	{
+		ErrorData  *edata = CopyErrorData();
+
+		error = psprintf("%s: %s", unpack_sql_state(edata->sqlerrcode),
+						 edata->message ? edata->message : "");
+		if (strlen(error) > 8192)
+			error[pg_mbcliplen(error, strlen(error), 8192)] = '\0';
+	}
+	f = traced_valid ? hash_search(traced, &fn_oid, HASH_FIND, NULL) : NULL;
+	if (f != NULL)
+		strlcpy(fname, f->name, NAMEDATALEN);
+	else
+		snprintf(fname, NAMEDATALEN, "%u", fn_oid);
+	if (fr.has_span)
+		(void) obs_span_end(&fr.span, failed, error, true);
+	record_duration(fname, fr.start, failed);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(abort_cxt);
+}
+
+static void
+obs_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
+{
+	if (prev_fmgr_hook)
+		prev_fmgr_hook(event, flinfo, private);
+
+	switch (event)
+	{
+		case FHET_START:
+			{
+				TracedFunc *f;
+
+				if (!instrument_active)
+					return;
+				f = lookup_traced(flinfo->fn_oid);
+				if (f != NULL)
+					begin_call(f);
+				break;
+			}
+		case FHET_END:
+			end_call(flinfo->fn_oid, false);
+			break;
+		case FHET_ABORT:
+			end_call(flinfo->fn_oid, true);
+			break;
+	}
+}
+
+/* a call left no frame behind if its transaction ended some other way */
+static void
+instr_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT)
+		nframes = 0;
+}
+
+void
+obs_instrument_init(void)
+{
+	instr_cxt = AllocSetContextCreate(TopMemoryContext, "obs instrumentation",
+									  ALLOCSET_SMALL_SIZES);
+	abort_cxt = AllocSetContextCreate(TopMemoryContext, "obs instrumentation call",
+									  ALLOCSET_SMALL_SIZES);
+	prev_needs_fmgr_hook = needs_fmgr_hook;
+	needs_fmgr_hook = obs_needs_fmgr_hook;
+	prev_fmgr_hook = fmgr_hook;
+	fmgr_hook = obs_fmgr_hook;
+	CacheRegisterSyscacheCallback(PROCOID, proc_inval, (Datum) 0);
+	RegisterXactCallback(instr_xact_callback, NULL);
+}
