@@ -2,7 +2,7 @@
 # bench/buffered.sh: the buffered write path against the transactional one
 # and a bare INSERT, and the per-call cost of function instrumentation.
 # One throwaway cluster with obs preloaded, synchronous_commit at its
-# default (on); fsync follows test/lib.sh (off) unless BENCH_FSYNC=on.
+# default (on) and fsync on, as in production (BENCH_FSYNC=off to compare).
 # Prints figures and ratios; asserts nothing.
 #   BENCH_SECONDS=10 BENCH_FSYNC=on bash bench/buffered.sh
 set -euo pipefail
@@ -16,7 +16,7 @@ obs_take_install_lock
 obs_build_install
 trap obs_cluster_stop EXIT
 obs_cluster_start "shared_preload_libraries = 'pg_cron,obs'
-fsync = ${BENCH_FSYNC:-off}
+fsync = ${BENCH_FSYNC:-on}
 shared_buffers = '512MB'
 max_wal_size = '4GB'"
 exec 9>&-    # the cluster is up: let others install again

@@ -220,7 +220,19 @@ relation_query(CopyStmt *stmt)
 									strVal(lfirst(lc)))));
 			}
 
-			cr->fields = list_make1(makeString(strVal(lfirst(lc))));
+			/* like core COPY: only the relation's own user columns */
+			{
+				AttrNumber	attnum = get_attnum(relid, strVal(lfirst(lc)));
+
+				if (attnum <= 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNDEFINED_COLUMN),
+							 errmsg("column \"%s\" of relation \"%s\" does not exist",
+									strVal(lfirst(lc)), get_rel_name(relid))));
+			}
+			/* qualified by the relation, so no name can resolve to anything else */
+			cr->fields = list_make2(makeString(get_rel_name(relid)),
+									makeString(strVal(lfirst(lc))));
 			cr->location = -1;
 			rt->name = pstrdup(strVal(lfirst(lc)));
 			rt->val = (Node *) cr;

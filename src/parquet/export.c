@@ -525,8 +525,12 @@ append_value(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 				append_text(st, col, def, rep, st->jbuf.data, st->jbuf.len);
 				if (st->jbuf.maxlen > 8 * 1024 * 1024)
 				{
+					/* shrink it in its own long-lived context, not the per-row one */
+					MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->jbuf.data));
+
 					pfree(st->jbuf.data);
 					initStringInfo(&st->jbuf);
+					MemoryContextSwitchTo(old);
 				}
 				break;
 			}
@@ -680,15 +684,33 @@ open_target(ExportState *st)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is a directory", st->filename)));
-	st->tmppath = psprintf("%.*s.%s.%d.%d.tmp", dirlen, st->filename,
-						   st->filename + dirlen, MyProcPid, ++counter);
 	if (!exit_cleanup_registered)
 	{
 		before_shmem_exit(remove_tmp_at_exit, (Datum) 0);
 		exit_cleanup_registered = true;
 	}
-	strlcpy(exit_tmppath, st->tmppath, MAXPGPATH);
-	st->fd = OpenTransientFile(st->tmppath, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+
+	/*
+	 * A short, unpredictable temporary name in the target's directory,
+	 * created exclusively and never through a symbolic link: nobody who can
+	 * write to that directory can make the server overwrite another file.
+	 */
+	st->fd = -1;
+	for (int attempt = 0; attempt < 10 && st->fd < 0; attempt++)
+	{
+		uint32		rnd;
+
+		if (!pg_strong_random(&rnd, sizeof(rnd)))
+			rnd = (uint32) random();
+		st->tmppath = psprintf("%.*s.obs-%d-%d-%08x.tmp", dirlen, st->filename,
+							   MyProcPid, ++counter, rnd);
+		st->fd = OpenTransientFile(st->tmppath,
+								   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | PG_BINARY);
+		if (st->fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (st->fd >= 0)
+		strlcpy(exit_tmppath, st->tmppath, MAXPGPATH);
 	if (st->fd < 0)
 	{
 		int			save_errno = errno;
@@ -793,7 +815,10 @@ build_columns(ExportState *st, TupleDesc tupdesc)
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		char	   *name = pstrdup(NameStr(att->attname));
+		/* Parquet names are UTF-8, whatever the database encoding */
+		char	   *base = pg_server_to_any(NameStr(att->attname),
+											strlen(NameStr(att->attname)), PG_UTF8);
+		char	   *name = pstrdup(base);
 
 		for (int suffix = 2;; suffix++)
 		{
@@ -803,7 +828,7 @@ build_columns(ExportState *st, TupleDesc tupdesc)
 				dup = (strcmp(pcs[j].name, name) == 0);
 			if (!dup)
 				break;
-			name = psprintf("%s_%d", NameStr(att->attname), suffix);
+			name = psprintf("%s_%d", base, suffix);
 		}
 		pcs[i].name = name;
 		st->cols[i].name = name;

@@ -64,7 +64,7 @@ save_tables(FunctionCallInfo fcinfo, const SaveTarget *targets, int ntargets)
 	TimestampTz ts = GetCurrentTimestamp();
 	ObsPqOptions opts;
 	struct stat stbuf;
-	int			done = 0;
+	volatile int done = 0;		/* read in PG_CATCH: must survive the longjmp */
 
 	obs_require_arg(fcinfo, 0, "dir");
 	dir = text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -84,6 +84,11 @@ save_tables(FunctionCallInfo fcinfo, const SaveTarget *targets, int ntargets)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not create directory \"%s\": %m", dir)));
+		/* the server's umask is 077; make it as readable as the files in it */
+		if (chmod(dir, S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not change permissions of directory \"%s\": %m", dir)));
 	}
 	else if (!S_ISDIR(stbuf.st_mode))
 		ereport(ERROR,

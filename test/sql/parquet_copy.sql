@@ -156,5 +156,17 @@ RESET ROLE;
 SELECT pg_temp.exists('/tmp/obs_parquet_regress/priv.parquet') AS priv_written,
        pg_temp.exists('/tmp/obs_parquet_regress/rls.parquet') AS rls_written;
 
+-- a column list names the relation's own columns, as in core COPY
+SELECT pg_temp.err($$COPY pq_t (pq_t) TO '/tmp/obs_parquet_regress/x.parquet'$$);
+SELECT pg_temp.err($$COPY pq_t (ctid) TO '/tmp/obs_parquet_regress/x.parquet'$$);
+SELECT pg_temp.err($$COPY pq_t (nope) TO '/tmp/obs_parquet_regress/x.parquet'$$);
+-- a long file name works as it does for core COPY (the temporary name is short)
+SELECT pg_temp.rows(format('COPY pq_t TO %L', '/tmp/obs_parquet_regress/' || repeat('n', 240) || '.parquet')) AS long_name_rows;
+-- a jsonb value of several MB, then more rows: the buffer that rendered it is shrunk safely
+SELECT pg_temp.rows($$COPY (SELECT g, CASE WHEN g = 1 THEN jsonb_build_object('a', repeat('x', 9000000))
+                                           ELSE jsonb_build_object('a', repeat('y', 3000)) END AS j
+                           FROM generate_series(1, 6) g) TO '/tmp/obs_parquet_regress/bigjson.parquet'$$) AS big_jsonb_rows;
+SELECT pg_temp.is_parquet('/tmp/obs_parquet_regress/bigjson.parquet') AS big_jsonb_ok, pg_temp.tmp_files() AS temp_files_left;
+
 DROP TABLE pq_t;
 DROP ROLE regress_obs_parquet;

@@ -62,5 +62,16 @@ GRANT pg_write_server_files TO regress_obs_parquet_save;
 SET ROLE regress_obs_parquet_save;
 SELECT pg_temp.err($$SELECT obs.save_logs_to_parquet('/tmp/obs_parquet_regress_save')$$);
 RESET ROLE;
+-- a call that fails half-way removes the files it had already written:
+-- this role may read obs.metrics but not obs.alerts
+GRANT SELECT ON obs.metrics, obs.metric_points, obs.metric_series TO regress_obs_parquet_save;
+SET ROLE regress_obs_parquet_save;
+SELECT pg_temp.err($$SELECT obs.save_metrics_to_parquet('/tmp/obs_parquet_regress_save/partial')$$);
+RESET ROLE;
+SELECT count(*) AS files_left FROM pg_ls_dir('/tmp/obs_parquet_regress_save/partial', true, false);
+-- a directory it creates is as readable as the files in it
+SELECT (pg_stat_file('/tmp/obs_parquet_regress_save/again')).isdir AS is_dir;
+COPY (SELECT 1) TO PROGRAM 'test "$(stat -c %a /tmp/obs_parquet_regress_save/again)" = 755';
+REVOKE SELECT ON obs.metrics, obs.metric_points, obs.metric_series FROM regress_obs_parquet_save;
 REVOKE USAGE ON SCHEMA obs FROM regress_obs_parquet_save;
 DROP ROLE regress_obs_parquet_save;
