@@ -1,17 +1,5 @@
 -- alerts: obs.check_alert_conditions(), rules, acknowledgement
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
--- err(q): run q, show "SQLSTATE: message [detail] (hint)" instead of failing
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text; h text;
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '')
-        || coalesce(' (' || nullif(h, '') || ')', '');
-END $$;
+\ir test/setup.sql
 -- the figures an alert check returns, without ids
 CREATE FUNCTION pg_temp.chk(metric text, threshold float8, cmp text, tags jsonb DEFAULT NULL,
                             lookback interval DEFAULT '10 minutes',

@@ -1,8 +1,5 @@
 -- pipeline health: flow health, task performance, task summary
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
+\ir test/setup.sql
 SET timezone = 'UTC';
 
 -- no runs yet: one row of zeros, success_rate NULL (0/0 is no rate)

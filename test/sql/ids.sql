@@ -1,16 +1,5 @@
 -- obs.trace_id / obs.span_id types, random ids, traceparent parsing
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
--- err(q): run q, show "SQLSTATE: message [detail]" instead of failing
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '');
-END $$;
+\ir test/setup.sql
 
 -- text form is lowercase hex; input accepts upper case
 SELECT '4BF92F3577B34DA6A3CE929D0E0E4736'::obs.trace_id AS trace,

@@ -1,18 +1,6 @@
 -- buffered ingest settings, flush and sampling without preloading
 -- (pg_regress runs without shared_preload_libraries: the transactional path)
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
--- err(q): run q, show "SQLSTATE: message [detail] {hint}" instead of failing
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text; h text;
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '')
-        || coalesce(' {' || nullif(h, '') || '}', '');
-END $$;
+\ir test/setup.sql
 
 -- without preloading the only write path is transactional
 SHOW obs.write_path;

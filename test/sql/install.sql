@@ -1,8 +1,5 @@
 -- installation: schema, objects, no library preload needed
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
+\ir test/setup.sql
 SELECT extname, extversion, extrelocatable, n.nspname
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE extname = 'obs';
 -- the tables

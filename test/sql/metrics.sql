@@ -1,16 +1,5 @@
 -- performance metrics: obs.record_metric() and metric series
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
--- err(q): run q, show "SQLSTATE: message [detail]" instead of failing
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '');
-END $$;
+\ir test/setup.sql
 
 -- the seed's metrics need no special casing
 SELECT obs.record_metric('api_latency_ms', 123.5, '{"endpoint": "/data", "method": "GET", "status": 200}');

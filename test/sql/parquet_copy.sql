@@ -1,16 +1,5 @@
 -- COPY ... TO ... (FORMAT parquet): options, errors, privileges, atomic files
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
--- err(q): run q, show "SQLSTATE: message [detail]" instead of failing
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '');
-END $$;
+\ir test/setup.sql
 -- rows(q): the row count a COPY reports
 CREATE FUNCTION pg_temp.rows(q text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint;

@@ -1,15 +1,5 @@
 -- obs.save_*_to_parquet(): one file per table, named by UTC timestamp
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '');
-END $$;
+\ir test/setup.sql
 CREATE FUNCTION pg_temp.is_parquet(p text) RETURNS boolean LANGUAGE sql AS $$
     SELECT coalesce(s.size >= 12 AND pg_read_binary_file(p, 0, 4) = '\x50415231'::bytea
         AND pg_read_binary_file(p, s.size - 4, 4) = '\x50415231'::bytea, false)

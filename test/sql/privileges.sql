@@ -1,13 +1,5 @@
 -- privileges: a signal writer and a dashboard reader, no role created by obs
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
-GRANT EXECUTE ON FUNCTION pg_temp.err(text) TO PUBLIC;
+\ir test/setup.sql
 
 -- the extension creates no role
 SELECT count(*) AS obs_roles FROM pg_roles WHERE rolname LIKE '%obs%' AND rolname NOT LIKE 'regress%';

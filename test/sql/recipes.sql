@@ -1,15 +1,5 @@
 -- query recipes: CloudWatch queries, Kibana panels, JSON lines, Jaeger JSON, retention
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '');
-END $$;
+\ir test/setup.sql
 SET timezone = 'UTC';
 
 -- request latencies per endpoint, 12:00 .. 12:02

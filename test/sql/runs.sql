@@ -1,16 +1,5 @@
 -- pipeline runs: obs.record_flow_execution() and obs.record_task_execution()
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
--- err(q): run q, show "SQLSTATE: message [detail]" instead of failing
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN EXECUTE q; RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' [' || nullif(d, '') || ']', '');
-END $$;
+\ir test/setup.sql
 
 -- the seed's calls
 SELECT obs.record_flow_execution(

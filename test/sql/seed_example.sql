@@ -1,9 +1,6 @@
 -- the seed's "Example: Complete Observability Setup", translated to SQL,
 -- with a deliberate failure path; checks the exact health figures
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS obs CASCADE;
-CREATE EXTENSION obs;
-RESET client_min_messages;
+\ir test/setup.sql
 SET timezone = 'UTC';
 SET obs.service_name = 'finance-pipeline';
 
