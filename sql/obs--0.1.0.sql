@@ -1108,7 +1108,7 @@ CREATE VIEW @extschema@.logs_json AS
     SELECT l.log_id, l.ts, @extschema@.log_json(l) AS line
       FROM @extschema@.logs l;
 COMMENT ON VIEW @extschema@.logs_json IS
-    'every log record as one JSON line (see obs.log_json); e.g. \copy (SELECT line FROM obs.logs_json ORDER BY log_id) TO ''app.ndjson''';
+    'every log record as one JSON line (see obs.log_json); e.g. psql -XAt -c "SELECT line FROM obs.logs_json ORDER BY log_id" > app.ndjson';
 
 /* a span tag value as a Jaeger key/type/value object */
 CREATE FUNCTION @extschema@._jaeger_tag(key text, value jsonb)
