@@ -79,6 +79,7 @@ typedef struct ObsRing
 	Latch	   *worker_latch;
 	uint64		head;
 	uint64		tail;
+	uint64		flush_request;	/* obs.flush() waits for tail to reach it */
 	uint64		counters[OBS_NUM_SIGNALS][OBS_NUM_COUNTERS];
 	pg_atomic_uint64 sampled_out[OBS_NUM_SIGNALS];
 	uint64		batches;
