@@ -123,6 +123,7 @@ extern double obs_log_sample_rate;
 extern double obs_metric_sample_rate;
 extern char *obs_instrument_functions;
 extern char *obs_instrument_metric_prefix;
+extern bool obs_debug_corrupt_records;
 
 /* buffer.c */
 extern const char *const obs_signal_names[];
