@@ -17,20 +17,25 @@
  * obs.flush_interval, and writers set the latch when the ring passes 1/8
  * full or when obs.flush() waits.  Each pass stores what is in the ring,
  * obs.batch_size records per transaction, and stops after a part batch
- * unless obs.flush() asked for everything up to its position: it copies a batch out of
- * [tail, head) (no lock needed: those bytes do not change until tail
- * moves), decodes it and stores it with the signals' obs_store_*()
+ * (so that a steady trickle is stored in full batches, not tiny ones back
+ * to back) unless the ring is still past 1/8 or obs.flush() asked for
+ * everything up to its position.  A batch is copied out of [tail, head)
+ * (no lock needed: those bytes do not change until tail moves), records
+ * of another database (a reused slot) are skipped and counted as
+ * dropped_other, the rest decoded and stored with the signals' obs_store_*()
  * functions into one multi-insert batch, commits, and only then advances
  * tail under the lock and wakes waiters.  If the batch fails:
  *	- a transient error (serialization, deadlock, lock timeout, shutdown,
  *	  out of resources) leaves the batch in the ring to be retried later,
- *	  with growing pauses;
+ *	  with growing pauses, MAX_BATCH_RETRIES times in a row at most; then
+ *	  it goes record by record as below, transient errors included;
  *	- any other error retries the batch record by record, each in its own
  *	  subtransaction, so good records are stored and each bad one goes to
  *	  obs.dead_letters with its error;
  *	- if even that fails (obs is not installed in the database, say) the
  *	  batch is dropped, counted and logged.
- * On SIGTERM (pg_ctl stop -m fast) the flusher stores what is buffered,
+ * On SIGTERM (pg_ctl stop -m fast, or pg_terminate_backend) the flusher
+ * leaves its loop at the next batch boundary, stores what is buffered,
  * for at most obs.shutdown_timeout, then closes the ring so that later
  * writers drop (and count) instead of buffering into a ring nobody reads.
  *-------------------------------------------------------------------------
