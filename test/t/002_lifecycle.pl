@@ -128,6 +128,31 @@ is( sql(q{CREATE EXTENSION obs; SELECT obs.info('in db3') IS NOT NULL; SELECT ob
 is(sql(q{SELECT count(*) FROM obs.logs WHERE message = 'in db3'}, 'db3'), '1',
 	'and its records are stored');
 
+# ------------------------------------------------ corrupt records are counted
+sql(q{SET obs.debug_corrupt_records = on; SELECT obs.info('corrupt') IS NOT NULL;
+    RESET obs.debug_corrupt_records; SELECT obs.info('after corrupt') IS NOT NULL;
+    SELECT obs.record_metric('after.corrupt', 1) IS NOT NULL});
+is(sql(q{SELECT obs.flush('30s'); SELECT sum(dropped_other) >= 1 FROM obs.ingest_stats}), "t\nt",
+	'records discarded as unreadable are counted as dropped_other');
+is(counters_ok(), 't', 'counters add up after unreadable records');
+
+# ------------------- a record failing with a "transient" error is not retried forever
+sql(q{CREATE FUNCTION public.poison(m text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF m = 'poison 53' THEN RAISE EXCEPTION 'poisoned' USING ERRCODE = '53000'; END IF;
+  RETURN m;
+END $$;
+CREATE INDEX logs_poison ON obs.logs (public.poison(message));
+SELECT obs.info(m) FROM unnest(ARRAY['pgood 1', 'poison 53', 'pgood 2']) m;});
+is(sql(q{SELECT obs.flush('60s'); SELECT count(*) FROM obs.logs WHERE message LIKE 'pgood %'}), "t\n2",
+	'after capped retries the good records of the batch are stored');
+is(sql(q{SELECT string_agg(record->>'message' || '|' || sqlstate, ',') FROM obs.dead_letters}),
+	'poison 53|53000', 'the poison record is dead-lettered');
+is(sql(q{SELECT retries >= 5 FROM obs.ingest_stats WHERE signal = 'log' AND database = 'postgres'}), 't',
+	'the batch was retried first');
+sql(q{DROP INDEX obs.logs_poison});
+is(counters_ok(), 't', 'counters add up after the poison record');
+
 # ------------------------------------------- traced calls and a full buffer
 $node->append_conf('postgresql.conf', "obs.buffer_size = '16kB'\n");
 $node->restart;
