@@ -305,8 +305,12 @@ obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
 
 			copy_in(ring, rec->data, len);
 			ring->counters[sig][OBS_C_ACCEPTED]++;
-			/* wake the flusher when the fill level crosses 1/8 */
-			wake = used < threshold && used + len >= threshold;
+			/*
+			 * wake the flusher when the fill level crosses 1/8; with no
+			 * flusher (an idle one exits) wake the launcher to start one
+			 */
+			wake = (used < threshold && used + len >= threshold) ||
+				ring->worker_latch == NULL;
 			LWLockRelease(ring->lock);
 			accepted = true;
 			break;

@@ -162,6 +162,7 @@ obs_launcher_main(Datum arg)
 	int			n = obs_shared->nrings;
 	BackgroundWorkerHandle **handles = palloc0(n * sizeof(BackgroundWorkerHandle *));
 	TimestampTz *last_start = palloc0(n * sizeof(TimestampTz));
+	TimestampTz *last_check = palloc0(n * sizeof(TimestampTz));
 	bool		warned = false;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -209,10 +210,17 @@ obs_launcher_main(Datum arg)
 			 * flusher is started when records are pending (an idle one
 			 * exits), again after a pause if it keeps failing.
 			 */
-			if (!database_exists(dbid))
+			if (!pending &&
+				(last_check[i] == 0 ||
+				 TimestampDifferenceExceeds(last_check[i], now, LAUNCHER_NAP_MS)))
 			{
-				free_slot(ring, dbid);
-				last_start[i] = 0;
+				/* at most once a nap: writers may set our latch often */
+				last_check[i] = now;
+				if (!database_exists(dbid))
+				{
+					free_slot(ring, dbid);
+					last_start[i] = last_check[i] = 0;
+				}
 				continue;
 			}
 			if (!pending)
@@ -220,6 +228,12 @@ obs_launcher_main(Datum arg)
 			if (last_start[i] != 0 &&
 				!TimestampDifferenceExceeds(last_start[i], now, RESTART_DELAY_MS))
 				continue;
+			if (!database_exists(dbid))
+			{
+				free_slot(ring, dbid);
+				last_start[i] = last_check[i] = 0;
+				continue;
+			}
 			last_start[i] = now;
 			if (!start_flusher(i, dbid, &handles[i]))
 			{
