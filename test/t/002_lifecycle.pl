@@ -11,7 +11,7 @@ use IPC::Run;
 use Time::HiRes qw(time usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('lifecycle');
-$node->init;
+$node->init(allows_streaming => 1);
 $node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'obs'
 obs.flush_interval = '100ms'
@@ -61,6 +61,18 @@ my $plan = sql(q{SET force_parallel_mode = on; SET parallel_setup_cost = 0;
 like($plan, qr/Workers Launched: 1/, 'the traced function ran in a parallel worker');
 is(sql(q{SELECT obs.flush(); SELECT count(*) FROM obs.spans WHERE operation = 'par_fn'}), "t\n0",
 	'calls in parallel workers are not traced (no orphan root spans)');
+
+# ------------------------------------------------------------- hot standby
+$node->backup('b');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'b', has_streaming => 1);
+$standby->start;
+$node->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', q{SELECT ok_fn(); SELECT count(*) FROM obs.ingest_stats}), "1\n0",
+	'on a standby a traced function runs untraced and claims no buffer');
+my ($sret, $sout, $serr) = $standby->psql('postgres', q{SELECT obs.info('on standby')});
+like($serr, qr/read-only transaction/, 'on a standby a buffered write fails as an INSERT would');
+$standby->stop('fast');
 
 # ---------------------------------------------------- a database without obs
 sql('CREATE DATABASE noobs');
