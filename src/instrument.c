@@ -19,9 +19,16 @@
  * "SQLSTATE: message" taken from the error being thrown; both record the
  * metric <obs.instrument_metric_prefix>.<function> = duration in ms with
  * tags {"status": "ok"|"error"}.  Instrumented records always take the
- * buffered path, whatever obs.write_path says: nothing here may throw
- * while an error unwinds, and the span of a failing call must outlive its
- * transaction.  This is why instrumentation needs obs preloaded.
+ * buffered path, whatever obs.write_path says: nothing may throw or wait
+ * while an error unwinds (FHET_ABORT drops and counts a record that does
+ * not fit), and the span of a failing call must outlive its transaction.
+ * After a normal return (FHET_END) a full buffer is waited for like by any
+ * writer, interruptibly.  This is why instrumentation needs obs preloaded.
+ *
+ * The state of a call lives in the fmgr hook's private datum, not in a
+ * backend-global stack, so a traced procedure that COMMITs still finishes
+ * its span.  Nothing is traced in a database without schema obs, in a
+ * parallel worker (its spans would have no parent) or during recovery.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
