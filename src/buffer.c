@@ -8,7 +8,9 @@
  * obs.buffer_size bytes each live in shared memory (requested through
  * PG15's shmem_request_hook).  A backend claims the slot of its database
  * on its first buffered write, under the global lock; the launcher
- * (worker.c) then starts a flusher for it.
+ * (worker.c) then starts a flusher for it, and frees the slot (counters
+ * reset) once the database has been dropped.  A backend caches its slot,
+ * so a writer re-checks the slot's database under the ring lock.
  *
  * A writer encodes its record (codec.c) in its own memory, then takes the
  * ring's LWLock only to copy the bytes in at head and bump counters.  When
