@@ -8,7 +8,9 @@
  * obs.buffer_size bytes each live in shared memory (requested through
  * PG15's shmem_request_hook).  A backend claims the slot of its database
  * on its first buffered write, under the global lock; the launcher
- * (worker.c) then starts a flusher for it.
+ * (worker.c) then starts a flusher for it, and frees the slot (counters
+ * reset) once the database has been dropped.  A backend caches its slot,
+ * so a writer re-checks the slot's database under the ring lock.
  *
  * A writer encodes its record (codec.c) in its own memory, then takes the
  * ring's LWLock only to copy the bytes in at head and bump counters.  When
@@ -139,8 +141,10 @@ get_ring(bool create)
 	bool		claimed = false;
 	int			free_slot = -1;
 
-	if (my_ring != NULL)
+	/* the launcher frees the slot of a dropped database: check it is ours */
+	if (my_ring != NULL && my_ring->dbid == MyDatabaseId)
 		return my_ring;
+	my_ring = NULL;
 	if (obs_shared == NULL || !OidIsValid(MyDatabaseId))
 		return NULL;
 
@@ -239,7 +243,8 @@ copy_in(ObsRing *ring, const char *src, Size len)
  * buffered; false when it was dropped (full past the wait, or the worker
  * is shutting down), which is counted.  A record larger than the whole
  * ring is an error, except while an error is being unwound (in_abort),
- * where nothing may throw: then it is dropped too.
+ * where nothing may throw or wait: then a record that does not fit is
+ * dropped and counted at once.
  */
 bool
 obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
@@ -247,7 +252,9 @@ obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
 	ObsRing    *ring = get_ring(true);
 	uint64		size;
 	uint32		len = rec->len;
-	bool		may_wait = obs_buffer_full_action == OBS_FULL_WAIT && obs_buffer_full_timeout > 0;
+	bool		may_wait = !in_abort && obs_buffer_full_action == OBS_FULL_WAIT &&
+		obs_buffer_full_timeout > 0;
+	bool		rechecked = false;
 	bool		prepared = false;
 	bool		accepted = false;
 	bool		wake = false;
@@ -271,14 +278,21 @@ obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
 		return false;
 	}
 
-	/* while an error unwinds, waiting must not service interrupts */
-	if (in_abort)
-		HOLD_INTERRUPTS();
 	for (;;)
 	{
 		uint64		used;
 
 		LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+		if (ring->dbid != MyDatabaseId)
+		{
+			/* the slot was freed and maybe reused meanwhile: claim again */
+			LWLockRelease(ring->lock);
+			my_ring = NULL;
+			if (rechecked || (ring = get_ring(true)) == NULL)
+				break;
+			rechecked = true;
+			continue;
+		}
 		used = ring->head - ring->tail;
 		if (ring->closed)
 		{
@@ -293,8 +307,12 @@ obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
 
 			copy_in(ring, rec->data, len);
 			ring->counters[sig][OBS_C_ACCEPTED]++;
-			/* wake the flusher when the fill level crosses 1/8 */
-			wake = used < threshold && used + len >= threshold;
+			/*
+			 * wake the flusher when the fill level crosses 1/8; with no
+			 * flusher (an idle one exits) wake the launcher to start one
+			 */
+			wake = (used < threshold && used + len >= threshold) ||
+				ring->worker_latch == NULL;
 			LWLockRelease(ring->lock);
 			accepted = true;
 			break;
@@ -327,9 +345,7 @@ obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
 	}
 	if (prepared)
 		ConditionVariableCancelSleep();
-	if (in_abort)
-		RESUME_INTERRUPTS();
-	if (wake)
+	if (wake && ring != NULL)
 		wake_flusher(ring);
 	return accepted;
 }
@@ -375,9 +391,12 @@ obs_flush(PG_FUNCTION_ARGS)
 	if (ring == NULL)
 		PG_RETURN_BOOL(true);
 
-	LWLockAcquire(ring->lock, LW_SHARED);
+	/* ask the flusher to store up to target at once, in full batches */
+	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 	target = ring->head;
 	done = ring->tail >= target;
+	if (!done && ring->flush_request < target)
+		ring->flush_request = target;
 	LWLockRelease(ring->lock);
 	if (done)
 		PG_RETURN_BOOL(true);

@@ -72,7 +72,7 @@ put_begin(StringInfo b, ObsSignal sig)
 
 	initStringInfo(b);
 	memset(&h, 0, sizeof(h));
-	h.signal = (uint8) sig;
+	h.signal = obs_debug_corrupt_records ? 0xFF : (uint8) sig;
 	h.version = OBS_RECORD_VERSION;
 	h.pid = MyProcPid;
 	h.dbid = MyDatabaseId;

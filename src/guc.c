@@ -32,6 +32,7 @@ double		obs_log_sample_rate = 1.0;
 double		obs_metric_sample_rate = 1.0;
 char	   *obs_instrument_functions = NULL;
 char	   *obs_instrument_metric_prefix = NULL;
+bool		obs_debug_corrupt_records = false;
 
 static const struct config_enum_entry write_path_options[] = {
 	{"buffered", OBS_WRITE_BUFFERED, false},
@@ -183,6 +184,14 @@ define_ingest_gucs(void)
 							1000, 1, 100000,
 							PGC_SIGHUP, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("obs.debug_corrupt_records",
+							 "For tests only: buffered records get an unreadable header.",
+							 "The flusher discards what follows such a record and counts it as dropped_other.",
+							 &obs_debug_corrupt_records,
+							 false,
+							 PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("obs.shutdown_timeout",
 							"How long the worker keeps storing buffered records after a shutdown request.",

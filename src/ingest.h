@@ -79,6 +79,7 @@ typedef struct ObsRing
 	Latch	   *worker_latch;
 	uint64		head;
 	uint64		tail;
+	uint64		flush_request;	/* obs.flush() waits for tail to reach it */
 	uint64		counters[OBS_NUM_SIGNALS][OBS_NUM_COUNTERS];
 	pg_atomic_uint64 sampled_out[OBS_NUM_SIGNALS];
 	uint64		batches;
@@ -122,6 +123,7 @@ extern double obs_log_sample_rate;
 extern double obs_metric_sample_rate;
 extern char *obs_instrument_functions;
 extern char *obs_instrument_metric_prefix;
+extern bool obs_debug_corrupt_records;
 
 /* buffer.c */
 extern const char *const obs_signal_names[];

@@ -19,9 +19,16 @@
  * "SQLSTATE: message" taken from the error being thrown; both record the
  * metric <obs.instrument_metric_prefix>.<function> = duration in ms with
  * tags {"status": "ok"|"error"}.  Instrumented records always take the
- * buffered path, whatever obs.write_path says: nothing here may throw
- * while an error unwinds, and the span of a failing call must outlive its
- * transaction.  This is why instrumentation needs obs preloaded.
+ * buffered path, whatever obs.write_path says: nothing may throw or wait
+ * while an error unwinds (FHET_ABORT drops and counts a record that does
+ * not fit), and the span of a failing call must outlive its transaction.
+ * After a normal return (FHET_END) a full buffer is waited for like by any
+ * writer, interruptibly.  This is why instrumentation needs obs preloaded.
+ *
+ * The state of a call lives in the fmgr hook's private datum, not in a
+ * backend-global stack, so a traced procedure that COMMITs still finishes
+ * its span.  Nothing is traced in a database without schema obs, in a
+ * parallel worker (its spans would have no parent) or during recovery.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -33,7 +40,9 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "access/parallel.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "utils/builtins.h"
 #include "utils/catcache.h"
 #include "utils/hsearch.h"
@@ -52,13 +61,20 @@ typedef struct TracedFunc
 	char		name[NAMEDATALEN];
 } TracedFunc;
 
-/* one instrumented call in progress */
+/*
+ * One instrumented call in progress, hung off the call's fmgr private
+ * datum (fcache->arg) and chained to an outer call of the same FmgrInfo
+ * should that ever be re-entered.  Allocated in TopMemoryContext so that
+ * it outlives COMMITs inside a traced procedure; freed at FHET_END or
+ * FHET_ABORT.
+ */
 typedef struct Frame
 {
-	Oid			fn_oid;
+	struct Frame *prev;
 	bool		has_span;
 	ObsSpanId	span;
 	TimestampTz start;
+	char		name[NAMEDATALEN];
 } Frame;
 
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
@@ -66,15 +82,14 @@ static fmgr_hook_type prev_fmgr_hook = NULL;
 
 static bool instrument_active = false;
 static bool traced_valid = false;
+
+/* does schema obs exist in this database: -1 unknown, 0 no, 1 yes */
+static int	obs_schema_state = -1;
 static HTAB *traced = NULL;
 static MemoryContext instr_cxt = NULL;
 static MemoryContext abort_cxt = NULL;
 static Jsonb *tags_ok = NULL;
 static Jsonb *tags_error = NULL;
-
-static Frame *frames = NULL;
-static int	nframes = 0;
-static int	maxframes = 0;
 
 /* ------------------------------------------------------ parsing the list */
 
@@ -373,27 +388,51 @@ resolve(void)
 	ListCell   *lc;
 	MemoryContext old;
 
-	MemoryContextReset(instr_cxt);
-	traced = NULL;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(TracedFunc);
-	ctl.hcxt = instr_cxt;
-	traced = hash_create("obs instrumented functions", 16, &ctl,
-						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	/* valid first: an invalidation during the lookups makes us go again */
+	do
+	{
+		traced_valid = true;
+		MemoryContextReset(instr_cxt);
+		traced = NULL;
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(TracedFunc);
+		ctl.hcxt = instr_cxt;
+		traced = hash_create("obs instrumented functions", 16, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	old = MemoryContextSwitchTo(instr_cxt);
-	if (parse_list(obs_instrument_functions, &specs, &why))
-		foreach(lc, specs)
-			add_matches((FuncSpec *) lfirst(lc));
-	MemoryContextSwitchTo(old);
-	traced_valid = true;
+		/* nothing is traced in a database without obs */
+		if (obs_schema_state < 0)
+			obs_schema_state = OidIsValid(get_namespace_oid("obs", true)) ? 1 : 0;
+		if (obs_schema_state == 0)
+			break;
+
+		old = MemoryContextSwitchTo(instr_cxt);
+		if (parse_list(obs_instrument_functions, &specs, &why))
+			foreach(lc, specs)
+				add_matches((FuncSpec *) lfirst(lc));
+		MemoryContextSwitchTo(old);
+	} while (!traced_valid);
 }
 
 static void
 proc_inval(Datum arg, int cacheid, uint32 hashvalue)
 {
 	traced_valid = false;
+}
+
+static void
+namespace_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	obs_schema_state = -1;
+	traced_valid = false;
+}
+
+/* no instrumentation in parallel workers (their spans would be orphans) or on a standby */
+static bool
+instrument_here(void)
+{
+	return instrument_active && !IsParallelWorker() && !RecoveryInProgress();
 }
 
 static TracedFunc *
@@ -415,13 +454,13 @@ obs_needs_fmgr_hook(Oid fn_oid)
 {
 	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn_oid))
 		return true;
-	if (!instrument_active)
+	if (!instrument_here())
 		return false;
 	return lookup_traced(fn_oid) != NULL;
 }
 
 static void
-record_duration(const char *fname, TimestampTz start, bool failed)
+record_duration(const char *fname, TimestampTz start, bool failed, bool in_abort)
 {
 	ObsMetricRecord m;
 
@@ -437,11 +476,11 @@ record_duration(const char *fname, TimestampTz start, bool failed)
 	m.value = (double) (GetCurrentTimestamp() - start) / 1000.0;
 	m.tags = failed ? tags_error : tags_ok;
 	m.ts = GetCurrentTimestamp();
-	(void) obs_enqueue_metric(&m, true);
+	(void) obs_enqueue_metric(&m, in_abort);
 }
 
 static void
-begin_call(TracedFunc *f)
+begin_call(TracedFunc *f, Datum *private)
 {
 	Frame	   *fr;
 
@@ -456,33 +495,34 @@ begin_call(TracedFunc *f)
 		tags_error = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"status\": \"error\"}")));
 		MemoryContextSwitchTo(old);
 	}
-	if (nframes >= maxframes)
-	{
-		int			newmax = maxframes == 0 ? 16 : maxframes * 2;
-
-		frames = frames == NULL
-			? MemoryContextAlloc(TopMemoryContext, newmax * sizeof(Frame))
-			: repalloc(frames, newmax * sizeof(Frame));
-		maxframes = newmax;
-	}
-	fr = &frames[nframes++];
-	fr->fn_oid = f->oid;
+	fr = MemoryContextAllocZero(TopMemoryContext, sizeof(Frame));
+	strlcpy(fr->name, f->name, NAMEDATALEN);
 	fr->start = GetCurrentTimestamp();
 	fr->has_span = obs_span_begin(f->name, &fr->span);
+	fr->prev = (Frame *) DatumGetPointer(*private);
+	*private = PointerGetDatum(fr);
 }
 
+/*
+ * Finish the call's span and record its duration.  Only FHET_ABORT is
+ * in_abort (nothing may throw or wait); after a normal return the records
+ * go through the buffer like any caller's, waiting as
+ * obs.buffer_full_action says.
+ */
 static void
-end_call(Oid fn_oid, bool failed)
+end_call(Datum *private, bool failed)
 {
-	Frame		fr;
+	Frame	   *fr = (Frame *) DatumGetPointer(*private);
+	Frame		copy;
 	MemoryContext old;
 	char	   *error = NULL;
-	char		fname[NAMEDATALEN];
-	TracedFunc *f;
 
-	if (nframes == 0 || frames[nframes - 1].fn_oid != fn_oid)
+	if (fr == NULL)
 		return;
-	fr = frames[--nframes];
+	/* pop first: whatever happens next, the frame is gone */
+	copy = *fr;
+	*private = PointerGetDatum(fr->prev);
+	pfree(fr);
 
 	/* never in ErrorContext: CopyErrorData() refuses it */
 	old = MemoryContextSwitchTo(abort_cxt);
@@ -495,14 +535,9 @@ end_call(Oid fn_oid, bool failed)
 		if (strlen(error) > 8192)
 			error[pg_mbcliplen(error, strlen(error), 8192)] = '\0';
 	}
-	f = traced_valid ? hash_search(traced, &fn_oid, HASH_FIND, NULL) : NULL;
-	if (f != NULL)
-		strlcpy(fname, f->name, NAMEDATALEN);
-	else
-		snprintf(fname, NAMEDATALEN, "%u", fn_oid);
-	if (fr.has_span)
-		(void) obs_span_end(&fr.span, failed, error, true);
-	record_duration(fname, fr.start, failed);
+	if (copy.has_span)
+		(void) obs_span_end(&copy.span, failed, error, failed);
+	record_duration(copy.name, copy.start, failed, failed);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(abort_cxt);
 }
@@ -519,28 +554,20 @@ obs_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 			{
 				TracedFunc *f;
 
-				if (!instrument_active)
+				if (!instrument_here())
 					return;
 				f = lookup_traced(flinfo->fn_oid);
 				if (f != NULL)
-					begin_call(f);
+					begin_call(f, private);
 				break;
 			}
 		case FHET_END:
-			end_call(flinfo->fn_oid, false);
+			end_call(private, false);
 			break;
 		case FHET_ABORT:
-			end_call(flinfo->fn_oid, true);
+			end_call(private, true);
 			break;
 	}
-}
-
-/* a call left no frame behind if its transaction ended some other way */
-static void
-instr_xact_callback(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT)
-		nframes = 0;
 }
 
 void
@@ -555,5 +582,5 @@ obs_instrument_init(void)
 	prev_fmgr_hook = fmgr_hook;
 	fmgr_hook = obs_fmgr_hook;
 	CacheRegisterSyscacheCallback(PROCOID, proc_inval, (Datum) 0);
-	RegisterXactCallback(instr_xact_callback, NULL);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_inval, (Datum) 0);
 }

@@ -441,12 +441,13 @@ obs_emit_span(const ObsSpanRecord *rec)
 
 /*
  * Finish the open span at stack position pos: build its record, emit it
- * unless its trace is sampled out, pop it.  in_abort (instrumentation of a
- * call that raised) forces the buffered path, which never throws for a
- * full buffer, since the caller's transaction is going away.
+ * unless its trace is sampled out, pop it.  Instrumentation (buffered)
+ * always takes the buffered path, whatever obs.write_path says; in_abort
+ * (a traced call that raised) also makes it never throw nor wait, since
+ * the caller's transaction is going away.
  */
 static int64
-finish_at(int pos, int st, const char *error, bool in_abort)
+finish_at(int pos, int st, const char *error, bool buffered, bool in_abort)
 {
 	OpenSpan	s = open_spans[pos];
 	ObsSpanRecord rec;
@@ -472,10 +473,25 @@ finish_at(int pos, int st, const char *error, bool in_abort)
 	 * A row stored in the caller's transaction is only final when that
 	 * commits, and so is the span's removal from the stack.
 	 */
+	if (buffered)
+	{
+		/*
+		 * Instrumentation pops first: if the buffer wait is cancelled, the
+		 * call's span must not stay open for the rest of the session.
+		 */
+		memmove(&open_spans[pos], &open_spans[pos + 1], (num_open - pos - 1) * sizeof(OpenSpan));
+		num_open--;
+		finished_ring[finished_count % FINISHED_RING_SIZE] = s.span_id;
+		finished_count++;
+		if (!obs_flags_sampled(s.flags))
+			obs_count_sampled_out(OBS_SIGNAL_SPAN);
+		else
+			(void) obs_enqueue_span(&rec, in_abort);
+		free_span(&s);
+		return rec.end_time - rec.start_time;
+	}
 	if (!obs_flags_sampled(s.flags))
 		obs_count_sampled_out(OBS_SIGNAL_SPAN);
-	else if (in_abort)
-		(void) obs_enqueue_span(&rec, true);
 	else
 		transactional = obs_emit_span(&rec);
 
@@ -527,7 +543,7 @@ obs_span_end(const ObsSpanId *id, bool failed, const char *error, bool in_abort)
 {
 	for (int i = num_open - 1; i >= 0; i--)
 		if (memcmp(open_spans[i].span_id.bytes, id->bytes, OBS_SPAN_ID_LEN) == 0)
-			return finish_at(i, failed ? 2 : 1, error, in_abort);
+			return finish_at(i, failed ? 2 : 1, error, true, in_abort);
 	return -1;
 }
 
@@ -581,7 +597,7 @@ obs_finish_span(PG_FUNCTION_ARGS)
 					 errhint("Valid statuses are success, ok, error and unset.")));
 	}
 
-	PG_RETURN_INT64(finish_at(pos, st, error, false));
+	PG_RETURN_INT64(finish_at(pos, st, error, false, false));
 }
 
 Datum

@@ -4,27 +4,38 @@
  *	  write path.
  *
  * The launcher is a static background worker (registered in _PG_init when
- * obs is preloaded).  It starts one dynamic flusher per claimed ring slot,
- * connected to that slot's database as the bootstrap superuser, and starts
- * it again if it stops.  Writers claiming a slot set the launcher's latch.
+ * obs is preloaded), connected to no database so that it can read
+ * pg_database.  It starts one dynamic flusher per claimed ring slot that
+ * has records pending, connected to that slot's database as the bootstrap
+ * superuser.  A flusher that found its ring empty for IDLE_EXIT_MS exits,
+ * so that its database can be dropped or used as a template; when the
+ * database no longer exists the launcher frees its slot (counters reset)
+ * for another database to claim.  Writers claiming a slot, or writing to
+ * a ring without a flusher, set the launcher's latch.
  *
  * A flusher follows worker_spi's loop: it sleeps on its latch for at most
  * obs.flush_interval, and writers set the latch when the ring passes 1/8
- * full or when obs.flush() waits.  Each pass stores everything in the
- * ring, obs.batch_size records per transaction: it copies a batch out of
- * [tail, head) (no lock needed: those bytes do not change until tail
- * moves), decodes it and stores it with the signals' obs_store_*()
+ * full or when obs.flush() waits.  Each pass stores what is in the ring,
+ * obs.batch_size records per transaction, and stops after a part batch
+ * (so that a steady trickle is stored in full batches, not tiny ones back
+ * to back) unless the ring is still past 1/8 or obs.flush() asked for
+ * everything up to its position.  A batch is copied out of [tail, head)
+ * (no lock needed: those bytes do not change until tail moves), records
+ * of another database (a reused slot) are skipped and counted as
+ * dropped_other, the rest decoded and stored with the signals' obs_store_*()
  * functions into one multi-insert batch, commits, and only then advances
  * tail under the lock and wakes waiters.  If the batch fails:
  *	- a transient error (serialization, deadlock, lock timeout, shutdown,
  *	  out of resources) leaves the batch in the ring to be retried later,
- *	  with growing pauses;
+ *	  with growing pauses, MAX_BATCH_RETRIES times in a row at most; then
+ *	  it goes record by record as below, transient errors included;
  *	- any other error retries the batch record by record, each in its own
  *	  subtransaction, so good records are stored and each bad one goes to
  *	  obs.dead_letters with its error;
  *	- if even that fails (obs is not installed in the database, say) the
  *	  batch is dropped, counted and logged.
- * On SIGTERM (pg_ctl stop -m fast) the flusher stores what is buffered,
+ * On SIGTERM (pg_ctl stop -m fast, or pg_terminate_backend) the flusher
+ * leaves its loop at the next batch boundary, stores what is buffered,
  * for at most obs.shutdown_timeout, then closes the ring so that later
  * writers drop (and count) instead of buffering into a ring nobody reads.
  *-------------------------------------------------------------------------
@@ -49,6 +60,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "obs.h"
@@ -56,8 +68,9 @@
 
 #define LAUNCHER_NAP_MS 1000L
 #define RESTART_DELAY_MS 1000
-#define IDLE_RESTART_DELAY_MS 10000
+#define IDLE_EXIT_MS 10000
 #define MAX_RETRY_PAUSE_MS 10000
+#define MAX_BATCH_RETRIES 5
 
 static volatile sig_atomic_t got_sigterm = false;
 
@@ -68,7 +81,7 @@ obs_worker_init(void)
 	BackgroundWorker w;
 
 	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	w.bgw_restart_time = 5;
 	snprintf(w.bgw_library_name, BGW_MAXLEN, "obs");
@@ -108,12 +121,48 @@ start_flusher(int slot, Oid dbid, BackgroundWorkerHandle **handle)
 	return RegisterDynamicBackgroundWorker(&w, handle);
 }
 
+/* whether database dbid exists (the launcher reads shared catalogs only) */
+static bool
+database_exists(Oid dbid)
+{
+	bool		exists;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	exists = SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dbid));
+	CommitTransactionCommand();
+	return exists;
+}
+
+/* free the slot of a dropped database, so another database can claim it */
+static void
+free_slot(ObsRing *ring, Oid dbid)
+{
+	LWLockAcquire(obs_shared->lock, LW_EXCLUSIVE);
+	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+	if (ring->dbid == dbid && ring->worker_pid == 0)
+	{
+		ring->dbid = InvalidOid;
+		ring->closed = false;
+		ring->head = ring->tail = ring->flush_request = 0;
+		memset(ring->counters, 0, sizeof(ring->counters));
+		for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+			pg_atomic_write_u64(&ring->sampled_out[s], 0);
+		ring->batches = ring->retries = 0;
+		ring->last_flush_at = 0;
+	}
+	LWLockRelease(ring->lock);
+	LWLockRelease(obs_shared->lock);
+	ConditionVariableBroadcast(&ring->cv);
+}
+
 void
 obs_launcher_main(Datum arg)
 {
 	int			n = obs_shared->nrings;
 	BackgroundWorkerHandle **handles = palloc0(n * sizeof(BackgroundWorkerHandle *));
 	TimestampTz *last_start = palloc0(n * sizeof(TimestampTz));
+	TimestampTz *last_check = palloc0(n * sizeof(TimestampTz));
 	bool		warned = false;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -125,6 +174,9 @@ obs_launcher_main(Datum arg)
 	obs_shared->launcher_pid = MyProcPid;
 	LWLockRelease(obs_shared->lock);
 	before_shmem_exit(launcher_detach, (Datum) 0);
+
+	/* no database: enough to read pg_database, and DROP DATABASE ignores us */
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
 	for (;;)
 	{
@@ -139,7 +191,8 @@ obs_launcher_main(Datum arg)
 
 			LWLockAcquire(ring->lock, LW_SHARED);
 			dbid = ring->dbid;
-			pending = ring->head > ring->tail;
+			/* a ring closed by a terminated flusher needs one to reopen it */
+			pending = ring->head > ring->tail || ring->closed;
 			LWLockRelease(ring->lock);
 			if (!OidIsValid(dbid))
 				continue;
@@ -152,11 +205,35 @@ obs_launcher_main(Datum arg)
 				pfree(handles[i]);
 				handles[i] = NULL;
 			}
-			/* a flusher that keeps failing is started again after a pause */
-			if (last_start[i] != 0 &&
-				!TimestampDifferenceExceeds(last_start[i], now,
-											pending ? RESTART_DELAY_MS : IDLE_RESTART_DELAY_MS))
+			/*
+			 * No flusher.  A dropped database's slot is freed; otherwise a
+			 * flusher is started when records are pending (an idle one
+			 * exits), again after a pause if it keeps failing.
+			 */
+			if (!pending &&
+				(last_check[i] == 0 ||
+				 TimestampDifferenceExceeds(last_check[i], now, LAUNCHER_NAP_MS)))
+			{
+				/* at most once a nap: writers may set our latch often */
+				last_check[i] = now;
+				if (!database_exists(dbid))
+				{
+					free_slot(ring, dbid);
+					last_start[i] = last_check[i] = 0;
+				}
 				continue;
+			}
+			if (!pending)
+				continue;
+			if (last_start[i] != 0 &&
+				!TimestampDifferenceExceeds(last_start[i], now, RESTART_DELAY_MS))
+				continue;
+			if (!database_exists(dbid))
+			{
+				free_slot(ring, dbid);
+				last_start[i] = last_check[i] = 0;
+				continue;
+			}
 			last_start[i] = now;
 			if (!start_flusher(i, dbid, &handles[i]))
 			{
@@ -322,10 +399,11 @@ store_dead_letter(int signal, Jsonb *record, ErrorData *edata)
 /*
  * Store one record in its own subtransaction of the current transaction;
  * on a non-transient error, dead-letter it instead.  A transient error is
- * thrown on, to fail the whole transaction.
+ * thrown on, to fail the whole transaction, unless the batch has been
+ * retried too often already (give_up): then it is dead-lettered too.
  */
 static ObsCounter
-store_one(const char *rec)
+store_one(const char *rec, bool give_up)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -358,7 +436,7 @@ store_one(const char *rec)
 
 	if (edata == NULL)
 		return OBS_C_STORED;
-	if (is_transient(edata->sqlerrcode))
+	if (!give_up && is_transient(edata->sqlerrcode))
 		ReThrowError(edata);
 	json = decoded ? obs_record_jsonb(d)
 		: DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"undecodable\": true}")));
@@ -373,7 +451,7 @@ store_one(const char *rec)
  * the whole transaction, or NULL.
  */
 static ErrorData *
-store_one_by_one(char **recs, int n, ObsCounter *status)
+store_one_by_one(char **recs, int n, ObsCounter *status, bool give_up)
 {
 	ErrorData  *fatal = NULL;
 
@@ -381,7 +459,7 @@ store_one_by_one(char **recs, int n, ObsCounter *status)
 	{
 		start_xact();
 		for (int i = 0; i < n; i++)
-			status[i] = store_one(recs[i]);
+			status[i] = store_one(recs[i], give_up);
 		commit_xact();
 	}
 	PG_CATCH();
@@ -406,10 +484,12 @@ report_failure(const char *what, ErrorData *edata, int failures)
 /*
  * Store the records in [tail, head): at most obs.batch_size of them, in
  * one transaction.  Advances tail and the counters unless the failure was
- * transient.
+ * transient; after MAX_BATCH_RETRIES transient failures of the same batch
+ * it goes record by record, so that a poison record is dead-lettered
+ * instead of blocking the ring.  *stored gets the number of records done.
  */
 static BatchResult
-flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures)
+flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 {
 	int			max = obs_batch_size;
 	char	  **recs = palloc(max * sizeof(char *));
@@ -420,6 +500,8 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures)
 	int			n = 0;
 	ErrorData  *edata;
 	bool		corrupt = false;
+	bool		give_up = *failures >= MAX_BATCH_RETRIES;
+	Oid			dbid = ring->dbid;
 
 	memset(counts, 0, sizeof(counts));
 	while (pos < head && n < max)
@@ -433,6 +515,13 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures)
 			corrupt = true;
 			break;
 		}
+		if (h.dbid != dbid)
+		{
+			/* not this database's record (a slot reused): never store it */
+			counts[h.signal][OBS_C_DROPPED_OTHER]++;
+			pos += h.len;
+			continue;
+		}
 		recs[n] = palloc(h.len);
 		obs_ring_copy_out(ring, pos, recs[n], h.len);
 		sigs[n] = h.signal;
@@ -442,11 +531,37 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures)
 	}
 	if (corrupt && n == 0)
 	{
-		/* cannot happen; never loop on it */
+		uint64		lost[OBS_NUM_SIGNALS];
+		uint64		discarded;
+
+		/*
+		 * Cannot happen; never loop on it.  Nothing after an unreadable
+		 * header can be parsed, so everything buffered now is discarded;
+		 * the ring is then empty, so what each signal still had pending is
+		 * exactly what was lost: count it as dropped_other.
+		 */
+		LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+		discarded = ring->head - pos;
+		ring->tail = ring->head;
+		for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+		{
+			uint64	   *c = ring->counters[s];
+
+			c[OBS_C_DROPPED_OTHER] += counts[s][OBS_C_DROPPED_OTHER];
+			lost[s] = c[OBS_C_ACCEPTED] - c[OBS_C_STORED] - c[OBS_C_DROPPED_FULL] -
+				c[OBS_C_DROPPED_OTHER] - c[OBS_C_DEAD_LETTERED];
+			c[OBS_C_DROPPED_OTHER] += lost[s];
+		}
+		ring->batches++;
+		LWLockRelease(ring->lock);
+		ConditionVariableBroadcast(&ring->cv);
 		ereport(WARNING,
 				(errmsg("obs flusher: unreadable record in the buffer, discarding " UINT64_FORMAT " bytes",
-						head - pos)));
-		pos = head;
+						discarded),
+				 errdetail("The discarded records are counted as dropped_other in obs.ingest_stats.")));
+		*failures = 0;
+		*stored = 0;
+		return BATCH_DONE;
 	}
 
 	if (n > 0)
@@ -454,7 +569,7 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures)
 		edata = store_batch(recs, n);
 		if (edata != NULL)
 		{
-			if (is_transient(edata->sqlerrcode))
+			if (!give_up && is_transient(edata->sqlerrcode))
 			{
 				(*failures)++;
 				report_failure("batch failed and will be retried", edata, *failures);
@@ -463,7 +578,7 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures)
 				LWLockRelease(ring->lock);
 				return BATCH_RETRY;
 			}
-			edata = store_one_by_one(recs, n, status);
+			edata = store_one_by_one(recs, n, status, give_up);
 			if (edata != NULL)
 			{
 				if (is_transient(edata->sqlerrcode))
@@ -486,6 +601,7 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures)
 		}
 	}
 	*failures = 0;
+	*stored = n;
 	for (int i = 0; i < n; i++)
 		counts[sigs[i]][status[i]]++;
 
@@ -501,37 +617,53 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures)
 	return BATCH_DONE;
 }
 
+typedef enum DrainResult
+{
+	DRAIN_EMPTY,				/* nothing buffered */
+	DRAIN_CAUGHT_UP,			/* stored a part batch: wait for more */
+	DRAIN_STOPPED				/* retry later, deadline passed, or SIGTERM */
+} DrainResult;
+
 /*
- * Store everything buffered, batch after batch, until the ring is empty,
- * a batch must be retried later, or the deadline (if any) passes.  True
- * when the ring was found empty.
+ * Store what is buffered, batch after batch.  Without a deadline (the
+ * normal loop) it stops after a batch smaller than obs.batch_size unless
+ * obs.flush() asked for more or the ring is still past the wake threshold,
+ * so that under a steady trickle the flusher commits full batches every
+ * obs.flush_interval instead of tiny ones back to back; and it returns at
+ * once on SIGTERM.  With a deadline (shutdown) it stores everything it can
+ * until then.
  */
-static bool
+static DrainResult
 drain(ObsRing *ring, TimestampTz deadline, int *failures)
 {
 	for (;;)
 	{
 		uint64		head,
-					tail;
+					tail,
+					request;
+		int			stored = 0;
 
 		LWLockAcquire(ring->lock, LW_SHARED);
 		head = ring->head;
 		tail = ring->tail;
+		request = ring->flush_request;
 		LWLockRelease(ring->lock);
 		if (tail == head)
-			return true;
+			return DRAIN_EMPTY;
+		if (deadline == 0 && got_sigterm)
+			return DRAIN_STOPPED;
 		if (deadline != 0 && GetCurrentTimestamp() >= deadline)
-			return false;
+			return DRAIN_STOPPED;
 		if (!PostmasterIsAlive())
 			proc_exit(1);
 
 		MemoryContextReset(batch_cxt);
 		MemoryContextSwitchTo(batch_cxt);
 		pgstat_report_activity(STATE_RUNNING, "storing buffered obs records");
-		if (flush_batch(ring, tail, head, failures) == BATCH_RETRY)
+		if (flush_batch(ring, tail, head, failures, &stored) == BATCH_RETRY)
 		{
 			pgstat_report_activity(STATE_IDLE, NULL);
-			return false;
+			return DRAIN_STOPPED;
 		}
 		pgstat_report_activity(STATE_IDLE, NULL);
 		if (ConfigReloadPending)
@@ -539,7 +671,40 @@ drain(ObsRing *ring, TimestampTz deadline, int *failures)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		if (deadline == 0 && stored < obs_batch_size)
+		{
+			uint64		used;
+
+			LWLockAcquire(ring->lock, LW_SHARED);
+			used = ring->head - ring->tail;
+			tail = ring->tail;
+			LWLockRelease(ring->lock);
+			if (tail >= request && used < obs_shared->ring_size / 8)
+				return used == 0 ? DRAIN_EMPTY : DRAIN_CAUGHT_UP;
+		}
 	}
+}
+
+/*
+ * An idle flusher leaves, so that its database can be dropped or used as
+ * a template; the launcher starts it again when records arrive.  True
+ * when the ring was still empty under the lock (writers then wake the
+ * launcher instead).
+ */
+static bool
+leave_if_empty(ObsRing *ring)
+{
+	bool		empty;
+
+	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+	empty = ring->head == ring->tail;
+	if (empty)
+	{
+		ring->worker_pid = 0;
+		ring->worker_latch = NULL;
+	}
+	LWLockRelease(ring->lock);
+	return empty;
 }
 
 void
@@ -549,6 +714,7 @@ obs_flusher_main(Datum arg)
 	Oid			dbid;
 	ObsRing    *ring;
 	int			failures = 0;
+	TimestampTz idle_since = 0;
 
 	memcpy(&dbid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -591,6 +757,7 @@ obs_flusher_main(Datum arg)
 	for (;;)
 	{
 		long		nap = obs_flush_interval;
+		DrainResult dr;
 
 		if (ConfigReloadPending)
 		{
@@ -599,8 +766,16 @@ obs_flusher_main(Datum arg)
 		}
 		if (got_sigterm)
 			break;
-		if (!drain(ring, 0, &failures) && failures > 0)
+		dr = drain(ring, 0, &failures);
+		if (dr == DRAIN_STOPPED && failures > 0)
 			nap = Min((long) obs_flush_interval << Min(failures, 6), MAX_RETRY_PAUSE_MS);
+		if (dr != DRAIN_EMPTY)
+			idle_since = 0;
+		else if (idle_since == 0)
+			idle_since = GetCurrentTimestamp();
+		else if (TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), IDLE_EXIT_MS) &&
+				 leave_if_empty(ring))
+			proc_exit(0);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 nap, PG_WAIT_EXTENSION);
@@ -614,7 +789,7 @@ obs_flusher_main(Datum arg)
 														   Max(obs_shutdown_timeout, 1));
 		uint64		left;
 
-		while (!drain(ring, deadline, &failures) && GetCurrentTimestamp() < deadline)
+		while (drain(ring, deadline, &failures) != DRAIN_EMPTY && GetCurrentTimestamp() < deadline)
 			pg_usleep(10000L);
 		/* from now on writers drop; store what slipped in meanwhile */
 		LWLockAcquire(ring->lock, LW_EXCLUSIVE);
