@@ -103,7 +103,7 @@ obs_store_log(const ObsLogRecord *rec, ObsBatch *batch)
 	Oid			level_type;
 
 	obs_check_writable("obs.log()");
-	rel = batch ? obs_batch_open(batch, &logs_table) : obs_open_table(&logs_table);
+	rel = obs_row_target(&logs_table, batch);
 	level_type = TupleDescAttr(RelationGetDescr(rel), 2)->atttypid;
 	id = rec->log_id != 0 ? rec->log_id : obs_table_nextval(&logs_table);
 
@@ -125,13 +125,7 @@ obs_store_log(const ObsLogRecord *rec, ObsBatch *batch)
 	nulls[9] = rec->error == NULL;
 	values[10] = Int32GetDatum(rec->backend_pid);
 
-	if (batch)
-		obs_batch_add(batch, rel, values, nulls);
-	else
-	{
-		obs_insert_row(rel, values, nulls);
-		table_close(rel, NoLock);
-	}
+	obs_row_write(rel, batch, values, nulls);
 	return id;
 }
 

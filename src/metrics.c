@@ -340,17 +340,11 @@ obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch)
 
 	obs_check_writable("obs.record_metric()");
 	series_id = series_for(obs_relation_oid("metric_series"), rec->name, rec->kind, rec->tags);
-	rel = batch ? obs_batch_open(batch, &points_table) : obs_open_table(&points_table);
+	rel = obs_row_target(&points_table, batch);
 	values[0] = Int32GetDatum(series_id);
 	values[1] = TimestampTzGetDatum(rec->ts);
 	values[2] = Float8GetDatum(rec->value);
-	if (batch)
-		obs_batch_add(batch, rel, values, nulls);
-	else
-	{
-		obs_insert_row(rel, values, nulls);
-		table_close(rel, NoLock);
-	}
+	obs_row_write(rel, batch, values, nulls);
 }
 
 /*

@@ -106,6 +106,8 @@ extern ObsBatch *obs_batch_begin(void);
 extern Relation obs_batch_open(ObsBatch *b, ObsTable *t);
 extern void obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls);
 extern void obs_batch_end(ObsBatch *b);
+extern Relation obs_row_target(ObsTable *t, ObsBatch *batch);
+extern void obs_row_write(Relation rel, ObsBatch *batch, Datum *values, bool *nulls);
 extern char *obs_default_logger(void);
 extern void obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern int	obs_parse_choice(const char *input, const char *const *choices, int nchoices);

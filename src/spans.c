@@ -391,7 +391,7 @@ obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch)
 	bool		nulls[NUM_SPAN_COLUMNS];
 
 	obs_check_writable("obs.finish_span()");
-	rel = batch ? obs_batch_open(batch, &spans_table) : obs_open_table(&spans_table);
+	rel = obs_row_target(&spans_table, batch);
 	desc = RelationGetDescr(rel);
 
 	memset(nulls, false, sizeof(nulls));
@@ -412,13 +412,7 @@ obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch)
 	nulls[11] = rec->tags == NULL;
 	values[12] = Int64GetDatum(obs_table_nextval(&spans_table));
 
-	if (batch)
-		obs_batch_add(batch, rel, values, nulls);
-	else
-	{
-		obs_insert_row(rel, values, nulls);
-		table_close(rel, NoLock);
-	}
+	obs_row_write(rel, batch, values, nulls);
 }
 
 /*

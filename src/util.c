@@ -430,3 +430,26 @@ obs_batch_end(ObsBatch *b)
 	FreeExecutorState(b->estate);
 	pfree(b);
 }
+
+/*
+ * The relation a row of t goes to: the batch's (worker), or t opened for
+ * one direct insert (caller).  Pair it with obs_row_write().
+ */
+Relation
+obs_row_target(ObsTable *t, ObsBatch *batch)
+{
+	return batch ? obs_batch_open(batch, t) : obs_open_table(t);
+}
+
+/* queue the row in the batch, or insert it now and close the relation */
+void
+obs_row_write(Relation rel, ObsBatch *batch, Datum *values, bool *nulls)
+{
+	if (batch)
+		obs_batch_add(batch, rel, values, nulls);
+	else
+	{
+		obs_insert_row(rel, values, nulls);
+		table_close(rel, NoLock);
+	}
+}
