@@ -1,7 +1,17 @@
 # test/lib.sh: shell functions shared by the test suite, the demo and the
 # benchmarks.  Source it; it defines functions and sets nothing else.
 
-OBS_PG_BIN=/usr/lib/postgresql/15/bin
+# OBS_PG_ROOT=/some/dir: build, install and test against a private copy of
+# the Debian PostgreSQL 15 installation below that directory (made on first
+# use by obs_private_pg), so that several worktrees can install obs at once
+# without sharing a lib dir.  Unset: the system installation.
+if [ -n "${OBS_PG_ROOT:-}" ]; then
+    OBS_PG_BIN=$OBS_PG_ROOT/usr/lib/postgresql/15/bin
+    export PG_CONFIG=$OBS_PG_BIN/pg_config
+    export PATH=$OBS_PG_BIN:$PATH
+else
+    OBS_PG_BIN=/usr/lib/postgresql/15/bin
+fi
 OBS_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron \
 libcjson-dev libcurl4-openssl-dev libzstd-dev libsnappy-dev zlib1g-dev \
 libipc-run-perl make gcc util-linux"
@@ -24,10 +34,25 @@ obs_install_deps() {
     fi
 }
 
+# Make the private copy of PostgreSQL that OBS_PG_ROOT names, if missing.
+# PostgreSQL finds its share and lib dirs relative to its bin dir, so a copy
+# of /usr/lib/postgresql/15 and /usr/share/postgresql/15 works as is.
+obs_private_pg() {
+    [ -n "${OBS_PG_ROOT:-}" ] || return 0
+    [ -x "$OBS_PG_BIN/postgres" ] && return 0
+    mkdir -p "$OBS_PG_ROOT/usr/lib/postgresql" "$OBS_PG_ROOT/usr/share/postgresql" \
+        "$OBS_PG_ROOT/usr/include"
+    cp -a /usr/lib/postgresql/15 "$OBS_PG_ROOT/usr/lib/postgresql/"
+    cp -a /usr/share/postgresql/15 "$OBS_PG_ROOT/usr/share/postgresql/"
+    ln -sfn /usr/include/postgresql "$OBS_PG_ROOT/usr/include/postgresql"
+    chmod 755 "$OBS_PG_ROOT"
+}
+
 # Build and install the extension from the current directory.
 # OBS_WERROR=1 turns warnings into errors (CI does this).
 obs_build_install() {
     local extra=""
+    obs_private_pg
     [ "${OBS_WERROR:-0}" = 1 ] && extra="COPT=-Werror"
     make -s -j"$(nproc)" $extra >/dev/null
     make -s install >/dev/null
@@ -65,6 +90,6 @@ obs_cluster_stop() {
 
 # Serialise installs: developers' worktrees share one PostgreSQL lib dir.
 obs_take_install_lock() {
-    exec 9>/tmp/obs-install.lock
+    exec 9>"/tmp/obs-install$(printf %s "${OBS_PG_ROOT:-}" | tr / _).lock"
     flock 9
 }
