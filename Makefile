@@ -1,8 +1,13 @@
 # obs: PGXS build. Tests: test/sql/*.sql with outputs in expected/.
 EXTENSION = obs
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = obs
-DATA = sql/obs--$(EXTVERSION).sql
+# The install script of the current version is built from the section files
+# (sql/sections/*.sql, concatenated in name order); released scripts and the
+# upgrade scripts between versions are kept as they are.
+SQL_SECTIONS = $(sort $(wildcard $(srcdir)/sql/sections/*.sql))
+DATA_built = sql/obs--$(EXTVERSION).sql
+DATA = sql/obs--0.1.0.sql $(wildcard $(srcdir)/sql/obs--*--*.sql)
 
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/parquet/*.c)))
 PG_CPPFLAGS = -I$(srcdir)/src -DOBS_VERSION=\"$(EXTVERSION)\"
@@ -20,3 +25,6 @@ PROVE_TESTS = test/t/*.pl
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+sql/obs--$(EXTVERSION).sql: $(SQL_SECTIONS)
+	cat $^ > $@

@@ -1,0 +1,286 @@
+/* ------------------------------------------------------------------------
+ * Section: query recipes and dashboards (SQL)
+ * ------------------------------------------------------------------------ */
+
+/*
+ * The seed's CloudWatch Insights queries and Kibana panels as views and
+ * functions, the JSON-lines rendering of logs, the Jaeger JSON export and
+ * retention.  Minute buckets use date_trunc() and so follow the session's
+ * TimeZone for zones with sub-hour offsets only; heatmap buckets use
+ * date_bin() from 2000-01-01 00:00 UTC.
+ */
+
+CREATE FUNCTION @extschema@.high_latency_by_endpoint(
+    threshold_ms double precision DEFAULT 1000,
+    metric_name text DEFAULT 'request_latency_ms',
+    since timestamptz DEFAULT NULL)
+RETURNS TABLE(endpoint text, requests bigint, avg_latency_ms double precision,
+              max_latency_ms double precision)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT s.tags ->> 'endpoint',
+           pg_catalog.count(*),
+           pg_catalog.avg(p.value),
+           pg_catalog.max(p.value)
+      FROM @extschema@.metric_series s
+      JOIN @extschema@.metric_points p ON p.series_id = s.series_id
+     WHERE s.name = high_latency_by_endpoint.metric_name
+       AND s.tags ? 'endpoint'
+       AND p.value > high_latency_by_endpoint.threshold_ms
+       AND (high_latency_by_endpoint.since IS NULL OR p.ts >= high_latency_by_endpoint.since)
+     GROUP BY 1
+     ORDER BY 2 DESC, 1
+$$;
+COMMENT ON FUNCTION @extschema@.high_latency_by_endpoint(double precision, text, timestamptz) IS
+    'the seed''s "high latency requests" query: samples of metric_name above threshold_ms since since, counted per "endpoint" tag, most first';
+
+CREATE VIEW @extschema@.error_rate_by_service AS
+    SELECT s.service_name, s.service_type,
+           pg_catalog.count(*) AS spans,
+           pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors,
+           pg_catalog.count(*) FILTER (WHERE s.status = 'error')::double precision
+               / pg_catalog.count(*) AS error_rate
+      FROM @extschema@.spans s
+     GROUP BY s.service_name, s.service_type;
+COMMENT ON VIEW @extschema@.error_rate_by_service IS
+    'the seed''s "error rate by service" query: finished spans, error spans and their ratio (0-1) per service';
+
+CREATE VIEW @extschema@.throughput_per_minute AS
+    SELECT pg_catalog.date_trunc('minute', s.start_time) AS minute, s.service_name,
+           pg_catalog.count(*) AS spans,
+           pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors
+      FROM @extschema@.spans s
+     GROUP BY 1, 2;
+COMMENT ON VIEW @extschema@.throughput_per_minute IS
+    'the seed''s "throughput trend" query: spans started per minute and service, with their errors (the Kibana error-rate trend)';
+
+CREATE VIEW @extschema@.log_volume_per_minute AS
+    SELECT pg_catalog.date_trunc('minute', l.ts) AS minute, l.level,
+           pg_catalog.count(*) AS records
+      FROM @extschema@.logs l
+     GROUP BY 1, 2;
+COMMENT ON VIEW @extschema@.log_volume_per_minute IS
+    'log records per minute and level (the CloudWatch "stats count() by bin(1m)" over logs)';
+
+CREATE FUNCTION @extschema@.latency_heatmap(
+    metric_name text DEFAULT 'request_latency_ms',
+    bucket interval DEFAULT '1 minute',
+    bounds double precision[] DEFAULT '{10,50,100,250,500,1000,2500,5000}',
+    since timestamptz DEFAULT NULL)
+RETURNS TABLE(time_bucket timestamptz, lower_ms double precision, upper_ms double precision,
+              requests bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN
+    IF $1 IS NULL THEN
+        RAISE EXCEPTION 'metric_name must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF $2 IS NULL THEN
+        RAISE EXCEPTION 'bucket must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF $2 <= '0'::interval OR pg_catalog.date_part('month', $2) <> 0
+       OR pg_catalog.date_part('year', $2) <> 0 THEN
+        RAISE EXCEPTION 'bucket must be a positive interval without months or years'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The bucket given was %s.', $2);
+    END IF;
+    IF $3 IS NULL THEN
+        RAISE EXCEPTION 'bounds must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF pg_catalog.cardinality($3) = 0 OR pg_catalog.array_ndims($3) <> 1
+       OR EXISTS (SELECT 1 FROM pg_catalog.unnest($3) WITH ORDINALITY u(b, i)
+                   WHERE u.b IS NULL OR u.b IN ('NaN', 'Infinity', '-Infinity')
+                      OR (u.i > 1 AND u.b <= ($3)[u.i - 1])) THEN
+        RAISE EXCEPTION 'bounds must be finite numbers in strictly ascending order'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The bounds given were %s.', $3);
+    END IF;
+    RETURN QUERY
+        SELECT h.tb, CASE WHEN h.wb > 0 THEN ($3)[h.wb] END,
+               ($3)[h.wb + 1], pg_catalog.count(*)
+          FROM (SELECT pg_catalog.date_bin($2, p.ts, '2000-01-01 00:00:00+00'::timestamptz) AS tb,
+                       pg_catalog.width_bucket(p.value, $3) AS wb
+                  FROM @extschema@.metric_series s
+                  JOIN @extschema@.metric_points p ON p.series_id = s.series_id
+                 WHERE s.name = $1
+                   AND ($4 IS NULL OR p.ts >= $4)) h
+         GROUP BY h.tb, h.wb
+         ORDER BY h.tb, h.wb;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.latency_heatmap(text, interval, double precision[], timestamptz) IS
+$$the Kibana "request latency heatmap": samples of metric_name since since, counted per time bucket (date_bin from 2000-01-01 UTC) and value bucket [lower_ms, upper_ms) cut at bounds; lower_ms NULL is below bounds[1], upper_ms NULL is at or above the last bound; only non-empty cells are returned.
+Errors: 22004 for NULL metric_name, bucket or bounds; 22023 for a bucket that is not positive or has months/years, or bounds that are empty, not finite or not strictly ascending.$$;
+
+CREATE VIEW @extschema@.service_performance AS
+    SELECT s.service_name, s.service_type,
+           pg_catalog.count(*) AS spans,
+           pg_catalog.avg(s.duration_us::double precision / 1000.0) AS avg_ms,
+           pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_us::double precision / 1000.0) AS p95_ms,
+           pg_catalog.max(s.duration_us)::double precision / 1000.0 AS max_ms,
+           pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors,
+           pg_catalog.count(*) FILTER (WHERE s.status = 'error')::double precision
+               / pg_catalog.count(*) AS error_rate
+      FROM @extschema@.spans s
+     GROUP BY s.service_name, s.service_type;
+COMMENT ON VIEW @extschema@.service_performance IS
+    'the Kibana "service performance" panel: spans per service with average, p95 and maximum duration in milliseconds and the error ratio';
+
+CREATE FUNCTION @extschema@.log_json(l @extschema@.logs)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.json_build_object(
+               'timestamp', pg_catalog.to_char(l.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+               'level', l.level,
+               'logger', l.logger,
+               'message', l.message,
+               'context', l.context,
+               'tags', l.tags,
+               'trace_id', l.trace_id::text,
+               'span_id', l.span_id::text,
+               'error', l.error,
+               'log_id', l.log_id)::text
+$$;
+COMMENT ON FUNCTION @extschema@.log_json(@extschema@.logs) IS
+$$one log record as a single-line JSON object for CloudWatch/ELK ingestion, keys in this order: timestamp (ISO-8601 UTC with microseconds and Z), level, logger, message, context, tags, trace_id, span_id, error, log_id; absent values are null.$$;
+
+CREATE VIEW @extschema@.logs_json AS
+    SELECT l.log_id, l.ts, @extschema@.log_json(l) AS line
+      FROM @extschema@.logs l;
+COMMENT ON VIEW @extschema@.logs_json IS
+    'every log record as one JSON line (see obs.log_json); e.g. psql -XAt -c "SELECT line FROM obs.logs_json ORDER BY log_id" > app.ndjson';
+
+/* a span tag value as a Jaeger key/type/value object */
+CREATE FUNCTION @extschema@._jaeger_tag(key text, value jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT pg_catalog.jsonb_build_object(
+               'key', _jaeger_tag.key,
+               'type', CASE pg_catalog.jsonb_typeof(_jaeger_tag.value)
+                           WHEN 'boolean' THEN 'bool'
+                           WHEN 'number' THEN
+                               CASE WHEN (_jaeger_tag.value)::numeric = pg_catalog.trunc((_jaeger_tag.value)::numeric)
+                                         AND pg_catalog.abs((_jaeger_tag.value)::numeric) < 9223372036854775807
+                                    THEN 'int64' ELSE 'float64' END
+                           ELSE 'string' END,
+               'value', CASE WHEN pg_catalog.jsonb_typeof(_jaeger_tag.value) IN ('boolean', 'number', 'string')
+                             THEN _jaeger_tag.value
+                             ELSE pg_catalog.to_jsonb((_jaeger_tag.value)::text) END)
+$$;
+COMMENT ON FUNCTION @extschema@._jaeger_tag(text, jsonb) IS
+    'internal: one Jaeger tag; JSON numbers become int64 or float64, booleans bool, everything else a string';
+
+CREATE FUNCTION @extschema@.jaeger_json(
+    trace_ids @extschema@.trace_id[] DEFAULT NULL, since timestamptz DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    WITH traces AS (
+        SELECT DISTINCT s.trace_id
+          FROM @extschema@.spans s
+         WHERE (jaeger_json.trace_ids IS NULL OR s.trace_id = ANY (jaeger_json.trace_ids))
+           AND (jaeger_json.since IS NULL OR s.start_time >= jaeger_json.since)
+    ), trace_spans AS (
+        SELECT s.*,
+               pg_catalog.min(s.start_time) OVER (PARTITION BY s.trace_id, s.service_name) AS service_start
+          FROM @extschema@.spans s
+         WHERE s.trace_id IN (SELECT t.trace_id FROM traces t)
+    ), spans AS (
+        /* processes are numbered p1, p2, ... in the order their service first starts */
+        SELECT s.*,
+               'p' || pg_catalog.dense_rank() OVER (PARTITION BY s.trace_id
+                                                    ORDER BY s.service_start, s.service_name) AS process_id,
+               (SELECT pg_catalog.jsonb_agg(t.tag ORDER BY t.ord, t.key)
+                  FROM (SELECT 1 AS ord, e.key, @extschema@._jaeger_tag(e.key, e.value) AS tag
+                          FROM pg_catalog.jsonb_each(COALESCE(s.tags, '{}'::jsonb)) e
+                        UNION ALL
+                        SELECT 2, 'service.type',
+                               @extschema@._jaeger_tag('service.type', pg_catalog.to_jsonb(s.service_type::text))
+                        UNION ALL
+                        SELECT 3, 'otel.status_code',
+                               @extschema@._jaeger_tag('otel.status_code', pg_catalog.to_jsonb(pg_catalog.upper(s.status::text)))
+                         WHERE s.status <> 'unset'
+                        UNION ALL
+                        SELECT 4, 'otel.status_description',
+                               @extschema@._jaeger_tag('otel.status_description', pg_catalog.to_jsonb(s.error))
+                         WHERE s.error IS NOT NULL
+                        UNION ALL
+                        SELECT 5, 'error', @extschema@._jaeger_tag('error', 'true'::jsonb)
+                         WHERE s.status = 'error') t) AS jaeger_tags
+          FROM trace_spans s
+    ), per_trace AS (
+        SELECT s.trace_id,
+               pg_catalog.min(s.start_time) AS first_start,
+               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'traceID', s.trace_id::text,
+                   'spanID', s.span_id::text,
+                   'operationName', s.operation,
+                   'references', CASE WHEN s.parent_span_id IS NULL THEN '[]'::jsonb
+                                      ELSE pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                                               'refType', 'CHILD_OF',
+                                               'traceID', s.trace_id::text,
+                                               'spanID', s.parent_span_id::text)) END,
+                   'startTime', (EXTRACT(epoch FROM s.start_time) * 1000000)::bigint,
+                   'duration', s.duration_us,
+                   'tags', s.jaeger_tags,
+                   'logs', '[]'::jsonb,
+                   'processID', s.process_id,
+                   'warnings', NULL) ORDER BY s.start_time, s.span_seq) AS spans,
+               pg_catalog.jsonb_object_agg(s.process_id, pg_catalog.jsonb_build_object(
+                   'serviceName', s.service_name, 'tags', '[]'::jsonb)) AS processes
+          FROM spans s
+         GROUP BY s.trace_id
+    )
+    SELECT pg_catalog.jsonb_build_object('data', COALESCE(pg_catalog.jsonb_agg(
+               pg_catalog.jsonb_build_object('traceID', t.trace_id::text, 'spans', t.spans,
+                                             'processes', t.processes, 'warnings', NULL)
+               ORDER BY t.first_start, t.trace_id), '[]'::jsonb))
+      FROM per_trace t
+$$;
+COMMENT ON FUNCTION @extschema@.jaeger_json(@extschema@.trace_id[], timestamptz) IS
+$$the traces trace_ids (all when NULL) that have a span started at or after since (any when NULL), with all their spans, as a Jaeger JSON document ({"data": [trace, ...]}) that the Jaeger UI opens with "JSON File"; one process per service name; span tags are the span's tags plus service.type, otel.status_code (OK/ERROR, absent when unset), otel.status_description (the error text) and error=true for error spans.$$;
+
+CREATE FUNCTION @extschema@.purge(older_than interval)
+RETURNS TABLE(table_name text, deleted bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+DECLARE
+    v_cutoff timestamptz;
+    v_count bigint;
+BEGIN
+    IF $1 IS NULL THEN
+        RAISE EXCEPTION 'older_than must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF $1 < '0'::interval THEN
+        RAISE EXCEPTION 'older_than must not be negative'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The interval given was %s.', $1);
+    END IF;
+    v_cutoff := pg_catalog.now() - $1;
+
+    DELETE FROM @extschema@.logs t WHERE t.ts < v_cutoff;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    table_name := 'logs'; deleted := v_count; RETURN NEXT;
+
+    DELETE FROM @extschema@.spans t WHERE t.start_time < v_cutoff;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    table_name := 'spans'; deleted := v_count; RETURN NEXT;
+
+    DELETE FROM @extschema@.metric_points t WHERE t.ts < v_cutoff;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    table_name := 'metric_points'; deleted := v_count; RETURN NEXT;
+
+    DELETE FROM @extschema@.alerts t WHERE t.observed_at < v_cutoff;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    table_name := 'alerts'; deleted := v_count; RETURN NEXT;
+
+    DELETE FROM @extschema@.task_runs t WHERE t.start_time < v_cutoff;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    table_name := 'task_runs'; deleted := v_count; RETURN NEXT;
+
+    DELETE FROM @extschema@.flow_runs t WHERE t.start_time < v_cutoff;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    table_name := 'flow_runs'; deleted := v_count; RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.purge(interval) IS
+$$retention: delete logs (ts), spans (start_time), metric_points (ts), alerts (observed_at), task_runs and flow_runs (start_time) older than now() - older_than; metric_series are kept.  Returns the rows deleted per table.
+pg_cron: SELECT cron.schedule('obs-retention', '17 3 * * *', 'SELECT obs.purge(''30 days'')');
+Errors: 22004 for NULL, 22023 for a negative interval.$$;
+
