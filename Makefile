@@ -4,7 +4,7 @@ EXTVERSION = 0.1.0
 MODULE_big = obs
 DATA = sql/obs--$(EXTVERSION).sql
 
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/parquet/*.c)))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 PG_CPPFLAGS = -I$(srcdir)/src -DOBS_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-cast-function-type

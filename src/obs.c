@@ -12,8 +12,8 @@
 
 #include "fmgr.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "core/core.h"
+#include "ingest/ingest.h"
 
 PG_MODULE_MAGIC;
 

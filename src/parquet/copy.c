@@ -32,7 +32,7 @@
 #include "tcop/utility.h"
 #include "utils/lsyscache.h"
 
-#include "obs.h"
+#include "core/core.h"
 #include "pq_export.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;

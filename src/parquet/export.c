@@ -49,7 +49,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "obs.h"
+#include "core/core.h"
 #include "pq_export.h"
 
 /* ids.c: the output functions of obs.trace_id and obs.span_id */

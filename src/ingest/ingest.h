@@ -10,7 +10,7 @@
 #ifndef OBS_INGEST_H
 #define OBS_INGEST_H
 
-#include "obs.h"
+#include "core/core.h"
 #include "lib/stringinfo.h"
 #include "port/atomics.h"
 #include "storage/condition_variable.h"

@@ -6,8 +6,8 @@
  * symbol is prefixed obs_.
  *-------------------------------------------------------------------------
  */
-#ifndef OBS_H
-#define OBS_H
+#ifndef OBS_CORE_H
+#define OBS_CORE_H
 
 #include "postgres.h"
 #include "fmgr.h"
@@ -190,4 +190,4 @@ extern void obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch);
 /* parquet/copy.c */
 extern void obs_parquet_init(void);
 
-#endif							/* OBS_H */
+#endif							/* OBS_CORE_H */

@@ -18,8 +18,8 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "core/core.h"
+#include "ingest/ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_log);
 PG_FUNCTION_INFO_V1(obs_log_debug);

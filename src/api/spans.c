@@ -28,8 +28,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "core/core.h"
+#include "ingest/ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_start_span);
 PG_FUNCTION_INFO_V1(obs_finish_span);

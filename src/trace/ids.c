@@ -18,7 +18,7 @@
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 
-#include "obs.h"
+#include "core/core.h"
 
 static const char hexdigits[] = "0123456789abcdef";
 

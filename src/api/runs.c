@@ -19,8 +19,8 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "core/core.h"
+#include "ingest/ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_record_flow_execution);
 PG_FUNCTION_INFO_V1(obs_record_task_execution);

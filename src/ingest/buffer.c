@@ -36,8 +36,8 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "core/core.h"
+#include "ingest/ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_flush);
 PG_FUNCTION_INFO_V1(obs_ingest_stats);

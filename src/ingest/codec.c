@@ -21,8 +21,8 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "core/core.h"
+#include "ingest/ingest.h"
 
 const char *const obs_signal_names[] = {
 	"log", "span", "metric", "flow_run", "task_run"

@@ -52,8 +52,8 @@
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "core/core.h"
+#include "ingest/ingest.h"
 
 typedef struct TracedFunc
 {

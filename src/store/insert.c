@@ -32,7 +32,7 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "obs.h"
+#include "core/core.h"
 
 Oid
 obs_schema_oid(void)
