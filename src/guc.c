@@ -9,7 +9,8 @@
 #include "utils/guc.h"
 
 #include "core/core.h"
-#include "ingest/ingest.h"
+#include "instrument/instrument.h"
+#include "trace/trace.h"
 
 int			obs_log_min_level = OBS_LEVEL_INFO;
 int			obs_max_message_size = 64 * 1024;

@@ -21,7 +21,6 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "core/core.h"
 #include "ingest/ingest.h"
 
 const char *const obs_signal_names[] = {

@@ -63,7 +63,6 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "core/core.h"
 #include "ingest/ingest.h"
 
 #define LAUNCHER_NAP_MS 1000L

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
- * util.c
- *	  Helpers shared by the signal modules: catalog look-ups, argument
- *	  checks, and the one direct insert path every signal uses today.
+ * insert.c
+ *	  The direct write path every row of logs, spans, metric points and
+ *	  dead letters takes: a single insert, or a batch (the flusher).
  *
  * obs_insert_row() is the transactional write path: it forms a heap tuple
  * and inserts it with index maintenance, without going through the
@@ -9,6 +9,12 @@
  * INSERT.  It bypasses table privileges, triggers and rules on purpose:
  * writing is governed by EXECUTE on obs's functions (see README,
  * Privileges), and obs's own tables carry no triggers.
+ *
+ * Callers pass one value per column of the table's ObsTable, in order;
+ * dropped columns of the relation are skipped and stored as null (see
+ * physical_row()).  obs_row_target() is the point where a row picks its
+ * relation: the place to route into a partition once tables are
+ * partitioned.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -16,129 +22,45 @@
 #include "access/heapam.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/dependency.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_am_d.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_enum.h"
-#include "catalog/pg_type.h"
-#include "commands/sequence.h"
 #include "executor/executor.h"
-#include "miscadmin.h"
-#include "tcop/utility.h"
-#include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
 
-#include "core/core.h"
-
-Oid
-obs_schema_oid(void)
-{
-	Oid			nsp = get_namespace_oid("obs", true);
-
-	if (!OidIsValid(nsp))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_SCHEMA),
-				 errmsg("schema \"obs\" does not exist"),
-				 errhint("Run CREATE EXTENSION obs.")));
-	return nsp;
-}
-
-Oid
-obs_relation_oid(const char *relname)
-{
-	Oid			relid = get_relname_relid(relname, obs_schema_oid());
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"obs.%s\" does not exist", relname),
-				 errhint("Run CREATE EXTENSION obs, or ALTER EXTENSION obs UPDATE.")));
-	return relid;
-}
-
-Oid
-obs_type_oid(const char *typname)
-{
-	Oid			typid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-										CStringGetDatum(typname),
-										ObjectIdGetDatum(obs_schema_oid()));
-
-	if (!OidIsValid(typid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("type \"obs.%s\" does not exist", typname)));
-	return typid;
-}
-
-/* the Datum (pg_enum oid) of label in enum type enumtypid */
-Datum
-obs_enum_datum(Oid enumtypid, const char *label)
-{
-	Oid			oid = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
-									  ObjectIdGetDatum(enumtypid),
-									  CStringGetDatum(label));
-
-	if (!OidIsValid(oid))
-		elog(ERROR, "enum label \"%s\" missing from type %u", label, enumtypid);
-	return ObjectIdGetDatum(oid);
-}
-
-/* refuse to write where a plain INSERT would be refused */
-void
-obs_check_writable(const char *what)
-{
-	PreventCommandIfReadOnly(what);
-	PreventCommandIfParallelMode(what);
-}
-
-/* context and tags must be JSON objects; NULL passes through */
-Jsonb *
-obs_check_object(Jsonb *jb, const char *argname)
-{
-	if (jb != NULL && !JB_ROOT_IS_OBJECT(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a JSON object", argname),
-				 errdetail("obs stores %s as key/value pairs, e.g. '{\"env\": \"production\"}'.",
-						   argname)));
-	return jb;
-}
-
-/* error out when a required argument is NULL */
-void
-obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", argname)));
-}
+#include "store/store.h"
 
 /*
- * Index of input among choices, compared case-insensitively, or -1.
+ * values/nulls by column obs writes, spread over the relation's
+ * attributes: a dropped attribute gets a null.  Returns the arrays
+ * themselves when no attribute is dropped (the usual case).
  */
-int
-obs_parse_choice(const char *input, const char *const *choices, int nchoices)
+static void
+physical_row(TupleDesc desc, Datum **values, bool **nulls)
 {
-	for (int i = 0; i < nchoices; i++)
-		if (pg_strcasecmp(input, choices[i]) == 0)
-			return i;
-	return -1;
-}
+	Datum	   *pv;
+	bool	   *pn;
+	int			i = 0;
+	int			a;
 
-/* logger name when the caller gives none: application_name, else "postgres" */
-char *
-obs_default_logger(void)
-{
-	const char *app = GetConfigOption("application_name", true, false);
-
-	if (app != NULL && app[0] != '\0')
-		return pstrdup(app);
-	return pstrdup("postgres");
+	for (a = 0; a < desc->natts; a++)
+		if (TupleDescAttr(desc, a)->attisdropped)
+			break;
+	if (a == desc->natts)
+		return;
+	pv = palloc(desc->natts * sizeof(Datum));
+	pn = palloc(desc->natts * sizeof(bool));
+	for (a = 0; a < desc->natts; a++)
+	{
+		if (TupleDescAttr(desc, a)->attisdropped)
+		{
+			pv[a] = (Datum) 0;
+			pn[a] = true;
+			continue;
+		}
+		pv[a] = (*values)[i];
+		pn[a] = (*nulls)[i];
+		i++;
+	}
+	*values = pv;
+	*nulls = pn;
 }
 
 /*
@@ -158,6 +80,7 @@ obs_insert_row(Relation rel, Datum *values, bool *nulls)
 	InitResultRelInfo(rri, rel, 0, NULL, 0);
 	ExecOpenIndices(rri, false);
 
+	physical_row(RelationGetDescr(rel), &values, &nulls);
 	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(tuple, slot, false);
@@ -171,151 +94,6 @@ obs_insert_row(Relation rel, Datum *values, bool *nulls)
 	ExecCloseIndices(rri);
 	ExecResetTupleTable(estate->es_tupleTable, false);
 	FreeExecutorState(estate);
-}
-
-/*
- * Refuse to write into a table whose shape is not the one obs was built
- * for: a dropped, added, renamed or retyped column, a partitioned or
- * non-heap table.  Forming a tuple against another shape would store
- * garbage or crash, so this runs on every open; it is a few comparisons.
- */
-static void
-check_table_shape(ObsTable *t, Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relam != HEAP_TABLE_AM_OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("obs cannot write into \"obs.%s\"", t->relname),
-				 errdetail("obs writes into plain heap tables; this one is %s.",
-						   rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "partitioned"
-						   : rel->rd_rel->relkind != RELKIND_RELATION ? "not a table"
-						   : "of another access method")));
-	for (int i = 0; i < Max(desc->natts, t->ncolumns); i++)
-	{
-		Form_pg_attribute att = i < desc->natts ? TupleDescAttr(desc, i) : NULL;
-		const ObsColumn *col = i < t->ncolumns ? &t->columns[i] : NULL;
-
-		if (att == NULL || col == NULL || att->attisdropped ||
-			att->atttypid != t->typids[i] || att->attgenerated != '\0' ||
-			strcmp(NameStr(att->attname), col->name) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("table \"obs.%s\" does not have the columns obs writes", t->relname),
-					 errdetail("Column %d is %s; obs %s expects %s.", i + 1,
-							   att == NULL ? "missing" : att->attisdropped ? "dropped"
-							   : psprintf("\"%s\" of type %s", NameStr(att->attname),
-										  format_type_be(att->atttypid)),
-							   OBS_VERSION,
-							   col == NULL ? "no more columns" : psprintf("\"%s\"", col->name)),
-					 errhint("Undo the change to the table, or reinstall the extension.")));
-	}
-}
-
-/*
- * Open one of obs's tables for insert.  The oids are looked up through the
- * syscache on every call (cheap) so that DROP/CREATE EXTENSION in the same
- * session is harmless; the identity sequence (found through pg_depend) and
- * the expected column types are cached for as long as the oid is unchanged.
- */
-Oid
-obs_table_resolve(ObsTable *t)
-{
-	Oid			relid = obs_relation_oid(t->relname);
-
-	Assert(t->ncolumns <= OBS_MAX_COLUMNS);
-	if (relid != t->relid)
-	{
-		t->seqid = InvalidOid;
-		if (t->seq_column != NULL)
-		{
-			AttrNumber	attnum = get_attnum(relid, t->seq_column);
-
-			if (attnum == InvalidAttrNumber)
-				elog(ERROR, "column \"%s\" of obs.%s is missing", t->seq_column, t->relname);
-			t->seqid = getIdentitySequence(relid, attnum, false);
-		}
-		for (int i = 0; i < t->ncolumns; i++)
-			t->typids[i] = OidIsValid(t->columns[i].typid) ? t->columns[i].typid
-				: obs_type_oid(t->columns[i].obs_type);
-		t->relid = relid;
-	}
-	return relid;
-}
-
-Relation
-obs_open_table(ObsTable *t)
-{
-	Relation	rel = table_open(obs_table_resolve(t), RowExclusiveLock);
-
-	check_table_shape(t, rel);
-	return rel;
-}
-
-/* next value of the table's identity column */
-int64
-obs_table_nextval(ObsTable *t)
-{
-	Assert(OidIsValid(t->seqid));
-	return nextval_internal(t->seqid, false);
-}
-
-/*
- * Run fn(arg) as the owner of relid, like a SECURITY DEFINER function with
- * a pinned search path would: used for the few writes done through SPI, so
- * that writing is governed by EXECUTE on obs's functions alone.  A failure
- * inside fn is unwound by transaction abort, which restores the user.
- */
-void
-obs_run_as_owner(Oid relid, void (*fn) (void *), void *arg)
-{
-	Oid			save_userid;
-	int			save_sec;
-	HeapTuple	tp;
-	Oid			owner;
-
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-	ReleaseSysCache(tp);
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	fn(arg);
-	SetUserIdAndSecContext(save_userid, save_sec);
-}
-
-/* Jsonb object from parallel arrays of keys and cstring values; NULL values skipped */
-Jsonb *
-obs_jsonb_from_pairs(const char *const *keys, char *const *values, int n)
-{
-	JsonbParseState *state = NULL;
-	JsonbValue *res;
-	int			used = 0;
-
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-	for (int i = 0; i < n; i++)
-	{
-		JsonbValue	k,
-					v;
-
-		if (values[i] == NULL)
-			continue;
-		k.type = jbvString;
-		k.val.string.val = (char *) keys[i];
-		k.val.string.len = strlen(keys[i]);
-		v.type = jbvString;
-		v.val.string.val = values[i];
-		v.val.string.len = strlen(values[i]);
-		pushJsonbValue(&state, WJB_KEY, &k);
-		pushJsonbValue(&state, WJB_VALUE, &v);
-		used++;
-	}
-	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	return used > 0 ? JsonbValueToJsonb(res) : NULL;
 }
 
 /*
@@ -405,6 +183,7 @@ obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 	if (bt->slots[bt->nused] == NULL)
 		bt->slots[bt->nused] = ExecInitExtraTupleSlot(b->estate, RelationGetDescr(rel),
 													  &TTSOpsHeapTuple);
+	physical_row(RelationGetDescr(rel), &values, &nulls);
 	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	ExecStoreHeapTuple(tuple, bt->slots[bt->nused], true);
 	/* a row that breaks a constraint fails now, before it is queued */

@@ -18,7 +18,7 @@
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 
-#include "core/core.h"
+#include "trace/trace.h"
 
 static const char hexdigits[] = "0123456789abcdef";
 
