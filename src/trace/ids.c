@@ -153,86 +153,10 @@ obs_fast_span_id(ObsSpanId *id)
 }
 
 /*
- * Type support for one id type: NAME is trace_id or span_id, LEN its size.
+ * Type support of obs.trace_id and obs.span_id: fixed-length byte strings,
+ * hex in text.  The shared bodies take the length and the type's name;
+ * each SQL-callable function below is written out so that grep finds it.
  */
-#define OBS_ID_TYPE(NAME, LEN, CTYPE, LABEL) \
-PG_FUNCTION_INFO_V1(obs_##NAME##_in); \
-Datum \
-obs_##NAME##_in(PG_FUNCTION_ARGS) \
-{ \
-	char	   *s = PG_GETARG_CSTRING(0); \
-	CTYPE	   *id = palloc(sizeof(CTYPE)); \
-	size_t		len = strlen(s); \
-	if (len != 2 * (LEN) || !obs_hex_decode(s, (int) len, id->bytes, (LEN))) \
-		ereturn_invalid(s, LABEL, LEN); \
-	PG_RETURN_POINTER(id); \
-} \
-PG_FUNCTION_INFO_V1(obs_##NAME##_out); \
-Datum \
-obs_##NAME##_out(PG_FUNCTION_ARGS) \
-{ \
-	CTYPE	   *id = (CTYPE *) PG_GETARG_POINTER(0); \
-	char	   *out = palloc(2 * (LEN) + 1); \
-	obs_hex_encode(id->bytes, (LEN), out); \
-	out[2 * (LEN)] = '\0'; \
-	PG_RETURN_CSTRING(out); \
-} \
-PG_FUNCTION_INFO_V1(obs_##NAME##_recv); \
-Datum \
-obs_##NAME##_recv(PG_FUNCTION_ARGS) \
-{ \
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0); \
-	CTYPE	   *id = palloc(sizeof(CTYPE)); \
-	if (buf->len - buf->cursor != (LEN)) \
-		ereport(ERROR, \
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), \
-				 errmsg("invalid " LABEL " length in binary input"))); \
-	pq_copymsgbytes(buf, (char *) id->bytes, (LEN)); \
-	PG_RETURN_POINTER(id); \
-} \
-PG_FUNCTION_INFO_V1(obs_##NAME##_send); \
-Datum \
-obs_##NAME##_send(PG_FUNCTION_ARGS) \
-{ \
-	CTYPE	   *id = (CTYPE *) PG_GETARG_POINTER(0); \
-	StringInfoData buf; \
-	pq_begintypsend(&buf); \
-	pq_sendbytes(&buf, (const char *) id->bytes, (LEN)); \
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf)); \
-} \
-static inline int \
-NAME##_cmp_internal(FunctionCallInfo fcinfo) \
-{ \
-	CTYPE	   *a = (CTYPE *) PG_GETARG_POINTER(0); \
-	CTYPE	   *b = (CTYPE *) PG_GETARG_POINTER(1); \
-	return memcmp(a->bytes, b->bytes, (LEN)); \
-} \
-PG_FUNCTION_INFO_V1(obs_##NAME##_cmp); \
-Datum obs_##NAME##_cmp(PG_FUNCTION_ARGS) \
-{ \
-	int			c = NAME##_cmp_internal(fcinfo); \
-	PG_RETURN_INT32(c < 0 ? -1 : (c > 0 ? 1 : 0)); \
-} \
-PG_FUNCTION_INFO_V1(obs_##NAME##_eq); \
-Datum obs_##NAME##_eq(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) == 0); } \
-PG_FUNCTION_INFO_V1(obs_##NAME##_ne); \
-Datum obs_##NAME##_ne(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) != 0); } \
-PG_FUNCTION_INFO_V1(obs_##NAME##_lt); \
-Datum obs_##NAME##_lt(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) < 0); } \
-PG_FUNCTION_INFO_V1(obs_##NAME##_le); \
-Datum obs_##NAME##_le(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) <= 0); } \
-PG_FUNCTION_INFO_V1(obs_##NAME##_gt); \
-Datum obs_##NAME##_gt(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) > 0); } \
-PG_FUNCTION_INFO_V1(obs_##NAME##_ge); \
-Datum obs_##NAME##_ge(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(NAME##_cmp_internal(fcinfo) >= 0); } \
-PG_FUNCTION_INFO_V1(obs_##NAME##_hash); \
-Datum \
-obs_##NAME##_hash(PG_FUNCTION_ARGS) \
-{ \
-	CTYPE	   *id = (CTYPE *) PG_GETARG_POINTER(0); \
-	return hash_any(id->bytes, (LEN)); \
-}
-
 static void ereturn_invalid(const char *s, const char *label, int len) pg_attribute_noreturn();
 
 static void
@@ -244,8 +168,230 @@ ereturn_invalid(const char *s, const char *label, int len)
 			 errdetail("A %s is %d hexadecimal digits.", label, 2 * len)));
 }
 
-OBS_ID_TYPE(trace_id, OBS_TRACE_ID_LEN, ObsTraceId, "trace_id")
-OBS_ID_TYPE(span_id, OBS_SPAN_ID_LEN, ObsSpanId, "span_id")
+static Datum
+id_in(const char *s, int len, const char *label)
+{
+	uint8	   *id = palloc(len);
+	size_t		slen = strlen(s);
+
+	if (slen != (size_t) (2 * len) || !obs_hex_decode(s, (int) slen, id, len))
+		ereturn_invalid(s, label, len);
+	PG_RETURN_POINTER(id);
+}
+
+static Datum
+id_out(const uint8 *id, int len)
+{
+	char	   *out = palloc(2 * len + 1);
+
+	obs_hex_encode(id, len, out);
+	out[2 * len] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+static Datum
+id_recv(StringInfo buf, int len, const char *label)
+{
+	uint8	   *id = palloc(len);
+
+	if (buf->len - buf->cursor != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid %s length in binary input", label)));
+	pq_copymsgbytes(buf, (char *) id, len);
+	PG_RETURN_POINTER(id);
+}
+
+static Datum
+id_send(const uint8 *id, int len)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbytes(&buf, (const char *) id, len);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* memcmp of the two arguments */
+static inline int
+id_cmp(FunctionCallInfo fcinfo, int len)
+{
+	return memcmp(PG_GETARG_POINTER(0), PG_GETARG_POINTER(1), len);
+}
+
+/* ---- obs.trace_id */
+PG_FUNCTION_INFO_V1(obs_trace_id_in);
+Datum
+obs_trace_id_in(PG_FUNCTION_ARGS)
+{
+	return id_in(PG_GETARG_CSTRING(0), OBS_TRACE_ID_LEN, "trace_id");
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_out);
+Datum
+obs_trace_id_out(PG_FUNCTION_ARGS)
+{
+	return id_out(((const ObsTraceId *) PG_GETARG_POINTER(0))->bytes, OBS_TRACE_ID_LEN);
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_recv);
+Datum
+obs_trace_id_recv(PG_FUNCTION_ARGS)
+{
+	return id_recv((StringInfo) PG_GETARG_POINTER(0), OBS_TRACE_ID_LEN, "trace_id");
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_send);
+Datum
+obs_trace_id_send(PG_FUNCTION_ARGS)
+{
+	return id_send(((const ObsTraceId *) PG_GETARG_POINTER(0))->bytes, OBS_TRACE_ID_LEN);
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_cmp);
+Datum
+obs_trace_id_cmp(PG_FUNCTION_ARGS)
+{
+	int			c = id_cmp(fcinfo, OBS_TRACE_ID_LEN);
+
+	PG_RETURN_INT32(c < 0 ? -1 : (c > 0 ? 1 : 0));
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_eq);
+Datum
+obs_trace_id_eq(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_TRACE_ID_LEN) == 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_ne);
+Datum
+obs_trace_id_ne(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_TRACE_ID_LEN) != 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_lt);
+Datum
+obs_trace_id_lt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_TRACE_ID_LEN) < 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_le);
+Datum
+obs_trace_id_le(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_TRACE_ID_LEN) <= 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_gt);
+Datum
+obs_trace_id_gt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_TRACE_ID_LEN) > 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_ge);
+Datum
+obs_trace_id_ge(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_TRACE_ID_LEN) >= 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_trace_id_hash);
+Datum
+obs_trace_id_hash(PG_FUNCTION_ARGS)
+{
+	return hash_any(((const ObsTraceId *) PG_GETARG_POINTER(0))->bytes, OBS_TRACE_ID_LEN);
+}
+
+/* ---- obs.span_id */
+PG_FUNCTION_INFO_V1(obs_span_id_in);
+Datum
+obs_span_id_in(PG_FUNCTION_ARGS)
+{
+	return id_in(PG_GETARG_CSTRING(0), OBS_SPAN_ID_LEN, "span_id");
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_out);
+Datum
+obs_span_id_out(PG_FUNCTION_ARGS)
+{
+	return id_out(((const ObsSpanId *) PG_GETARG_POINTER(0))->bytes, OBS_SPAN_ID_LEN);
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_recv);
+Datum
+obs_span_id_recv(PG_FUNCTION_ARGS)
+{
+	return id_recv((StringInfo) PG_GETARG_POINTER(0), OBS_SPAN_ID_LEN, "span_id");
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_send);
+Datum
+obs_span_id_send(PG_FUNCTION_ARGS)
+{
+	return id_send(((const ObsSpanId *) PG_GETARG_POINTER(0))->bytes, OBS_SPAN_ID_LEN);
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_cmp);
+Datum
+obs_span_id_cmp(PG_FUNCTION_ARGS)
+{
+	int			c = id_cmp(fcinfo, OBS_SPAN_ID_LEN);
+
+	PG_RETURN_INT32(c < 0 ? -1 : (c > 0 ? 1 : 0));
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_eq);
+Datum
+obs_span_id_eq(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_SPAN_ID_LEN) == 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_ne);
+Datum
+obs_span_id_ne(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_SPAN_ID_LEN) != 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_lt);
+Datum
+obs_span_id_lt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_SPAN_ID_LEN) < 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_le);
+Datum
+obs_span_id_le(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_SPAN_ID_LEN) <= 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_gt);
+Datum
+obs_span_id_gt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_SPAN_ID_LEN) > 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_ge);
+Datum
+obs_span_id_ge(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(id_cmp(fcinfo, OBS_SPAN_ID_LEN) >= 0);
+}
+
+PG_FUNCTION_INFO_V1(obs_span_id_hash);
+Datum
+obs_span_id_hash(PG_FUNCTION_ARGS)
+{
+	return hash_any(((const ObsSpanId *) PG_GETARG_POINTER(0))->bytes, OBS_SPAN_ID_LEN);
+}
 
 PG_FUNCTION_INFO_V1(obs_new_trace_id);
 Datum
