@@ -6,7 +6,7 @@ DATA = sql/obs--$(EXTVERSION).sql
 
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 PG_CPPFLAGS = -I$(srcdir)/src -DOBS_VERSION=\"$(EXTVERSION)\"
-PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-cast-function-type
 SHLIB_LINK = -lzstd -lsnappy -lz
 

@@ -85,7 +85,7 @@ log_common(FunctionCallInfo fcinfo, ObsLogLevel level, int argoff)
 	};
 	char	   *error_values[5];
 
-	if (level < obs_log_min_level)
+	if ((int) level < obs_log_min_level)
 		PG_RETURN_NULL();
 
 	obs_require_arg(fcinfo, argoff, "message");

@@ -242,7 +242,7 @@ get_jsonb(Cursor *c)
 		elog(ERROR, "obs buffer record has a malformed jsonb value");
 	jb = palloc(len);
 	get_raw(c, jb, len);
-	if (VARSIZE(jb) != len)
+	if (VARSIZE(jb) != (uint32) len)
 		elog(ERROR, "obs buffer record has a malformed jsonb value");
 	return jb;
 }

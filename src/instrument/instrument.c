@@ -306,7 +306,7 @@ lookup_type(const char *spec)
 		}
 		*w = '\0';
 	}
-	for (int i = 0; i < lengthof(type_aliases); i++)
+	for (int i = 0; i < (int) lengthof(type_aliases); i++)
 		if (pg_strcasecmp(s, type_aliases[i][0]) == 0)
 		{
 			s = pstrdup(type_aliases[i][1]);
