@@ -9,9 +9,9 @@ SQL_SECTIONS = $(sort $(wildcard $(srcdir)/sql/sections/*.sql))
 DATA_built = sql/obs--$(EXTVERSION).sql
 DATA = sql/obs--0.1.0.sql $(wildcard $(srcdir)/sql/obs--*--*.sql)
 
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/parquet/*.c)))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 PG_CPPFLAGS = -I$(srcdir)/src -DOBS_VERSION=\"$(EXTVERSION)\"
-PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-cast-function-type
 SHLIB_LINK = -lzstd -lsnappy -lz
 

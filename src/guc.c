@@ -8,8 +8,9 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "core/core.h"
+#include "instrument/instrument.h"
+#include "trace/trace.h"
 
 int			obs_log_min_level = OBS_LEVEL_INFO;
 int			obs_max_message_size = 64 * 1024;

@@ -32,7 +32,7 @@
 #include "tcop/utility.h"
 #include "utils/lsyscache.h"
 
-#include "obs.h"
+#include "core/core.h"
 #include "pq_export.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
@@ -159,7 +159,7 @@ parse_options(ParseState *pstate, List *options, ObsPqOptions *o)
 					max;
 		const char *name = "zstd";
 
-		for (int i = 0; i < lengthof(codec_values); i++)
+		for (int i = 0; i < (int) lengthof(codec_values); i++)
 			if (codec_values[i] == o->codec)
 				name = codec_names[i];
 		if (!obs_pq_codec_level_range(o->codec, &min, &max))

@@ -49,12 +49,9 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "obs.h"
+#include "core/core.h"
+#include "trace/trace.h"
 #include "pq_export.h"
-
-/* ids.c: the output functions of obs.trace_id and obs.span_id */
-extern PGDLLEXPORT Datum obs_trace_id_out(PG_FUNCTION_ARGS);
-extern PGDLLEXPORT Datum obs_span_id_out(PG_FUNCTION_ARGS);
 
 /* how a PostgreSQL value becomes a Parquet value */
 typedef enum ConvKind

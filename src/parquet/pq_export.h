@@ -21,6 +21,9 @@
 extern uint64 obs_pq_export(Node *raw_query, const char *query_string,
 							const char *filename, const ObsPqOptions *opts);
 
+/* copy.c: the COPY ... (FORMAT parquet) hook, installed by _PG_init */
+extern void obs_parquet_init(void);
+
 /* the privilege core COPY requires to write a server file */
 extern void obs_pq_check_write_privilege(void);
 

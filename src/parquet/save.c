@@ -24,7 +24,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "obs.h"
+#include "store/store.h"
 #include "pq_export.h"
 
 PG_FUNCTION_INFO_V1(obs_save_metrics_to_parquet);

@@ -103,8 +103,23 @@ ROLLBACK;
 ALTER TABLE obs.logs ADD COLUMN note text;
 SELECT pg_temp.err($$SELECT obs.info('x')$$);
 ALTER TABLE obs.logs DROP COLUMN note;
+-- a dropped column is skipped: obs writes again, on every direct path
+SELECT pg_temp.err($$SELECT obs.info('after drop column', '{"k": 1}')$$);
+SELECT level, logger IS NOT NULL AS has_logger, context, backend_pid = pg_backend_pid() AS pid
+  FROM obs.logs WHERE message = 'after drop column';
+ALTER TABLE obs.spans ADD COLUMN x int;
+ALTER TABLE obs.spans DROP COLUMN x;
+ALTER TABLE obs.metric_points ADD COLUMN x int;
+ALTER TABLE obs.metric_points DROP COLUMN x;
+SELECT obs.finish_span(obs.start_span('after drop column', 'CUSTOM')) IS NOT NULL AS finished;
+SELECT service_type, status, span_seq > 0 AS seq FROM obs.spans WHERE operation = 'after drop column';
+SELECT obs.record_metric('after.drop.column', 2.5);
+SELECT m.value FROM obs.metric_points m JOIN obs.metric_series s USING (series_id)
+ WHERE s.name = 'after.drop.column';
+-- a dropped obs column is still refused
+ALTER TABLE obs.logs DROP COLUMN backend_pid;
 SELECT pg_temp.err($$SELECT obs.info('x')$$);
--- (a dropped column stays in the descriptor: reinstall to recover)
+-- (reinstall to recover)
 SET client_min_messages = warning;
 DROP EXTENSION obs CASCADE;
 CREATE EXTENSION obs;

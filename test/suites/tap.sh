@@ -13,7 +13,7 @@ cp -r Makefile sql src test expected "$W"/
 chown -R postgres: "$W"
 
 out="$W/prove.out"
-runuser -u postgres -- make -C "$W" -s installcheck REGRESS= PROVE_FLAGS=--verbose >"$out" 2>&1
+runuser -u postgres -- make -C "$W" -s installcheck REGRESS= PROVE_FLAGS=--verbose ${PROVE_TESTS:+PROVE_TESTS="$PROVE_TESTS"} >"$out" 2>&1
 rc=$?
 grep -vE '^\s*(ok|not ok) [0-9]' "$out" | grep -E '^(t/|test/|Files=|Result:|All tests|Failed|  )' || true
 grep -E '^\s*not ok [0-9]' "$out" || true

@@ -18,8 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "ingest/ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_log);
 PG_FUNCTION_INFO_V1(obs_log_debug);
@@ -27,21 +26,6 @@ PG_FUNCTION_INFO_V1(obs_log_info);
 PG_FUNCTION_INFO_V1(obs_log_warning);
 PG_FUNCTION_INFO_V1(obs_log_error);
 PG_FUNCTION_INFO_V1(obs_log_critical);
-
-/* labels of obs.log_level, in ObsLogLevel order */
-static const char *const level_labels[] = {
-	"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"
-};
-
-#define NUM_LOG_COLUMNS 11
-
-static const ObsColumn log_columns[NUM_LOG_COLUMNS] = {
-	{"log_id", INT8OID}, {"ts", TIMESTAMPTZOID}, {"level", InvalidOid, "log_level"},
-	{"logger", TEXTOID}, {"message", TEXTOID}, {"context", JSONBOID}, {"tags", JSONBOID},
-	{"trace_id", InvalidOid, "trace_id"}, {"span_id", InvalidOid, "span_id"},
-	{"error", JSONBOID}, {"backend_pid", INT4OID}
-};
-static ObsTable logs_table = {"logs", "log_id", log_columns, NUM_LOG_COLUMNS};
 
 /*
  * Cut an over-long message at a character boundary and mark it, so that a
@@ -88,78 +72,6 @@ text_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
- * Store one log record now, in the current transaction: the transactional
- * write path, and the worker's store step (batch non-NULL).  The record
- * carries its trace context and backend pid; a log_id of 0 is assigned
- * here.
- */
-int64
-obs_store_log(const ObsLogRecord *rec, ObsBatch *batch)
-{
-	Relation	rel;
-	Datum		values[NUM_LOG_COLUMNS];
-	bool		nulls[NUM_LOG_COLUMNS];
-	int64		id;
-	Oid			level_type;
-
-	obs_check_writable("obs.log()");
-	rel = obs_row_target(&logs_table, batch);
-	level_type = TupleDescAttr(RelationGetDescr(rel), 2)->atttypid;
-	id = rec->log_id != 0 ? rec->log_id : obs_table_nextval(&logs_table);
-
-	memset(nulls, false, sizeof(nulls));
-	values[0] = Int64GetDatum(id);
-	values[1] = TimestampTzGetDatum(rec->ts);
-	values[2] = obs_enum_datum(level_type, level_labels[rec->level]);
-	values[3] = CStringGetTextDatum(rec->logger);
-	values[4] = CStringGetTextDatum(rec->message);
-	values[5] = PointerGetDatum(rec->context);
-	nulls[5] = rec->context == NULL;
-	values[6] = PointerGetDatum(rec->tags);
-	nulls[6] = rec->tags == NULL;
-	values[7] = PointerGetDatum(&rec->trace_id);
-	nulls[7] = !rec->has_ctx;
-	values[8] = PointerGetDatum(&rec->span_id);
-	nulls[8] = !rec->has_ctx;
-	values[9] = PointerGetDatum(rec->error);
-	nulls[9] = rec->error == NULL;
-	values[10] = Int32GetDatum(rec->backend_pid);
-
-	obs_row_write(rel, batch, values, nulls);
-	return id;
-}
-
-/*
- * The one write path for log records: fill in the session's trace context,
- * apply sampling, then store now or hand the record to the buffer.
- * Returns the log_id, or 0 when the record is sampled out or dropped.  On
- * the buffered path the id is taken from the identity sequence here, so
- * the caller learns it at once (sequences ignore rollbacks anyway).
- */
-int64
-obs_emit_log(ObsLogRecord *rec)
-{
-	uint8		flags;
-
-	obs_check_writable("obs.log()");
-	rec->has_ctx = obs_current_context_flags(&rec->trace_id, &rec->span_id, &flags);
-	rec->backend_pid = MyProcPid;
-	rec->log_id = 0;
-	if (rec->has_ctx ? !obs_flags_sampled(flags) : !obs_sample(obs_log_sample_rate))
-	{
-		obs_count_sampled_out(OBS_SIGNAL_LOG);
-		return 0;
-	}
-	if (obs_use_buffer())
-	{
-		obs_table_resolve(&logs_table);
-		rec->log_id = obs_table_nextval(&logs_table);
-		return obs_enqueue_log(rec) ? rec->log_id : 0;
-	}
-	return obs_store_log(rec, NULL);
-}
-
-/*
  * Shared body of every log entry point.  argoff is the position of the
  * message argument; the remaining arguments follow it in the order of the
  * SQL declarations.
@@ -173,7 +85,7 @@ log_common(FunctionCallInfo fcinfo, ObsLogLevel level, int argoff)
 	};
 	char	   *error_values[5];
 
-	if (level < obs_log_min_level)
+	if ((int) level < obs_log_min_level)
 		PG_RETURN_NULL();
 
 	obs_require_arg(fcinfo, argoff, "message");
@@ -212,7 +124,7 @@ obs_log(PG_FUNCTION_ARGS)
 
 	obs_require_arg(fcinfo, 0, "level");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	level = obs_parse_choice(name, level_labels, lengthof(level_labels));
+	level = obs_parse_choice(name, obs_log_level_labels, OBS_NUM_LOG_LEVELS);
 	if (level < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -1,16 +1,19 @@
 /*-------------------------------------------------------------------------
  * ingest.h
- *	  Buffered ingest: the shared-memory rings, the record codec, the
- *	  flusher workers, sampling and automatic instrumentation.
+ *	  The ingest layer: emit (the choice between the buffered and the
+ *	  transactional path), the shared-memory rings, the record codec and
+ *	  the flusher workers.
  *
- * Only the modules of the buffered write path include this header; the
- * signal modules reach it through obs_emit_X() routing.
+ * The SQL entry points and instrumentation call obs_emit_X() (or, for
+ * instrumentation, obs_enqueue_X()); the codec hands decoded records to
+ * the store layer.  Nothing here knows the SQL entry points.
  *-------------------------------------------------------------------------
  */
 #ifndef OBS_INGEST_H
 #define OBS_INGEST_H
 
-#include "obs.h"
+#include "store/store.h"
+#include "trace/trace.h"
 #include "lib/stringinfo.h"
 #include "port/atomics.h"
 #include "storage/condition_variable.h"
@@ -38,12 +41,6 @@ typedef enum ObsCounter
 	OBS_C_DEAD_LETTERED,		/* rejected, kept in obs.dead_letters */
 	OBS_NUM_COUNTERS
 } ObsCounter;
-
-/* obs.write_path and obs.buffer_full_action values */
-#define OBS_WRITE_BUFFERED 0
-#define OBS_WRITE_TRANSACTIONAL 1
-#define OBS_FULL_WAIT 0
-#define OBS_FULL_DROP 1
 
 /*
  * Every record in a ring starts with this header; len counts the header
@@ -108,23 +105,6 @@ typedef struct ObsDecoded
 	ObsRunRecord run;
 } ObsDecoded;
 
-/* guc.c */
-extern bool obs_preloaded;
-extern int	obs_write_path;
-extern int	obs_max_databases;
-extern int	obs_buffer_size;
-extern int	obs_buffer_full_action;
-extern int	obs_buffer_full_timeout;
-extern int	obs_flush_interval;
-extern int	obs_batch_size;
-extern int	obs_shutdown_timeout;
-extern double obs_trace_sample_rate;
-extern double obs_log_sample_rate;
-extern double obs_metric_sample_rate;
-extern char *obs_instrument_functions;
-extern char *obs_instrument_metric_prefix;
-extern bool obs_debug_corrupt_records;
-
 /* buffer.c */
 extern const char *const obs_signal_names[];
 extern ObsShared *obs_shared;
@@ -150,21 +130,13 @@ extern void obs_worker_init(void);
 PGDLLEXPORT void obs_launcher_main(Datum arg);
 PGDLLEXPORT void obs_flusher_main(Datum arg);
 
-/* spans.c */
-extern bool obs_span_begin(const char *operation, ObsSpanId *out);
-extern int64 obs_span_end(const ObsSpanId *id, bool failed, const char *error, bool in_abort);
-
-/* runs.c */
-extern const char *obs_run_state_label(int state);
-
-/* sampling.c */
-extern bool obs_trace_sampled(const ObsTraceId *trace, double rate);
-extern bool obs_sample(double rate);
-extern bool obs_flags_sampled(uint8 flags);
-
-/* instrument.c */
-extern void obs_instrument_init(void);
-extern bool obs_instrument_check_list(const char *list, const char **why);
-extern void obs_instrument_assign(const char *newval, void *extra);
+/* emit.c */
+extern int64 obs_emit_log(ObsLogRecord *rec);
+extern bool obs_emit_span(const ObsSpanRecord *rec);
+extern void obs_emit_metric(const ObsMetricRecord *rec);
+extern void obs_emit_flow_run(const ObsRunRecord *rec);
+extern void obs_emit_task_run(const ObsRunRecord *rec);
+extern void obs_span_record(const ObsOpenSpan *s, const char *status, const char *error,
+							ObsSpanRecord *rec);
 
 #endif							/* OBS_INGEST_H */

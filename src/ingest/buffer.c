@@ -36,8 +36,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "ingest/ingest.h"
 
 PG_FUNCTION_INFO_V1(obs_flush);
 PG_FUNCTION_INFO_V1(obs_ingest_stats);
@@ -113,7 +112,7 @@ obs_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* hooks, worker and instrumentation: only when preloaded */
+/* the shared-memory hooks: only when preloaded */
 void
 obs_buffer_init(void)
 {
@@ -123,8 +122,6 @@ obs_buffer_init(void)
 	shmem_request_hook = obs_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = obs_shmem_startup;
-	obs_worker_init();
-	obs_instrument_init();
 }
 
 char *

@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * metrics.c
- *	  Performance metrics: obs.record_metric().
+ *	  Writing metric samples: series in obs.metric_series, points in
+ *	  obs.metric_points.
  *
  * A metric sample belongs to a series, one per name and tag set
  * (obs.metric_series); samples go to obs.metric_points.  A backend-local
@@ -38,12 +39,9 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "store/store.h"
 
-PG_FUNCTION_INFO_V1(obs_record_metric);
-
-static const char *const kind_labels[] = {"gauge", "counter"};
+const char *const obs_metric_kind_labels[OBS_NUM_METRIC_KINDS] = {"gauge", "counter"};
 
 #define SERIES_CACHE_MAX 65536
 
@@ -217,7 +215,7 @@ find_series_latest(Oid relid, const char *name, Jsonb *tags, int32 *id, int *kin
 		if (!HeapTupleIsValid(tp))
 			elog(ERROR, "cache lookup failed for enum %u", DatumGetObjectId(k));
 		*kind = obs_parse_choice(NameStr(((Form_pg_enum) GETSTRUCT(tp))->enumlabel),
-								 kind_labels, lengthof(kind_labels));
+								 obs_metric_kind_labels, OBS_NUM_METRIC_KINDS);
 		ReleaseSysCache(tp);
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -237,7 +235,7 @@ lookup_series_spi(void *arg)
 	Datum		args[3];
 
 	args[0] = CStringGetTextDatum(l->name);
-	args[1] = CStringGetTextDatum(kind_labels[l->kind]);
+	args[1] = CStringGetTextDatum(obs_metric_kind_labels[l->kind]);
 	args[2] = JsonbPGetDatum(l->tags);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -269,7 +267,7 @@ lookup_series_spi(void *arg)
 			l->series_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 													   SPI_tuptable->tupdesc, 1, &isnull));
 			k = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-			l->found_kind = obs_parse_choice(k, kind_labels, lengthof(kind_labels));
+			l->found_kind = obs_parse_choice(k, obs_metric_kind_labels, OBS_NUM_METRIC_KINDS);
 			SPI_finish();
 			return;
 		}
@@ -321,7 +319,7 @@ series_for(Oid series_relid, const char *name, int kind, Jsonb *tags)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("metric \"%s\" with these tags is a %s, not a %s",
-						name, kind_labels[e->kind], kind_labels[kind])));
+						name, obs_metric_kind_labels[e->kind], obs_metric_kind_labels[kind])));
 	pfree(buf);
 	return e->series_id;
 }
@@ -347,71 +345,3 @@ obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch)
 	obs_row_write(rel, batch, values, nulls);
 }
 
-/*
- * The one write path for metric samples: sampled at obs.metric_sample_rate,
- * then stored now or buffered.  On the buffered path the record carries
- * name, kind and tags and the worker resolves the series, so a kind
- * mismatch becomes a dead letter there instead of an error here.
- */
-void
-obs_emit_metric(const ObsMetricRecord *rec)
-{
-	obs_check_writable("obs.record_metric()");
-	if (!obs_sample(obs_metric_sample_rate))
-		obs_count_sampled_out(OBS_SIGNAL_METRIC);
-	else if (obs_use_buffer())
-		(void) obs_enqueue_metric(rec, false);
-	else
-		obs_store_metric(rec, NULL);
-}
-
-/* obs.record_metric(name, value, tags, kind, ts) */
-Datum
-obs_record_metric(PG_FUNCTION_ARGS)
-{
-	ObsMetricRecord rec;
-	char	   *kind;
-
-	obs_require_arg(fcinfo, 0, "name");
-	obs_require_arg(fcinfo, 1, "value");
-	obs_require_arg(fcinfo, 3, "kind");
-	rec.name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (rec.name[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("metric name must not be empty")));
-	rec.value = PG_GETARG_FLOAT8(1);
-	if (isnan(rec.value) || isinf(rec.value))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("metric value must be a finite number"),
-				 errdetail("Metric \"%s\" was given %s.", rec.name,
-						   isnan(rec.value) ? "NaN" : (rec.value > 0 ? "Infinity" : "-Infinity"))));
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	rec.kind = obs_parse_choice(kind, kind_labels, lengthof(kind_labels));
-	if (rec.kind < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid metric kind \"%s\"", kind),
-				 errhint("Valid kinds are gauge and counter.")));
-	if (rec.kind == 1 && rec.value < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("counter increment must not be negative"),
-				 errdetail("Counter \"%s\" was given %g.", rec.name, rec.value)));
-	rec.tags = PG_ARGISNULL(2)
-		? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")))
-		: obs_check_object(PG_GETARG_JSONB_P(2), "tags");
-	if (PG_ARGISNULL(4))
-		rec.ts = GetCurrentTimestamp();
-	else
-	{
-		rec.ts = PG_GETARG_TIMESTAMPTZ(4);
-		if (TIMESTAMP_NOT_FINITE(rec.ts))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("metric timestamp must be finite")));
-	}
-	obs_emit_metric(&rec);
-	PG_RETURN_VOID();
-}

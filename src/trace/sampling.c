@@ -19,8 +19,7 @@
 #include "common/pg_prng.h"
 #include "utils/builtins.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "trace/trace.h"
 
 PG_FUNCTION_INFO_V1(obs_trace_id_sampled);
 

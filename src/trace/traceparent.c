@@ -15,7 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
-#include "obs.h"
+#include "trace/trace.h"
 
 PG_FUNCTION_INFO_V1(obs_parse_traceparent);
 PG_FUNCTION_INFO_V1(obs_set_traceparent);

@@ -21,8 +21,7 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "ingest/ingest.h"
 
 const char *const obs_signal_names[] = {
 	"log", "span", "metric", "flow_run", "task_run"
@@ -243,7 +242,7 @@ get_jsonb(Cursor *c)
 		elog(ERROR, "obs buffer record has a malformed jsonb value");
 	jb = palloc(len);
 	get_raw(c, jb, len);
-	if (VARSIZE(jb) != len)
+	if (VARSIZE(jb) != (uint32) len)
 		elog(ERROR, "obs buffer record has a malformed jsonb value");
 	return jb;
 }

@@ -14,7 +14,8 @@
  * longer inlined, since the planner asks the same hook).
  *
  * For a named function, FHET_START opens a span (operation = function
- * name, service CUSTOM, parent = the innermost open span, via spans.c);
+ * name, service CUSTOM, parent = the innermost open span, on the stack of
+ * trace/stack.c);
  * FHET_END finishes it with status ok, FHET_ABORT with status error and
  * "SQLSTATE: message" taken from the error being thrown; both record the
  * metric <obs.instrument_metric_prefix>.<function> = duration in ms with
@@ -27,7 +28,8 @@
  *
  * The state of a call lives in the fmgr hook's private datum, not in a
  * backend-global stack, so a traced procedure that COMMITs still finishes
- * its span.  Nothing is traced in a database without schema obs, in a
+ * its span.  Nothing is traced in a database without extension obs (a
+ * schema merely named obs does not count, see store/catalog.c), in a
  * parallel worker (its spans would have no parent) or during recovery.
  *-------------------------------------------------------------------------
  */
@@ -52,8 +54,8 @@
 #include "utils/syscache.h"
 #include "utils/varlena.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "ingest/ingest.h"
+#include "instrument/instrument.h"
 
 typedef struct TracedFunc
 {
@@ -83,8 +85,6 @@ static fmgr_hook_type prev_fmgr_hook = NULL;
 static bool instrument_active = false;
 static bool traced_valid = false;
 
-/* does schema obs exist in this database: -1 unknown, 0 no, 1 yes */
-static int	obs_schema_state = -1;
 static HTAB *traced = NULL;
 static MemoryContext instr_cxt = NULL;
 static MemoryContext abort_cxt = NULL;
@@ -306,7 +306,7 @@ lookup_type(const char *spec)
 		}
 		*w = '\0';
 	}
-	for (int i = 0; i < lengthof(type_aliases); i++)
+	for (int i = 0; i < (int) lengthof(type_aliases); i++)
 		if (pg_strcasecmp(s, type_aliases[i][0]) == 0)
 		{
 			s = pstrdup(type_aliases[i][1]);
@@ -402,9 +402,7 @@ resolve(void)
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
 		/* nothing is traced in a database without obs */
-		if (obs_schema_state < 0)
-			obs_schema_state = OidIsValid(get_namespace_oid("obs", true)) ? 1 : 0;
-		if (obs_schema_state == 0)
+		if (!obs_extension_installed())
 			break;
 
 		old = MemoryContextSwitchTo(instr_cxt);
@@ -424,7 +422,6 @@ proc_inval(Datum arg, int cacheid, uint32 hashvalue)
 static void
 namespace_inval(Datum arg, int cacheid, uint32 hashvalue)
 {
-	obs_schema_state = -1;
 	traced_valid = false;
 }
 
@@ -479,6 +476,64 @@ record_duration(const char *fname, TimestampTz start, bool failed, bool in_abort
 	(void) obs_enqueue_metric(&m, in_abort);
 }
 
+/*
+ * Open a span for an instrumented function call: service CUSTOM, parent
+ * from the stack.  False (and nothing opened) when obs.max_open_spans is
+ * reached: instrumentation never fails the call it observes.
+ */
+static bool
+span_begin(const char *operation, ObsSpanId *out)
+{
+	ObsOpenSpan s;
+
+	if (obs_span_count() >= obs_max_open_spans)
+		return false;
+	obs_span_inherit_context(&s);
+	obs_fast_span_id(&s.span_id);
+	s.service_type = "CUSTOM";
+	s.tags = NULL;
+	s.start_time = GetCurrentTimestamp();
+	s.operation = obs_span_strdup(operation);
+	s.service_name = obs_span_strdup(obs_service_name != NULL && obs_service_name[0] != '\0'
+									  ? obs_service_name : obs_default_logger());
+	obs_span_push(&s);
+	*out = s.span_id;
+	return true;
+}
+
+/*
+ * Finish a span opened by span_begin(), wherever it is on the stack,
+ * with status ok or error.  Returns its duration in microseconds, or -1
+ * when it is no longer open.
+ */
+static int64
+span_end(const ObsSpanId *id, bool failed, const char *error, bool in_abort)
+{
+	int			pos = obs_span_find(id);
+	ObsOpenSpan s;
+	ObsSpanRecord rec;
+
+	if (pos < 0)
+		return -1;
+	s = *obs_span_at(pos);
+	obs_span_record(&s, failed ? "error" : "ok", error, &rec);
+
+	/*
+	 * Pop first: if the buffer wait is cancelled, the call's span must not
+	 * stay open for the rest of the session.  Instrumentation always takes
+	 * the buffered path, whatever obs.write_path says; in_abort (a traced
+	 * call that raised) also makes it never throw nor wait, since the
+	 * caller's transaction is going away.
+	 */
+	obs_span_pop(pos, false);
+	if (!obs_flags_sampled(s.flags))
+		obs_count_sampled_out(OBS_SIGNAL_SPAN);
+	else
+		(void) obs_enqueue_span(&rec, in_abort);
+	obs_span_free(&s);
+	return rec.end_time - rec.start_time;
+}
+
 static void
 begin_call(TracedFunc *f, Datum *private)
 {
@@ -498,7 +553,7 @@ begin_call(TracedFunc *f, Datum *private)
 	fr = MemoryContextAllocZero(TopMemoryContext, sizeof(Frame));
 	strlcpy(fr->name, f->name, NAMEDATALEN);
 	fr->start = GetCurrentTimestamp();
-	fr->has_span = obs_span_begin(f->name, &fr->span);
+	fr->has_span = span_begin(f->name, &fr->span);
 	fr->prev = (Frame *) DatumGetPointer(*private);
 	*private = PointerGetDatum(fr);
 }
@@ -536,7 +591,7 @@ end_call(Datum *private, bool failed)
 			error[pg_mbcliplen(error, strlen(error), 8192)] = '\0';
 	}
 	if (copy.has_span)
-		(void) obs_span_end(&copy.span, failed, error, failed);
+		(void) span_end(&copy.span, failed, error, failed);
 	record_duration(copy.name, copy.start, failed, failed);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(abort_cxt);

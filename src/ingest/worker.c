@@ -63,8 +63,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "obs.h"
-#include "ingest.h"
+#include "ingest/ingest.h"
 
 #define LAUNCHER_NAP_MS 1000L
 #define RESTART_DELAY_MS 1000

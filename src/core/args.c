@@ -1,0 +1,57 @@
+/*-------------------------------------------------------------------------
+ * args.c
+ *	  Argument checks shared by the SQL entry points.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+#include "utils/guc.h"
+
+#include "core/core.h"
+
+/* context and tags must be JSON objects; NULL passes through */
+Jsonb *
+obs_check_object(Jsonb *jb, const char *argname)
+{
+	if (jb != NULL && !JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON object", argname),
+				 errdetail("obs stores %s as key/value pairs, e.g. '{\"env\": \"production\"}'.",
+						   argname)));
+	return jb;
+}
+
+/* error out when a required argument is NULL */
+void
+obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", argname)));
+}
+
+/*
+ * Index of input among choices, compared case-insensitively, or -1.
+ */
+int
+obs_parse_choice(const char *input, const char *const *choices, int nchoices)
+{
+	for (int i = 0; i < nchoices; i++)
+		if (pg_strcasecmp(input, choices[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* logger name when the caller gives none: application_name, else "postgres" */
+char *
+obs_default_logger(void)
+{
+	const char *app = GetConfigOption("application_name", true, false);
+
+	if (app != NULL && app[0] != '\0')
+		return pstrdup(app);
+	return pstrdup("postgres");
+}
