@@ -130,6 +130,11 @@ is(sql(q{SELECT count(*) FROM obs.logs WHERE message = 'from session A'}), '0',
 	'with a long flush interval the record is still buffered');
 is(sql(q{SELECT obs.flush(); SELECT count(*) FROM obs.logs WHERE message = 'from session A'}),
 	"t\n1", 'obs.flush() in session B stores what session A buffered before it');
+# a timeout too long for a timestamp is clamped, not an overflowed deadline
+$a->query_safe(q{SELECT obs.info('from session A, again')});
+is( sql(q{SELECT obs.flush('1000000 years');
+        SELECT count(*) FROM obs.logs WHERE message = 'from session A, again'}),
+	"t\n1", 'obs.flush(\'1000000 years\') waits for the records instead of timing out at once');
 $a->query_safe(q{ROLLBACK});
 $a->quit;
 
