@@ -71,4 +71,33 @@ SELECT * FROM dblink(:'conn', $$SELECT obs.record_metric('rr_metric', 1)$$) AS t
 SELECT obs.record_metric('rr_metric', 2);
 COMMIT;
 SELECT count(*) AS series, sum(value) AS total FROM obs.metrics WHERE name = 'rr_metric';
+
+-- TRUNCATE ... RESTART IDENTITY while another session, with its series
+-- cached, waits to store a sample: the sample keeps its own metric name and
+-- does not land under the series that takes the old id
+CREATE FUNCTION pg_temp.waits_for_lock(p int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..600 LOOP
+        IF EXISTS (SELECT 1 FROM pg_locks WHERE pid = p AND NOT granted) THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN false;
+END $$;
+TRUNCATE obs.metric_series, obs.metric_points RESTART IDENTITY;
+SELECT dblink_connect('race', :'conn');
+SELECT * FROM dblink('race', $$SELECT obs.record_metric('race_a', 1)$$) AS t(x text);
+SELECT * FROM dblink('race', $$SELECT pg_backend_pid()$$) AS t(pid int) \gset race_
+BEGIN;
+TRUNCATE obs.metric_series, obs.metric_points RESTART IDENTITY;
+SELECT dblink_send_query('race', $$SELECT obs.record_metric('race_a', 2)$$);
+SELECT pg_temp.waits_for_lock(:race_pid) AS other_session_waits;
+SELECT obs.record_metric('race_b', 3);
+COMMIT;
+SELECT * FROM dblink_get_result('race') AS t(x text);
+SELECT dblink_disconnect('race');
+SELECT name, value, series_id FROM obs.metrics ORDER BY value;
+SELECT count(*) AS points, count(*) FILTER (WHERE s.series_id IS NULL) AS orphans
+  FROM obs.metric_points p LEFT JOIN obs.metric_series s USING (series_id);
 DROP EXTENSION dblink;

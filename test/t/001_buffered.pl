@@ -183,6 +183,28 @@ is(sql(q{SELECT string_agg(signal || ':' || dead_lettered, ',' ORDER BY signal) 
 sql(q{DROP INDEX obs.logs_bad_once});
 is(counters_ok(), 't', 'counters add up with dead letters');
 
+# ------------------------------------------------------ TRUNCATE of metrics
+# the flusher has the series cached; a TRUNCATE ... RESTART IDENTITY holds
+# the lock while the flusher stores a sample of it and another session
+# creates a new series: the sample keeps its name, not the reused id's
+sql(q{TRUNCATE obs.metric_series, obs.metric_points RESTART IDENTITY;
+    SELECT obs.record_metric('race.a', 1); SELECT obs.flush()});
+my $trunc = $node->background_psql('postgres');
+$trunc->query_safe(q{BEGIN});
+$trunc->query_safe(q{TRUNCATE obs.metric_series, obs.metric_points RESTART IDENTITY});
+sql(q{SELECT obs.record_metric('race.a', 2)});
+ok( $node->poll_query_until('postgres',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND wait_event_type = 'Lock'}),
+	'the flusher waits for the TRUNCATE');
+$trunc->query_safe(q{SET LOCAL obs.write_path = 'transactional'});
+$trunc->query_safe(q{SELECT obs.record_metric('race.b', 3)});
+$trunc->query_safe(q{COMMIT});
+$trunc->quit;
+is( sql(q{SELECT obs.flush();
+        SELECT string_agg(name || ':' || value, ',' ORDER BY value) FROM obs.metrics;
+        SELECT count(*) FROM obs.metric_points}),
+	"t\nrace.a:2,race.b:3\n2", 'a sample the flusher stored across a TRUNCATE keeps its metric name');
+
 # ---------------------------------------------------------------- full buffer
 set_conf("obs.buffer_size = '16kB'", 1);
 my $locker = $node->background_psql('postgres');
