@@ -100,6 +100,7 @@ extern Oid	obs_type_oid(const char *typname);
 extern Datum obs_enum_datum(Oid enumtypid, const char *label);
 extern void obs_check_writable(const char *what);
 extern Jsonb *obs_check_object(Jsonb *jb, const char *argname);
+extern void obs_check_timestamp(TimestampTz ts, const char *argname);
 extern void obs_insert_row(Relation rel, Datum *values, bool *nulls);
 typedef struct ObsBatch ObsBatch;	/* multi-insert of many rows, see util.c */
 extern ObsBatch *obs_batch_begin(void);
