@@ -85,25 +85,31 @@ log_common(FunctionCallInfo fcinfo, ObsLogLevel level, int argoff)
 	};
 	char	   *error_values[5];
 
-	if ((int) level < obs_log_min_level)
-		PG_RETURN_NULL();
-
+	/*
+	 * Bad arguments are an error whatever obs.log_min_level says: check
+	 * them before the threshold, which then drops the record cheaply.
+	 */
 	obs_require_arg(fcinfo, argoff, "message");
-	rec.ts = GetCurrentTimestamp();
-	rec.level = level;
-	rec.message = limit_message(text_to_cstring(PG_GETARG_TEXT_PP(argoff)));
 	rec.context = PG_ARGISNULL(argoff + 1) ? NULL :
 		obs_check_object(PG_GETARG_JSONB_P(argoff + 1), "context");
 	rec.tags = PG_ARGISNULL(argoff + 2) ? NULL :
 		obs_check_object(PG_GETARG_JSONB_P(argoff + 2), "tags");
+	error_values[0] = text_arg(fcinfo, argoff + 4);
+	if (error_values[0] != NULL)
+		check_sqlstate(error_values[0]);
+
+	if ((int) level < obs_log_min_level)
+		PG_RETURN_NULL();
+
+	rec.ts = GetCurrentTimestamp();
+	rec.level = level;
+	rec.message = limit_message(text_to_cstring(PG_GETARG_TEXT_PP(argoff)));
 	rec.logger = text_arg(fcinfo, argoff + 3);
 	if (rec.logger == NULL || rec.logger[0] == '\0')
 		rec.logger = obs_default_logger();
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 1; i < 5; i++)
 		error_values[i] = text_arg(fcinfo, argoff + 4 + i);
-	if (error_values[0] != NULL)
-		check_sqlstate(error_values[0]);
 	rec.error = obs_jsonb_from_pairs(error_keys, error_values, 5);
 
 	{

@@ -63,6 +63,7 @@ obs_record_metric(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("metric timestamp must be finite")));
+		obs_check_timestamp(rec.ts, "ts");
 	}
 	obs_emit_metric(&rec);
 	PG_RETURN_VOID();

@@ -45,6 +45,7 @@ finite_ts(TimestampTz ts, const char *argname)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("%s must be finite", argname)));
+	obs_check_timestamp(ts, argname);
 	return ts;
 }
 

@@ -23,6 +23,26 @@ obs_check_object(Jsonb *jb, const char *argname)
 	return jb;
 }
 
+/*
+ * The latest timestamp obs stores.  Parquet export writes microseconds
+ * since 1970 in 64 bits (with INT64_MAX kept for infinity), which ends in
+ * year 294247, before PostgreSQL's own limit in 294276; a row past it
+ * could be written but never exported.
+ */
+#define OBS_MAX_TIMESTAMP \
+	(PG_INT64_MAX - 1 - (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)
+
+/* refuse a finite timestamp argument that obs could store but not export */
+void
+obs_check_timestamp(TimestampTz ts, const char *argname)
+{
+	if (!TIMESTAMP_NOT_FINITE(ts) && ts > OBS_MAX_TIMESTAMP)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s is out of range for obs", argname),
+				 errdetail("obs stores timestamps up to 294247-01-10 04:00:54.775806+00, the latest its Parquet export can represent.")));
+}
+
 /* error out when a required argument is NULL */
 void
 obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname)

@@ -368,6 +368,7 @@ existing_ring(void)
  * obs.flush(timeout interval): wait until every record that was in this
  * database's ring when the call began is stored (committed by the
  * flusher) or dead-lettered.  True at once when the database has no ring.
+ * A timeout longer than INT_MAX ms (about 24.8 days) is cut to that.
  */
 Datum
 obs_flush(PG_FUNCTION_ARGS)
@@ -385,6 +386,8 @@ obs_flush(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("flush timeout must not be negative")));
+	/* like statement_timeout, at most INT_MAX ms: a deadline must not overflow */
+	timeout_ms = Min(timeout_ms, (int64) PG_INT32_MAX);
 	if (ring == NULL)
 		PG_RETURN_BOOL(true);
 

@@ -12,7 +12,9 @@
  * does not exist is it created through SPI with ON CONFLICT DO NOTHING, so
  * concurrent sessions creating the same series agree on one row.  The
  * cache is dropped when a transaction that added to it aborts or is
- * prepared, and when obs.metric_series is truncated or altered.
+ * prepared, and when obs.metric_series is truncated or altered.  A sample
+ * takes its lock on obs.metric_points before it resolves its series, so a
+ * concurrent TRUNCATE of both tables is seen before a cached id is used.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -337,8 +339,17 @@ obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch)
 	int32		series_id;
 
 	obs_check_writable("obs.record_metric()");
-	series_id = series_for(obs_relation_oid("metric_series"), rec->name, rec->kind, rec->tags);
+
+	/*
+	 * Lock obs.metric_points before the series is resolved: a TRUNCATE of
+	 * the series and points in progress is waited for here, and its
+	 * invalidation is processed with the lock, so the cache is dropped
+	 * and the series looked up again.  Resolved the other way round, a
+	 * cached id from before the TRUNCATE would be stored in the new table
+	 * and, after RESTART IDENTITY, name another series.
+	 */
 	rel = obs_row_target(&points_table, batch);
+	series_id = series_for(obs_relation_oid("metric_series"), rec->name, rec->kind, rec->tags);
 	values[0] = Int32GetDatum(series_id);
 	values[1] = TimestampTzGetDatum(rec->ts);
 	values[2] = Float8GetDatum(rec->value);

@@ -1,6 +1,14 @@
 -- buffered ingest settings, flush and sampling without preloading
 -- (pg_regress runs without shared_preload_libraries: the transactional path)
 \ir test/setup.sql
+-- finished(span, us): us, what obs.finish_span(span) returned, is the stored
+-- span's duration_us, which is its end_time - start_time to the microsecond
+CREATE FUNCTION pg_temp.finished(span obs.span_id, us bigint) RETURNS boolean LANGUAGE sql AS $$
+    SELECT us = s.duration_us AND s.duration_us = (extract(epoch FROM s.end_time - s.start_time) * 1000000)::bigint
+      FROM obs.spans s WHERE s.span_id = span $$;
+-- elapsed(us, t0): us is a duration that fits in the time since t0
+CREATE FUNCTION pg_temp.elapsed(us bigint, t0 timestamptz) RETURNS boolean LANGUAGE sql AS $$
+    SELECT us BETWEEN 0 AND (extract(epoch FROM clock_timestamp() - t0) * 1000000)::bigint $$;
 
 -- without preloading the only write path is transactional
 SHOW obs.write_path;
@@ -42,20 +50,25 @@ SELECT count(*) FILTER (WHERE obs.trace_sampled(obs.new_trace_id(), 0.3)) BETWEE
 
 -- rate 0: a new trace is unsampled (flags 00); its spans and logs are not stored
 SET obs.trace_sample_rate = 0;
+SELECT clock_timestamp() AS t0 \gset
 SELECT obs.start_span('unsampled_root') AS r \gset
 SELECT right(obs.current_traceparent(), 3) AS flags;
 SELECT obs.start_span('unsampled_child') AS c \gset
 SELECT right(obs.current_traceparent(), 3) AS child_flags;
 SELECT obs.info('inside an unsampled trace') IS NULL AS log_not_stored;
-SELECT obs.finish_span(:'c') >= 0 AS finished, obs.finish_span(:'r') >= 0 AS finished;
+-- finish_span still returns the (real) duration of an unsampled span
+SELECT pg_temp.elapsed(obs.finish_span(:'c'), :'t0') AS finished, pg_temp.elapsed(obs.finish_span(:'r'), :'t0') AS finished;
+SELECT count(*) AS still_open FROM obs.open_spans();
 SELECT count(*) AS stored_spans FROM obs.spans WHERE operation LIKE 'unsampled%';
 SELECT count(*) AS stored_logs FROM obs.logs WHERE message = 'inside an unsampled trace';
 -- an external traceparent's sampled flag is honoured once sampling is on
 SET obs.trace_sample_rate = 0.5;
 SELECT obs.set_traceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
-SELECT obs.finish_span(obs.start_span('ext_sampled')) >= 0;
+SELECT obs.start_span('ext_sampled') AS es \gset
+SELECT pg_temp.finished(:'es', obs.finish_span(:'es'));
 SELECT obs.set_traceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00');
-SELECT obs.finish_span(obs.start_span('ext_unsampled')) >= 0;
+SELECT clock_timestamp() AS t0 \gset
+SELECT pg_temp.elapsed(obs.finish_span(obs.start_span('ext_unsampled')), :'t0');
 SELECT obs.info('inside an unsampled external trace') IS NULL AS log_not_stored;
 SELECT obs.set_traceparent(NULL);
 SELECT operation FROM obs.spans WHERE operation LIKE 'ext%' ORDER BY operation;
@@ -63,7 +76,7 @@ SELECT operation FROM obs.spans WHERE operation LIKE 'ext%' ORDER BY operation;
 RESET obs.trace_sample_rate;
 SELECT obs.start_span('default_rate') AS d \gset
 SELECT right(obs.current_traceparent(), 3) AS flags;
-SELECT obs.finish_span(:'d') >= 0;
+SELECT pg_temp.finished(:'d', obs.finish_span(:'d'));
 SELECT count(*) AS stored FROM obs.spans WHERE operation = 'default_rate';
 
 -- logs outside traces and metrics: independent random sampling

@@ -17,6 +17,13 @@ SHOW obs.log_min_level;
 SELECT obs.debug('not stored') IS NULL AS dropped;
 SET obs.log_min_level = 'error';
 SELECT obs.warning('not stored either') IS NULL AS dropped, obs.error('stored') IS NOT NULL AS kept;
+-- arguments are checked before the threshold: bad calls fail at every level
+SELECT pg_temp.err($$SELECT obs.info('x', '[1]')$$);
+SELECT pg_temp.err($$SELECT obs.info('x', tags => '"t"')$$);
+SELECT pg_temp.err($$SELECT obs.info('x', sqlstate => 'bogus')$$);
+SELECT pg_temp.err($$SELECT obs.debug(NULL)$$);
+SELECT pg_temp.err($$SELECT obs.log('warning', 'x', '[1]')$$);
+SELECT obs.info('x', '{"k": 1}', '{"t": 1}', sqlstate => '22012') IS NULL AS valid_call_dropped;
 SET obs.log_min_level = 'debug';
 SELECT obs.debug('now stored') IS NOT NULL AS kept;
 RESET obs.log_min_level;

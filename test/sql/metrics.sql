@@ -52,6 +52,9 @@ SELECT pg_temp.err($$SELECT obs.record_metric('records_processed', -5, kind => '
 SELECT pg_temp.err($$SELECT obs.record_metric('records_processed', 5, kind => 'gauge')$$);
 SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, tags => '["a"]')$$);
 SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, ts => 'infinity')$$);
+-- past the latest timestamp Parquet export can write (year 294247)
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, ts => '294247-01-10 04:00:54.775807+00')$$);
+SELECT pg_temp.err($$SELECT obs.record_metric('x', 1, ts => '294276-12-31 23:59:59+00')$$);
 SELECT count(*) = :before AS nothing_stored FROM obs.metric_points;
 SELECT count(*) AS no_series_for_bad_input FROM obs.metric_series WHERE name = 'x';
 
@@ -71,4 +74,43 @@ SELECT * FROM dblink(:'conn', $$SELECT obs.record_metric('rr_metric', 1)$$) AS t
 SELECT obs.record_metric('rr_metric', 2);
 COMMIT;
 SELECT count(*) AS series, sum(value) AS total FROM obs.metrics WHERE name = 'rr_metric';
+
+-- TRUNCATE ... RESTART IDENTITY while another session, with its series
+-- cached, waits to store a sample: the sample keeps its own metric name and
+-- does not land under the series that takes the old id
+CREATE FUNCTION pg_temp.waits_for_lock(p int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1..600 LOOP
+        IF EXISTS (SELECT 1 FROM pg_locks WHERE pid = p AND NOT granted) THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN false;
+END $$;
+TRUNCATE obs.metric_series, obs.metric_points RESTART IDENTITY;
+SELECT dblink_connect('race', :'conn');
+SELECT * FROM dblink('race', $$SELECT obs.record_metric('race_a', 1)$$) AS t(x text);
+SELECT * FROM dblink('race', $$SELECT pg_backend_pid()$$) AS t(pid int) \gset race_
+BEGIN;
+TRUNCATE obs.metric_series, obs.metric_points RESTART IDENTITY;
+SELECT dblink_send_query('race', $$SELECT obs.record_metric('race_a', 2)$$);
+SELECT pg_temp.waits_for_lock(:race_pid) AS other_session_waits;
+SELECT obs.record_metric('race_b', 3);
+COMMIT;
+SELECT * FROM dblink_get_result('race') AS t(x text);
+SELECT dblink_disconnect('race');
+SELECT name, value, series_id FROM obs.metrics ORDER BY value;
+SELECT count(*) AS points, count(*) FILTER (WHERE s.series_id IS NULL) AS orphans
+  FROM obs.metric_points p LEFT JOIN obs.metric_series s USING (series_id);
 DROP EXTENSION dblink;
+
+-- the latest timestamp obs stores is one that Parquet export can write
+SELECT obs.record_metric('ts_limit', 1, ts => '294247-01-10 04:00:54.775806+00');
+SELECT '/tmp/obs_ts_limit_metric_' || pg_backend_pid() || '.parquet' AS pq_file \gset
+SELECT pg_temp.err(format($$COPY (SELECT * FROM obs.metrics WHERE name = 'ts_limit') TO %L (FORMAT parquet)$$,
+                          :'pq_file')) AS export;
+-- one microsecond later is what Parquet export cannot write
+SELECT pg_temp.err(format($$COPY (SELECT '294247-01-10 04:00:54.775807+00'::timestamptz AS ts) TO %L (FORMAT parquet)$$,
+                          :'pq_file')) AS export_past_limit;
+SELECT pg_temp.err(format('COPY (SELECT 1) TO PROGRAM %L', 'rm -f ' || :'pq_file')) AS cleanup;

@@ -1,5 +1,10 @@
 -- privileges: a signal writer and a dashboard reader, no role created by obs
 \ir test/setup.sql
+-- finished(span, us): us, what obs.finish_span(span) returned, is the stored
+-- span's duration_us, which is its end_time - start_time to the microsecond
+CREATE FUNCTION pg_temp.finished(span obs.span_id, us bigint) RETURNS boolean LANGUAGE sql AS $$
+    SELECT us = s.duration_us AND s.duration_us = (extract(epoch FROM s.end_time - s.start_time) * 1000000)::bigint
+      FROM obs.spans s WHERE s.span_id = span $$;
 
 -- the extension creates no role
 SELECT count(*) AS obs_roles FROM pg_roles WHERE rolname LIKE '%obs%' AND rolname NOT LIKE 'regress%';
@@ -29,8 +34,9 @@ SELECT obs.info('from the writer', '{"k": 1}') IS NOT NULL AS logged;
 SELECT obs.error('writer error', sqlstate => '22012', error_message => 'division by zero') IS NOT NULL AS logged;
 SELECT obs.record_metric('request_latency_ms', 650, '{"endpoint": "/data"}', ts => '2024-01-01 12:00:00+00');
 SELECT obs.record_metric('request_latency_ms', 700, '{"endpoint": "/data"}', ts => '2024-01-01 12:00:01+00');
-SELECT obs.start_span('writer_span', 'PIPELINE') IS NOT NULL AS started \gset
-SELECT obs.finish_span(obs.current_span_id()) >= 0 AS finished;
+SELECT obs.start_span('writer_span', 'PIPELINE') AS writer_span \gset
+SELECT obs.current_span_id() = :'writer_span' AS started;
+SELECT obs.finish_span(:'writer_span') AS writer_span_us \gset
 SELECT obs.record_flow_execution('f', 'run-1', '2024-01-01 10:00+00', '2024-01-01 10:01+00', 'Completed');
 SELECT obs.record_task_execution('t', 'run-1', '2024-01-01 10:00+00', '2024-01-01 10:00:30+00', 'Completed', 10, 10);
 -- ... but reads nothing and administers nothing
@@ -42,6 +48,8 @@ SELECT pg_temp.err($$SELECT obs.purge('1 day')$$);
 SELECT pg_temp.err($$SELECT obs.grant_reader('regress_obs_writer')$$);
 SELECT pg_temp.err($$INSERT INTO obs.logs (ts, level, logger, message, backend_pid) VALUES (now(), 'INFO', 'x', 'y', 1)$$);
 RESET ROLE;
+-- the writer's span is stored, with the duration finish_span returned
+SELECT pg_temp.finished(:'writer_span', :writer_span_us) AS writer_span_stored;
 
 -- the owner runs the alert check (e.g. from pg_cron)
 SELECT count(*) AS alerts FROM obs.check_alert_conditions('request_latency_ms', 500, as_of => '2024-01-01 12:01:00+00');

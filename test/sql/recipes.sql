@@ -1,5 +1,10 @@
 -- query recipes: CloudWatch queries, Kibana panels, JSON lines, Jaeger JSON, retention
 \ir test/setup.sql
+-- finished(span, us): us, what obs.finish_span(span) returned, is the stored
+-- span's duration_us, which is its end_time - start_time to the microsecond
+CREATE FUNCTION pg_temp.finished(span obs.span_id, us bigint) RETURNS boolean LANGUAGE sql AS $$
+    SELECT us = s.duration_us AND s.duration_us = (extract(epoch FROM s.end_time - s.start_time) * 1000000)::bigint
+      FROM obs.spans s WHERE s.span_id = span $$;
 SET timezone = 'UTC';
 
 -- request latencies per endpoint, 12:00 .. 12:02
@@ -94,8 +99,8 @@ SELECT * FROM obs.log_volume_per_minute ORDER BY minute, level;
 SELECT obs.start_span('outer', 'PIPELINE', '{"k": "v"}', 'api-test') AS outer_span \gset
 SELECT obs.start_span('inner', 'DATABASE', NULL, 'api-test') AS inner_span \gset
 SELECT obs.info('inside') IS NOT NULL AS logged;
-SELECT obs.finish_span(:'inner_span', 'error', 'boom') >= 0 AS finished;
-SELECT obs.finish_span(:'outer_span') >= 0 AS finished;
+SELECT pg_temp.finished(:'inner_span', obs.finish_span(:'inner_span', 'error', 'boom')) AS finished;
+SELECT pg_temp.finished(:'outer_span', obs.finish_span(:'outer_span')) AS finished;
 SELECT spans, errors, error_rate FROM obs.error_rate_by_service WHERE service_name = 'api-test' ORDER BY service_type;
 SELECT obs.current_trace_id() IS NULL AS no_open_span;
 SELECT s.trace_id AS api_trace FROM obs.spans s WHERE s.span_id = :'outer_span' \gset

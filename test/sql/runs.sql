@@ -62,5 +62,22 @@ SELECT pg_temp.err($$SELECT obs.record_task_execution('t', 'r', '2026-11-05 10:0
 SELECT pg_temp.err($$SELECT obs.record_task_execution('t', 'r', '2026-11-05 10:00:00+00', outputs_produced => -1)$$);
 SELECT pg_temp.err($$SELECT obs.record_task_execution('t', 'r', '2026-11-05 10:00:00+00', 'infinity')$$);
 SELECT pg_temp.err($$SELECT obs.record_task_execution('', 'r', '2026-11-05 10:00:00+00')$$);
+-- past the latest timestamp Parquet export can write (year 294247)
+SELECT pg_temp.err($$SELECT obs.record_flow_execution('f', 'r', '294247-01-10 04:00:54.775807+00')$$);
+SELECT pg_temp.err($$SELECT obs.record_flow_execution('f', 'r', '2026-11-05 10:00:00+00', '294276-12-31 23:59:59+00')$$);
+SELECT pg_temp.err($$SELECT obs.record_task_execution('t', 'r', '294250-01-01 00:00:00+00')$$);
+SELECT pg_temp.err($$SELECT obs.record_task_execution('t', 'r', '2026-11-05 10:00:00+00', '294247-01-10 04:00:54.775807+00')$$);
 SELECT count(*) = :before AS nothing_stored FROM obs.flow_runs;
 SELECT count(*) AS no_bad_tasks FROM obs.task_runs WHERE flow_run_id = 'r';
+
+-- the latest timestamp obs stores is one that Parquet export can write
+SELECT obs.record_flow_execution('ts_limit', 'ts-limit-run', '294247-01-10 04:00:54.775806+00',
+                                 '294247-01-10 04:00:54.775806+00');
+SELECT obs.record_task_execution('ts_limit_task', 'ts-limit-run', '2026-11-05 10:00:00+00',
+                                 '294247-01-10 04:00:54.775806+00');
+SELECT '/tmp/obs_ts_limit_runs_' || pg_backend_pid() || '.parquet' AS pq_file \gset
+SELECT pg_temp.err(format($$COPY (SELECT * FROM obs.flow_runs WHERE flow_run_id = 'ts-limit-run') TO %L (FORMAT parquet)$$,
+                          :'pq_file')) AS flow_export;
+SELECT pg_temp.err(format($$COPY (SELECT * FROM obs.task_runs WHERE flow_run_id = 'ts-limit-run') TO %L (FORMAT parquet)$$,
+                          :'pq_file')) AS task_export;
+SELECT pg_temp.err(format('COPY (SELECT 1) TO PROGRAM %L', 'rm -f ' || :'pq_file')) AS cleanup;

@@ -1,6 +1,11 @@
 -- distributed tracing: span stack, parents, statuses, traceparent
 \ir test/setup.sql
 SET obs.service_name = 'finance-pipeline';
+-- finished(span, us): us, what obs.finish_span(span) returned, is the stored
+-- span's duration_us, which is its end_time - start_time to the microsecond
+CREATE FUNCTION pg_temp.finished(span obs.span_id, us bigint) RETURNS boolean LANGUAGE sql AS $$
+    SELECT us = s.duration_us AND s.duration_us = (extract(epoch FROM s.end_time - s.start_time) * 1000000)::bigint
+      FROM obs.spans s WHERE s.span_id = span $$;
 
 -- nothing open yet
 SELECT obs.current_span_id() IS NULL AS no_span, obs.current_trace_id() IS NULL AS no_trace,
@@ -18,9 +23,9 @@ SELECT span_id = :'child' AS log_has_span, trace_id = obs.current_trace_id() AS 
   FROM obs.logs WHERE log_id = :log_id;
 -- the W3C header names the current span
 SELECT obs.current_traceparent() = '00-' || obs.current_trace_id() || '-' || :'child' || '-01' AS header_ok;
-SELECT obs.finish_span(:'child', 'success') >= 0 AS finished;
+SELECT pg_temp.finished(:'child', obs.finish_span(:'child', 'success')) AS finished;
 SELECT obs.current_span_id() = :'root' AS root_is_current_again;
-SELECT obs.finish_span(:'root', status => 'error', error => 'SEC API timeout') >= 0 AS finished;
+SELECT pg_temp.finished(:'root', obs.finish_span(:'root', status => 'error', error => 'SEC API timeout')) AS finished;
 SELECT operation, service_type, service_name, status, error, tags,
        parent_span_id IS NULL AS is_root, length(trace_id::text) AS trace_hex, length(span_id::text) AS span_hex
   FROM obs.spans ORDER BY span_seq;
@@ -35,11 +40,11 @@ SELECT bool_and(duration_us = (extract(epoch FROM end_time - start_time) * 10000
 
 -- status defaults: ok, or error when an error is given; unset is kept
 SELECT obs.start_span('a') AS a \gset
-SELECT obs.finish_span(:'a') >= 0;
+SELECT pg_temp.finished(:'a', obs.finish_span(:'a'));
 SELECT obs.start_span('b') AS b \gset
-SELECT obs.finish_span(:'b', error => 'it broke') >= 0;
+SELECT pg_temp.finished(:'b', obs.finish_span(:'b', error => 'it broke'));
 SELECT obs.start_span('c') AS c \gset
-SELECT obs.finish_span(:'c', 'UNSET') >= 0;
+SELECT pg_temp.finished(:'c', obs.finish_span(:'c', 'UNSET'));
 SELECT operation, service_type, status, error FROM obs.spans WHERE operation IN ('a', 'b', 'c') ORDER BY operation;
 
 -- finishing twice, or a span never started, is an error
@@ -50,7 +55,7 @@ SELECT pg_temp.err($$SELECT obs.finish_span(NULL)$$);
 SELECT obs.start_span('d') AS d \gset
 SELECT pg_temp.err(format('SELECT obs.finish_span(%L, %L)', :'d', 'done'));
 SELECT count(*) AS still_open FROM obs.open_spans() WHERE span_id = :'d';
-SELECT obs.finish_span(:'d') >= 0;
+SELECT pg_temp.finished(:'d', obs.finish_span(:'d'));
 
 -- bad input to start_span
 SELECT pg_temp.err($$SELECT obs.start_span('x', 'MAGIC')$$);
@@ -63,7 +68,7 @@ SELECT count(*) AS nothing_opened FROM obs.open_spans();
 
 -- a free service name beside the closed service type
 SELECT obs.start_span('load', 'STORAGE', service_name => 'warehouse-loader') AS s \gset
-SELECT obs.finish_span(:'s') >= 0;
+SELECT pg_temp.finished(:'s', obs.finish_span(:'s'));
 SELECT service_type, service_name FROM obs.spans WHERE operation = 'load';
 
 -- continuing an external trace: new root spans become its children
@@ -71,7 +76,7 @@ SELECT obs.set_traceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7
 SELECT obs.current_trace_id() AS external_trace, obs.current_traceparent() AS header;
 SELECT obs.start_span('handle_request', 'API') AS r \gset
 SELECT obs.start_span('query', 'DATABASE') AS q \gset
-SELECT obs.finish_span(:'q') >= 0, obs.finish_span(:'r') >= 0;
+SELECT pg_temp.finished(:'q', obs.finish_span(:'q')), pg_temp.finished(:'r', obs.finish_span(:'r'));
 SELECT operation, trace_id, parent_span_id = '00f067aa0ba902b7' AS child_of_external
   FROM obs.spans WHERE operation IN ('handle_request', 'query') ORDER BY span_seq DESC;
 SELECT obs.set_traceparent(NULL);
@@ -80,7 +85,7 @@ SELECT obs.current_traceparent() IS NULL AS cleared;
 SET obs.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
 SELECT obs.start_span('via_setting') AS v \gset
 SELECT obs.current_traceparent() = '00-0af7651916cd43dd8448eb211c80319c-' || :'v' || '-00' AS keeps_flags;
-SELECT obs.finish_span(:'v') >= 0;
+SELECT pg_temp.finished(:'v', obs.finish_span(:'v'));
 SELECT parent_span_id FROM obs.spans WHERE span_id = :'v';
 RESET obs.traceparent;
 SELECT pg_temp.err($$SET obs.traceparent = 'garbage'$$);
@@ -89,7 +94,7 @@ SELECT pg_temp.err($$SELECT obs.set_traceparent('00-0af7651916cd43dd8448eb211c80
 SELECT obs.start_span('outer') AS o \gset
 SELECT obs.start_span('remote_child', traceparent => '00-11111111111111111111111111111111-2222222222222222-01') AS rc \gset
 SELECT trace_id, parent_span_id FROM obs.open_spans() WHERE span_id = :'rc';
-SELECT obs.finish_span(:'rc') >= 0, obs.finish_span(:'o') >= 0;
+SELECT pg_temp.finished(:'rc', obs.finish_span(:'rc')), pg_temp.finished(:'o', obs.finish_span(:'o'));
 
 -- a span survives the failure of the work it measures
 CREATE FUNCTION pg_temp.risky() RETURNS text LANGUAGE plpgsql AS $$
@@ -112,25 +117,25 @@ SET obs.max_open_spans = 2;
 SELECT obs.start_span('l1') AS l1 \gset
 SELECT obs.start_span('l2') AS l2 \gset
 SELECT pg_temp.err($$SELECT obs.start_span('l3')$$);
-SELECT obs.finish_span(:'l2') >= 0, obs.finish_span(:'l1') >= 0;
+SELECT pg_temp.finished(:'l2', obs.finish_span(:'l2')), pg_temp.finished(:'l1', obs.finish_span(:'l1'));
 RESET obs.max_open_spans;
 
 -- finishing a parent first leaves the child open and still linked
 SELECT obs.start_span('p') AS p \gset
 SELECT obs.start_span('k') AS k \gset
-SELECT obs.finish_span(:'p') >= 0;
+SELECT pg_temp.finished(:'p', obs.finish_span(:'p'));
 SELECT operation, parent_span_id = :'p' AS linked FROM obs.open_spans();
-SELECT obs.finish_span(:'k') >= 0;
+SELECT pg_temp.finished(:'k', obs.finish_span(:'k'));
 SELECT count(*) AS open_left FROM obs.open_spans();
 
 -- finishing is undone with the transaction that stored the span
 SELECT obs.start_span('undone') AS u \gset
 BEGIN;
-SELECT obs.finish_span(:'u') >= 0 AS finished;
+SELECT pg_temp.finished(:'u', obs.finish_span(:'u')) AS finished;
 ROLLBACK;
 SELECT count(*) AS stored FROM obs.spans WHERE operation = 'undone';
 SELECT count(*) AS open_again FROM obs.open_spans() WHERE span_id = :'u';
-SELECT obs.finish_span(:'u') >= 0 AS finished_for_real;
+SELECT pg_temp.finished(:'u', obs.finish_span(:'u')) AS finished_for_real;
 SELECT count(*) AS stored FROM obs.spans WHERE operation = 'undone';
 -- the PL/pgSQL case: finished as success, then the block fails; the handler
 -- can still record the failure
