@@ -25,8 +25,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
             'log', 'debug', 'info', 'warning', 'error', 'critical',
             'start_span', 'finish_span', 'set_traceparent',
             'record_metric', 'record_flow_execution', 'record_task_execution']
-        /* readers: granted by grant_reader() (PUBLIC keeps EXECUTE, except on
-         * ingest_stats; SELECT on the tables decides) */
+        /* readers: granted by grant_reader() (PUBLIC keeps EXECUTE; SELECT decides) */
         WHEN 'reader' THEN ARRAY[
             'get_flow_health', 'get_task_performance', 'get_task_summary',
             'high_latency_by_endpoint', 'latency_heatmap', 'log_json', 'jaeger_json',
@@ -146,7 +145,10 @@ COMMENT ON FUNCTION @extschema@.revoke_reader(regrole) IS
 /* nobody but the owner writes until grant_writer() says so */
 SELECT @extschema@._set_function_privileges('writer', false, 'PUBLIC');
 SELECT @extschema@._set_function_privileges('admin', false, 'PUBLIC');
-/* the buffered path's counters and worker pids: readers only (grant_reader) */
+/*
+ * the buffered path's counters and worker pids: readers only (grant_reader),
+ * the one reader function PUBLIC may not execute
+ */
 REVOKE EXECUTE ON FUNCTION @extschema@.ingest_stats() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._set_function_privileges(text, boolean, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._release_schema_usage(regrole) FROM PUBLIC;
