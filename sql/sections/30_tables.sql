@@ -1,3 +1,9 @@
+/*
+ * Every table and sequence is marked with pg_extension_config_dump(), so
+ * that pg_dump dumps their rows and sequence positions (it dumps only
+ * "CREATE EXTENSION obs" for their definitions).
+ */
+
 /* ------------------------------------------------------------------------
  * Section: logs
  * ------------------------------------------------------------------------ */
@@ -18,6 +24,8 @@ CREATE TABLE @extschema@.logs (
 CREATE INDEX logs_ts_idx ON @extschema@.logs (ts);
 CREATE INDEX logs_trace_idx ON @extschema@.logs (trace_id) WHERE trace_id IS NOT NULL;
 COMMENT ON TABLE @extschema@.logs IS 'structured log records written by obs.log() and obs.debug() .. obs.critical()';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.logs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.logs_log_id_seq', '');
 
 /* ------------------------------------------------------------------------
  * Section: spans
@@ -42,6 +50,8 @@ CREATE TABLE @extschema@.spans (
 CREATE INDEX spans_start_idx ON @extschema@.spans (start_time);
 CREATE UNIQUE INDEX spans_seq_idx ON @extschema@.spans (span_seq);
 COMMENT ON TABLE @extschema@.spans IS 'finished spans written by obs.finish_span()';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.spans', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.spans_span_seq_seq', '');
 
 /* ------------------------------------------------------------------------
  * Section: metrics
@@ -57,6 +67,8 @@ CREATE TABLE @extschema@.metric_series (
 );
 COMMENT ON TABLE @extschema@.metric_series IS
     'one row per metric name and tag set; obs never deletes series';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.metric_series', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.metric_series_series_id_seq', '');
 
 CREATE TABLE @extschema@.metric_points (
     series_id integer NOT NULL,
@@ -66,8 +78,16 @@ CREATE TABLE @extschema@.metric_points (
 CREATE INDEX metric_points_series_ts_idx ON @extschema@.metric_points (series_id, ts);
 CREATE INDEX metric_points_ts_idx ON @extschema@.metric_points USING brin (ts);
 COMMENT ON TABLE @extschema@.metric_points IS 'metric samples written by obs.record_metric()';
+/*
+ * No key: two samples of one series may share ts and value, and the C
+ * writers insert these three columns as they are.  Logical replication
+ * (and obs.purge() on a published table) needs a replica identity, so it
+ * is the whole row; see README, Operations.
+ */
+ALTER TABLE @extschema@.metric_points REPLICA IDENTITY FULL;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.metric_points', '');
 
-CREATE VIEW @extschema@.metrics AS
+CREATE VIEW @extschema@.metrics WITH (security_invoker = true) AS
     SELECT p.ts, s.name, s.kind, s.tags, p.value, p.series_id
       FROM @extschema@.metric_points p
       JOIN @extschema@.metric_series s USING (series_id);
@@ -96,6 +116,8 @@ CREATE INDEX alerts_created_idx ON @extschema@.alerts (created_at);
 CREATE INDEX alerts_observed_idx ON @extschema@.alerts (observed_at);
 COMMENT ON TABLE @extschema@.alerts IS
     'threshold breaches stored by obs.check_alert_conditions(); one row per sample, comparison and threshold';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.alerts_alert_id_seq', '');
 
 CREATE TABLE @extschema@.alert_rules (
     rule_name   text PRIMARY KEY,
@@ -109,6 +131,7 @@ CREATE TABLE @extschema@.alert_rules (
 );
 COMMENT ON TABLE @extschema@.alert_rules IS
     'alert conditions evaluated together by obs.evaluate_alert_rules(), e.g. from pg_cron';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.alert_rules', '');
 
 /* ------------------------------------------------------------------------
  * Section: pipeline runs
@@ -130,6 +153,7 @@ CREATE TABLE @extschema@.flow_runs (
 CREATE INDEX flow_runs_name_start_idx ON @extschema@.flow_runs (flow_name, start_time);
 CREATE INDEX flow_runs_start_idx ON @extschema@.flow_runs (start_time);
 COMMENT ON TABLE @extschema@.flow_runs IS 'flow runs recorded by obs.record_flow_execution(), one row per run id';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.flow_runs', '');
 
 CREATE TABLE @extschema@.task_runs (
     task_run_id      text PRIMARY KEY,
@@ -150,4 +174,5 @@ CREATE INDEX task_runs_flow_idx ON @extschema@.task_runs (flow_run_id);
 CREATE INDEX task_runs_name_start_idx ON @extschema@.task_runs (task_name, start_time);
 CREATE INDEX task_runs_start_idx ON @extschema@.task_runs (start_time);
 COMMENT ON TABLE @extschema@.task_runs IS 'task runs recorded by obs.record_task_execution(), one row per task run id';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.task_runs', '');
 

@@ -14,6 +14,8 @@ CREATE TABLE @extschema@.dead_letters (
 CREATE INDEX dead_letters_received_idx ON @extschema@.dead_letters (received_at);
 COMMENT ON TABLE @extschema@.dead_letters IS
     'buffered records the flusher worker could not store, with the error that rejected each';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.dead_letters', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.dead_letters_dead_letter_id_seq', '');
 
 CREATE FUNCTION @extschema@.flush(timeout interval DEFAULT '30 seconds') RETURNS boolean
     AS 'MODULE_PATHNAME', 'obs_flush' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
@@ -28,9 +30,9 @@ CREATE FUNCTION @extschema@.ingest_stats(
     OUT last_flush_at timestamptz, OUT worker_pid integer)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'obs_ingest_stats' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.ingest_stats() IS
-    'counters of the buffered write path since the server (re)initialised shared memory';
+    'counters of the buffered write path since the server (re)initialised shared memory: this database''s, and every database''s for members of pg_monitor';
 
-CREATE VIEW @extschema@.ingest_stats AS SELECT * FROM @extschema@.ingest_stats();
+CREATE VIEW @extschema@.ingest_stats WITH (security_invoker = true) AS SELECT * FROM @extschema@.ingest_stats();
 COMMENT ON VIEW @extschema@.ingest_stats IS
     'per database and signal: accepted = stored + dropped_full + dropped_other + dead_lettered + pending; sampled_out is apart';
 

@@ -10,7 +10,7 @@
 CREATE FUNCTION @extschema@._alert_args(
     p_metric_name text, p_threshold double precision, p_comparison text,
     p_lookback interval, p_tags jsonb)
-RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_comparison text;
 BEGIN
@@ -81,7 +81,7 @@ CREATE FUNCTION @extschema@._store_alerts(
 RETURNS TABLE(o_alert_id bigint, o_metric_name text, o_tags jsonb, o_value double precision,
               o_threshold double precision, o_comparison text,
               o_severity @extschema@.alert_severity, o_observed_at timestamptz, o_is_new boolean)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_comparison text;
     v_until timestamptz;
@@ -163,7 +163,7 @@ CREATE FUNCTION @extschema@.check_alert_conditions(
 RETURNS TABLE(alert_id bigint, metric_name text, tags jsonb, value double precision,
               threshold double precision, comparison text,
               severity @extschema@.alert_severity, observed_at timestamptz, is_new boolean)
-LANGUAGE sql VOLATILE PARALLEL UNSAFE AS $$
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT * FROM @extschema@._store_alerts($1, $2, $3, $4, $5, $6, NULL)
 $$;
 COMMENT ON FUNCTION @extschema@.check_alert_conditions(text, double precision, text, interval, jsonb, timestamptz) IS
@@ -179,7 +179,7 @@ CREATE FUNCTION @extschema@.add_alert_rule(
     comparison text DEFAULT 'greater', lookback interval DEFAULT '5 minutes',
     tags jsonb DEFAULT NULL)
 RETURNS @extschema@.alert_rules
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_comparison text;
     v_rule @extschema@.alert_rules;
@@ -206,7 +206,7 @@ Errors: those of check_alert_conditions, 22004 for a NULL rule_name, 42710 when 
 
 CREATE FUNCTION @extschema@.drop_alert_rule(rule_name text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF $1 IS NULL THEN
         RAISE EXCEPTION 'rule_name must not be null' USING ERRCODE = '22004';
@@ -222,7 +222,7 @@ COMMENT ON FUNCTION @extschema@.drop_alert_rule(text) IS
 
 CREATE FUNCTION @extschema@.evaluate_alert_rules(as_of timestamptz DEFAULT NULL)
 RETURNS SETOF @extschema@.alerts
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_rule @extschema@.alert_rules;
     v_new bigint[] := '{}';
@@ -249,7 +249,7 @@ Schedule it with pg_cron: SELECT cron.schedule('obs-alerts', '* * * * *', 'SELEC
 
 CREATE FUNCTION @extschema@.acknowledge_alert(alert_id bigint)
 RETURNS boolean
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_acknowledged_at timestamptz;
 BEGIN
@@ -272,7 +272,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.acknowledge_alert(bigint) IS
     'mark an alert acknowledged so it leaves obs.active_alerts; true if this call acknowledged it, false if it already was; errors: 22004 for NULL, 42704 when no such alert exists';
 
-CREATE VIEW @extschema@.active_alerts AS
+CREATE VIEW @extschema@.active_alerts WITH (security_invoker = true) AS
     SELECT a.alert_id, a.created_at, a.metric_name, a.series_id, a.tags, a.observed_at,
            a.value, a.threshold, a.comparison, a.severity, a.rule_name
       FROM @extschema@.alerts a

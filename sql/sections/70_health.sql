@@ -20,7 +20,7 @@ RETURNS TABLE(flow_name text, total_runs bigint, success_count bigint, failure_c
               avg_duration_seconds double precision, p50_duration_seconds double precision,
               p95_duration_seconds double precision, max_duration_seconds double precision,
               last_run_at timestamptz)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT get_flow_health.flow_name,
            pg_catalog.count(*),
            pg_catalog.count(*) FILTER (WHERE r.status = 'Completed'),
@@ -46,7 +46,7 @@ $$one row of health figures for flow flow_name (all flows when NULL) over runs s
 success_rate = Completed / (Completed + Failed + Crashed), NULL when that is 0; success_count = Completed; failure_count = Failed + Crashed; cancelled_count = Cancelled; running_count = Scheduled, Pending, Running, Paused or Cancelling.
 Durations (seconds) are over Completed, Failed and Crashed runs with an end_time; last_run_at is the latest start_time.$$;
 
-CREATE VIEW @extschema@.flow_health AS
+CREATE VIEW @extschema@.flow_health WITH (security_invoker = true) AS
     SELECT r.flow_name,
            pg_catalog.count(*) AS total_runs,
            pg_catalog.count(*) FILTER (WHERE r.status = 'Completed') AS success_count,
@@ -73,7 +73,7 @@ RETURNS TABLE(task_name text, total_runs bigint, avg_duration_seconds double pre
               p50_duration_seconds double precision, p95_duration_seconds double precision,
               max_duration_seconds double precision, total_inputs bigint, total_outputs bigint,
               throughput double precision, failure_count bigint)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT get_task_performance.task_name,
            pg_catalog.count(*),
            pg_catalog.avg(r.duration_seconds) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')),
@@ -98,7 +98,7 @@ COMMENT ON FUNCTION @extschema@.get_task_performance(text, timestamptz, timestam
 $$one row of performance figures for task task_name (all tasks when NULL) over runs started in [since, until).
 Durations (seconds) are over Completed, Failed and Crashed runs with an end_time; throughput = sum(inputs_processed) / sum(duration_seconds) in records per second over those runs that have both; failure_count = Failed + Crashed.$$;
 
-CREATE VIEW @extschema@.task_performance AS
+CREATE VIEW @extschema@.task_performance WITH (security_invoker = true) AS
     SELECT r.task_name,
            pg_catalog.count(*) AS total_runs,
            pg_catalog.avg(r.duration_seconds) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')) AS avg_duration_seconds,
@@ -123,7 +123,7 @@ CREATE FUNCTION @extschema@.get_task_summary(since timestamptz DEFAULT NULL, unt
 RETURNS TABLE(task_name text, runs bigint, failures bigint, success_rate double precision,
               duration_seconds double precision, max_duration_seconds double precision,
               throughput double precision, inputs_processed bigint, outputs_produced bigint)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT r.task_name,
            pg_catalog.count(*),
            pg_catalog.count(*) FILTER (WHERE r.status IN ('Failed', 'Crashed')),
@@ -148,7 +148,7 @@ Slowest tasks: ORDER BY duration_seconds DESC LIMIT 5; highest throughput: ORDER
 
 -- plain SQL (not a call of the function), so that SELECT on the view is
 -- all a reader needs; keep the aggregates in step with get_task_summary()
-CREATE VIEW @extschema@.task_summary (task_name, runs, failures, success_rate, duration_seconds, max_duration_seconds, throughput, inputs_processed, outputs_produced) AS
+CREATE VIEW @extschema@.task_summary (task_name, runs, failures, success_rate, duration_seconds, max_duration_seconds, throughput, inputs_processed, outputs_produced) WITH (security_invoker = true) AS
     SELECT r.task_name,
            pg_catalog.count(*),
            pg_catalog.count(*) FILTER (WHERE r.status IN ('Failed', 'Crashed')),

@@ -16,7 +16,7 @@ CREATE FUNCTION @extschema@.high_latency_by_endpoint(
     since timestamptz DEFAULT NULL)
 RETURNS TABLE(endpoint text, requests bigint, avg_latency_ms double precision,
               max_latency_ms double precision)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT s.tags ->> 'endpoint',
            pg_catalog.count(*),
            pg_catalog.avg(p.value),
@@ -33,7 +33,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.high_latency_by_endpoint(double precision, text, timestamptz) IS
     'the seed''s "high latency requests" query: samples of metric_name above threshold_ms since since, counted per "endpoint" tag, most first';
 
-CREATE VIEW @extschema@.error_rate_by_service AS
+CREATE VIEW @extschema@.error_rate_by_service WITH (security_invoker = true) AS
     SELECT s.service_name, s.service_type,
            pg_catalog.count(*) AS spans,
            pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors,
@@ -44,7 +44,7 @@ CREATE VIEW @extschema@.error_rate_by_service AS
 COMMENT ON VIEW @extschema@.error_rate_by_service IS
     'the seed''s "error rate by service" query: finished spans, error spans and their ratio (0-1) per service';
 
-CREATE VIEW @extschema@.throughput_per_minute AS
+CREATE VIEW @extschema@.throughput_per_minute WITH (security_invoker = true) AS
     SELECT pg_catalog.date_trunc('minute', s.start_time) AS minute, s.service_name,
            pg_catalog.count(*) AS spans,
            pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors
@@ -53,7 +53,7 @@ CREATE VIEW @extschema@.throughput_per_minute AS
 COMMENT ON VIEW @extschema@.throughput_per_minute IS
     'the seed''s "throughput trend" query: spans started per minute and service, with their errors (the Kibana error-rate trend)';
 
-CREATE VIEW @extschema@.log_volume_per_minute AS
+CREATE VIEW @extschema@.log_volume_per_minute WITH (security_invoker = true) AS
     SELECT pg_catalog.date_trunc('minute', l.ts) AS minute, l.level,
            pg_catalog.count(*) AS records
       FROM @extschema@.logs l
@@ -68,7 +68,7 @@ CREATE FUNCTION @extschema@.latency_heatmap(
     since timestamptz DEFAULT NULL)
 RETURNS TABLE(time_bucket timestamptz, lower_ms double precision, upper_ms double precision,
               requests bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF $1 IS NULL THEN
         RAISE EXCEPTION 'metric_name must not be null' USING ERRCODE = '22004';
@@ -110,7 +110,7 @@ COMMENT ON FUNCTION @extschema@.latency_heatmap(text, interval, double precision
 $$the Kibana "request latency heatmap": samples of metric_name since since, counted per time bucket (date_bin from 2000-01-01 UTC) and value bucket [lower_ms, upper_ms) cut at bounds; lower_ms NULL is below bounds[1], upper_ms NULL is at or above the last bound; only non-empty cells are returned.
 Errors: 22004 for NULL metric_name, bucket or bounds; 22023 for a bucket that is not positive or has months/years, or bounds that are empty, not finite or not strictly ascending.$$;
 
-CREATE VIEW @extschema@.service_performance AS
+CREATE VIEW @extschema@.service_performance WITH (security_invoker = true) AS
     SELECT s.service_name, s.service_type,
            pg_catalog.count(*) AS spans,
            pg_catalog.avg(s.duration_us::double precision / 1000.0) AS avg_ms,
@@ -126,7 +126,8 @@ COMMENT ON VIEW @extschema@.service_performance IS
 
 CREATE FUNCTION @extschema@.log_json(l @extschema@.logs)
 RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT pg_catalog.json_build_object(
                'timestamp', pg_catalog.to_char(l.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
                'level', l.level,
@@ -137,12 +138,12 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                'trace_id', l.trace_id::text,
                'span_id', l.span_id::text,
                'error', l.error,
-               'log_id', l.log_id)::text
-$$;
+               'log_id', l.log_id)::text;
+END;
 COMMENT ON FUNCTION @extschema@.log_json(@extschema@.logs) IS
 $$one log record as a single-line JSON object for CloudWatch/ELK ingestion, keys in this order: timestamp (ISO-8601 UTC with microseconds and Z), level, logger, message, context, tags, trace_id, span_id, error, log_id; absent values are null.$$;
 
-CREATE VIEW @extschema@.logs_json AS
+CREATE VIEW @extschema@.logs_json WITH (security_invoker = true) AS
     SELECT l.log_id, l.ts, @extschema@.log_json(l) AS line
       FROM @extschema@.logs l;
 COMMENT ON VIEW @extschema@.logs_json IS
@@ -151,7 +152,8 @@ COMMENT ON VIEW @extschema@.logs_json IS
 /* a span tag value as a Jaeger key/type/value object */
 CREATE FUNCTION @extschema@._jaeger_tag(key text, value jsonb)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT pg_catalog.jsonb_build_object(
                'key', _jaeger_tag.key,
                'type', CASE pg_catalog.jsonb_typeof(_jaeger_tag.value)
@@ -163,15 +165,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
                            ELSE 'string' END,
                'value', CASE WHEN pg_catalog.jsonb_typeof(_jaeger_tag.value) IN ('boolean', 'number', 'string')
                              THEN _jaeger_tag.value
-                             ELSE pg_catalog.to_jsonb((_jaeger_tag.value)::text) END)
-$$;
+                             ELSE pg_catalog.to_jsonb((_jaeger_tag.value)::text) END);
+END;
 COMMENT ON FUNCTION @extschema@._jaeger_tag(text, jsonb) IS
     'internal: one Jaeger tag; JSON numbers become int64 or float64, booleans bool, everything else a string';
 
 CREATE FUNCTION @extschema@.jaeger_json(
     trace_ids @extschema@.trace_id[] DEFAULT NULL, since timestamptz DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     WITH traces AS (
         SELECT DISTINCT s.trace_id
           FROM @extschema@.spans s
@@ -239,7 +241,7 @@ $$the traces trace_ids (all when NULL) that have a span started at or after sinc
 
 CREATE FUNCTION @extschema@.purge(older_than interval)
 RETURNS TABLE(table_name text, deleted bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_cutoff timestamptz;
     v_count bigint;
@@ -266,7 +268,9 @@ BEGIN
     GET DIAGNOSTICS v_count = ROW_COUNT;
     table_name := 'metric_points'; deleted := v_count; RETURN NEXT;
 
-    DELETE FROM @extschema@.alerts t WHERE t.observed_at < v_cutoff;
+    /* an alert nobody acknowledged stays, however old: purge never closes one */
+    DELETE FROM @extschema@.alerts t
+     WHERE t.observed_at < v_cutoff AND t.acknowledged_at IS NOT NULL;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     table_name := 'alerts'; deleted := v_count; RETURN NEXT;
 
@@ -277,10 +281,14 @@ BEGIN
     DELETE FROM @extschema@.flow_runs t WHERE t.start_time < v_cutoff;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     table_name := 'flow_runs'; deleted := v_count; RETURN NEXT;
+
+    DELETE FROM @extschema@.dead_letters t WHERE t.received_at < v_cutoff;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    table_name := 'dead_letters'; deleted := v_count; RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.purge(interval) IS
-$$retention: delete logs (ts), spans (start_time), metric_points (ts), alerts (observed_at), task_runs and flow_runs (start_time) older than now() - older_than; metric_series are kept.  Returns the rows deleted per table.
+$$retention: delete logs (ts), spans (start_time), metric_points (ts), acknowledged alerts (observed_at), task_runs and flow_runs (start_time) and dead_letters (received_at) older than now() - older_than; metric_series, alert_rules and unacknowledged alerts are kept.  Returns the rows deleted per table.
 pg_cron: SELECT cron.schedule('obs-retention', '17 3 * * *', 'SELECT obs.purge(''30 days'')');
 Errors: 22004 for NULL, 22023 for a negative interval.$$;
 

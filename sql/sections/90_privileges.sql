@@ -18,7 +18,7 @@
 
 CREATE FUNCTION @extschema@._privilege_functions(role_kind text)
 RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE _privilege_functions.role_kind
         /* signal writers: granted by grant_writer(), revoked from PUBLIC */
         WHEN 'writer' THEN ARRAY[
@@ -145,6 +145,11 @@ COMMENT ON FUNCTION @extschema@.revoke_reader(regrole) IS
 /* nobody but the owner writes until grant_writer() says so */
 SELECT @extschema@._set_function_privileges('writer', false, 'PUBLIC');
 SELECT @extschema@._set_function_privileges('admin', false, 'PUBLIC');
+/*
+ * the buffered path's counters and worker pids: readers only (grant_reader),
+ * the one reader function PUBLIC may not execute
+ */
+REVOKE EXECUTE ON FUNCTION @extschema@.ingest_stats() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._set_function_privileges(text, boolean, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._release_schema_usage(regrole) FROM PUBLIC;
 

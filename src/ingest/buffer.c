@@ -27,12 +27,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
 #include "storage/shmem.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -428,11 +430,16 @@ obs_flush(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-/* obs.ingest_stats(): one row per database ring and signal */
+/*
+ * obs.ingest_stats(): one row per database ring and signal.  Rings of other
+ * databases (their names, counters and worker pids) are shown only to
+ * members of pg_monitor, as pg_stat_activity does.
+ */
 Datum
 obs_ingest_stats(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		all_databases = has_privs_of_role(GetUserId(), ROLE_PG_MONITOR);
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (obs_shared == NULL)
@@ -449,6 +456,8 @@ obs_ingest_stats(PG_FUNCTION_ARGS)
 		memcpy(&copy, ring, sizeof(ObsRing));
 		LWLockRelease(ring->lock);
 		if (!OidIsValid(copy.dbid))
+			continue;
+		if (copy.dbid != MyDatabaseId && !all_databases)
 			continue;
 		dbname = get_database_name(copy.dbid);
 

@@ -23,6 +23,23 @@ SELECT p.proname FROM pg_proc p
   JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'obs'
  WHERE p.prosecdef AND NOT coalesce(p.proconfig::text LIKE '%search_path=pg_catalog, pg_temp%', false);
+-- every SQL and PL/pgSQL function resolves names in pg_catalog only: a
+-- pinned search_path, or a BEGIN ATOMIC body (bound at creation); the
+-- offenders, if any, and how many functions of each kind were checked
+SELECT p.oid::regprocedure AS unpinned FROM pg_proc p
+  JOIN pg_language l ON l.oid = p.prolang
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'obs'
+ WHERE l.lanname IN ('sql', 'plpgsql')
+   AND p.prosqlbody IS NULL
+   AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)
+ ORDER BY 1::text;
+SELECT l.lanname, p.prosqlbody IS NOT NULL AS begin_atomic, count(*) > 0 AS some FROM pg_proc p
+  JOIN pg_language l ON l.oid = p.prolang
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'obs'
+ WHERE l.lanname IN ('sql', 'plpgsql')
+ GROUP BY 1, 2 ORDER BY 1, 2;
 -- the seed's service types and levels
 SELECT enum_range(NULL::obs.log_level);
 SELECT enum_range(NULL::obs.service_type);

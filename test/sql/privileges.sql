@@ -45,6 +45,9 @@ SELECT pg_temp.err($$SELECT count(*) FROM obs.flow_health$$);
 SELECT pg_temp.err($$SELECT * FROM obs.get_flow_health()$$);
 SELECT pg_temp.err($$SELECT obs.check_alert_conditions('request_latency_ms', 500, as_of => '2024-01-01 12:01:00+00')$$);
 SELECT pg_temp.err($$SELECT obs.purge('1 day')$$);
+-- the buffered path's counters and worker pids are for readers only
+SELECT pg_temp.err($$SELECT count(*) FROM obs.ingest_stats()$$);
+SELECT pg_temp.err($$SELECT count(*) FROM obs.ingest_stats$$);
 SELECT pg_temp.err($$SELECT obs.grant_reader('regress_obs_writer')$$);
 SELECT pg_temp.err($$INSERT INTO obs.logs (ts, level, logger, message, backend_pid) VALUES (now(), 'INFO', 'x', 'y', 1)$$);
 RESET ROLE;
@@ -68,6 +71,8 @@ SELECT operation FROM obs.spans;
 SELECT jsonb_array_length(obs.jaeger_json()->'data') AS traces;
 SELECT count(*) AS lines FROM obs.logs_json;
 SELECT count(*) FROM obs.metrics;
+SELECT count(*) AS rings FROM obs.ingest_stats;
+SELECT count(*) AS rings FROM obs.ingest_stats();
 -- ... and writes nothing (42501)
 SELECT pg_temp.err($$SELECT obs.log('info', 'from the reader')$$);
 SELECT pg_temp.err($$SELECT obs.info('from the reader')$$);

@@ -121,3 +121,21 @@ SELECT (SELECT count(*) FROM obs.metric_series) AS series_kept,
 SELECT * FROM obs.purge('1 day');
 SELECT pg_temp.err($$SELECT obs.purge(NULL)$$);
 SELECT pg_temp.err($$SELECT obs.purge('-1 day')$$);
+
+-- retention of alerts and dead letters: acknowledged alerts and dead letters
+-- older than the cutoff go; an alert nobody acknowledged stays however old
+INSERT INTO obs.alerts (metric_name, series_id, tags, observed_at, value, threshold, comparison, severity, acknowledged_at)
+VALUES ('purge.m', 1, '{}', now() - interval '3 days', 5, 1, 'greater', 'high', now() - interval '2 days'),
+       ('purge.m', 1, '{}', now() - interval '3 days', 6, 2, 'greater', 'high', NULL),
+       ('purge.m', 1, '{}', now() - interval '1 hour', 7, 3, 'greater', 'high', now()),
+       ('purge.m', 1, '{}', now() - interval '1 hour', 8, 4, 'greater', 'high', NULL);
+INSERT INTO obs.dead_letters (received_at, signal, record, reason)
+VALUES (now() - interval '3 days', 'log', '{}', 'old'), (now() - interval '1 hour', 'log', '{}', 'recent');
+SELECT * FROM obs.purge('1 day') WHERE table_name IN ('alerts', 'dead_letters');
+SELECT value, observed_at < now() - interval '1 day' AS old, acknowledged_at IS NOT NULL AS acknowledged
+  FROM obs.alerts WHERE metric_name = 'purge.m' ORDER BY value;
+SELECT reason FROM obs.dead_letters ORDER BY reason;
+-- once acknowledged, the old alert goes at the next purge
+SELECT obs.acknowledge_alert(a.alert_id) FROM obs.alerts a WHERE a.metric_name = 'purge.m' AND a.value = 6;
+SELECT * FROM obs.purge('1 day') WHERE table_name IN ('alerts', 'dead_letters');
+SELECT value FROM obs.alerts WHERE metric_name = 'purge.m' ORDER BY value;
