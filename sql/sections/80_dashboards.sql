@@ -261,8 +261,10 @@ COMMENT ON FUNCTION @extschema@._jaeger_tag(text, jsonb) IS
  * jaeger_json() is not inlinable (it returns one value), so its query is
  * planned once per call site with its arguments as parameters.  The traces
  * are therefore picked by two branches that a one-time filter switches:
- * by id through the primary key, or by time range through spans_start_idx;
- * a single (trace_ids IS NULL OR ...) condition could use neither index.
+ * by id through the primary key (the time condition there is a filter on
+ * purpose, so that it is not taken for an index range), or by time range
+ * through spans_start_idx; a single (trace_ids IS NULL OR ...) condition
+ * could use neither index.
  */
 CREATE FUNCTION @extschema@.jaeger_json(
     trace_ids @extschema@.trace_id[] DEFAULT NULL, since timestamptz DEFAULT NULL,
@@ -274,8 +276,8 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
           FROM @extschema@.spans s
          WHERE jaeger_json.trace_ids IS NOT NULL
            AND s.trace_id = ANY (jaeger_json.trace_ids)
-           AND s.start_time >= COALESCE(jaeger_json.since, '-infinity'::timestamptz)
-           AND s.start_time < COALESCE(jaeger_json.until, 'infinity'::timestamptz)
+           AND (jaeger_json.since IS NULL OR s.start_time >= jaeger_json.since)
+           AND (jaeger_json.until IS NULL OR s.start_time < jaeger_json.until)
         UNION
         SELECT s.trace_id
           FROM @extschema@.spans s
@@ -283,10 +285,13 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
            AND s.start_time >= COALESCE(jaeger_json.since, '-infinity'::timestamptz)
            AND s.start_time < COALESCE(jaeger_json.until, 'infinity'::timestamptz)
     ), trace_spans AS (
+        /* each trace's spans through the primary key (OFFSET 0 keeps the
+           lookup per trace rather than a join over the whole table) */
         SELECT s.*,
                pg_catalog.min(s.start_time) OVER (PARTITION BY s.trace_id, s.service_name) AS service_start
-          FROM @extschema@.spans s
-         WHERE s.trace_id IN (SELECT t.trace_id FROM traces t)
+          FROM traces t
+         CROSS JOIN LATERAL (SELECT x.* FROM @extschema@.spans x
+                              WHERE x.trace_id = t.trace_id OFFSET 0) s
     ), spans AS (
         /* processes are numbered p1, p2, ... in the order their service first starts */
         SELECT s.*,
