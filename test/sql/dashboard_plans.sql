@@ -120,6 +120,18 @@ SELECT pg_temp.uses_index(pg_temp.plan($$SELECT * FROM obs.get_task_summary('202
                           'task_runs', 'task_runs_start_idx') AS task_summary;
 SELECT pg_temp.uses_index(pg_temp.plan($$SELECT * FROM obs.get_task_summary('2024-01-02 08:00+00')$$),
                           'task_runs', 'task_runs_start_idx') AS task_summary_since;
+-- a range written relative to now() is not a constant at plan time: it must
+-- still be an index condition (a (since IS NULL OR ...) filter is not)
+SELECT pg_temp.uses_index(pg_temp.plan($$SELECT * FROM obs.get_task_summary(now() - interval '1 hour')$$),
+                          'task_runs', 'task_runs_start_idx') AS task_summary_now;
+SELECT pg_temp.uses_index(pg_temp.plan($$SELECT * FROM obs.get_task_performance(NULL, now() - interval '1 hour', now())$$),
+                          'task_runs', 'task_runs_start_idx') AS task_performance_now;
+SELECT pg_temp.uses_index(pg_temp.plan($$SELECT * FROM obs.get_flow_health(NULL, now() - interval '1 hour', now())$$),
+                          'flow_runs', 'flow_runs_start_idx') AS flow_health_now;
+SELECT pg_temp.uses_index(pg_temp.plan($$SELECT * FROM obs.high_latency_by_endpoint(100, 'lat', now() - interval '1 hour')$$),
+                          'metric_points', 'metric_points_series_ts_idx') AS high_latency_now;
+SELECT pg_temp.uses_index(pg_temp.plan($$SELECT * FROM obs.log_volume(now() - interval '1 hour', now())$$),
+                          'logs', 'logs_ts_idx') AS log_volume_now;
 -- jaeger_json's query, planned with its arguments as parameters: by id
 -- through the primary key, by time through spans_start_idx
 SELECT pg_temp.uses_index(pg_temp.function_plan('obs.jaeger_json(obs.trace_id[], timestamptz, timestamptz)',
