@@ -5,67 +5,181 @@
 /*
  * The seed's CloudWatch Insights queries and Kibana panels as views and
  * functions, the JSON-lines rendering of logs, the Jaeger JSON export and
- * retention.  Minute buckets use date_trunc() and so follow the session's
- * TimeZone for zones with sub-hour offsets only; heatmap buckets use
- * date_bin() from 2000-01-01 00:00 UTC.
+ * retention.
+ *
+ * Every dashboard function takes a time range [since, until) on the
+ * table's time column (logs.ts, spans.start_time, metric_points.ts): NULL
+ * leaves that side open, until earlier than since is an error (22023).  The
+ * range is written as col >= COALESCE(since, '-infinity') AND col <
+ * COALESCE(until, 'infinity'), never as (since IS NULL OR ...), so that it
+ * is an index condition whether the query is planned with the values (an
+ * inlined call, Grafana's $__timeFrom()/$__timeTo()) or generically (a SQL
+ * function's own plan).  The functions are inlinable SQL (BEGIN ATOMIC: bound
+ * at creation, no search_path at run time) where they can be; the views keep
+ * the 0.1.0 names and select from them with an open range.
+ *
+ * Time buckets use date_bin() from 2000-01-01 00:00 UTC, so a 1-minute
+ * bucket is the UTC minute.
  */
+
+/* bucket must be a positive interval without months or years; true when it is */
+CREATE FUNCTION @extschema@._check_bucket(bucket interval)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF $1 IS NULL THEN
+        RAISE EXCEPTION 'bucket must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF $1 <= '0'::interval OR pg_catalog.date_part('month', $1) <> 0
+       OR pg_catalog.date_part('year', $1) <> 0 THEN
+        RAISE EXCEPTION 'bucket must be a positive interval without months or years'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The bucket given was %s.', $1);
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._check_bucket(interval) IS
+    'internal: raises 22004 for a NULL bucket and 22023 for one that is not positive or has months or years, else true';
 
 CREATE FUNCTION @extschema@.high_latency_by_endpoint(
     threshold_ms double precision DEFAULT 1000,
     metric_name text DEFAULT 'request_latency_ms',
-    since timestamptz DEFAULT NULL)
+    since timestamptz DEFAULT NULL,
+    until timestamptz DEFAULT NULL)
 RETURNS TABLE(endpoint text, requests bigint, avg_latency_ms double precision,
               max_latency_ms double precision)
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
     SELECT s.tags ->> 'endpoint',
            pg_catalog.count(*),
            pg_catalog.avg(p.value),
            pg_catalog.max(p.value)
       FROM @extschema@.metric_series s
       JOIN @extschema@.metric_points p ON p.series_id = s.series_id
-     WHERE s.name = high_latency_by_endpoint.metric_name
+     WHERE @extschema@._check_range(high_latency_by_endpoint.since, high_latency_by_endpoint.until)
+       AND s.name = high_latency_by_endpoint.metric_name
        AND s.tags ? 'endpoint'
        AND p.value > high_latency_by_endpoint.threshold_ms
-       AND (high_latency_by_endpoint.since IS NULL OR p.ts >= high_latency_by_endpoint.since)
+       AND p.ts >= COALESCE(high_latency_by_endpoint.since, '-infinity'::timestamptz)
+       AND p.ts < COALESCE(high_latency_by_endpoint.until, 'infinity'::timestamptz)
      GROUP BY 1
-     ORDER BY 2 DESC, 1
-$$;
-COMMENT ON FUNCTION @extschema@.high_latency_by_endpoint(double precision, text, timestamptz) IS
-    'the seed''s "high latency requests" query: samples of metric_name above threshold_ms since since, counted per "endpoint" tag, most first';
+     ORDER BY 2 DESC, 1;
+END;
+COMMENT ON FUNCTION @extschema@.high_latency_by_endpoint(double precision, text, timestamptz, timestamptz) IS
+$$the seed's "high latency requests" query: samples of metric_name above threshold_ms taken in [since, until), counted per "endpoint" tag, most first.
+NULL since or until leaves that side open; errors: 22023 when until is earlier than since.$$;
+
+/* spans per service over [since, until): the figures of two views */
+CREATE FUNCTION @extschema@.service_performance(since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL)
+RETURNS TABLE(service_name text, service_type @extschema@.service_type, spans bigint,
+              avg_ms double precision, p95_ms double precision, max_ms double precision,
+              errors bigint, error_rate double precision)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT s.service_name, s.service_type,
+           pg_catalog.count(*),
+           pg_catalog.avg(s.duration_us::double precision / 1000.0),
+           pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_us::double precision / 1000.0),
+           pg_catalog.max(s.duration_us)::double precision / 1000.0,
+           pg_catalog.count(*) FILTER (WHERE s.status = 'error'),
+           pg_catalog.count(*) FILTER (WHERE s.status = 'error')::double precision
+               / pg_catalog.count(*)
+      FROM @extschema@.spans s
+     WHERE @extschema@._check_range(service_performance.since, service_performance.until)
+       AND s.start_time >= COALESCE(service_performance.since, '-infinity'::timestamptz)
+       AND s.start_time < COALESCE(service_performance.until, 'infinity'::timestamptz)
+     GROUP BY s.service_name, s.service_type;
+END;
+COMMENT ON FUNCTION @extschema@.service_performance(timestamptz, timestamptz) IS
+$$the Kibana "service performance" panel over spans started in [since, until): spans per service name and type with average, p95 and maximum duration in milliseconds, error spans and the error ratio (0-1).
+NULL since or until leaves that side open; errors: 22023 when until is earlier than since.$$;
 
 CREATE VIEW @extschema@.error_rate_by_service WITH (security_invoker = true) AS
-    SELECT s.service_name, s.service_type,
-           pg_catalog.count(*) AS spans,
-           pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors,
-           pg_catalog.count(*) FILTER (WHERE s.status = 'error')::double precision
-               / pg_catalog.count(*) AS error_rate
-      FROM @extschema@.spans s
-     GROUP BY s.service_name, s.service_type;
+    SELECT p.service_name, p.service_type, p.spans, p.errors, p.error_rate
+      FROM @extschema@.service_performance(NULL, NULL) p;
 COMMENT ON VIEW @extschema@.error_rate_by_service IS
-    'the seed''s "error rate by service" query: finished spans, error spans and their ratio (0-1) per service';
+    'the seed''s "error rate by service" query: finished spans, error spans and their ratio (0-1) per service; obs.service_performance(since, until) over a range';
+
+CREATE FUNCTION @extschema@.throughput(
+    since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, bucket interval DEFAULT '1 minute')
+RETURNS TABLE(time_bucket timestamptz, service_name text, spans bigint, errors bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.date_bin(throughput.bucket, s.start_time, '2000-01-01 00:00:00+00'::timestamptz),
+           s.service_name,
+           pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE s.status = 'error')
+      FROM @extschema@.spans s
+     WHERE @extschema@._check_bucket(throughput.bucket)
+       AND @extschema@._check_range(throughput.since, throughput.until)
+       AND s.start_time >= COALESCE(throughput.since, '-infinity'::timestamptz)
+       AND s.start_time < COALESCE(throughput.until, 'infinity'::timestamptz)
+     GROUP BY 1, 2;
+END;
+COMMENT ON FUNCTION @extschema@.throughput(timestamptz, timestamptz, interval) IS
+$$the seed's "throughput trend": spans started in [since, until) per time bucket (date_bin from 2000-01-01 UTC) and service, with their errors.
+NULL since or until leaves that side open; errors: 22023 when until is earlier than since, 22004 for a NULL bucket, 22023 for a bucket that is not positive or has months or years.$$;
 
 CREATE VIEW @extschema@.throughput_per_minute WITH (security_invoker = true) AS
-    SELECT pg_catalog.date_trunc('minute', s.start_time) AS minute, s.service_name,
-           pg_catalog.count(*) AS spans,
-           pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors
-      FROM @extschema@.spans s
-     GROUP BY 1, 2;
+    SELECT t.time_bucket AS minute, t.service_name, t.spans, t.errors
+      FROM @extschema@.throughput(NULL, NULL, '1 minute') t;
 COMMENT ON VIEW @extschema@.throughput_per_minute IS
-    'the seed''s "throughput trend" query: spans started per minute and service, with their errors (the Kibana error-rate trend)';
+    'the seed''s "throughput trend" query: spans started per minute and service, with their errors (the Kibana error-rate trend); obs.throughput(since, until) over a range';
+
+CREATE FUNCTION @extschema@.log_volume(
+    since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, bucket interval DEFAULT '1 minute')
+RETURNS TABLE(time_bucket timestamptz, level @extschema@.log_level, records bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.date_bin(log_volume.bucket, l.ts, '2000-01-01 00:00:00+00'::timestamptz),
+           l.level,
+           pg_catalog.count(*)
+      FROM @extschema@.logs l
+     WHERE @extschema@._check_bucket(log_volume.bucket)
+       AND @extschema@._check_range(log_volume.since, log_volume.until)
+       AND l.ts >= COALESCE(log_volume.since, '-infinity'::timestamptz)
+       AND l.ts < COALESCE(log_volume.until, 'infinity'::timestamptz)
+     GROUP BY 1, 2;
+END;
+COMMENT ON FUNCTION @extschema@.log_volume(timestamptz, timestamptz, interval) IS
+$$log records with ts in [since, until) per time bucket (date_bin from 2000-01-01 UTC) and level (the CloudWatch "stats count() by bin(1m)" over logs).
+NULL since or until leaves that side open; errors: 22023 when until is earlier than since, 22004 for a NULL bucket, 22023 for a bucket that is not positive or has months or years.$$;
 
 CREATE VIEW @extschema@.log_volume_per_minute WITH (security_invoker = true) AS
-    SELECT pg_catalog.date_trunc('minute', l.ts) AS minute, l.level,
-           pg_catalog.count(*) AS records
-      FROM @extschema@.logs l
-     GROUP BY 1, 2;
+    SELECT v.time_bucket AS minute, v.level, v.records
+      FROM @extschema@.log_volume(NULL, NULL, '1 minute') v;
 COMMENT ON VIEW @extschema@.log_volume_per_minute IS
-    'log records per minute and level (the CloudWatch "stats count() by bin(1m)" over logs)';
+    'log records per minute and level (the CloudWatch "stats count() by bin(1m)" over logs); obs.log_volume(since, until) over a range';
+
+/* the heatmap's cells; latency_heatmap() checks the arguments first */
+CREATE FUNCTION @extschema@._latency_heatmap(
+    metric_name text, bucket interval, bounds double precision[], since timestamptz, until timestamptz)
+RETURNS TABLE(time_bucket timestamptz, lower_ms double precision, upper_ms double precision,
+              requests bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT h.tb, CASE WHEN h.wb > 0 THEN _latency_heatmap.bounds[h.wb] END,
+           _latency_heatmap.bounds[h.wb + 1], pg_catalog.count(*)
+      FROM (SELECT pg_catalog.date_bin(_latency_heatmap.bucket, p.ts, '2000-01-01 00:00:00+00'::timestamptz) AS tb,
+                   pg_catalog.width_bucket(p.value, _latency_heatmap.bounds) AS wb
+              FROM @extschema@.metric_series s
+              JOIN @extschema@.metric_points p ON p.series_id = s.series_id
+             WHERE s.name = _latency_heatmap.metric_name
+               AND p.ts >= COALESCE(_latency_heatmap.since, '-infinity'::timestamptz)
+               AND p.ts < COALESCE(_latency_heatmap.until, 'infinity'::timestamptz)) h
+     GROUP BY h.tb, h.wb
+     ORDER BY h.tb, h.wb;
+END;
+COMMENT ON FUNCTION @extschema@._latency_heatmap(text, interval, double precision[], timestamptz, timestamptz) IS
+    'internal: the cells of obs.latency_heatmap(), whose arguments it has checked';
 
 CREATE FUNCTION @extschema@.latency_heatmap(
     metric_name text DEFAULT 'request_latency_ms',
     bucket interval DEFAULT '1 minute',
     bounds double precision[] DEFAULT '{10,50,100,250,500,1000,2500,5000}',
-    since timestamptz DEFAULT NULL)
+    since timestamptz DEFAULT NULL,
+    until timestamptz DEFAULT NULL)
 RETURNS TABLE(time_bucket timestamptz, lower_ms double precision, upper_ms double precision,
               requests bigint)
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
@@ -73,15 +187,7 @@ BEGIN
     IF $1 IS NULL THEN
         RAISE EXCEPTION 'metric_name must not be null' USING ERRCODE = '22004';
     END IF;
-    IF $2 IS NULL THEN
-        RAISE EXCEPTION 'bucket must not be null' USING ERRCODE = '22004';
-    END IF;
-    IF $2 <= '0'::interval OR pg_catalog.date_part('month', $2) <> 0
-       OR pg_catalog.date_part('year', $2) <> 0 THEN
-        RAISE EXCEPTION 'bucket must be a positive interval without months or years'
-            USING ERRCODE = '22023',
-                  DETAIL = pg_catalog.format('The bucket given was %s.', $2);
-    END IF;
+    PERFORM @extschema@._check_bucket($2);
     IF $3 IS NULL THEN
         RAISE EXCEPTION 'bounds must not be null' USING ERRCODE = '22004';
     END IF;
@@ -93,36 +199,19 @@ BEGIN
             USING ERRCODE = '22023',
                   DETAIL = pg_catalog.format('The bounds given were %s.', $3);
     END IF;
-    RETURN QUERY
-        SELECT h.tb, CASE WHEN h.wb > 0 THEN ($3)[h.wb] END,
-               ($3)[h.wb + 1], pg_catalog.count(*)
-          FROM (SELECT pg_catalog.date_bin($2, p.ts, '2000-01-01 00:00:00+00'::timestamptz) AS tb,
-                       pg_catalog.width_bucket(p.value, $3) AS wb
-                  FROM @extschema@.metric_series s
-                  JOIN @extschema@.metric_points p ON p.series_id = s.series_id
-                 WHERE s.name = $1
-                   AND ($4 IS NULL OR p.ts >= $4)) h
-         GROUP BY h.tb, h.wb
-         ORDER BY h.tb, h.wb;
+    PERFORM @extschema@._check_range($4, $5);
+    RETURN QUERY SELECT * FROM @extschema@._latency_heatmap($1, $2, $3, $4, $5);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.latency_heatmap(text, interval, double precision[], timestamptz) IS
-$$the Kibana "request latency heatmap": samples of metric_name since since, counted per time bucket (date_bin from 2000-01-01 UTC) and value bucket [lower_ms, upper_ms) cut at bounds; lower_ms NULL is below bounds[1], upper_ms NULL is at or above the last bound; only non-empty cells are returned.
-Errors: 22004 for NULL metric_name, bucket or bounds; 22023 for a bucket that is not positive or has months/years, or bounds that are empty, not finite or not strictly ascending.$$;
+COMMENT ON FUNCTION @extschema@.latency_heatmap(text, interval, double precision[], timestamptz, timestamptz) IS
+$$the Kibana "request latency heatmap": samples of metric_name taken in [since, until), counted per time bucket (date_bin from 2000-01-01 UTC) and value bucket [lower_ms, upper_ms) cut at bounds; lower_ms NULL is below bounds[1], upper_ms NULL is at or above the last bound; only non-empty cells are returned.
+NULL since or until leaves that side open.  Errors: 22004 for NULL metric_name, bucket or bounds; 22023 for a bucket that is not positive or has months/years, bounds that are empty, not finite or not strictly ascending, or until earlier than since.$$;
 
 CREATE VIEW @extschema@.service_performance WITH (security_invoker = true) AS
-    SELECT s.service_name, s.service_type,
-           pg_catalog.count(*) AS spans,
-           pg_catalog.avg(s.duration_us::double precision / 1000.0) AS avg_ms,
-           pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY s.duration_us::double precision / 1000.0) AS p95_ms,
-           pg_catalog.max(s.duration_us)::double precision / 1000.0 AS max_ms,
-           pg_catalog.count(*) FILTER (WHERE s.status = 'error') AS errors,
-           pg_catalog.count(*) FILTER (WHERE s.status = 'error')::double precision
-               / pg_catalog.count(*) AS error_rate
-      FROM @extschema@.spans s
-     GROUP BY s.service_name, s.service_type;
+    SELECT p.service_name, p.service_type, p.spans, p.avg_ms, p.p95_ms, p.max_ms, p.errors, p.error_rate
+      FROM @extschema@.service_performance(NULL, NULL) p;
 COMMENT ON VIEW @extschema@.service_performance IS
-    'the Kibana "service performance" panel: spans per service with average, p95 and maximum duration in milliseconds and the error ratio';
+    'the Kibana "service performance" panel: spans per service with average, p95 and maximum duration in milliseconds and the error ratio; obs.service_performance(since, until) over a range';
 
 CREATE FUNCTION @extschema@.log_json(l @extschema@.logs)
 RETURNS text
@@ -170,20 +259,41 @@ END;
 COMMENT ON FUNCTION @extschema@._jaeger_tag(text, jsonb) IS
     'internal: one Jaeger tag; JSON numbers become int64 or float64, booleans bool, everything else a string';
 
+/*
+ * jaeger_json() is not inlinable (it returns one value), so its query is
+ * planned once per call site with its arguments as parameters.  The traces
+ * are therefore picked by two branches that a one-time filter switches:
+ * by id through the primary key (the time condition there is a filter on
+ * purpose, so that it is not taken for an index range), or by time range
+ * through spans_start_idx; a single (trace_ids IS NULL OR ...) condition
+ * could use neither index.
+ */
 CREATE FUNCTION @extschema@.jaeger_json(
-    trace_ids @extschema@.trace_id[] DEFAULT NULL, since timestamptz DEFAULT NULL)
+    trace_ids @extschema@.trace_id[] DEFAULT NULL, since timestamptz DEFAULT NULL,
+    until timestamptz DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     WITH traces AS (
-        SELECT DISTINCT s.trace_id
+        SELECT s.trace_id
           FROM @extschema@.spans s
-         WHERE (jaeger_json.trace_ids IS NULL OR s.trace_id = ANY (jaeger_json.trace_ids))
+         WHERE jaeger_json.trace_ids IS NOT NULL
+           AND s.trace_id = ANY (jaeger_json.trace_ids)
            AND (jaeger_json.since IS NULL OR s.start_time >= jaeger_json.since)
+           AND (jaeger_json.until IS NULL OR s.start_time < jaeger_json.until)
+        UNION
+        SELECT s.trace_id
+          FROM @extschema@.spans s
+         WHERE jaeger_json.trace_ids IS NULL
+           AND s.start_time >= COALESCE(jaeger_json.since, '-infinity'::timestamptz)
+           AND s.start_time < COALESCE(jaeger_json.until, 'infinity'::timestamptz)
     ), trace_spans AS (
+        /* each trace's spans through the primary key (OFFSET 0 keeps the
+           lookup per trace rather than a join over the whole table) */
         SELECT s.*,
                pg_catalog.min(s.start_time) OVER (PARTITION BY s.trace_id, s.service_name) AS service_start
-          FROM @extschema@.spans s
-         WHERE s.trace_id IN (SELECT t.trace_id FROM traces t)
+          FROM traces t
+         CROSS JOIN LATERAL (SELECT x.* FROM @extschema@.spans x
+                              WHERE x.trace_id = t.trace_id OFFSET 0) s
     ), spans AS (
         /* processes are numbered p1, p2, ... in the order their service first starts */
         SELECT s.*,
@@ -235,9 +345,11 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
                                              'processes', t.processes, 'warnings', NULL)
                ORDER BY t.first_start, t.trace_id), '[]'::jsonb))
       FROM per_trace t
+     WHERE @extschema@._check_range(jaeger_json.since, jaeger_json.until)
 $$;
-COMMENT ON FUNCTION @extschema@.jaeger_json(@extschema@.trace_id[], timestamptz) IS
-$$the traces trace_ids (all when NULL) that have a span started at or after since (any when NULL), with all their spans, as a Jaeger JSON document ({"data": [trace, ...]}) that the Jaeger UI opens with "JSON File"; one process per service name; span tags are the span's tags plus service.type, otel.status_code (OK/ERROR, absent when unset), otel.status_description (the error text) and error=true for error spans.$$;
+COMMENT ON FUNCTION @extschema@.jaeger_json(@extschema@.trace_id[], timestamptz, timestamptz) IS
+$$the traces trace_ids (all when NULL) that have a span started in [since, until) (NULL leaves that side open), with all their spans, as a Jaeger JSON document ({"data": [trace, ...]}) that the Jaeger UI opens with "JSON File"; one process per service name; span tags are the span's tags plus service.type, otel.status_code (OK/ERROR, absent when unset), otel.status_description (the error text) and error=true for error spans.
+Errors: 22023 when until is earlier than since.$$;
 
 CREATE FUNCTION @extschema@.purge(older_than interval)
 RETURNS TABLE(table_name text, deleted bigint)

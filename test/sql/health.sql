@@ -77,3 +77,24 @@ SELECT task_name, duration_seconds FROM obs.task_summary ORDER BY duration_secon
 SELECT task_name, throughput FROM obs.task_summary ORDER BY throughput DESC NULLS LAST LIMIT 5;
 -- bottlenecks over 30 s
 SELECT task_name, duration_seconds FROM obs.task_summary WHERE duration_seconds > 30 ORDER BY task_name;
+
+-- until earlier than since is an error (22023); equal ends are an empty range
+SELECT pg_temp.err($$SELECT * FROM obs.get_flow_health(since => '2024-01-02', until => '2024-01-01')$$);
+SELECT pg_temp.err($$SELECT * FROM obs.get_task_performance(since => '2024-01-02', until => '2024-01-01')$$);
+SELECT pg_temp.err($$SELECT * FROM obs.get_task_summary('2024-01-02', '2024-01-01')$$);
+SELECT total_runs FROM obs.get_flow_health(since => '2024-01-01 02:00:00+00', until => '2024-01-01 02:00:00+00');
+SELECT count(*) AS tasks FROM obs.get_task_summary('2024-01-01 02:00:00+00', '2024-01-01 02:00:00+00');
+-- each view is its function per name, and selects from a function
+SELECT bool_and(v IS NOT DISTINCT FROM f) AS flow_health_same
+  FROM obs.flow_health v, LATERAL obs.get_flow_health(v.flow_name) f;
+SELECT bool_and(v IS NOT DISTINCT FROM f) AS task_performance_same
+  FROM obs.task_performance v, LATERAL obs.get_task_performance(v.task_name) f;
+SELECT (SELECT array_agg(v::text ORDER BY v.task_name) FROM obs.task_summary v)
+       = (SELECT array_agg(f::text ORDER BY f.task_name) FROM obs.get_task_summary() f) AS task_summary_same;
+SELECT c.relname AS view, array_agg(DISTINCT p.proname ORDER BY p.proname) AS selects_from
+  FROM pg_class c
+  JOIN pg_rewrite rw ON rw.ev_class = c.oid
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid AND d.refclassid = 'pg_proc'::regclass
+  JOIN pg_proc p ON p.oid = d.refobjid
+ WHERE c.relnamespace = 'obs'::regnamespace AND c.relname IN ('flow_health', 'task_performance', 'task_summary')
+ GROUP BY c.relname ORDER BY 1;

@@ -113,6 +113,33 @@ SELECT l.line::json->>'trace_id' = :'api_trace' AS log_has_trace,
        l.line::json->>'span_id' = :'inner_span' AS log_has_span
   FROM obs.logs_json l WHERE l.line::json->>'message' = 'inside';
 
+-- time ranges [since, until) for dashboards (issue 7, item 18)
+SELECT * FROM obs.high_latency_by_endpoint(1000, since => '2024-01-01 12:00:00+00', until => '2024-01-01 12:01:06+00');
+SELECT * FROM obs.latency_heatmap(bounds => '{1000}', since => '2024-01-01 12:01:00+00', until => '2024-01-01 12:02:00+00');
+SELECT * FROM obs.throughput('2024-01-01 12:00:00.5+00', '2024-01-01 12:01:00+00') ORDER BY 1, 2;
+SELECT * FROM obs.throughput(until => '2024-01-02', bucket => '1 hour') ORDER BY 1, 2;
+SELECT * FROM obs.log_volume(NULL, '2024-01-01 12:01:00+00', '30 seconds') ORDER BY 1, 2;
+SELECT service_name, service_type, spans, errors, error_rate
+  FROM obs.service_performance('2024-01-01 12:00:00.5+00', '2024-01-01 12:01:00+00') ORDER BY 1, 2;
+SELECT jsonb_array_length(obs.jaeger_json(until => '2024-01-01 12:00:30+00')->'data') AS traces;
+SELECT jsonb_array_length(obs.jaeger_json(ARRAY['0af7651916cd43dd8448eb211c80319c', '4bf92f3577b34da6a3ce929d0e0e4736']::obs.trace_id[],
+                                          '2024-01-01 12:00:30+00', '2024-01-01 12:02:00+00')->'data') AS traces;
+-- the views are the functions over an open range
+SELECT (SELECT array_agg(v::text ORDER BY v::text) FROM obs.throughput_per_minute v)
+       = (SELECT array_agg(t::text ORDER BY t::text) FROM obs.throughput() t) AS throughput_same,
+       (SELECT array_agg(v::text ORDER BY v::text) FROM obs.log_volume_per_minute v)
+       = (SELECT array_agg(t::text ORDER BY t::text) FROM obs.log_volume() t) AS log_volume_same;
+-- errors: until before since, bad buckets
+SELECT pg_temp.err($$SELECT * FROM obs.high_latency_by_endpoint(since => '2024-01-02', until => '2024-01-01')$$);
+SELECT pg_temp.err($$SELECT * FROM obs.latency_heatmap(since => '2024-01-02', until => '2024-01-01')$$);
+SELECT pg_temp.err($$SELECT * FROM obs.throughput('2024-01-02', '2024-01-01')$$);
+SELECT pg_temp.err($$SELECT * FROM obs.log_volume('2024-01-02', '2024-01-01')$$);
+SELECT pg_temp.err($$SELECT * FROM obs.service_performance('2024-01-02', '2024-01-01')$$);
+SELECT pg_temp.err($$SELECT obs.jaeger_json(NULL, '2024-01-02', '2024-01-01')$$);
+SELECT pg_temp.err($$SELECT * FROM obs.log_volume(bucket => NULL)$$);
+SELECT pg_temp.err($$SELECT * FROM obs.throughput(bucket => '0')$$);
+SELECT pg_temp.err($$SELECT * FROM obs.log_volume(bucket => '1 year')$$);
+
 -- retention: everything above is older than a day, except the API's rows
 SELECT * FROM obs.purge('1 day');
 SELECT (SELECT count(*) FROM obs.metric_series) AS series_kept,
