@@ -85,6 +85,7 @@ typedef struct ObsRing
 	uint64		batches;
 	uint64		retries;
 	TimestampTz last_flush_at;
+	uint64		lost_at_crash[OBS_NUM_SIGNALS];	/* bound from before a crash */
 	Size		data_offset;	/* from the start of ObsShared */
 } ObsRing;
 
@@ -94,6 +95,7 @@ typedef struct ObsShared
 	Latch	   *launcher_latch;
 	pid_t		launcher_pid;
 	int			nrings;
+	bool		crash_checked;	/* the launcher read the saved flusher states */
 	uint64		ring_size;
 	ObsRing		rings[FLEXIBLE_ARRAY_MEMBER];
 } ObsShared;
@@ -124,6 +126,7 @@ extern double obs_metric_sample_rate;
 extern char *obs_instrument_functions;
 extern char *obs_instrument_metric_prefix;
 extern bool obs_debug_corrupt_records;
+extern bool obs_debug_store_error;
 
 /* buffer.c */
 extern const char *const obs_signal_names[];
