@@ -108,6 +108,10 @@ typedef struct FlusherState
 static volatile sig_atomic_t got_sigterm = false;
 
 static void remove_state(Oid dbid);
+static void save_state(const FlusherState *st);
+/* launcher: databases whose saved state it reset at start */
+static List *reset_dbids = NIL;
+static void persist_state(ObsRing *ring, uint64 new_tail, uint64 (*settled)[OBS_NUM_COUNTERS], bool stopped);
 
 /* register the launcher; called from _PG_init when preloaded */
 void
@@ -128,9 +132,49 @@ obs_worker_init(void)
 
 /* ---------------------------------------------------------------- launcher */
 
+/*
+ * The launcher leaves (the server stops): a ring with no flusher and
+ * nothing buffered cannot lose anything more; say so in its saved state,
+ * so that the next start does not count its free space as a loss.  A
+ * flusher saves its own state when it stops.
+ */
 static void
 launcher_detach(int code, Datum arg)
 {
+	ListCell   *lc;
+
+	/* databases whose state the launcher reset and that have no ring now */
+	foreach(lc, reset_dbids)
+	{
+		Oid			dbid = lfirst_oid(lc);
+		bool		has_ring = false;
+
+		for (int i = 0; i < obs_shared->nrings; i++)
+			has_ring |= obs_shared->rings[i].dbid == dbid;
+		if (!has_ring)
+		{
+			FlusherState st;
+
+			memset(&st, 0, sizeof(st));
+			st.magic = STATE_MAGIC;
+			st.dbid = dbid;
+			st.stopped = true;
+			st.ring_size = obs_shared->ring_size;
+			st.saved_at = GetCurrentTimestamp();
+			save_state(&st);
+		}
+	}
+	for (int i = 0; i < obs_shared->nrings; i++)
+	{
+		ObsRing    *ring = &obs_shared->rings[i];
+		bool		idle;
+
+		LWLockAcquire(ring->lock, LW_SHARED);
+		idle = OidIsValid(ring->dbid) && ring->worker_pid == 0 && ring->head == ring->tail;
+		LWLockRelease(ring->lock);
+		if (idle)
+			persist_state(ring, ring->tail, NULL, true);
+	}
 	LWLockAcquire(obs_shared->lock, LW_EXCLUSIVE);
 	obs_shared->launcher_latch = NULL;
 	obs_shared->launcher_pid = 0;
@@ -266,6 +310,8 @@ report_crash_loss(void)
 {
 	DIR		   *dir;
 	struct dirent *de;
+	List	   *names = NIL;
+	ListCell   *lc;
 
 	LWLockAcquire(obs_shared->lock, LW_EXCLUSIVE);
 	if (obs_shared->crash_checked)
@@ -276,9 +322,22 @@ report_crash_loss(void)
 	obs_shared->crash_checked = true;
 	LWLockRelease(obs_shared->lock);
 
+	/* the names first: the catalog lookups below end transactions, which close the directory */
 	dir = AllocateDir(STATE_DIR);
 	while ((de = ReadDir(dir, STATE_DIR)) != NULL)
 	{
+		unsigned int dbid_u;
+		char		suffix[16];
+
+		if (sscanf(de->d_name, STATE_PREFIX "%u.%15s", &dbid_u, suffix) == 2 &&
+			strcmp(suffix, "state") == 0)
+			names = lappend(names, pstrdup(de->d_name));
+	}
+	FreeDir(dir);
+
+	foreach(lc, names)
+	{
+		char	   *name = (char *) lfirst(lc);
 		char		path[MAXPGPATH];
 		char		suffix[16];
 		unsigned int dbid_u;
@@ -292,10 +351,9 @@ report_crash_loss(void)
 		bool		exists;
 		char	   *dbname = NULL;
 
-		if (sscanf(de->d_name, STATE_PREFIX "%u.%15s", &dbid_u, suffix) != 2 ||
-			strcmp(suffix, "state") != 0)
+		if (sscanf(name, STATE_PREFIX "%u.%15s", &dbid_u, suffix) != 2)
 			continue;
-		snprintf(path, sizeof(path), STATE_DIR "/%s", de->d_name);
+		snprintf(path, sizeof(path), STATE_DIR "/%s", name);
 		fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
 		if (fd < 0)
 			continue;
@@ -369,10 +427,16 @@ report_crash_loss(void)
 		fresh.ring_size = obs_shared->ring_size;
 		fresh.saved_at = GetCurrentTimestamp();
 		save_state(&fresh);
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			reset_dbids = lappend_oid(reset_dbids, st.dbid);
+			MemoryContextSwitchTo(old);
+		}
 		if (dbname)
 			pfree(dbname);
 	}
-	FreeDir(dir);
+	list_free_deep(names);
 }
 
 void
