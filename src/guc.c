@@ -34,6 +34,7 @@ double		obs_metric_sample_rate = 1.0;
 char	   *obs_instrument_functions = NULL;
 char	   *obs_instrument_metric_prefix = NULL;
 bool		obs_debug_corrupt_records = false;
+bool		obs_debug_store_error = false;
 
 static const struct config_enum_entry write_path_options[] = {
 	{"buffered", OBS_WRITE_BUFFERED, false},
@@ -192,6 +193,14 @@ define_ingest_gucs(void)
 							 &obs_debug_corrupt_records,
 							 false,
 							 PGC_SUSET, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("obs.debug_store_error",
+							 "For tests only: the flusher fails to store log records with a transient error (53100).",
+							 "The flusher retries such a batch with growing pauses, then dead-letters its records.",
+							 &obs_debug_store_error,
+							 false,
+							 PGC_SIGHUP, GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_SUPERUSER_ONLY,
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("obs.shutdown_timeout",

@@ -27,10 +27,10 @@ CREATE FUNCTION @extschema@.ingest_stats(
     OUT dropped_full bigint, OUT dropped_other bigint, OUT dead_lettered bigint,
     OUT pending bigint, OUT sampled_out bigint, OUT pending_bytes bigint,
     OUT buffer_size bigint, OUT batches bigint, OUT retries bigint,
-    OUT last_flush_at timestamptz, OUT worker_pid integer)
+    OUT last_flush_at timestamptz, OUT worker_pid integer, OUT lost_at_crash_max bigint)
 RETURNS SETOF record AS 'MODULE_PATHNAME', 'obs_ingest_stats' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.ingest_stats() IS
-    'counters of the buffered write path since the server (re)initialised shared memory: this database''s, and every database''s for members of pg_monitor';
+    'counters of the buffered write path since the server (re)initialised shared memory: this database''s, and every database''s for members of pg_monitor; lost_at_crash_max bounds what the crash before lost';
 
 CREATE VIEW @extschema@.ingest_stats WITH (security_invoker = true) AS SELECT * FROM @extschema@.ingest_stats();
 COMMENT ON VIEW @extschema@.ingest_stats IS

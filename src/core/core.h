@@ -67,6 +67,7 @@ extern double obs_metric_sample_rate;
 extern char *obs_instrument_functions;
 extern char *obs_instrument_metric_prefix;
 extern bool obs_debug_corrupt_records;
+extern bool obs_debug_store_error;
 extern void obs_guc_init(void);
 
 /* core/args.c: argument checks shared by the SQL entry points */

@@ -21,7 +21,8 @@
  * not change until tail moves), stores them, and advances tail only after
  * its transaction committed, broadcasting the condition variable.  Head,
  * tail and the counters live only in shared memory: after a crash they
- * restart at zero, with whatever was between tail and head lost.
+ * restart at zero, with whatever was between tail and head lost; the
+ * flusher's saved state (worker.c) bounds that loss in lost_at_crash.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -463,8 +464,8 @@ obs_ingest_stats(PG_FUNCTION_ARGS)
 
 		for (int s = 0; s < OBS_NUM_SIGNALS; s++)
 		{
-			Datum		values[15];
-			bool		nulls[15] = {false};
+			Datum		values[16];
+			bool		nulls[16] = {false};
 			uint64	   *c = copy.counters[s];
 			int64		pending = c[OBS_C_ACCEPTED] - c[OBS_C_STORED] - c[OBS_C_DROPPED_FULL] -
 				c[OBS_C_DROPPED_OTHER] - c[OBS_C_DEAD_LETTERED];
@@ -487,6 +488,7 @@ obs_ingest_stats(PG_FUNCTION_ARGS)
 			nulls[13] = copy.last_flush_at == 0;
 			values[14] = Int32GetDatum(copy.worker_pid);
 			nulls[14] = copy.worker_pid == 0;
+			values[15] = Int64GetDatum(copy.lost_at_crash[s]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -82,6 +82,7 @@ typedef struct ObsRing
 	uint64		batches;
 	uint64		retries;
 	TimestampTz last_flush_at;
+	uint64		lost_at_crash[OBS_NUM_SIGNALS];	/* bound from before a crash */
 	Size		data_offset;	/* from the start of ObsShared */
 } ObsRing;
 
@@ -91,6 +92,7 @@ typedef struct ObsShared
 	Latch	   *launcher_latch;
 	pid_t		launcher_pid;
 	int			nrings;
+	bool		crash_checked;	/* the launcher read the saved flusher states */
 	uint64		ring_size;
 	ObsRing		rings[FLEXIBLE_ARRAY_MEMBER];
 } ObsShared;

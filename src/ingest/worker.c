@@ -47,10 +47,12 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "commands/dbcommands.h"
+#include "common/base64.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/pmsignal.h"
@@ -70,8 +72,45 @@
 #define IDLE_EXIT_MS 10000
 #define MAX_RETRY_PAUSE_MS 10000
 #define MAX_BATCH_RETRIES 5
+/* the longest a flusher waits for a lock a user transaction holds */
+#define FLUSHER_LOCK_TIMEOUT_MS 500
+/* pauses between retries of a batch that waits for such a lock */
+#define MAX_LOCK_RETRY_PAUSE_MS 1000
+
+/*
+ * The smallest record the codec writes: a metric with a NULL or one-byte
+ * name and no tags (header 16 + name 6 + kind 4 + value 8 + tags 4 + ts 8
+ * bytes), rounded up to 8.  Bounds how many records a buffer can hold.
+ */
+#define MIN_RECORD_BYTES 48
+
+/*
+ * What a flusher last knew of its buffer, saved in STATE_DIR after every
+ * batch, so that the launcher can bound, after a crash, how many records
+ * were accepted but never stored.
+ */
+#define STATE_DIR "pg_stat"
+#define STATE_PREFIX "obs_ingest_"
+#define STATE_MAGIC 0x0B5E0001
+
+typedef struct FlusherState
+{
+	uint32		magic;
+	Oid			dbid;
+	bool		stopped;		/* ring closed and emptied: nothing can be lost */
+	uint64		ring_size;
+	uint64		pending_bytes;	/* head - tail */
+	uint64		pending[OBS_NUM_SIGNALS];	/* accepted, not stored/dropped/dead */
+	TimestampTz saved_at;
+} FlusherState;
 
 static volatile sig_atomic_t got_sigterm = false;
+
+static void remove_state(Oid dbid);
+static void save_state(const FlusherState *st);
+/* launcher: databases whose saved state it reset at start */
+static List *reset_dbids = NIL;
+static void persist_state(ObsRing *ring, uint64 new_tail, uint64 (*settled)[OBS_NUM_COUNTERS], bool stopped);
 
 /* register the launcher; called from _PG_init when preloaded */
 void
@@ -92,9 +131,49 @@ obs_worker_init(void)
 
 /* ---------------------------------------------------------------- launcher */
 
+/*
+ * The launcher leaves (the server stops): a ring with no flusher and
+ * nothing buffered cannot lose anything more; say so in its saved state,
+ * so that the next start does not count its free space as a loss.  A
+ * flusher saves its own state when it stops.
+ */
 static void
 launcher_detach(int code, Datum arg)
 {
+	ListCell   *lc;
+
+	/* databases whose state the launcher reset and that have no ring now */
+	foreach(lc, reset_dbids)
+	{
+		Oid			dbid = lfirst_oid(lc);
+		bool		has_ring = false;
+
+		for (int i = 0; i < obs_shared->nrings; i++)
+			has_ring |= obs_shared->rings[i].dbid == dbid;
+		if (!has_ring)
+		{
+			FlusherState st;
+
+			memset(&st, 0, sizeof(st));
+			st.magic = STATE_MAGIC;
+			st.dbid = dbid;
+			st.stopped = true;
+			st.ring_size = obs_shared->ring_size;
+			st.saved_at = GetCurrentTimestamp();
+			save_state(&st);
+		}
+	}
+	for (int i = 0; i < obs_shared->nrings; i++)
+	{
+		ObsRing    *ring = &obs_shared->rings[i];
+		bool		idle;
+
+		LWLockAcquire(ring->lock, LW_SHARED);
+		idle = OidIsValid(ring->dbid) && ring->worker_pid == 0 && ring->head == ring->tail;
+		LWLockRelease(ring->lock);
+		if (idle)
+			persist_state(ring, ring->tail, NULL, true);
+	}
 	LWLockAcquire(obs_shared->lock, LW_EXCLUSIVE);
 	obs_shared->launcher_latch = NULL;
 	obs_shared->launcher_pid = 0;
@@ -149,10 +228,214 @@ free_slot(ObsRing *ring, Oid dbid)
 			pg_atomic_write_u64(&ring->sampled_out[s], 0);
 		ring->batches = ring->retries = 0;
 		ring->last_flush_at = 0;
+		memset(ring->lost_at_crash, 0, sizeof(ring->lost_at_crash));
 	}
 	LWLockRelease(ring->lock);
 	LWLockRelease(obs_shared->lock);
 	ConditionVariableBroadcast(&ring->cv);
+	remove_state(dbid);
+}
+
+static void
+state_path(char *path, Oid dbid, const char *suffix)
+{
+	snprintf(path, MAXPGPATH, STATE_DIR "/" STATE_PREFIX "%u.%s", dbid, suffix);
+}
+
+/*
+ * Save a flusher state: written to a temporary file and renamed over the
+ * old one (durable_rename), so a crash leaves the old or the new state.
+ * Failures are logged, never thrown: they cost the bound, not records.
+ */
+static void
+save_state(const FlusherState *st)
+{
+	char		tmp[MAXPGPATH];
+	char		path[MAXPGPATH];
+	int			fd;
+
+	state_path(tmp, st->dbid, "tmp");
+	state_path(path, st->dbid, "state");
+	fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	if (fd < 0)
+	{
+		ereport(LOG, (errcode_for_file_access(),
+					  errmsg("could not create file \"%s\": %m", tmp)));
+		return;
+	}
+	errno = 0;
+	if (write(fd, st, sizeof(*st)) != sizeof(*st))
+	{
+		if (errno == 0)
+			errno = ENOSPC;
+		ereport(LOG, (errcode_for_file_access(),
+					  errmsg("could not write file \"%s\": %m", tmp)));
+		CloseTransientFile(fd);
+		unlink(tmp);
+		return;
+	}
+	if (CloseTransientFile(fd) != 0)
+	{
+		ereport(LOG, (errcode_for_file_access(),
+					  errmsg("could not close file \"%s\": %m", tmp)));
+		return;
+	}
+	(void) durable_rename(tmp, path, LOG);
+}
+
+static void
+remove_state(Oid dbid)
+{
+	char		path[MAXPGPATH];
+
+	state_path(path, dbid, "state");
+	if (unlink(path) != 0 && errno != ENOENT)
+		ereport(LOG, (errcode_for_file_access(),
+					  errmsg("could not remove file \"%s\": %m", path)));
+}
+
+/*
+ * Once per start of shared memory (a server start, or a restart after a
+ * crash): read the states the flushers saved.  A state not marked stopped
+ * means the server went down without its flusher emptying the buffer:
+ * the records pending then, plus as many as the free space of the buffer
+ * could hold, may have been accepted and never stored.  The bound is
+ * logged and shown in obs.ingest_stats.lost_at_crash_max; the state is
+ * then reset to an empty buffer (a later crash before the new flusher's
+ * first save is bounded by the whole buffer).
+ */
+static void
+report_crash_loss(void)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	LWLockAcquire(obs_shared->lock, LW_EXCLUSIVE);
+	if (obs_shared->crash_checked)
+	{
+		LWLockRelease(obs_shared->lock);
+		return;
+	}
+	obs_shared->crash_checked = true;
+	LWLockRelease(obs_shared->lock);
+
+	/* the names first: the catalog lookups below end transactions, which close the directory */
+	dir = AllocateDir(STATE_DIR);
+	while ((de = ReadDir(dir, STATE_DIR)) != NULL)
+	{
+		unsigned int dbid_u;
+		char		suffix[16];
+
+		if (sscanf(de->d_name, STATE_PREFIX "%u.%15s", &dbid_u, suffix) == 2 &&
+			strcmp(suffix, "state") == 0)
+			names = lappend(names, pstrdup(de->d_name));
+	}
+	FreeDir(dir);
+
+	foreach(lc, names)
+	{
+		char	   *name = (char *) lfirst(lc);
+		char		path[MAXPGPATH];
+		char		suffix[16];
+		unsigned int dbid_u;
+		FlusherState st;
+		FlusherState fresh;
+		uint64		bound[OBS_NUM_SIGNALS];
+		uint64		pending_total = 0;
+		uint64		bound_total = 0;
+		int			fd;
+		int			nread;
+		bool		exists;
+		char	   *dbname = NULL;
+
+		if (sscanf(name, STATE_PREFIX "%u.%15s", &dbid_u, suffix) != 2)
+			continue;
+		snprintf(path, sizeof(path), STATE_DIR "/%s", name);
+		fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+		if (fd < 0)
+			continue;
+		nread = read(fd, &st, sizeof(st));
+		CloseTransientFile(fd);
+		if (nread != sizeof(st) || st.magic != STATE_MAGIC || st.dbid != (Oid) dbid_u)
+		{
+			ereport(LOG, (errmsg("obs launcher: ignoring unreadable file \"%s\"", path)));
+			unlink(path);
+			continue;
+		}
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		exists = SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(st.dbid));
+		if (exists)
+			dbname = get_database_name(st.dbid);
+		dbname = dbname ? MemoryContextStrdup(TopMemoryContext, dbname) : NULL;
+		CommitTransactionCommand();
+		if (!exists)
+		{
+			unlink(path);
+			continue;
+		}
+		for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+		{
+			uint64		room = st.ring_size > st.pending_bytes ? st.ring_size - st.pending_bytes : 0;
+
+			bound[s] = st.stopped ? st.pending[s] : st.pending[s] + room / MIN_RECORD_BYTES;
+			pending_total += st.pending[s];
+		}
+		/* any one signal may have filled the room: the total counts it once */
+		bound_total = pending_total;
+		if (!st.stopped && st.ring_size > st.pending_bytes)
+			bound_total += (st.ring_size - st.pending_bytes) / MIN_RECORD_BYTES;
+
+		if (bound_total > 0)
+		{
+			ObsRing    *ring = NULL;
+
+			ereport(LOG,
+					(errmsg("obs: up to " UINT64_FORMAT " records accepted into the buffer of database \"%s\" but not stored may have been lost",
+							bound_total, dbname ? dbname : "?"),
+					 errdetail(UINT64_FORMAT " records were pending when its flusher last saved its state; records accepted after that fit in the rest of the %llu-byte buffer.",
+							   pending_total, (unsigned long long) st.ring_size),
+					 errhint("The bound per signal is in obs.ingest_stats.lost_at_crash_max. A smaller obs.buffer_size lowers it.")));
+
+			/* show the bound in obs.ingest_stats: the database's slot, claimed if need be */
+			LWLockAcquire(obs_shared->lock, LW_EXCLUSIVE);
+			for (int i = 0; i < obs_shared->nrings && ring == NULL; i++)
+				if (obs_shared->rings[i].dbid == st.dbid)
+					ring = &obs_shared->rings[i];
+			for (int i = 0; i < obs_shared->nrings && ring == NULL; i++)
+				if (!OidIsValid(obs_shared->rings[i].dbid))
+				{
+					ring = &obs_shared->rings[i];
+					ring->dbid = st.dbid;
+				}
+			if (ring != NULL)
+			{
+				LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+				memcpy(ring->lost_at_crash, bound, sizeof(bound));
+				LWLockRelease(ring->lock);
+			}
+			LWLockRelease(obs_shared->lock);
+		}
+
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.magic = STATE_MAGIC;
+		fresh.dbid = st.dbid;
+		fresh.ring_size = obs_shared->ring_size;
+		fresh.saved_at = GetCurrentTimestamp();
+		save_state(&fresh);
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			reset_dbids = lappend_oid(reset_dbids, st.dbid);
+			MemoryContextSwitchTo(old);
+		}
+		if (dbname)
+			pfree(dbname);
+	}
+	list_free_deep(names);
 }
 
 void
@@ -176,6 +459,8 @@ obs_launcher_main(Datum arg)
 
 	/* no database: enough to read pg_database, and DROP DATABASE ignores us */
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	report_crash_loss();
 
 	for (;;)
 	{
@@ -268,6 +553,7 @@ typedef enum BatchResult
 
 static ObsRing *flusher_ring = NULL;
 static MemoryContext batch_cxt = NULL;
+static int	lock_waits = 0;		/* tries in a row that timed out on a lock */
 static const ObsColumn dead_letter_columns[6] = {
 	{"dead_letter_id", INT8OID}, {"received_at", TIMESTAMPTZOID}, {"signal", TEXTOID},
 	{"record", JSONBOID}, {"reason", TEXTOID}, {"sqlstate", TEXTOID}
@@ -343,6 +629,16 @@ abort_xact(void)
 	return edata;
 }
 
+/* obs.debug_store_error: a transient failure to store a log record */
+static void
+debug_store_error(const ObsDecoded *d)
+{
+	if (obs_debug_store_error && d->hdr.signal == OBS_SIGNAL_LOG)
+		ereport(ERROR,
+				(errcode(ERRCODE_DISK_FULL),
+				 errmsg("obs.debug_store_error is set")));
+}
+
 /* the whole batch in one transaction, as a multi-insert */
 static ErrorData *
 store_batch(char **recs, int n)
@@ -360,6 +656,7 @@ store_batch(char **recs, int n)
 			ObsDecoded d;
 
 			obs_decode_record(recs[i], &d);
+			debug_store_error(&d);
 			obs_store_decoded(&d, batch);
 		}
 		obs_batch_end(batch);
@@ -373,9 +670,12 @@ store_batch(char **recs, int n)
 	return edata;
 }
 
-/* one row of obs.dead_letters, in the current transaction */
+/*
+ * one row of obs.dead_letters, in the current transaction; render_failure
+ * is why the record is kept as raw bytes instead of its JSON rendering
+ */
 static void
-store_dead_letter(int signal, Jsonb *record, ErrorData *edata)
+store_dead_letter(int signal, Jsonb *record, ErrorData *edata, ErrorData *render_failure)
 {
 	Relation	rel = obs_open_table(&dead_letters_table);
 	Datum		values[6];
@@ -383,6 +683,10 @@ store_dead_letter(int signal, Jsonb *record, ErrorData *edata)
 	char	   *reason = edata->detail
 		? psprintf("%s (%s)", edata->message, edata->detail)
 		: edata->message;
+
+	if (render_failure != NULL)
+		reason = psprintf("%s; the record is kept as raw bytes because its JSON rendering failed: %s",
+						  reason ? reason : "unknown error", render_failure->message);
 
 	values[0] = Int64GetDatum(obs_table_nextval(&dead_letters_table));
 	values[1] = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -393,6 +697,110 @@ store_dead_letter(int signal, Jsonb *record, ErrorData *edata)
 	values[5] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
 	obs_insert_row(rel, values, nulls);
 	table_close(rel, NoLock);
+}
+
+/*
+ * A safe rendering of a record for obs.dead_letters: its raw bytes (the
+ * buffer format, header included) in base64, as a flat JSON object that
+ * jsonb_in parses whatever the record holds.
+ */
+static Jsonb *
+raw_record_jsonb(const char *rec)
+{
+	const ObsRecordHeader *h = (const ObsRecordHeader *) rec;
+	int			enclen = pg_b64_enc_len(h->len);
+	char	   *enc = palloc(enclen + 1);
+	int			n = pg_b64_encode(rec, h->len, enc, enclen);
+	StringInfoData b;
+
+	if (n < 0)
+		elog(ERROR, "could not encode an obs buffer record in base64");
+	enc[n] = '\0';
+	initStringInfo(&b);
+	appendStringInfo(&b, "{\"raw_record_base64\": \"%s\", \"record_version\": %d, \"backend_pid\": %d}",
+					 enc, h->version, h->pid);
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(b.data)));
+}
+
+/* one try of dead_letter() in a subtransaction: NULL, or the error */
+static ErrorData *
+try_dead_letter(const char *rec, ObsDecoded *d, ErrorData *edata, ErrorData *render_failure)
+{
+	int			signal = ((const ObsRecordHeader *) rec)->signal;
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ErrorData  *volatile err = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		if (render_failure == NULL)
+			store_dead_letter(signal, obs_record_jsonb(d), edata, NULL);
+		else
+			store_dead_letter(signal, raw_record_jsonb(rec), edata, render_failure);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		err = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+	return err;
+}
+
+/*
+ * Dead-letter a record whose store failed with edata.  Nothing here may
+ * fail the batch, so each try runs in its own subtransaction: first the
+ * record's JSON rendering; if that cannot be built or stored (a jsonb
+ * nested deeper than jsonb_in parses, say) its raw bytes; if even that
+ * cannot be stored (a CHECK on obs.dead_letters, say) the record is
+ * counted as dropped_other and logged.  A transient error (a lock
+ * timeout, a full disk) is thrown on: the batch is retried later.
+ */
+static ObsCounter
+dead_letter(const char *rec, ObsDecoded *d, bool decoded, ErrorData *edata)
+{
+	int			signal = ((const ObsRecordHeader *) rec)->signal;
+	ErrorData  *failed = NULL;
+
+	if (decoded)
+	{
+		failed = try_dead_letter(rec, d, edata, NULL);
+		if (failed == NULL)
+			return OBS_C_DEAD_LETTERED;
+		if (is_transient(failed->sqlerrcode))
+			ReThrowError(failed);
+	}
+	else
+	{
+		/* nothing to render: the decoding error says why */
+		failed = edata;
+	}
+	{
+		ErrorData  *err = try_dead_letter(rec, d, edata, failed);
+
+		if (err == NULL)
+			return OBS_C_DEAD_LETTERED;
+		if (is_transient(err->sqlerrcode))
+			ReThrowError(err);
+		failed = err;
+	}
+	ereport(LOG,
+			(errmsg("obs flusher: dropping a %s record that could not be stored nor dead-lettered",
+					signal < OBS_NUM_SIGNALS ? obs_signal_names[signal] : "unknown"),
+			 errdetail("Storing it failed with SQLSTATE %s: %s. Dead-lettering it failed with SQLSTATE %s: %s.",
+					   unpack_sql_state(edata->sqlerrcode), edata->message,
+					   unpack_sql_state(failed->sqlerrcode), failed->message),
+			 errhint("The record is counted as dropped_other in obs.ingest_stats; check the constraints on obs.dead_letters.")));
+	return OBS_C_DROPPED_OTHER;
 }
 
 /*
@@ -409,7 +817,6 @@ store_one(const char *rec, bool give_up)
 	ObsDecoded *d = palloc0(sizeof(ObsDecoded));
 	volatile bool decoded = false;
 	ErrorData  *edata = NULL;
-	Jsonb	   *json;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
@@ -417,6 +824,7 @@ store_one(const char *rec, bool give_up)
 	{
 		obs_decode_record(rec, d);
 		decoded = true;
+		debug_store_error(d);
 		obs_store_decoded(d, NULL);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -435,18 +843,18 @@ store_one(const char *rec, bool give_up)
 
 	if (edata == NULL)
 		return OBS_C_STORED;
-	if (!give_up && is_transient(edata->sqlerrcode))
+	/* a batch behind a user's lock waits for it, however often retried */
+	if ((!give_up && is_transient(edata->sqlerrcode)) ||
+		edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 		ReThrowError(edata);
-	json = decoded ? obs_record_jsonb(d)
-		: DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"undecodable\": true}")));
-	store_dead_letter(((const ObsRecordHeader *) rec)->signal, json, edata);
-	return OBS_C_DEAD_LETTERED;
+	return dead_letter(rec, d, decoded, edata);
 }
 
 /*
  * The batch again, record by record, each in a subtransaction: good
  * records are stored, bad ones dead-lettered.  status[i] gets
- * OBS_C_STORED or OBS_C_DEAD_LETTERED.  Returns the error that defeated
+ * OBS_C_STORED, OBS_C_DEAD_LETTERED or (not even dead-lettered)
+ * OBS_C_DROPPED_OTHER.  Returns the error that defeated
  * the whole transaction, or NULL.
  */
 static ErrorData *
@@ -478,6 +886,62 @@ report_failure(const char *what, ErrorData *edata, int failures)
 				(errmsg("obs flusher: %s: %s", what, edata->message),
 				 edata->detail ? errdetail("%s", edata->detail) : 0,
 				 errcontext("%d consecutive failures; records stay buffered and are retried.", failures)));
+}
+
+/*
+ * Save what this flusher knows of its ring (see FlusherState), as if tail
+ * were new_tail and the batch's counts (settled, may be NULL) were added:
+ * called before tail advances, so that the space a batch frees can only
+ * be reused after the state that counts it was saved.
+ */
+static void
+persist_state(ObsRing *ring, uint64 new_tail, uint64 (*settled)[OBS_NUM_COUNTERS], bool stopped)
+{
+	FlusherState st;
+
+	memset(&st, 0, sizeof(st));
+	st.magic = STATE_MAGIC;
+	st.dbid = ring->dbid;
+	st.stopped = stopped;
+	st.ring_size = obs_shared->ring_size;
+	LWLockAcquire(ring->lock, LW_SHARED);
+	st.pending_bytes = ring->head - new_tail;
+	for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+	{
+		uint64	   *c = ring->counters[s];
+		int64		p = c[OBS_C_ACCEPTED] - c[OBS_C_STORED] - c[OBS_C_DROPPED_FULL] -
+			c[OBS_C_DROPPED_OTHER] - c[OBS_C_DEAD_LETTERED];
+
+		if (settled != NULL)
+			p -= settled[s][OBS_C_STORED] + settled[s][OBS_C_DROPPED_OTHER] +
+				settled[s][OBS_C_DEAD_LETTERED];
+		st.pending[s] = Max(p, 0);
+	}
+	LWLockRelease(ring->lock);
+	st.saved_at = GetCurrentTimestamp();
+	save_state(&st);
+}
+
+/*
+ * The batch timed out on a lock that another transaction holds (LOCK
+ * TABLE, a new metric series or run not yet committed, a prepared
+ * transaction): it stays in the ring and is tried again after a pause,
+ * however long that takes; it never counts toward MAX_BATCH_RETRIES.
+ */
+static BatchResult
+batch_waits_for_lock(ObsRing *ring, ErrorData *edata)
+{
+	lock_waits++;
+	if (lock_waits == 1 || lock_waits % 100 == 0)
+		ereport(LOG,
+				(errmsg("obs flusher: waiting for a lock held by another transaction: %s", edata->message),
+				 errdetail("%d tries in a row timed out; the records stay buffered and are retried.", lock_waits),
+				 errhint("Buffered records of this database are stored once that transaction ends.")));
+	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+	ring->retries++;
+	LWLockRelease(ring->lock);
+	persist_state(ring, ring->tail, NULL, false);
+	return BATCH_RETRY;
 }
 
 /*
@@ -554,6 +1018,7 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 		ring->batches++;
 		LWLockRelease(ring->lock);
 		ConditionVariableBroadcast(&ring->cv);
+		persist_state(ring, ring->tail, NULL, false);
 		ereport(WARNING,
 				(errmsg("obs flusher: unreadable record in the buffer, discarding " UINT64_FORMAT " bytes",
 						discarded),
@@ -566,6 +1031,8 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 	if (n > 0)
 	{
 		edata = store_batch(recs, n);
+		if (edata != NULL && edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+			return batch_waits_for_lock(ring, edata);
 		if (edata != NULL)
 		{
 			if (!give_up && is_transient(edata->sqlerrcode))
@@ -575,9 +1042,12 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 				LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 				ring->retries++;
 				LWLockRelease(ring->lock);
+				persist_state(ring, ring->tail, NULL, false);
 				return BATCH_RETRY;
 			}
 			edata = store_one_by_one(recs, n, status, give_up);
+			if (edata != NULL && edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+				return batch_waits_for_lock(ring, edata);
 			if (edata != NULL)
 			{
 				if (is_transient(edata->sqlerrcode))
@@ -587,6 +1057,7 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 					LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 					ring->retries++;
 					LWLockRelease(ring->lock);
+					persist_state(ring, ring->tail, NULL, false);
 					return BATCH_RETRY;
 				}
 				ereport(WARNING,
@@ -600,10 +1071,12 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 		}
 	}
 	*failures = 0;
+	lock_waits = 0;
 	*stored = n;
 	for (int i = 0; i < n; i++)
 		counts[sigs[i]][status[i]]++;
 
+	persist_state(ring, pos, counts, false);
 	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 	ring->tail = pos;
 	for (int s = 0; s < OBS_NUM_SIGNALS; s++)
@@ -614,6 +1087,77 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 	LWLockRelease(ring->lock);
 	ConditionVariableBroadcast(&ring->cv);
 	return BATCH_DONE;
+}
+
+/* wait at most ms (and FLUSHER_LOCK_TIMEOUT_MS) for any lock */
+static void
+set_lock_timeout(long ms)
+{
+	char		buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", Max(Min(ms, FLUSHER_LOCK_TIMEOUT_MS), 1));
+	SetConfigOption("lock_timeout", buf, PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+/*
+ * Sleep for ms on the latch.  With hold (a pause before a retry), the
+ * pause lasts its whole time whoever sets the latch (writers waiting for
+ * room, obs.flush()); only SIGTERM ends it early.
+ */
+static void
+flusher_sleep(long ms, bool hold)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (!hold || got_sigterm)
+			break;
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+}
+
+/*
+ * At the end of a stop, what is still buffered could not be stored
+ * within obs.shutdown_timeout: count it as dropped_other and empty the
+ * ring (closed: writers drop), so that the counters stay exact and the
+ * saved state says nothing more can be lost.  Returns the record count.
+ */
+static uint64
+drop_leftovers(ObsRing *ring)
+{
+	uint64		lost = 0;
+
+	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+	for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+	{
+		uint64	   *c = ring->counters[s];
+		int64		p = c[OBS_C_ACCEPTED] - c[OBS_C_STORED] - c[OBS_C_DROPPED_FULL] -
+			c[OBS_C_DROPPED_OTHER] - c[OBS_C_DEAD_LETTERED];
+
+		if (p > 0)
+		{
+			c[OBS_C_DROPPED_OTHER] += p;
+			lost += p;
+		}
+	}
+	ring->tail = ring->head;
+	LWLockRelease(ring->lock);
+	ConditionVariableBroadcast(&ring->cv);
+	persist_state(ring, ring->tail, NULL, true);
+	return lost;
 }
 
 typedef enum DrainResult
@@ -658,6 +1202,8 @@ drain(ObsRing *ring, TimestampTz deadline, int *failures)
 
 		MemoryContextReset(batch_cxt);
 		MemoryContextSwitchTo(batch_cxt);
+		if (deadline != 0)
+			set_lock_timeout(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline));
 		pgstat_report_activity(STATE_RUNNING, "storing buffered obs records");
 		if (flush_batch(ring, tail, head, failures, &stored) == BATCH_RETRY)
 		{
@@ -727,7 +1273,8 @@ obs_flusher_main(Datum arg)
 	/* the bootstrap superuser: table privileges do not matter */
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	/* never wait without limit on a lock a user transaction holds */
+	set_lock_timeout(FLUSHER_LOCK_TIMEOUT_MS);
 	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
@@ -752,6 +1299,7 @@ obs_flusher_main(Datum arg)
 
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "obs flusher batch",
 									  ALLOCSET_DEFAULT_SIZES);
+	persist_state(ring, ring->tail, NULL, false);
 
 	for (;;)
 	{
@@ -766,7 +1314,9 @@ obs_flusher_main(Datum arg)
 		if (got_sigterm)
 			break;
 		dr = drain(ring, 0, &failures);
-		if (dr == DRAIN_STOPPED && failures > 0)
+		if (dr == DRAIN_STOPPED && lock_waits > 0)
+			nap = Min((long) obs_flush_interval << Min(lock_waits, 6), MAX_LOCK_RETRY_PAUSE_MS);
+		else if (dr == DRAIN_STOPPED && failures > 0)
 			nap = Min((long) obs_flush_interval << Min(failures, 6), MAX_RETRY_PAUSE_MS);
 		if (dr != DRAIN_EMPTY)
 			idle_since = 0;
@@ -776,10 +1326,8 @@ obs_flusher_main(Datum arg)
 				 leave_if_empty(ring))
 			proc_exit(0);
 
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 nap, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
+		/* a pause before a retry holds, whoever sets the latch */
+		flusher_sleep(nap, dr == DRAIN_STOPPED && (failures > 0 || lock_waits > 0));
 	}
 
 	/* shutdown: store what is buffered, within obs.shutdown_timeout */
@@ -800,9 +1348,17 @@ obs_flusher_main(Datum arg)
 		left = ring->head - ring->tail;
 		LWLockRelease(ring->lock);
 		if (left > 0)
+		{
+			uint64		lost = drop_leftovers(ring);
+
 			ereport(WARNING,
-					(errmsg("obs flusher stopping with " UINT64_FORMAT " bytes of buffered records not stored", left),
-					 errhint("Raise obs.shutdown_timeout to give the flusher more time at shutdown.")));
+					(errmsg("obs flusher stopping with " UINT64_FORMAT " buffered records not stored",
+							lost),
+					 errdetail("They are counted as dropped_other in obs.ingest_stats (" UINT64_FORMAT " bytes).", left),
+					 errhint("Raise obs.shutdown_timeout to give the flusher more time at shutdown, and look for transactions holding locks on obs tables.")));
+		}
+		else
+			persist_state(ring, ring->tail, NULL, true);
 	}
 	proc_exit(0);
 }
