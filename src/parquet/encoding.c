@@ -28,9 +28,22 @@ obs_pq_bit_width(uint32 maxval)
 	return w;
 }
 
+/*
+ * The encoder reads levels (one byte each) and dictionary indices (four
+ * bytes each); every function takes the element size and is inlined into
+ * one entry point per size, so the loops see a constant.
+ */
+static pg_attribute_always_inline uint32
+elem(const void *v, int i, int size)
+{
+	if (size == 1)
+		return ((const uint8 *) v)[i];
+	return ((const uint32 *) v)[i];
+}
+
 /* bit-pack n values (n a multiple of 8, padded by the caller) LSB first */
-static void
-pack_bits(PqBuf *out, const uint32 *v, int n, int bw)
+static pg_attribute_always_inline void
+pack_bits(PqBuf *out, const void *v, int size, int n, int bw)
 {
 	uint64		acc = 0;
 	int			nbits = 0;
@@ -38,7 +51,7 @@ pack_bits(PqBuf *out, const uint32 *v, int n, int bw)
 	obs_pq_buf_reserve(out, (size_t) n * bw / 8 + 8);
 	for (int i = 0; i < n; i++)
 	{
-		acc |= (uint64) v[i] << nbits;
+		acc |= (uint64) elem(v, i, size) << nbits;
 		nbits += bw;
 		while (nbits >= 8)
 		{
@@ -51,10 +64,11 @@ pack_bits(PqBuf *out, const uint32 *v, int n, int bw)
 }
 
 /* literal values as bit-packed runs of at most 63 groups each */
-static void
-emit_literals(PqBuf *out, const uint32 *v, int n, int bw)
+static pg_attribute_always_inline void
+emit_literals(PqBuf *out, const void *values, int size, int n, int bw)
 {
 	uint32		pad[8];
+	const char *v = values;
 
 	while (n > 0)
 	{
@@ -64,15 +78,16 @@ emit_literals(PqBuf *out, const uint32 *v, int n, int bw)
 
 		pq_buf_varint(out, ((uint64) groups << 1) | 1);
 		if (full > 0)
-			pack_bits(out, v, full, bw);
+			pack_bits(out, v, size, full, bw);
 		if (full < take)
 		{
 			/* only the last run of a page may end in a partial group */
 			memset(pad, 0, sizeof(pad));
-			memcpy(pad, v + full, (take - full) * sizeof(uint32));
-			pack_bits(out, pad, 8, bw);
+			for (int i = full; i < take; i++)
+				pad[i - full] = elem(v, i, size);
+			pack_bits(out, pad, 4, 8, bw);
 		}
-		v += take;
+		v += (size_t) take * size;
 		n -= take;
 	}
 }
@@ -87,22 +102,19 @@ emit_run(PqBuf *out, uint32 value, int count, int bw)
 		pq_buf_byte(out, (uint8) (value >> (8 * i)));
 }
 
-/*
- * Append the RLE/bit-packed hybrid encoding of values[0..n) to out, with
- * no length prefix (the caller adds one for v1 data page levels).
- */
-void
-obs_pq_rle_encode(PqBuf *out, const uint32 *values, int n, int bw)
+static pg_attribute_always_inline void
+rle_encode(PqBuf *out, const void *values, int size, int n, int bw)
 {
 	int			lit = 0;		/* first value not yet emitted */
 	int			i = 0;
 
 	while (i < n)
 	{
+		uint32		v = elem(values, i, size);
 		int			j = i + 1;
 		int			run;
 
-		while (j < n && values[j] == values[i])
+		while (j < n && elem(values, j, size) == v)
 			j++;
 		run = j - i;
 		if (run >= 8)
@@ -113,15 +125,33 @@ obs_pq_rle_encode(PqBuf *out, const uint32 *values, int n, int bw)
 			if (run - borrow >= 8)
 			{
 				i += borrow;
-				emit_literals(out, values + lit, nlit + borrow, bw);
-				emit_run(out, values[i], j - i, bw);
+				emit_literals(out, (const char *) values + (size_t) lit * size, size,
+							  nlit + borrow, bw);
+				emit_run(out, v, j - i, bw);
 				lit = j;
 			}
 		}
 		i = j;
 	}
 	if (lit < n)
-		emit_literals(out, values + lit, n - lit, bw);
+		emit_literals(out, (const char *) values + (size_t) lit * size, size, n - lit, bw);
+}
+
+/*
+ * Append the RLE/bit-packed hybrid encoding of values[0..n) to out, with
+ * no length prefix (the caller adds one for v1 data page levels).
+ */
+void
+obs_pq_rle_encode(PqBuf *out, const uint32 *values, int n, int bw)
+{
+	rle_encode(out, values, 4, n, bw);
+}
+
+/* the same for byte-sized values: definition and repetition levels */
+void
+obs_pq_rle_encode_u8(PqBuf *out, const uint8 *values, int n, int bw)
+{
+	rle_encode(out, values, 1, n, bw);
 }
 
 /* PLAIN booleans: one bit each, LSB first */

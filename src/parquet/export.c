@@ -112,9 +112,13 @@ typedef struct ExportState
 /*
  * The temporary file being written, removed at backend exit too: a FATAL
  * error (pg_terminate_backend) exits without running PG_CATCH blocks.
+ * Only a path that fits whole is ever written here (obs_pq_check_path()).
  */
 static char exit_tmppath[MAXPGPATH];
 static bool exit_cleanup_registered = false;
+
+/* the longest temporary name open_target() makes: .obs-<pid>-<n>-<hex>.tmp */
+#define TMP_NAME_MAX	((int) sizeof(".obs-4294967295-4294967295-ffffffff.tmp") - 1)
 
 static void
 remove_tmp_at_exit(int code, Datum arg)
@@ -669,13 +673,42 @@ client_sink(void *arg, const char *data, size_t len)
 	}
 }
 
+/* bytes of filename up to and including its last slash */
+static size_t
+dir_length(const char *filename)
+{
+	const char *slash = strrchr(filename, '/');
+
+	return slash ? (size_t) (slash - filename) + 1 : 0;
+}
+
+/*
+ * Refuse a target whose path, or that of the temporary file beside it,
+ * would not fit in MAXPGPATH: such a path could only be remembered cut
+ * short, and removing the cut path at exit would remove another file.
+ */
+void
+obs_pq_check_path(const char *filename)
+{
+	size_t		len = strlen(filename);
+	size_t		dirlen = dir_length(filename);
+
+	if (len >= MAXPGPATH || dirlen + TMP_NAME_MAX >= MAXPGPATH)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("file path too long for a Parquet export"),
+				 errdetail("The path has %zu bytes, %zu of them up to the file name; at most %d and %d fit, to leave room for the name of the temporary file written beside it.",
+						   len, dirlen, MAXPGPATH - 1, MAXPGPATH - 1 - TMP_NAME_MAX)));
+}
+
 static void
 open_target(ExportState *st)
 {
-	static int	counter = 0;
-	const char *slash = strrchr(st->filename, '/');
-	int			dirlen = slash ? (int) (slash - st->filename) + 1 : 0;
+	static uint32 counter = 0;
+	int			dirlen = (int) dir_length(st->filename);
 	struct stat stbuf;
+
+	obs_pq_check_path(st->filename);
 
 	if (stat(st->filename, &stbuf) == 0 && S_ISDIR(stbuf.st_mode))
 		ereport(ERROR,
@@ -699,15 +732,17 @@ open_target(ExportState *st)
 
 		if (!pg_strong_random(&rnd, sizeof(rnd)))
 			rnd = (uint32) random();
-		st->tmppath = psprintf("%.*s.obs-%d-%d-%08x.tmp", dirlen, st->filename,
+		st->tmppath = psprintf("%.*s.obs-%d-%u-%08x.tmp", dirlen, st->filename,
 							   MyProcPid, ++counter, rnd);
+		if (strlen(st->tmppath) >= MAXPGPATH)
+			elog(ERROR, "temporary path \"%s\" is too long", st->tmppath);
 		st->fd = OpenTransientFile(st->tmppath,
 								   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | PG_BINARY);
 		if (st->fd < 0 && errno != EEXIST)
 			break;
 	}
 	if (st->fd >= 0)
-		strlcpy(exit_tmppath, st->tmppath, MAXPGPATH);
+		memcpy(exit_tmppath, st->tmppath, strlen(st->tmppath) + 1);
 	if (st->fd < 0)
 	{
 		int			save_errno = errno;
@@ -861,6 +896,8 @@ obs_pq_export(Node *raw_query, const char *query_string, const char *filename,
 	st->to_utf8 = (GetDatabaseEncoding() != PG_UTF8 &&
 				   GetDatabaseEncoding() != PG_SQL_ASCII);
 
+	if (filename != NULL)
+		obs_pq_check_path(filename);
 	if (filename == NULL && whereToSendOutput != DestRemote)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -27,4 +27,7 @@ extern void obs_parquet_init(void);
 /* the privilege core COPY requires to write a server file */
 extern void obs_pq_check_write_privilege(void);
 
+/* ERROR (42622) when filename or its temporary file would not fit MAXPGPATH */
+extern void obs_pq_check_path(const char *filename);
+
 #endif							/* OBS_PQ_EXPORT_H */

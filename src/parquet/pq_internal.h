@@ -7,24 +7,50 @@
 #ifndef OBS_PQ_INTERNAL_H
 #define OBS_PQ_INTERNAL_H
 
+#include "utils/memutils.h"
+
 #include "parquet.h"
+
+/*
+ * The memory a writer's row group holds, and the cap its growth respects.
+ * Every buffer of the row group lives in cxt, and what cxt has allocated
+ * is what is held.  A buffer doubles while that keeps the held bytes within
+ * limit; past it, it grows only by what is asked for and sets over, and
+ * the writer closes its row group at the end of the row.
+ */
+typedef struct PqBudget
+{
+	MemoryContext cxt;
+	int64		limit;
+	bool		over;
+} PqBudget;
+
+static inline int64
+pq_budget_held(const PqBudget *budget)
+{
+	return (int64) MemoryContextMemAllocated(budget->cxt, false);
+}
 
 /* a growable byte buffer in the memory context it was created in */
 typedef struct PqBuf
 {
-	char	   *data;
+	char	   *data;			/* NULL until the first append */
 	size_t		len;
 	size_t		cap;
 	MemoryContext cxt;
+	PqBudget   *budget;			/* NULL: growth is not capped */
 } PqBuf;
 
-extern void obs_pq_buf_init(PqBuf *b, MemoryContext cxt, size_t cap);
+/* an empty buffer; nothing is allocated until the first append */
+extern void obs_pq_buf_init(PqBuf *b, MemoryContext cxt, PqBudget *budget);
 extern void obs_pq_buf_reserve(PqBuf *b, size_t extra);
 extern void obs_pq_buf_free(PqBuf *b);
 
 static inline void
 pq_buf_append(PqBuf *b, const void *data, size_t len)
 {
+	if (len == 0)
+		return;
 	if (b->len + len > b->cap)
 		obs_pq_buf_reserve(b, len);
 	memcpy(b->data + b->len, data, len);
@@ -99,6 +125,7 @@ extern void obs_tc_field_empty(ThriftEnc *tc, int16 fid);
 /* encoding.c */
 extern int	obs_pq_bit_width(uint32 maxval);
 extern void obs_pq_rle_encode(PqBuf *out, const uint32 *values, int n, int bit_width);
+extern void obs_pq_rle_encode_u8(PqBuf *out, const uint8 *values, int n, int bit_width);
 extern void obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n);
 
 /* compress.c: never ereports; returns false with *err set on failure */

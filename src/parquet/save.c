@@ -74,6 +74,9 @@ save_tables(FunctionCallInfo fcinfo, const SaveTarget *targets, int ntargets)
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("relative path not allowed for Parquet export directory \"%s\"", dir),
 				 errhint("Give an absolute path on the database server.")));
+	/* the longest path of the call must fit before anything is created */
+	for (int i = 0; i < ntargets; i++)
+		obs_pq_check_path(stamp_path(dir, targets[i].prefix, ts));
 	if (stat(dir, &stbuf) != 0)
 	{
 		if (errno != ENOENT)

@@ -17,25 +17,36 @@
 #include "pq_internal.h"
 
 void
-obs_pq_buf_init(PqBuf *b, MemoryContext cxt, size_t cap)
+obs_pq_buf_init(PqBuf *b, MemoryContext cxt, PqBudget *budget)
 {
 	b->cxt = cxt;
-	b->cap = Max(cap, 64);
-	b->len = 0;
-	b->data = MemoryContextAllocHuge(cxt, b->cap);
+	b->budget = budget;
+	b->data = NULL;
+	b->len = b->cap = 0;
 }
 
-/* make room for extra more bytes, doubling */
+/*
+ * Make room for extra more bytes.  The buffer doubles while that keeps its
+ * budget within the limit; past it, the buffer grows by just what is asked
+ * and the budget is marked over, so that the writer closes its row group.
+ */
 void
 obs_pq_buf_reserve(PqBuf *b, size_t extra)
 {
 	size_t		need = b->len + extra;
-	size_t		cap = b->cap;
+	size_t		cap;
 
-	if (need <= cap)
+	if (need <= b->cap)
 		return;
+	cap = Max(b->cap, 32);
 	while (cap < need)
 		cap *= 2;
+	if (b->budget != NULL &&
+		pq_budget_held(b->budget) + (int64) (cap - b->cap) > b->budget->limit)
+	{
+		cap = need;
+		b->budget->over = true;
+	}
 	if (b->data == NULL)
 		b->data = MemoryContextAllocHuge(b->cxt, cap);
 	else
@@ -43,6 +54,7 @@ obs_pq_buf_reserve(PqBuf *b, size_t extra)
 	b->cap = cap;
 }
 
+/* release the buffer's memory; it stays usable, empty */
 void
 obs_pq_buf_free(PqBuf *b)
 {

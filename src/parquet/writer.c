@@ -8,9 +8,21 @@
  * the column chunk's dictionary.  A full page is encoded (data page v1:
  * levels as length-prefixed RLE, then values), compressed and appended to
  * the column's chunk buffer.  When the row group is closed, every column
- * writes its dictionary page (if any) and its buffered pages to the sink,
- * column after column, and the row group's metadata is encoded and kept
- * for the footer.
+ * writes its dictionary page (if any), its buffered pages and its last
+ * page to the sink, column after column, releases its buffers, and the
+ * row group's metadata is encoded and kept for the footer.
+ *
+ * Memory: every buffer of the open row group (each column's levels,
+ * values, dictionary indices, dictionary entries and their hash table,
+ * statistics and compressed pages, and the page scratch) lives in one
+ * memory context, and what that context has allocated is what the row
+ * group holds.  A buffer doubles only while that stays within the row
+ * group byte limit; past it, it grows by what the current row needs, and
+ * the row group is closed at the end of that row.  So the row group holds
+ * at most the limit plus one row, plus one page (or dictionary) and its
+ * compressed copy while it is written out; then the context is reset.  The
+ * footer metadata of written row groups, the column descriptors and the
+ * codec's state live outside it.
  *
  * Dictionary encoding is tried for every column but BOOLEAN.  A column
  * whose first page is mostly distinct values is re-encoded PLAIN and keeps
@@ -49,6 +61,15 @@
 #define PAGE_MAX_LEVELS		(128 * 1024)
 /* min/max statistics longer than this are left out of the footer */
 #define MAX_STAT_BYTES		4096
+/* hash slots of a new dictionary */
+#define DICT_MIN_SLOTS		64
+
+/* a dictionary entry: where its PLAIN bytes start in dict, and its hash */
+typedef struct DictEnt
+{
+	uint32		off;
+	uint32		hash;
+} DictEnt;
 
 typedef struct PqCol
 {
@@ -58,14 +79,11 @@ typedef struct PqCol
 	int			value_size;		/* bytes per fixed-size value; 0 = BYTE_ARRAY */
 
 	/* current data page */
-	uint32	   *defs;
-	uint32	   *reps;
+	PqBuf		defs;			/* definition levels, a byte each, if max_def > 0 */
+	PqBuf		reps;			/* repetition levels, a byte each, if max_rep > 0 */
 	int			nlev;
-	int			levcap;
 	PqBuf		vals;			/* PLAIN values (booleans one byte each) */
-	uint32	   *idx;			/* dictionary indices */
-	int			nidx;
-	int			idxcap;
+	PqBuf		idx;			/* dictionary indices, uint32 each */
 	int			page_nvals;
 
 	/* dictionary of the current column chunk */
@@ -75,10 +93,8 @@ typedef struct PqCol
 	int			dict_skip;		/* chunks left to write without trying one */
 	PqBuf		dict;			/* PLAIN-encoded entries */
 	int			ndict;
-	uint32	   *ent_off;
-	uint32	   *ent_hash;
-	int			entcap;
-	int32	   *slots;
+	PqBuf		ent;			/* DictEnt per entry */
+	int32	   *slots;			/* open addressing: entry number or -1 */
 	int			nslots;
 
 	/* current column chunk */
@@ -108,6 +124,8 @@ struct ObsPqWriter
 	int64		rg_rows;
 	uint64		total_rows;
 	int			nrg;
+	MemoryContext rgcxt;		/* the open row group's buffers */
+	PqBudget	budget;			/* caps rgcxt */
 	PqBuf		rgmeta;			/* encoded RowGroup structs, back to back */
 	PqBuf		body;			/* scratch: an uncompressed page */
 	PqBuf		zbuf;			/* scratch: a compressed page */
@@ -116,7 +134,7 @@ struct ObsPqWriter
 	bool		finished;
 };
 
-static void flush_page(ObsPqWriter *w, PqCol *c);
+static void flush_page(ObsPqWriter *w, PqCol *c, bool to_sink);
 
 void
 obs_pq_default_options(ObsPqOptions *opts)
@@ -173,6 +191,14 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 		w->opts.page_bytes = 1024 * 1024;
 	if (w->opts.dict_bytes <= 0)
 		w->opts.dict_bytes = 1024 * 1024;
+
+	/*
+	 * Small blocks for the row group: only requests of up to 128 bytes share
+	 * them, so little lies unused in freed chunks when buffers grow.
+	 */
+	w->rgcxt = AllocSetContextCreate(cxt, "obs parquet row group", 0, 1024, 1024);
+	w->budget.cxt = w->rgcxt;
+	w->budget.limit = w->opts.row_group_bytes;
 	w->sink = sink;
 	w->sink_arg = sink_arg;
 	w->ncols = ncols;
@@ -216,22 +242,23 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 		}
 		c->dict_allowed = (c->spec.physical != OBS_PQ_BOOLEAN);
 		c->use_dict = c->dict_allowed;
-		c->levcap = 1024;
-		c->defs = MemoryContextAlloc(cxt, sizeof(uint32) * c->levcap);
-		c->reps = MemoryContextAlloc(cxt, sizeof(uint32) * c->levcap);
-		c->idxcap = 1024;
-		c->idx = MemoryContextAlloc(cxt, sizeof(uint32) * c->idxcap);
-		obs_pq_buf_init(&c->vals, cxt, 4096);
-		obs_pq_buf_init(&c->chunk, cxt, 4096);
-		obs_pq_buf_init(&c->dict, cxt, 4096);
-		obs_pq_buf_init(&c->min, cxt, 16);
-		obs_pq_buf_init(&c->max, cxt, 16);
+		obs_pq_buf_init(&c->defs, w->rgcxt, &w->budget);
+		obs_pq_buf_init(&c->reps, w->rgcxt, &w->budget);
+		obs_pq_buf_init(&c->vals, w->rgcxt, &w->budget);
+		obs_pq_buf_init(&c->idx, w->rgcxt, &w->budget);
+		obs_pq_buf_init(&c->dict, w->rgcxt, &w->budget);
+		obs_pq_buf_init(&c->ent, w->rgcxt, &w->budget);
+		obs_pq_buf_init(&c->chunk, w->rgcxt, &w->budget);
+		obs_pq_buf_init(&c->min, w->rgcxt, &w->budget);
+		obs_pq_buf_init(&c->max, w->rgcxt, &w->budget);
+		c->slots = NULL;
 		c->nslots = 0;
 	}
-	obs_pq_buf_init(&w->rgmeta, cxt, 1024);
-	obs_pq_buf_init(&w->body, cxt, 64 * 1024);
-	obs_pq_buf_init(&w->zbuf, cxt, 64 * 1024);
-	obs_pq_buf_init(&w->hdr, cxt, 256);
+	/* the footer's metadata is not the row group's: it is not counted */
+	obs_pq_buf_init(&w->rgmeta, cxt, NULL);
+	obs_pq_buf_init(&w->body, w->rgcxt, &w->budget);
+	obs_pq_buf_init(&w->zbuf, w->rgcxt, &w->budget);
+	obs_pq_buf_init(&w->hdr, w->rgcxt, &w->budget);
 	w->compressor = obs_pq_compressor_create(cxt, w->opts.codec, w->opts.level);
 
 	sink_write(w, "PAR1", 4);
@@ -322,6 +349,17 @@ stat_cmp(PqCol *c, const char *a, uint32 alen, const char *b, uint32 blen)
 	return 0;
 }
 
+/* a statistics bound: the value's bytes, in a buffer that always exists */
+static void
+stat_set(PqBuf *b, const char *v, uint32 len)
+{
+	b->len = 0;
+	obs_pq_buf_reserve(b, Max(len, 1));
+	if (len > 0)
+		memcpy(b->data, v, len);
+	b->len = len;
+}
+
 static void
 stat_update(PqCol *c, const char *v, uint32 len)
 {
@@ -349,22 +387,15 @@ stat_update(PqCol *c, const char *v, uint32 len)
 	}
 	if (!c->has_minmax)
 	{
-		c->min.len = c->max.len = 0;
-		pq_buf_append(&c->min, v, len);
-		pq_buf_append(&c->max, v, len);
+		stat_set(&c->min, v, len);
+		stat_set(&c->max, v, len);
 		c->has_minmax = true;
 		return;
 	}
 	if (stat_cmp(c, v, len, c->min.data, c->min.len) < 0)
-	{
-		c->min.len = 0;
-		pq_buf_append(&c->min, v, len);
-	}
+		stat_set(&c->min, v, len);
 	else if (stat_cmp(c, v, len, c->max.data, c->max.len) > 0)
-	{
-		c->max.len = 0;
-		pq_buf_append(&c->max, v, len);
-	}
+		stat_set(&c->max, v, len);
 }
 
 /* legacy min/max fields are written only where their signed order is right */
@@ -448,17 +479,33 @@ encode_statistics(ThriftEnc *tc, PqCol *c)
  * Dictionary
  * --------------------------------------------------------------------- */
 
+#define DICT_ENTS(c)	((DictEnt *) (c)->ent.data)
+
+/*
+ * Double the dictionary's hash table (or make its first one).  When the
+ * budget cannot afford that, the row group is closed at the end of the row
+ * and the table runs fuller until then; it grows regardless once it is
+ * 7/8 full, which only a row adding that many distinct values can cause.
+ */
 static void
-dict_grow_slots(PqCol *c, MemoryContext cxt)
+dict_grow_slots(ObsPqWriter *w, PqCol *c)
 {
-	int			n = c->nslots ? c->nslots * 2 : 1024;
+	int			n = c->nslots ? c->nslots * 2 : DICT_MIN_SLOTS;
+	size_t		bytes = sizeof(int32) * n;
 	int32	   *slots;
 
-	slots = MemoryContextAllocHuge(cxt, sizeof(int32) * n);
+	if (c->nslots > 0 &&
+		pq_budget_held(&w->budget) + (int64) (bytes / 2) > w->budget.limit)
+	{
+		w->budget.over = true;
+		if ((int64) c->ndict * 8 < (int64) c->nslots * 7)
+			return;
+	}
+	slots = MemoryContextAllocHuge(w->rgcxt, bytes);
 	memset(slots, 0xff, sizeof(int32) * n);
 	for (int e = 0; e < c->ndict; e++)
 	{
-		uint32		pos = c->ent_hash[e] & (n - 1);
+		uint32		pos = DICT_ENTS(c)[e].hash & (n - 1);
 
 		while (slots[pos] >= 0)
 			pos = (pos + 1) & (n - 1);
@@ -478,16 +525,17 @@ dict_index(ObsPqWriter *w, PqCol *c, const char *v, uint32 len)
 	uint32		mask;
 	uint32		pos;
 	int32		e;
+	DictEnt		ent;
 
 	if (c->nslots == 0)
-		dict_grow_slots(c, w->cxt);
+		dict_grow_slots(w, c);
 	mask = c->nslots - 1;
 	pos = h & mask;
 	while ((e = c->slots[pos]) >= 0)
 	{
-		if (c->ent_hash[e] == h)
+		if (DICT_ENTS(c)[e].hash == h)
 		{
-			const char *p = c->dict.data + c->ent_off[e];
+			const char *p = c->dict.data + DICT_ENTS(c)[e].off;
 
 			if (c->value_size == 0)
 			{
@@ -504,30 +552,15 @@ dict_index(ObsPqWriter *w, PqCol *c, const char *v, uint32 len)
 	}
 
 	e = c->ndict++;
-	if (e >= c->entcap)
-	{
-		int			n = c->entcap ? c->entcap * 2 : 1024;
-
-		if (c->ent_off == NULL)
-		{
-			c->ent_off = MemoryContextAllocHuge(w->cxt, sizeof(uint32) * n);
-			c->ent_hash = MemoryContextAllocHuge(w->cxt, sizeof(uint32) * n);
-		}
-		else
-		{
-			c->ent_off = repalloc_huge(c->ent_off, sizeof(uint32) * n);
-			c->ent_hash = repalloc_huge(c->ent_hash, sizeof(uint32) * n);
-		}
-		c->entcap = n;
-	}
-	c->ent_hash[e] = h;
-	c->ent_off[e] = (uint32) c->dict.len;
+	ent.off = (uint32) c->dict.len;
+	ent.hash = h;
+	pq_buf_append(&c->ent, &ent, sizeof(ent));
 	if (c->value_size == 0)
 		pq_buf_u32le(&c->dict, len);
 	pq_buf_append(&c->dict, v, len);
 	c->slots[pos] = e;
 	if ((int64) c->ndict * 2 > c->nslots)
-		dict_grow_slots(c, w->cxt);
+		dict_grow_slots(w, c);
 	return (uint32) e;
 }
 
@@ -536,6 +569,7 @@ dict_reset(PqCol *c)
 {
 	c->ndict = 0;
 	c->dict.len = 0;
+	c->ent.len = 0;
 	if (c->slots)
 		memset(c->slots, 0xff, sizeof(int32) * c->nslots);
 	c->dict_written = false;
@@ -555,14 +589,16 @@ dict_chunk_start(PqCol *c)
 		c->use_dict = c->dict_allowed;
 }
 
-/* turn the current page's indices back into PLAIN values */
+/* the current page's values, PLAIN-encoded from the dictionary, onto out */
 static void
-page_indices_to_plain(PqCol *c)
+page_indices_to_plain(PqCol *c, PqBuf *out)
 {
-	for (int i = 0; i < c->nidx; i++)
+	const uint32 *idx = (const uint32 *) c->idx.data;
+	int			nidx = (int) (c->idx.len / sizeof(uint32));
+
+	for (int i = 0; i < nidx; i++)
 	{
-		uint32		e = c->idx[i];
-		const char *p = c->dict.data + c->ent_off[e];
+		const char *p = c->dict.data + DICT_ENTS(c)[idx[i]].off;
 		uint32		len = c->value_size;
 
 		if (c->value_size == 0)
@@ -570,9 +606,8 @@ page_indices_to_plain(PqCol *c)
 			memcpy(&len, p, 4);
 			len += 4;
 		}
-		pq_buf_append(&c->vals, p, len);
+		pq_buf_append(out, p, len);
 	}
-	c->nidx = 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -584,14 +619,10 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 {
 	PqCol	   *c = &w->cols[col];
 
-	if (c->nlev >= c->levcap)
-	{
-		c->levcap *= 2;
-		c->defs = repalloc_huge(c->defs, sizeof(uint32) * c->levcap);
-		c->reps = repalloc_huge(c->reps, sizeof(uint32) * c->levcap);
-	}
-	c->defs[c->nlev] = def;
-	c->reps[c->nlev] = rep;
+	if (c->max_def > 0)
+		pq_buf_byte(&c->defs, (uint8) def);
+	if (c->max_rep > 0)
+		pq_buf_byte(&c->reps, (uint8) rep);
 	c->nlev++;
 
 	if (def < c->max_def)
@@ -606,12 +637,9 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 	c->page_nvals++;
 	if (c->use_dict)
 	{
-		if (c->nidx >= c->idxcap)
-		{
-			c->idxcap *= 2;
-			c->idx = repalloc_huge(c->idx, sizeof(uint32) * c->idxcap);
-		}
-		c->idx[c->nidx++] = dict_index(w, c, value, len);
+		uint32		e = dict_index(w, c, value, len);
+
+		pq_buf_append(&c->idx, &e, sizeof(e));
 	}
 	else
 	{
@@ -627,42 +655,48 @@ obs_pq_append_null(ObsPqWriter *w, int col)
 	obs_pq_append(w, col, 0, 0, NULL, 0);
 }
 
-/* compress w->body and append header + page to the column chunk */
-static void
-emit_page(ObsPqWriter *w, PqBuf *dest, int page_type, int num_values, int encoding)
+/*
+ * Compress a page body of len bytes at src into w->zbuf and encode its
+ * header into w->hdr; returns where the page's stored bytes are (w->zbuf,
+ * or src itself when uncompressed) and sets *stored_len.
+ */
+static const char *
+encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
+			int num_values, int encoding, size_t *stored_len)
 {
 	ThriftEnc	tc;
-	size_t		bound = obs_pq_compress_bound(w->compressor, w->body.len);
 	size_t		zlen = 0;
+	const char *stored = src;
 	const char *err;
 	bool		ok;
 
-	if (w->body.len > (size_t) PG_INT32_MAX)
+	if (len > (size_t) PG_INT32_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("Parquet page of %zu bytes is too large", w->body.len)));
+				 errmsg("Parquet page of %zu bytes is too large", len)));
 	if (w->opts.codec == OBS_PQ_UNCOMPRESSED)
 	{
-		zlen = w->body.len;
+		zlen = len;
 	}
 	else
 	{
 		w->zbuf.len = 0;
-		obs_pq_buf_reserve(&w->zbuf, bound);
-		ok = obs_pq_compress(w->compressor, w->body.data, w->body.len,
+		obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
+		ok = obs_pq_compress(w->compressor, src, len,
 							 w->zbuf.data, w->zbuf.cap, &zlen, &err);
 		if (!ok)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("could not compress Parquet page: %s", err)));
 		w->zbuf.len = zlen;
+		stored = w->zbuf.data;
 	}
 
 	w->hdr.len = 0;
 	obs_tc_init(&tc, &w->hdr);
 	obs_tc_struct_begin(&tc);
 	obs_tc_field_i32(&tc, 1, page_type);
-	obs_tc_field_i32(&tc, 2, (int32) w->body.len);
+	obs_tc_field_i32(&tc, 2, (int32) len);
 	obs_tc_field_i32(&tc, 3, (int32) zlen);
 	if (page_type == PAGE_DATA)
 	{
@@ -682,22 +716,19 @@ emit_page(ObsPqWriter *w, PqBuf *dest, int page_type, int num_values, int encodi
 	}
 	obs_tc_struct_end(&tc);
 
-	pq_buf_append(dest, w->hdr.data, w->hdr.len);
-	if (w->opts.codec == OBS_PQ_UNCOMPRESSED)
-		pq_buf_append(dest, w->body.data, w->body.len);
-	else
-		pq_buf_append(dest, w->zbuf.data, zlen);
+	*stored_len = zlen;
+	return stored;
 }
 
 /* levels as a v1 data page wants them: 4-byte length, then RLE */
 static void
-encode_levels(PqBuf *out, const uint32 *levels, int n, int maxlevel)
+encode_levels(PqBuf *out, const PqBuf *levels, int n, int maxlevel)
 {
 	size_t		at = out->len;
 	uint32		len;
 
 	pq_buf_u32le(out, 0);
-	obs_pq_rle_encode(out, levels, n, obs_pq_bit_width(maxlevel));
+	obs_pq_rle_encode_u8(out, (const uint8 *) levels->data, n, obs_pq_bit_width(maxlevel));
 	len = (uint32) (out->len - at - 4);
 	out->data[at] = len & 0xff;
 	out->data[at + 1] = (len >> 8) & 0xff;
@@ -705,78 +736,123 @@ encode_levels(PqBuf *out, const uint32 *levels, int n, int maxlevel)
 	out->data[at + 3] = (len >> 24) & 0xff;
 }
 
+/* how the current page is written */
+typedef enum PageKind
+{
+	PAGE_PLAIN,					/* PLAIN values from vals */
+	PAGE_DICT,					/* dictionary indices */
+	PAGE_DICT_AS_PLAIN			/* PLAIN values looked up in the dictionary */
+} PageKind;
+
+/*
+ * A chunk whose first page is mostly distinct values gets no dictionary;
+ * a page of NULLs only needs none (and must not create one).
+ */
+static PageKind
+page_kind(PqCol *c)
+{
+	if (!c->use_dict)
+		return PAGE_PLAIN;
+	if (!c->dict_written && c->page_nvals > 0 &&
+		(int64) c->ndict * 2 > c->page_nvals)
+		return PAGE_DICT_AS_PLAIN;
+	return c->idx.len > 0 ? PAGE_DICT : PAGE_PLAIN;
+}
+
+/* the page buffers' bytes in use */
+static inline size_t
+page_bytes(PqCol *c)
+{
+	return c->defs.len + c->reps.len + c->vals.len + c->idx.len;
+}
+
+/*
+ * Encode and compress the current page; append it to the column chunk, or
+ * write it to the sink when the chunk is being written out.
+ */
 static void
-flush_page(ObsPqWriter *w, PqCol *c)
+flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 {
 	int			encoding;
+	const char *stored;
+	size_t		stored_len;
+	PageKind	kind;
 
 	if (c->nlev == 0)
 		return;
-
-	/* mostly distinct values in the chunk's first page: no dictionary */
-	if (c->use_dict && !c->dict_written && c->page_nvals > 0 &&
-		(int64) c->ndict * 2 > c->page_nvals)
-	{
-		page_indices_to_plain(c);
-		dict_reset(c);
-		c->use_dict = false;
-		c->dict_skip = DICT_RETRY_CHUNKS;
-	}
+	kind = page_kind(c);
 
 	w->body.len = 0;
 	if (c->max_rep > 0)
-		encode_levels(&w->body, c->reps, c->nlev, c->max_rep);
+		encode_levels(&w->body, &c->reps, c->nlev, c->max_rep);
 	if (c->max_def > 0)
-		encode_levels(&w->body, c->defs, c->nlev, c->max_def);
-	/* a page of NULLs only needs no dictionary (and must not create one) */
-	if (c->use_dict && c->nidx > 0)
+		encode_levels(&w->body, &c->defs, c->nlev, c->max_def);
+	if (kind == PAGE_DICT)
 	{
 		int			bw = Max(1, obs_pq_bit_width(c->ndict > 0 ? c->ndict - 1 : 0));
 
 		pq_buf_byte(&w->body, (uint8) bw);
-		obs_pq_rle_encode(&w->body, c->idx, c->nidx, bw);
+		obs_pq_rle_encode(&w->body, (const uint32 *) c->idx.data,
+						  (int) (c->idx.len / sizeof(uint32)), bw);
 		encoding = ENC_RLE_DICTIONARY;
 		c->dict_written = true;
 		c->pages_dict++;
 	}
 	else
 	{
-		if (c->spec.physical == OBS_PQ_BOOLEAN)
+		if (kind == PAGE_DICT_AS_PLAIN)
+			page_indices_to_plain(c, &w->body);
+		else if (c->spec.physical == OBS_PQ_BOOLEAN)
 			obs_pq_pack_bools(&w->body, (const uint8 *) c->vals.data, (int) c->vals.len);
 		else
 			pq_buf_append(&w->body, c->vals.data, c->vals.len);
 		encoding = ENC_PLAIN;
 		c->pages_plain++;
 	}
+	if (kind == PAGE_DICT_AS_PLAIN)
+	{
+		/* this chunk keeps no dictionary, and the next few try none */
+		dict_reset(c);
+		c->use_dict = false;
+		c->dict_skip = DICT_RETRY_CHUNKS;
+	}
 
-	emit_page(w, &c->chunk, PAGE_DATA, c->nlev, encoding);
+	stored = encode_page(w, w->body.data, w->body.len, PAGE_DATA, c->nlev,
+						 encoding, &stored_len);
+	if (to_sink)
+	{
+		sink_write(w, w->hdr.data, w->hdr.len);
+		sink_write(w, stored, stored_len);
+	}
+	else
+	{
+		pq_buf_append(&c->chunk, w->hdr.data, w->hdr.len);
+		pq_buf_append(&c->chunk, stored, stored_len);
+	}
 	c->chunk_uncompressed += w->body.len + w->hdr.len;
 	c->chunk_levels += c->nlev;
 
 	c->nlev = 0;
-	c->nidx = 0;
+	c->defs.len = 0;
+	c->reps.len = 0;
+	c->idx.len = 0;
 	c->vals.len = 0;
 	c->page_nvals = 0;
-	/* shrink scratch that a huge value grew */
-	if (c->vals.cap > (size_t) 4 * w->opts.page_bytes)
-	{
-		obs_pq_buf_free(&c->vals);
-		obs_pq_buf_init(&c->vals, w->cxt, 4096);
-	}
 }
 
-static int64
-buffered_bytes(ObsPqWriter *w)
+/* empty a buffer whose memory goes with a reset of the row group context */
+static inline void
+buf_forget(PqBuf *b)
 {
-	int64		total = 0;
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
 
-	for (int i = 0; i < w->ncols; i++)
-	{
-		PqCol	   *c = &w->cols[i];
-
-		total += c->chunk.len + c->vals.len + (int64) c->nidx * 2 + c->dict.len;
-	}
-	return total;
+/* has the row group reached its byte limit? */
+static inline bool
+budget_spent(ObsPqWriter *w)
+{
+	return w->budget.over || pq_budget_held(&w->budget) >= w->budget.limit;
 }
 
 void
@@ -785,6 +861,11 @@ obs_pq_end_row(ObsPqWriter *w)
 	w->rg_rows++;
 	w->total_rows++;
 
+	if (w->rg_rows >= w->opts.row_group_rows || budget_spent(w))
+	{
+		obs_pq_flush_row_group(w);
+		return;
+	}
 	for (int i = 0; i < w->ncols; i++)
 	{
 		PqCol	   *c = &w->cols[i];
@@ -792,18 +873,21 @@ obs_pq_end_row(ObsPqWriter *w)
 		if (c->use_dict && c->dict.len > (size_t) w->opts.dict_bytes)
 		{
 			/* dictionary full: pages so far keep it, the rest go PLAIN */
-			flush_page(w, c);
+			flush_page(w, c, false);
 			c->use_dict = false;
-			continue;
 		}
-		if (c->nlev >= PAGE_MAX_LEVELS ||
-			c->vals.len + (size_t) c->nidx * 2 >= (size_t) w->opts.page_bytes)
-			flush_page(w, c);
+		else if (c->nlev >= PAGE_MAX_LEVELS ||
+				 page_bytes(c) >= (size_t) w->opts.page_bytes)
+			flush_page(w, c, false);
+		else
+			continue;
+		/* no more pages into memory once the limit is reached */
+		if (budget_spent(w))
+		{
+			obs_pq_flush_row_group(w);
+			return;
+		}
 	}
-
-	if (w->rg_rows >= w->opts.row_group_rows ||
-		buffered_bytes(w) >= w->opts.row_group_bytes)
-		obs_pq_flush_row_group(w);
 }
 
 /* ---------------------------------------------------------------------
@@ -889,6 +973,11 @@ encode_column_chunk(ObsPqWriter *w, ThriftEnc *tc, PqCol *c, int64 start,
 	obs_tc_struct_end(tc);		/* ColumnChunk */
 }
 
+/*
+ * Write the open row group: column after column, its dictionary page, the
+ * pages it has buffered and its last page go to the sink, and its buffers
+ * are released.  Encoded ColumnChunk structs are kept for the footer.
+ */
 void
 obs_pq_flush_row_group(ObsPqWriter *w)
 {
@@ -901,50 +990,52 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 	if (w->rg_rows == 0)
 		return;
 
-	obs_pq_buf_init(&chunks, w->cxt, 256 * w->ncols);
+	obs_pq_buf_init(&chunks, w->cxt, NULL);
 	obs_tc_init(&tc, &chunks);
 
 	for (int i = 0; i < w->ncols; i++)
 	{
 		PqCol	   *c = &w->cols[i];
-		int64		start;
+		int64		start = (int64) w->offset;
+		int64		data_off;
 		int64		dict_off = -1;
 		int64		uncompressed_dict = 0;
+		int64		compressed;
+		bool		last_uses_dict = (c->nlev > 0 && page_kind(c) == PAGE_DICT);
 
-		flush_page(w, c);
-		start = (int64) w->offset;
-		if (c->dict_written)
+		if (c->dict_written || last_uses_dict)
 		{
-			PqBuf		dpage;
+			const char *stored;
+			size_t		stored_len;
 
-			obs_pq_buf_init(&dpage, w->cxt, c->dict.len / 2 + 256);
-			w->body.len = 0;
-			pq_buf_append(&w->body, c->dict.data, c->dict.len);
-			emit_page(w, &dpage, PAGE_DICTIONARY, c->ndict, ENC_PLAIN);
-			uncompressed_dict = w->body.len + w->hdr.len;
+			stored = encode_page(w, c->dict.data, c->dict.len, PAGE_DICTIONARY,
+								 c->ndict, ENC_PLAIN, &stored_len);
+			uncompressed_dict = c->dict.len + w->hdr.len;
 			dict_off = start;
-			sink_write(w, dpage.data, dpage.len);
-			obs_pq_buf_free(&dpage);
+			sink_write(w, w->hdr.data, w->hdr.len);
+			sink_write(w, stored, stored_len);
 		}
-		{
-			int64		data_off = (int64) w->offset;
-			int64		compressed;
+		data_off = (int64) w->offset;
+		sink_write(w, c->chunk.data, c->chunk.len);
+		flush_page(w, c, true);
+		compressed = (int64) w->offset - start;
+		c->chunk_uncompressed += uncompressed_dict;
+		encode_column_chunk(w, &tc, c, start, dict_off, data_off, compressed);
+		total_uncompressed += c->chunk_uncompressed;
+		total_compressed += compressed;
 
-			sink_write(w, c->chunk.data, c->chunk.len);
-			compressed = (int64) w->offset - start;
-			c->chunk_uncompressed += uncompressed_dict;
-			encode_column_chunk(w, &tc, c, start, dict_off, data_off, compressed);
-			total_uncompressed += c->chunk_uncompressed;
-			total_compressed += compressed;
-		}
-
-		/* fresh chunk state */
-		c->chunk.len = 0;
-		if (c->chunk.cap > (size_t) 8 * w->opts.page_bytes)
-		{
-			obs_pq_buf_free(&c->chunk);
-			obs_pq_buf_init(&c->chunk, w->cxt, 4096);
-		}
+		/* fresh chunk state; the buffers go with the context reset below */
+		buf_forget(&c->defs);
+		buf_forget(&c->reps);
+		buf_forget(&c->vals);
+		buf_forget(&c->idx);
+		buf_forget(&c->dict);
+		buf_forget(&c->ent);
+		buf_forget(&c->chunk);
+		buf_forget(&c->min);
+		buf_forget(&c->max);
+		c->slots = NULL;
+		c->nslots = 0;
 		c->chunk_levels = 0;
 		c->chunk_uncompressed = 0;
 		c->pages_dict = c->pages_plain = 0;
@@ -952,6 +1043,11 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		c->has_minmax = false;
 		dict_chunk_start(c);
 	}
+	buf_forget(&w->body);
+	buf_forget(&w->zbuf);
+	buf_forget(&w->hdr);
+	MemoryContextReset(w->rgcxt);
+	w->budget.over = false;
 
 	/* the RowGroup struct, with the column chunks spliced in */
 	obs_tc_init(&tc, &w->rgmeta);
@@ -1104,25 +1200,35 @@ encode_schema(ThriftEnc *tc, ObsPqWriter *w)
 	}
 }
 
+/*
+ * Flush what is left and write the footer.  The row groups' metadata goes
+ * to the sink from where it was kept, not through another copy.
+ */
 uint64
 obs_pq_finish(ObsPqWriter *w)
 {
 	PqBuf		foot;
 	ThriftEnc	tc;
-	uint32		flen;
+	uint64		foot_start;
+	uint64		flen;
+	char		tail[8];
 
 	if (w->finished)
 		return w->offset;
 	obs_pq_flush_row_group(w);
 
-	obs_pq_buf_init(&foot, w->cxt, 1024 + w->rgmeta.len);
+	foot_start = w->offset;
+	obs_pq_buf_init(&foot, w->cxt, NULL);
 	obs_tc_init(&tc, &foot);
 	obs_tc_struct_begin(&tc);
 	obs_tc_field_i32(&tc, 1, 2);	/* version */
 	encode_schema(&tc, w);
 	obs_tc_field_i64(&tc, 3, (int64) w->total_rows);
 	obs_tc_field_list(&tc, 4, TC_STRUCT, w->nrg);
-	pq_buf_append(&foot, w->rgmeta.data, w->rgmeta.len);
+	sink_write(w, foot.data, foot.len);
+	sink_write(w, w->rgmeta.data, w->rgmeta.len);
+	obs_pq_buf_free(&w->rgmeta);
+	foot.len = 0;
 	if (w->opts.n_kv > 0)
 	{
 		obs_tc_field_list(&tc, 5, TC_STRUCT, w->opts.n_kv);
@@ -1144,12 +1250,19 @@ obs_pq_finish(ObsPqWriter *w)
 		obs_tc_struct_end(&tc);
 	}
 	obs_tc_struct_end(&tc);
-
-	flen = (uint32) foot.len;
-	pq_buf_u32le(&foot, flen);
-	pq_buf_append(&foot, "PAR1", 4);
 	sink_write(w, foot.data, foot.len);
 	obs_pq_buf_free(&foot);
+
+	flen = w->offset - foot_start;
+	if (flen > PG_UINT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Parquet footer of " UINT64_FORMAT " bytes is too large", flen),
+				 errhint("Export fewer columns, or raise ROW_GROUP_SIZE_BYTES for fewer row groups.")));
+	for (int i = 0; i < 4; i++)
+		tail[i] = (char) ((flen >> (8 * i)) & 0xff);
+	memcpy(tail + 4, "PAR1", 4);
+	sink_write(w, tail, 8);
 	w->finished = true;
 	return w->offset;
 }

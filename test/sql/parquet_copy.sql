@@ -157,5 +157,62 @@ SELECT pg_temp.rows($$COPY (SELECT g, CASE WHEN g = 1 THEN jsonb_build_object('a
                            FROM generate_series(1, 6) g) TO '/tmp/obs_parquet_regress/bigjson.parquet'$$) AS big_jsonb_rows;
 SELECT pg_temp.is_parquet('/tmp/obs_parquet_regress/bigjson.parquet') AS big_jsonb_ok, pg_temp.tmp_files() AS temp_files_left;
 
+-- paths that do not fit MAXPGPATH (1024 bytes, with the temporary name beside
+-- the target) are refused before anything is written (42622): cut short, the
+-- temporary path remembered for removal at exit would name another file
+CREATE FUNCTION pg_temp.long_dir(n int) RETURNS text LANGUAGE sql AS $$
+    SELECT '/tmp/obs_parquet_regress/' || repeat(repeat('d', 199) || '/', (n - 25) / 200)
+           || repeat('e', (n - 25) % 200 - 1) || '/' $$;
+SELECT length(pg_temp.long_dir(984)) AS fits, length(pg_temp.long_dir(985)) AS too_long,
+       length(pg_temp.long_dir(1021)) AS cut_to_dot_o;
+SELECT format('mkdir -p %s %s %s', pg_temp.long_dir(984), pg_temp.long_dir(985), pg_temp.long_dir(1021)) AS mk \gset
+COPY (SELECT 1) TO PROGRAM :'mk';
+-- an innocent file where the cut-off temporary path would point
+SELECT pg_temp.long_dir(1021) || '.o' AS innocent \gset
+COPY (SELECT 'innocent') TO :'innocent';
+SELECT pg_temp.err(format('COPY pq_t TO %L', pg_temp.long_dir(1021) || 'x.parquet'));
+SELECT pg_temp.err(format('COPY pq_t TO %L (FORMAT parquet)', pg_temp.long_dir(985) || 'x.parquet'));
+SELECT pg_temp.err(format('COPY pq_t TO %L', '/tmp/obs_parquet_regress/' || repeat('n', 1000) || '.parquet'));
+SELECT pg_temp.rows(format('COPY pq_t TO %L', pg_temp.long_dir(984) || 't.parquet')) AS longest_dir_rows,
+       pg_temp.is_parquet(pg_temp.long_dir(984) || 't.parquet') AS longest_dir_ok;
+-- a save function refuses before it creates the directory
+SELECT pg_temp.err(format('SELECT obs.save_logs_to_parquet(%L)', pg_temp.long_dir(985) || 'new'));
+SELECT pg_temp.exists(pg_temp.long_dir(985) || 'new') AS dir_created;
+-- a session terminated mid-export removes its temporary file at exit, and
+-- nothing else: run the export in another session that ends itself
+CREATE EXTENSION dblink;
+SELECT format('host=%s port=%s dbname=%s', current_setting('unix_socket_directories'),
+              current_setting('port'), current_database()) AS conn \gset
+CREATE FUNCTION pg_temp.in_dying_session(conn text, q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE p int; r text;
+BEGIN
+    PERFORM dblink_connect('dying', conn);
+    PERFORM dblink_exec('dying', 'LOAD ''obs''');
+    SELECT pid INTO p FROM dblink('dying', 'SELECT pg_backend_pid()') AS t(pid int);
+    BEGIN
+        PERFORM dblink_exec('dying', q);
+        r := 'no error';
+    EXCEPTION WHEN OTHERS THEN
+        r := CASE WHEN SQLSTATE IN ('08006', '57P01') THEN 'session terminated' ELSE SQLSTATE || ': ' || SQLERRM END;
+    END;
+    PERFORM dblink_disconnect('dying');
+    -- its exit callbacks have run once it has left pg_stat_activity
+    FOR i IN 1..600 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE pid = p);
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN r;
+END $$;
+SELECT pg_temp.in_dying_session(:'conn', format($$COPY (SELECT g, CASE WHEN g = 5000 THEN pg_terminate_backend(pg_backend_pid()) END
+    FROM generate_series(1, 1000000) g) TO %L (FORMAT parquet, ROW_GROUP_SIZE 1000)$$, pg_temp.long_dir(1021) || 'x.parquet')) AS cut_path;
+SELECT pg_temp.in_dying_session(:'conn', format($$COPY (SELECT g, CASE WHEN g = 5000 THEN pg_terminate_backend(pg_backend_pid()) END
+    FROM generate_series(1, 1000000) g) TO %L (FORMAT parquet, ROW_GROUP_SIZE 1000)$$, pg_temp.long_dir(984) || 'killed.parquet')) AS fitting_path;
+SELECT pg_temp.exists(pg_temp.long_dir(984) || 'killed.parquet') AS killed_target_exists,
+       (SELECT count(*) FROM pg_ls_dir(pg_temp.long_dir(984)) f WHERE f LIKE '.%') AS tmp_files_left;
+SELECT pg_read_file(:'innocent') AS innocent_file;
+DROP EXTENSION dblink;
+COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_parquet_regress/dd*';
+
 DROP TABLE pq_t;
 DROP ROLE regress_obs_parquet;
