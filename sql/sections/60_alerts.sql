@@ -113,16 +113,23 @@ RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_scan_since timestamptz := p_since;
+    v_last_xmin xid8 := p_last_xmin;
     v_last_lo timestamptz;
     v_last_hi timestamptz;
     v_new bigint[] := '{}';
     v_symbol text;
     r record;
 BEGIN
-    IF p_last_xmin IS NOT NULL AND p_lateness IS NOT NULL THEN
+    /* a watermark from the future comes from another cluster (a restored
+       dump): then this is like a first evaluation */
+    IF p_last_xmin > pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()) THEN
+        v_last_xmin := NULL;
+    END IF;
+    IF v_last_xmin IS NOT NULL AND p_lateness IS NOT NULL THEN
         v_scan_since := p_since - p_lateness;
     END IF;
-    IF p_last_window IS NOT NULL AND NOT pg_catalog.isempty(p_last_window) THEN
+    IF v_last_xmin IS NOT NULL AND p_last_window IS NOT NULL
+       AND NOT pg_catalog.isempty(p_last_window) THEN
         v_last_lo := pg_catalog.lower(p_last_window);
         v_last_hi := pg_catalog.upper(p_last_window);
     END IF;
@@ -149,7 +156,7 @@ BEGIN
                           FROM @extschema@.metric_series s
                           JOIN @extschema@.metric_points p ON p.series_id = s.series_id
                          CROSS JOIN LATERAL (
-                               SELECT @extschema@._xid_precedes(p.xmin, p_last_xmin) AS seen) k
+                               SELECT @extschema@._xid_precedes(p.xmin, v_last_xmin) AS seen) k
                          WHERE s.name = p_metric_name
                            AND (p_tags IS NULL OR s.tags @> p_tags)
                            AND p.ts > v_scan_since AND p.ts <= p_until
