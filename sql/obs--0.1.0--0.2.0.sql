@@ -354,10 +354,16 @@ BEGIN
             RAISE WARNING 'alert rule "%" failed: %', v_name, v_message
                 USING DETAIL = pg_catalog.format('The rule failed with SQLSTATE %s and stored no alert; the other rules were evaluated.', v_state),
                       HINT = 'The error is kept in obs.alert_rules.last_error until the rule is evaluated without error.';
-            UPDATE @extschema@.alert_rules r
-               SET last_error = v_state || ': ' || v_message,
-                   last_error_at = pg_catalog.clock_timestamp()
-             WHERE r.rule_name = v_name;
+            /* the rule's row may be what failed (e.g. a lock timeout):
+               keeping the error must not end the run either */
+            BEGIN
+                UPDATE @extschema@.alert_rules r
+                   SET last_error = v_state || ': ' || v_message,
+                       last_error_at = pg_catalog.clock_timestamp()
+                 WHERE r.rule_name = v_name;
+            EXCEPTION WHEN OTHERS THEN
+                NULL;
+            END;
             CONTINUE;
         END;
         RETURN QUERY
