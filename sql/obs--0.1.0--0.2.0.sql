@@ -335,7 +335,7 @@ BEGIN
     LOOP
         BEGIN
             SELECT * INTO v_rule FROM @extschema@.alert_rules r
-             WHERE r.rule_name = v_name AND r.enabled FOR UPDATE;
+             WHERE r.rule_name = v_name AND r.enabled FOR UPDATE NOWAIT;
             CONTINUE WHEN NOT FOUND;
             v_comparison := @extschema@._alert_args(v_rule.metric_name, v_rule.threshold,
                                                     v_rule.comparison, v_rule.lookback, v_rule.tags);
@@ -354,9 +354,11 @@ BEGIN
             RAISE WARNING 'alert rule "%" failed: %', v_name, v_message
                 USING DETAIL = pg_catalog.format('The rule failed with SQLSTATE %s and stored no alert; the other rules were evaluated.', v_state),
                       HINT = 'The error is kept in obs.alert_rules.last_error until the rule is evaluated without error.';
-            /* the rule's row may be what failed (e.g. a lock timeout):
-               keeping the error must not end the run either */
+            /* the rule's row may be what failed (locked by another
+               transaction): keeping the error must not end the run either */
             BEGIN
+                PERFORM FROM @extschema@.alert_rules r
+                  WHERE r.rule_name = v_name FOR UPDATE NOWAIT;
                 UPDATE @extschema@.alert_rules r
                    SET last_error = v_state || ': ' || v_message,
                        last_error_at = pg_catalog.clock_timestamp()

@@ -1,7 +1,7 @@
 # Alert rules against the buffered write path and other sessions (issue 7
 # items 14 and 16): a sample taken before an evaluation and stored by the
 # flusher after it is checked by the next evaluation; a rule whose row
-# another session holds locked fails alone under lock_timeout.
+# another session holds locked is skipped without stalling the run.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -50,12 +50,12 @@ my $locker = $node->background_psql('postgres');
 $locker->query_safe(q{BEGIN});
 $locker->query_safe(q{SELECT 1 FROM obs.alert_rules WHERE rule_name = 'locked' FOR UPDATE});
 my ($ret, $out, $err) = $node->psql('postgres',
-	q{SET lock_timeout = '200ms';
-	  SELECT string_agg(rule_name || ':' || value, ',') FROM obs.evaluate_alert_rules('2024-01-01 12:05:00+00')});
-is($ret, 0, 'the run succeeds while one rule row is locked');
+	q{SELECT string_agg(rule_name || ':' || value, ',') FROM obs.evaluate_alert_rules('2024-01-01 12:05:00+00')},
+	timeout => 60);
+is($ret, 0, 'the run does not wait for a rule row another session holds locked');
 is($out, 'other:700', 'the other rules are evaluated');
-like($err, qr/WARNING:  alert rule "locked" failed: canceling statement due to lock timeout/,
-	'the locked rule fails alone, with a WARNING');
+like($err, qr/WARNING:  alert rule "locked" failed: could not obtain lock on row in relation "alert_rules"/,
+	'the locked rule is skipped, with a WARNING');
 like($err, qr/SQLSTATE 55P03/, 'the WARNING names the SQLSTATE');
 $locker->query_safe(q{ROLLBACK});
 $locker->quit;
