@@ -110,12 +110,23 @@ CREATE TABLE @extschema@.alerts (
     severity        @extschema@.alert_severity NOT NULL,
     rule_name       text,
     acknowledged_at timestamptz,
-    UNIQUE (series_id, observed_at, comparison, threshold)
+    sample_no       integer NOT NULL DEFAULT 1
 );
+/*
+ * One alert per breaching sample and per checker: a rule's alerts are its
+ * own (rule_name), ad-hoc checks share the namespace rule_name IS NULL.
+ * metric_points has no sample id, so identical samples (same series, ts and
+ * value) are told apart by sample_no, their ordinal 1..n; n identical
+ * samples give n alerts and a re-check gives none.  The alert functions
+ * insert with ON CONFLICT ON CONSTRAINT alerts_sample_key DO NOTHING, so a
+ * re-check is one index probe per sample whatever the statistics say.
+ */
+ALTER TABLE @extschema@.alerts ADD CONSTRAINT alerts_sample_key
+    UNIQUE NULLS NOT DISTINCT (rule_name, series_id, observed_at, value, sample_no, comparison, threshold);
 CREATE INDEX alerts_created_idx ON @extschema@.alerts (created_at);
 CREATE INDEX alerts_observed_idx ON @extschema@.alerts (observed_at);
 COMMENT ON TABLE @extschema@.alerts IS
-    'threshold breaches stored by obs.check_alert_conditions(); one row per sample, comparison and threshold';
+    'threshold breaches stored by obs.check_alert_conditions() (rule_name NULL) and obs.evaluate_alert_rules(); one row per breaching sample, rule, comparison and threshold';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.alerts_alert_id_seq', '');
 
@@ -127,10 +138,28 @@ CREATE TABLE @extschema@.alert_rules (
     lookback    interval NOT NULL DEFAULT '5 minutes',
     tags        jsonb,
     enabled     boolean NOT NULL DEFAULT true,
-    created_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    lateness    interval NOT NULL DEFAULT '10 minutes' CHECK (lateness >= '0'),
+    last_evaluated_at timestamptz,
+    last_window tstzrange,
+    last_xmin   xid8,
+    last_error  text,
+    last_error_at timestamptz
 );
 COMMENT ON TABLE @extschema@.alert_rules IS
     'alert conditions evaluated together by obs.evaluate_alert_rules(), e.g. from pg_cron';
+COMMENT ON COLUMN @extschema@.alert_rules.lateness IS
+    'how far before its window a sample stored since the previous evaluation is still checked (see README, "Lookback against schedule")';
+COMMENT ON COLUMN @extschema@.alert_rules.last_evaluated_at IS
+    'when the rule was last evaluated without error';
+COMMENT ON COLUMN @extschema@.alert_rules.last_window IS
+    'the window (as_of - lookback, as_of] of the last evaluation without error';
+COMMENT ON COLUMN @extschema@.alert_rules.last_xmin IS
+    'xmin of the snapshot of the last evaluation without error: samples stored by older transactions were visible to it';
+COMMENT ON COLUMN @extschema@.alert_rules.last_error IS
+    'SQLSTATE and message of the last evaluation if it failed, NULL after one without error';
+COMMENT ON COLUMN @extschema@.alert_rules.last_error_at IS
+    'when the last evaluation failed, NULL after one without error';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.alert_rules', '');
 
 /* ------------------------------------------------------------------------

@@ -131,6 +131,7 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('add_alert_rule', $$SELECT obs.add_alert_rule('slow', 'request_latency_ms', 1200, 'greater_or_equal', '1 hour', '{"endpoint": "/a"}')$$),
     ('add_alert_rule', $$SELECT obs.add_alert_rule('fast', 'request_latency_ms', 50, 'less', '1 hour')$$),
     ('evaluate_alert_rules', $$SELECT * FROM obs.evaluate_alert_rules('2024-01-01 12:01:00+00')$$),
+    ('_alert_rule_changed', $$UPDATE obs.alert_rules SET threshold = 1100 WHERE rule_name OPERATOR(pg_catalog.=) 'slow'$$),
     ('acknowledge_alert', $$SELECT obs.acknowledge_alert(a.alert_id) FROM obs.alerts a ORDER BY a.alert_id LIMIT 1$$),
     ('drop_alert_rule', $$SELECT obs.drop_alert_rule('fast')$$),
     ('get_flow_health', $$SELECT * FROM obs.get_flow_health('flow', '2024-01-01', '2024-01-02')$$),
