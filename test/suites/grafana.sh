@@ -30,7 +30,7 @@ echo "ok - 120k rows per big table are seeded"
 
 # an hour of the seeded day, as Grafana's time picker sends it
 python3 test/grafana/run.py dashboards/grafana/obs.json "$db" "$role" 2024-01-01T10:00:00Z 2024-01-01T11:00:00Z \
-    | sed -e 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 passed, \2 failed (run.py)/' >/tmp/obs-grafana.$$
+    | sed -e "s/^\([0-9]*\) passed, \([0-9]*\) failed$/# run.py: \1 passed, \2 failed/" >/tmp/obs-grafana.$$
 rc=${PIPESTATUS[0]}
 cat /tmp/obs-grafana.$$
 passed=$(($(grep -c '^ok - ' /tmp/obs-grafana.$$)))
