@@ -32,7 +32,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
             'current_span_id', 'current_trace_id', 'current_traceparent', 'open_spans',
             'parse_traceparent', 'reset_spans', 'flush', 'ingest_stats', 'trace_sampled',
             'log_volume', 'throughput', 'service_performance', '_check_range', '_check_bucket',
-            '_flow_health', '_task_figures', '_latency_heatmap']
+            '_flow_health', '_task_figures', '_latency_heatmap',
+            'dashboard_html', '_html', '_dash_num', '_dash_step']
         /* administration: revoked from PUBLIC, granted to no helper role */
         WHEN 'admin' THEN ARRAY[
             'check_alert_conditions', 'add_alert_rule', 'drop_alert_rule',
