@@ -212,7 +212,8 @@ class PrefectDashboardMetrics:
 
     def get_task_summary(self, since=None, until=None):
         """One row per task: a pandas DataFrame when pandas is installed
-        (numeric columns are floats, NaN for none), else a list of dicts."""
+        (numeric columns numeric, NaN for none, so nlargest() works even
+        on an empty frame), else a list of dicts."""
         cols, rows = self.client.query(
             "SELECT * FROM {s}.get_task_summary(%s, %s) ORDER BY task_name",
             (aware(since), aware(until)))
@@ -223,7 +224,8 @@ class PrefectDashboardMetrics:
         df = pd.DataFrame.from_records(rows, columns=cols)
         for c in cols:
             if c != "task_name":
-                df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+                col = pd.to_numeric(df[c], errors="coerce")
+                df[c] = col.astype("float64") if col.dtype == object or len(df) == 0 else col
         return df
 
     def save_to_parquet(self, output_dir):
