@@ -108,8 +108,10 @@ class ObsClient:
     # ---- connections -------------------------------------------------
 
     def _connect(self):
-        conn = psycopg.connect(self.conninfo, autocommit=True)
-        return conn
+        kw = {}
+        if "connect_timeout" not in self.conninfo and not os.environ.get("PGCONNECT_TIMEOUT"):
+            kw["connect_timeout"] = 10  # a server that does not answer must not hold the writer forever
+        return psycopg.connect(self.conninfo, autocommit=True, **kw)
 
     @contextlib.contextmanager
     def connection(self):
@@ -207,6 +209,8 @@ class ObsClient:
         self._flush_wanted = False
         self._stop = False
         self._thread = None
+        self._inflight = 0
+        self._abandoned = False
         self._stats = dict(written=0, dropped_overflow=0, rejected=0, lost=0,
                            batches=0, reconnects=0, retries=0)
         self.last_error = None
@@ -277,11 +281,15 @@ class ObsClient:
                     self._cv.wait(self.flush_interval)
                 batch = self._queue[:self.batch_size]
                 del self._queue[:len(batch)]
+                self._inflight = len(batch)
                 if not self._queue:
                     self._flush_wanted = False
             if batch:
                 self._write_with_retry(batch)
             with self._cv:
+                if self._abandoned:  # close() gave up on this batch and counted it
+                    return
+                self._inflight = 0
                 self._done += len(batch)
                 self._cv.notify_all()
 
@@ -305,7 +313,8 @@ class ObsClient:
                 failed_before = True
                 if stopping and time.monotonic() > self._stop_deadline:
                     with self._cv:
-                        self._stats["lost"] += len(batch)
+                        if not self._abandoned:
+                            self._stats["lost"] += len(batch)
                     return
                 if self._given is not None and self._given.closed:
                     with self._cv:
@@ -328,8 +337,9 @@ class ObsClient:
             if not conn.autocommit:
                 conn.commit()
         with self._cv:
-            self._stats["written"] += len(batch)
-            self._stats["batches"] += 1
+            if not self._abandoned:
+                self._stats["written"] += len(batch)
+                self._stats["batches"] += 1
 
     def _write_one_by_one(self, batch, first_error):
         """A batch the server refused: write its records one at a time, so
@@ -365,10 +375,20 @@ class ObsClient:
             self._stop = True
             self._stats["lost"] += len(self._queue)
             left = len(self._queue)
+            self._done += left  # accounted for: lost
             self._queue.clear()
             self._cv.notify_all()
         if self._thread is not None:
-            self._thread.join(max(0.0, self._stop_deadline - time.monotonic()) + 0.1)
+            self._thread.join(max(0.0, self._stop_deadline - time.monotonic())
+                              + self.max_reconnect_delay + 0.5)
+            with self._cv:
+                if self._thread.is_alive() and self._inflight:
+                    # still trying to write one batch: it is lost to us
+                    self._abandoned = True
+                    self._stats["lost"] += self._inflight
+                    left += self._inflight
+                    self._done += self._inflight
+                    self._inflight = 0
         if left:
             print("obs_client: %d records not written at exit (stats: %s)" % (left, self.stats()),
                   file=sys.stderr)
@@ -439,7 +459,8 @@ def flush(timeout=None):
     """Flush every client of this process."""
     ok = True
     for c in list(_clients):
-        ok = c.flush(timeout) and ok
+        if not c._closed:
+            ok = c.flush(timeout) and ok
     return ok
 
 

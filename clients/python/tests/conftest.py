@@ -27,20 +27,35 @@ TABLES = ("logs", "spans", "metric_points", "metric_series", "alerts", "flow_run
           "dead_letters")
 
 
-@pytest.fixture(scope="session")
+_conn = None
+
+
+def _assertion_connection():
+    """The tests' own connection, made again after a test restarted the server."""
+    global _conn
+    if _conn is not None:
+        try:
+            _conn.execute("SELECT 1")
+        except psycopg.OperationalError:
+            _conn = None
+    if _conn is None or _conn.closed or _conn.broken:
+        _conn = psycopg.connect(autocommit=True)
+        _conn.execute("CREATE EXTENSION IF NOT EXISTS obs")
+    return _conn
+
+
+@pytest.fixture
 def pg_session():
-    conn = psycopg.connect(autocommit=True)
-    conn.execute("CREATE EXTENSION IF NOT EXISTS obs")
-    yield conn
-    conn.close()
+    return _assertion_connection()
 
 
 @pytest.fixture(autouse=True)
-def pg(pg_session):
+def pg():
     """A connection of the test's own for assertions; obs's tables empty."""
     obs_client.flush(30)
-    pg_session.execute("TRUNCATE " + ", ".join("obs." + t for t in TABLES))
-    return pg_session
+    conn = _assertion_connection()
+    conn.execute("TRUNCATE " + ", ".join("obs." + t for t in TABLES))
+    return conn
 
 
 def rows(conn, query, params=()):
