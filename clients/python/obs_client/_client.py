@@ -29,11 +29,15 @@ RUN_STATES = ("Scheduled", "Pending", "Running", "Paused", "Cancelling",
               "Completed", "Failed", "Crashed", "Cancelled")
 
 
+# one encoder (C-accelerated): values JSON cannot carry are stored as their str()
+_encode_json = json.JSONEncoder(default=str, ensure_ascii=False).encode
+
+
 def _json(obj):
-    """A jsonb parameter; values JSON cannot carry are stored as their str()."""
+    """A jsonb parameter."""
     if obj is None:
         return None
-    return Jsonb(obj, dumps=lambda o: json.dumps(o, default=str))
+    return Jsonb(obj, dumps=_encode_json)
 
 
 def aware(ts):
@@ -62,7 +66,60 @@ _STATEMENTS = {
     "task": "SELECT {s}.record_task_execution(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
 }
 
+# the batch path: per kind, the columns of a temporary staging table (in
+# the order of the record's parameters) and the call that stores each row
+_STAGING = {
+    "log": (("level text, message text, context jsonb, tags jsonb, logger text, sqlstate text,"
+             " error_message text, error_context text, ts timestamptz, trace_id text,"
+             " span_id text, error_type text"),
+            "{s}.log(level, message, context, tags, logger, sqlstate, error_message, NULL, NULL,"
+            " error_context, ts, trace_id::{s}.trace_id, span_id::{s}.span_id, error_type)"),
+    "span": (("trace_id text, span_id text, parent_span_id text, operation text, service text,"
+              " start_time timestamptz, end_time timestamptz, status text, error text, tags jsonb,"
+              " service_name text"),
+             "{s}.record_span(trace_id::{s}.trace_id, span_id::{s}.span_id,"
+             " parent_span_id::{s}.span_id, operation, service, start_time, end_time, status,"
+             " error, tags, service_name)"),
+    "metric": ("name text, value float8, tags jsonb, kind text, ts timestamptz",
+               "{s}.record_metric(name, value, tags, kind, ts)"),
+    "flow": (("flow_name text, flow_run_id text, start_time timestamptz, end_time timestamptz,"
+              " status text, num_tasks integer, error text, tags jsonb"),
+             "{s}.record_flow_execution(flow_name, flow_run_id, start_time, end_time, status,"
+             " num_tasks, error, tags)"),
+    "task": (("task_name text, flow_run_id text, start_time timestamptz, end_time timestamptz,"
+              " status text, inputs_processed bigint, outputs_produced bigint, error text,"
+              " task_run_id text, tags jsonb"),
+             "{s}.record_task_execution(task_name, flow_run_id, start_time, end_time, status,"
+             " inputs_processed, outputs_produced, error, task_run_id, tags)"),
+}
+
+# COPY text format: backslash, tab, newline and carriage return escaped
+_COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(v):
+    if v is None:
+        return "\\N"
+    t = type(v)
+    if t is str:
+        return v.translate(_COPY_ESCAPE)
+    if t is Jsonb:
+        return _encode_json(v.obj).translate(_COPY_ESCAPE)
+    if t is datetime or isinstance(v, datetime):
+        return v.isoformat()
+    if t is float:
+        return repr(v)
+    return str(v)
+
+
+def _copy_rows(rows):
+    """The COPY text of rows of parameters, a sequence number first."""
+    return "".join("%d\t%s\n" % (i, "\t".join(map(_copy_field, r))) for i, r in enumerate(rows))
+
+
 _clients = weakref.WeakSet()
+# per connection, the staging tables made in its session
+_staged = weakref.WeakKeyDictionary()
 
 
 class ObsClient:
@@ -329,11 +386,25 @@ class ObsClient:
                 return
 
     def _write(self, batch):
+        """One transaction: per run of records of one kind, COPY them into
+        a temporary staging table (emptied at commit) and call obs's
+        function on each row, in order."""
         with self.connection() as conn:
             with conn.transaction():
                 with conn.cursor() as cur:
                     for kind, params in _runs_of_kind(batch):
-                        cur.executemany(self.statement(conn, _STATEMENTS[kind]), params)
+                        cols, call = _STAGING[kind]
+                        table = "obs_client_" + kind
+                        made = _staged.setdefault(conn, set())
+                        if kind not in made:
+                            cur.execute("CREATE TEMPORARY TABLE IF NOT EXISTS %s (seq integer, %s)"
+                                        " ON COMMIT DELETE ROWS" % (table, cols))
+                            made.add(kind)
+                        with cur.copy("COPY pg_temp.%s FROM STDIN" % table) as copy:
+                            copy.write(_copy_rows(params))
+                        cur.execute(self.statement(
+                            conn, "SELECT pg_catalog.count(" + call + ") FROM (SELECT * FROM pg_temp." + table
+                            + " ORDER BY seq) b"))
             if not conn.autocommit:
                 conn.commit()
         with self._cv:

@@ -190,3 +190,23 @@ def test_restart_of_the_default_client_while_idle(pg_session):
     with psycopg.connect(autocommit=True) as conn:
         n = conn.execute("SELECT count(*) FROM obs.logs WHERE logger = 'idle_restart'").fetchone()[0]
     assert n == 2
+
+
+def test_awkward_text_survives_the_batch_path(pg):
+    # the batch path stages records with COPY: its escapes must not show
+    odd = ["tab\there", "new\nline", "back\\slash", "\\N", "cr\rlf", "ünïcødé ✓", "'quote\"", "end\\"]
+    client = ObsClient(batch_size=100, flush_interval=0.5)
+    log = StructuredLogger("awkward\tlogger", client=client)
+    for m in odd:
+        log.info(m, context={"m": m, "nested": {"list": [m, None, 1.5]}}, tags={m: m})
+    log.info("none", context=None, tags=None)
+    assert client.flush(30)
+    assert client.stats()["batches"] == 1
+    client.close()
+    got = rows(pg, "SELECT message, context, tags, logger FROM obs.logs ORDER BY log_id")
+    assert [r["message"] for r in got] == odd + ["none"]
+    for r, m in zip(got, odd):
+        assert r["context"] == {"m": m, "nested": {"list": [m, None, 1.5]}}
+        assert r["tags"] == {m: m}
+        assert r["logger"] == "awkward\tlogger"
+    assert got[-1]["context"] is None and got[-1]["tags"] is None
