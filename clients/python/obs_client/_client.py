@@ -114,7 +114,12 @@ def _copy_field(v):
 
 def _copy_rows(rows):
     """The COPY text of rows of parameters, a sequence number first."""
-    return "".join("%d\t%s\n" % (i, "\t".join(map(_copy_field, r))) for i, r in enumerate(rows))
+    esc = _COPY_ESCAPE
+    return "".join([
+        "%d\t%s\n" % (i, "\t".join([
+            "\\N" if v is None else v.translate(esc) if type(v) is str else _copy_field(v)
+            for v in r]))
+        for i, r in enumerate(rows)])
 
 
 _clients = weakref.WeakSet()
