@@ -1701,6 +1701,122 @@ Runs as the caller: a panel the caller may not read says so.  Data text is HTML-
 Errors: 22023 when until is earlier than since, either is infinite, or error_threshold is outside [0, 1]; 22004 for a NULL latency_metric.$$;
 
 /* dashboard_html and its helpers join the reader group */
+
+/* ---- python client API: issue 11 ---- */
+
+/*
+ * obs.log() and obs.debug() .. obs.critical() take ts, trace_id, span_id
+ * and error_type at the end: a new signature, so DROP + CREATE.  The
+ * EXECUTE grants of the old functions (obs.grant_writer() roles, and
+ * whatever else was granted) are carried over to the new ones: they are
+ * kept in a transaction-local setting before the DROP and granted again
+ * after the CREATE.
+ */
+DO $upgrade$
+DECLARE
+    acls jsonb;
+BEGIN
+    SELECT pg_catalog.jsonb_object_agg(p.proname, p.proacl::text[])
+      INTO acls
+      FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = '@extschema@'::regnamespace
+       AND p.proname IN ('log', 'debug', 'info', 'warning', 'error', 'critical', 'finish_span')
+       AND p.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d
+                      WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
+                        AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'obs'));
+    PERFORM pg_catalog.set_config('obs_upgrade.function_acls', acls::text, true);
+END
+$upgrade$;
+
+DROP FUNCTION @extschema@.log(text, text, jsonb, jsonb, text, text, text, text, text, text);
+DROP FUNCTION @extschema@.debug(text, jsonb, jsonb, text, text, text, text, text, text);
+DROP FUNCTION @extschema@.info(text, jsonb, jsonb, text, text, text, text, text, text);
+DROP FUNCTION @extschema@.warning(text, jsonb, jsonb, text, text, text, text, text, text);
+DROP FUNCTION @extschema@.error(text, jsonb, jsonb, text, text, text, text, text, text);
+DROP FUNCTION @extschema@.critical(text, jsonb, jsonb, text, text, text, text, text, text);
+
+CREATE FUNCTION @extschema@.log(
+    level text, message text,
+    context jsonb DEFAULT NULL, tags jsonb DEFAULT NULL, logger text DEFAULT NULL,
+    sqlstate text DEFAULT NULL, error_message text DEFAULT NULL,
+    error_detail text DEFAULT NULL, error_hint text DEFAULT NULL,
+    error_context text DEFAULT NULL,
+    ts timestamptz DEFAULT NULL, trace_id @extschema@.trace_id DEFAULT NULL,
+    span_id @extschema@.span_id DEFAULT NULL, error_type text DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME', 'obs_log' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.log(text, text, jsonb, jsonb, text, text, text, text, text, text, timestamptz, @extschema@.trace_id, @extschema@.span_id, text) IS
+    'store a structured log record; returns its log_id, or NULL when the level is below obs.log_min_level (or the record is sampled out); ts, trace_id and span_id let a client that batches and keeps its own trace context give its own time and span';
+
+CREATE FUNCTION @extschema@.debug(
+    message text,
+    context jsonb DEFAULT NULL, tags jsonb DEFAULT NULL, logger text DEFAULT NULL,
+    sqlstate text DEFAULT NULL, error_message text DEFAULT NULL,
+    error_detail text DEFAULT NULL, error_hint text DEFAULT NULL,
+    error_context text DEFAULT NULL,
+    ts timestamptz DEFAULT NULL, trace_id @extschema@.trace_id DEFAULT NULL,
+    span_id @extschema@.span_id DEFAULT NULL, error_type text DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME', 'obs_log_debug' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.debug(text, jsonb, jsonb, text, text, text, text, text, text, timestamptz, @extschema@.trace_id, @extschema@.span_id, text) IS
+    'obs.log() at level DEBUG';
+
+CREATE FUNCTION @extschema@.info(
+    message text,
+    context jsonb DEFAULT NULL, tags jsonb DEFAULT NULL, logger text DEFAULT NULL,
+    sqlstate text DEFAULT NULL, error_message text DEFAULT NULL,
+    error_detail text DEFAULT NULL, error_hint text DEFAULT NULL,
+    error_context text DEFAULT NULL,
+    ts timestamptz DEFAULT NULL, trace_id @extschema@.trace_id DEFAULT NULL,
+    span_id @extschema@.span_id DEFAULT NULL, error_type text DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME', 'obs_log_info' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.info(text, jsonb, jsonb, text, text, text, text, text, text, timestamptz, @extschema@.trace_id, @extschema@.span_id, text) IS
+    'obs.log() at level INFO';
+
+CREATE FUNCTION @extschema@.warning(
+    message text,
+    context jsonb DEFAULT NULL, tags jsonb DEFAULT NULL, logger text DEFAULT NULL,
+    sqlstate text DEFAULT NULL, error_message text DEFAULT NULL,
+    error_detail text DEFAULT NULL, error_hint text DEFAULT NULL,
+    error_context text DEFAULT NULL,
+    ts timestamptz DEFAULT NULL, trace_id @extschema@.trace_id DEFAULT NULL,
+    span_id @extschema@.span_id DEFAULT NULL, error_type text DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME', 'obs_log_warning' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.warning(text, jsonb, jsonb, text, text, text, text, text, text, timestamptz, @extschema@.trace_id, @extschema@.span_id, text) IS
+    'obs.log() at level WARNING';
+
+CREATE FUNCTION @extschema@.error(
+    message text,
+    context jsonb DEFAULT NULL, tags jsonb DEFAULT NULL, logger text DEFAULT NULL,
+    sqlstate text DEFAULT NULL, error_message text DEFAULT NULL,
+    error_detail text DEFAULT NULL, error_hint text DEFAULT NULL,
+    error_context text DEFAULT NULL,
+    ts timestamptz DEFAULT NULL, trace_id @extschema@.trace_id DEFAULT NULL,
+    span_id @extschema@.span_id DEFAULT NULL, error_type text DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME', 'obs_log_error' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.error(text, jsonb, jsonb, text, text, text, text, text, text, timestamptz, @extschema@.trace_id, @extschema@.span_id, text) IS
+    'obs.log() at level ERROR';
+
+CREATE FUNCTION @extschema@.critical(
+    message text,
+    context jsonb DEFAULT NULL, tags jsonb DEFAULT NULL, logger text DEFAULT NULL,
+    sqlstate text DEFAULT NULL, error_message text DEFAULT NULL,
+    error_detail text DEFAULT NULL, error_hint text DEFAULT NULL,
+    error_context text DEFAULT NULL,
+    ts timestamptz DEFAULT NULL, trace_id @extschema@.trace_id DEFAULT NULL,
+    span_id @extschema@.span_id DEFAULT NULL, error_type text DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME', 'obs_log_critical' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.critical(text, jsonb, jsonb, text, text, text, text, text, text, timestamptz, @extschema@.trace_id, @extschema@.span_id, text) IS
+    'obs.log() at level CRITICAL';
+
+CREATE FUNCTION @extschema@.record_span(
+    trace_id @extschema@.trace_id, span_id @extschema@.span_id, parent_span_id @extschema@.span_id,
+    operation text, service text, start_time timestamptz, end_time timestamptz,
+    status text DEFAULT NULL, error text DEFAULT NULL, tags jsonb DEFAULT NULL,
+    service_name text DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME', 'obs_record_span' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.record_span(@extschema@.trace_id, @extschema@.span_id, @extschema@.span_id, text, text, timestamptz, timestamptz, text, text, jsonb, text) IS
+$$store a span that a client timed itself (its trace context kept in the client, not in this session); returns its duration in microseconds.
+The trace is head-sampled by its id at obs.trace_sample_rate.  Errors: 22004 for a NULL id, operation, service or time; 22023 for end_time before start_time, an unknown service or status, all-zero ids; 22008 for a time that is infinite or past obs's range; 23505 when (trace_id, span_id) is stored already (a dead letter on the buffered path).$$;
+
 CREATE OR REPLACE FUNCTION @extschema@._privilege_functions(role_kind text)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
@@ -1708,7 +1824,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
         /* signal writers: granted by grant_writer(), revoked from PUBLIC */
         WHEN 'writer' THEN ARRAY[
             'log', 'debug', 'info', 'warning', 'error', 'critical',
-            'start_span', 'finish_span', 'set_traceparent',
+            'start_span', 'finish_span', 'set_traceparent', 'record_span',
             'record_metric', 'record_flow_execution', 'record_task_execution']
         /* readers: granted by grant_reader() (PUBLIC keeps EXECUTE; SELECT decides) */
         WHEN 'reader' THEN ARRAY[
@@ -1730,3 +1846,43 @@ COMMENT ON FUNCTION @extschema@._privilege_functions(text) IS
     'internal: the names of obs''s functions in each privilege group (writer, reader, admin)';
 
 /* ---- end HTML dashboard ---- */
+COMMENT ON FUNCTION @extschema@.grant_writer(regrole) IS
+$$let role write signals: USAGE on schema obs and EXECUTE on obs.log, obs.debug .. obs.critical, obs.start_span, obs.finish_span, obs.set_traceparent, obs.record_span, obs.record_metric, obs.record_flow_execution and obs.record_task_execution; no SELECT on anything.
+Runs as the caller, who needs the grant option (the extension owner or a superuser).  Re-run after ALTER EXTENSION obs UPDATE.$$;
+
+/*
+ * The new functions get the old ones' grants; obs.record_span() those of
+ * obs.finish_span() (a role that may finish spans may record them).  A
+ * NULL ACL (PostgreSQL's default: PUBLIC may execute) stays the default.
+ */
+DO $upgrade$
+DECLARE
+    acls jsonb := pg_catalog.current_setting('obs_upgrade.function_acls')::jsonb;
+    f record;
+    a record;
+BEGIN
+    FOR f IN
+        SELECT p.oid::regprocedure AS fn, p.proowner,
+               CASE p.proname WHEN 'record_span' THEN 'finish_span' ELSE p.proname END AS old_name
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = '@extschema@'::regnamespace
+           AND p.proname IN ('log', 'debug', 'info', 'warning', 'error', 'critical', 'record_span')
+         ORDER BY p.oid
+    LOOP
+        CONTINUE WHEN acls -> f.old_name IS NULL OR acls -> f.old_name = 'null'::jsonb;
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.fn);
+        FOR a IN
+            SELECT x.grantee, x.is_grantable
+              FROM pg_catalog.aclexplode(ARRAY(SELECT pg_catalog.jsonb_array_elements_text(acls -> f.old_name))::aclitem[]) x
+             WHERE x.privilege_type = 'EXECUTE' AND x.grantee <> f.proowner
+             ORDER BY x.grantee
+        LOOP
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s%s', f.fn,
+                CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+                CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        END LOOP;
+    END LOOP;
+END
+$upgrade$;
+
+/* ---- end python client API ---- */

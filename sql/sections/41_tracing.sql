@@ -51,3 +51,13 @@ CREATE FUNCTION @extschema@.reset_spans() RETURNS integer
 COMMENT ON FUNCTION @extschema@.reset_spans() IS
     'forget every open span of this session without storing it (e.g. before returning a pooled connection); returns how many';
 
+
+CREATE FUNCTION @extschema@.record_span(
+    trace_id @extschema@.trace_id, span_id @extschema@.span_id, parent_span_id @extschema@.span_id,
+    operation text, service text, start_time timestamptz, end_time timestamptz,
+    status text DEFAULT NULL, error text DEFAULT NULL, tags jsonb DEFAULT NULL,
+    service_name text DEFAULT NULL)
+RETURNS bigint AS 'MODULE_PATHNAME', 'obs_record_span' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.record_span(@extschema@.trace_id, @extschema@.span_id, @extschema@.span_id, text, text, timestamptz, timestamptz, text, text, jsonb, text) IS
+$$store a span that a client timed itself (its trace context kept in the client, not in this session); returns its duration in microseconds.
+The trace is head-sampled by its id at obs.trace_sample_rate.  Errors: 22004 for a NULL id, operation, service or time; 22023 for end_time before start_time, an unknown service or status, all-zero ids; 22008 for a time that is infinite or past obs's range; 23505 when (trace_id, span_id) is stored already (a dead letter on the buffered path).$$;

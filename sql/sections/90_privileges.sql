@@ -23,7 +23,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
         /* signal writers: granted by grant_writer(), revoked from PUBLIC */
         WHEN 'writer' THEN ARRAY[
             'log', 'debug', 'info', 'warning', 'error', 'critical',
-            'start_span', 'finish_span', 'set_traceparent',
+            'start_span', 'finish_span', 'set_traceparent', 'record_span',
             'record_metric', 'record_flow_execution', 'record_task_execution']
         /* readers: granted by grant_reader() (PUBLIC keeps EXECUTE; SELECT decides) */
         WHEN 'reader' THEN ARRAY[
@@ -97,7 +97,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_writer(regrole) IS
-$$let role write signals: USAGE on schema obs and EXECUTE on obs.log, obs.debug .. obs.critical, obs.start_span, obs.finish_span, obs.set_traceparent, obs.record_metric, obs.record_flow_execution and obs.record_task_execution; no SELECT on anything.
+$$let role write signals: USAGE on schema obs and EXECUTE on obs.log, obs.debug .. obs.critical, obs.start_span, obs.finish_span, obs.set_traceparent, obs.record_span, obs.record_metric, obs.record_flow_execution and obs.record_task_execution; no SELECT on anything.
 Runs as the caller, who needs the grant option (the extension owner or a superuser).  Re-run after ALTER EXTENSION obs UPDATE.$$;
 
 CREATE FUNCTION @extschema@.revoke_writer(role regrole)

@@ -6,7 +6,10 @@
  * to obs_emit_log(), the one write path for logs.  Records below
  * obs.log_min_level are dropped before anything else is looked at.  A
  * record written while a span is open carries that span's trace and span
- * id (see spans.c).
+ * id (see spans.c), unless the caller gives trace_id and span_id itself (a
+ * client that keeps its own trace context).  ts, trace_id, span_id and
+ * error_type came in 0.2.0: under the 0.1.0 declaration (a database not
+ * yet updated) they are absent, which PG_NARGS() tells.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -81,9 +84,13 @@ log_common(FunctionCallInfo fcinfo, ObsLogLevel level, int argoff)
 {
 	ObsLogRecord rec;
 	static const char *const error_keys[] = {
-		"sqlstate", "message", "detail", "hint", "context"
+		"sqlstate", "message", "detail", "hint", "context", "type"
 	};
-	char	   *error_values[5];
+	char	   *error_values[6];
+	/* ts, trace_id, span_id, error_type: absent under a 0.1.0 declaration */
+	bool		has_client_args = PG_NARGS() > argoff + 12;
+	TimestampTz ts = 0;
+	bool		has_ts = false;
 
 	/*
 	 * Bad arguments are an error whatever obs.log_min_level says: check
@@ -97,11 +104,41 @@ log_common(FunctionCallInfo fcinfo, ObsLogLevel level, int argoff)
 	error_values[0] = text_arg(fcinfo, argoff + 4);
 	if (error_values[0] != NULL)
 		check_sqlstate(error_values[0]);
+	rec.has_ctx = false;
+	if (has_client_args)
+	{
+		if (!PG_ARGISNULL(argoff + 9))
+		{
+			ts = PG_GETARG_TIMESTAMPTZ(argoff + 9);
+			if (TIMESTAMP_NOT_FINITE(ts))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+						 errmsg("log timestamp must be finite")));
+			obs_check_timestamp(ts, "ts");
+			has_ts = true;
+		}
+		if (PG_ARGISNULL(argoff + 10) != PG_ARGISNULL(argoff + 11))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("trace_id and span_id must be given together"),
+					 errdetail("A log record belongs to a span of a trace: give both ids, or neither to take the session's open span.")));
+		if (!PG_ARGISNULL(argoff + 10))
+		{
+			rec.trace_id = *(ObsTraceId *) PG_GETARG_POINTER(argoff + 10);
+			rec.span_id = *(ObsSpanId *) PG_GETARG_POINTER(argoff + 11);
+			if (obs_trace_id_is_zero(&rec.trace_id) || obs_span_id_is_zero(&rec.span_id))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("trace_id and span_id must not be all zeros"),
+						 errdetail("W3C trace context reserves the all-zero ids as invalid.")));
+			rec.has_ctx = true;
+		}
+	}
 
 	if ((int) level < obs_log_min_level)
 		PG_RETURN_NULL();
 
-	rec.ts = GetCurrentTimestamp();
+	rec.ts = has_ts ? ts : GetCurrentTimestamp();
 	rec.level = level;
 	rec.message = limit_message(text_to_cstring(PG_GETARG_TEXT_PP(argoff)));
 	rec.logger = text_arg(fcinfo, argoff + 3);
@@ -110,7 +147,8 @@ log_common(FunctionCallInfo fcinfo, ObsLogLevel level, int argoff)
 
 	for (int i = 1; i < 5; i++)
 		error_values[i] = text_arg(fcinfo, argoff + 4 + i);
-	rec.error = obs_jsonb_from_pairs(error_keys, error_values, 5);
+	error_values[5] = has_client_args ? text_arg(fcinfo, argoff + 12) : NULL;
+	rec.error = obs_jsonb_from_pairs(error_keys, error_values, 6);
 
 	{
 		int64		id = obs_emit_log(&rec);

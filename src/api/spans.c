@@ -9,6 +9,10 @@
  * caller's transaction is popped with keep_until_commit, so that if that
  * (sub)transaction aborts the span is open again and can be finished
  * again, e.g. by an exception handler with status 'error'.
+ *
+ * obs.record_span() stores a span that a client opened, timed and closed
+ * itself (its trace context lives in the client, not in this session's
+ * stack): the same record and the same write path as obs.finish_span().
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -26,6 +30,7 @@ PG_FUNCTION_INFO_V1(obs_current_trace_id);
 PG_FUNCTION_INFO_V1(obs_current_traceparent);
 PG_FUNCTION_INFO_V1(obs_open_spans);
 PG_FUNCTION_INFO_V1(obs_reset_spans);
+PG_FUNCTION_INFO_V1(obs_record_span);
 
 /* labels of obs.service_type, in enum order */
 static const char *const service_labels[] = {
@@ -37,6 +42,40 @@ static const char *const service_labels[] = {
 static const char *const status_inputs[] = {"unset", "ok", "error", "success"};
 static const char *const status_labels[] = {"unset", "ok", "error", "ok"};
 
+/* the obs.service_type label of a service argument */
+static const char *
+parse_service(const char *service)
+{
+	int			service_type = obs_parse_choice(service, service_labels, lengthof(service_labels));
+
+	if (service_type < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid service type \"%s\"", service),
+				 errhint("Valid service types are the labels of obs.service_type, e.g. DATA_FETCH, PIPELINE, ANALYTICS or CUSTOM; "
+						 "a free-form name goes in service_name.")));
+	return service_labels[service_type];
+}
+
+/* index into status_labels of a status argument; NULL: error if error given, else ok */
+static int
+parse_status(FunctionCallInfo fcinfo, int argno, const char *error)
+{
+	char	   *status;
+	int			st;
+
+	if (PG_ARGISNULL(argno))
+		return error != NULL ? 2 : 1;
+	status = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	st = obs_parse_choice(status, status_inputs, lengthof(status_inputs));
+	if (st < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid span status \"%s\"", status),
+				 errhint("Valid statuses are success, ok, error and unset.")));
+	return st;
+}
+
 /* obs.start_span(operation, service, tags, service_name, traceparent) */
 Datum
 obs_start_span(PG_FUNCTION_ARGS)
@@ -46,7 +85,6 @@ obs_start_span(PG_FUNCTION_ARGS)
 	char	   *service;
 	char	   *service_name;
 	ObsSpanId  *result;
-	int			service_type;
 
 	obs_require_arg(fcinfo, 0, "operation");
 	obs_require_arg(fcinfo, 1, "service");
@@ -56,14 +94,7 @@ obs_start_span(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("operation must not be empty")));
 	service = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	service_type = obs_parse_choice(service, service_labels, lengthof(service_labels));
-	if (service_type < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid service type \"%s\"", service),
-				 errhint("Valid service types are the labels of obs.service_type, e.g. DATA_FETCH, PIPELINE, ANALYTICS or CUSTOM; "
-						 "a free-form name goes in service_name.")));
-	s.service_type = service_labels[service_type];
+	s.service_type = parse_service(service);
 	s.tags = PG_ARGISNULL(2) ? NULL : obs_check_object(PG_GETARG_JSONB_P(2), "tags");
 
 	if (!PG_ARGISNULL(3))
@@ -144,7 +175,6 @@ obs_finish_span(PG_FUNCTION_ARGS)
 {
 	ObsSpanId  *id;
 	int			pos;
-	char	   *status;
 	int			st;
 	char	   *error = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 
@@ -168,19 +198,7 @@ obs_finish_span(PG_FUNCTION_ARGS)
 				 errhint("A span is finished in the session that started it; see obs.open_spans().")));
 	}
 
-	if (PG_ARGISNULL(1))
-		st = error != NULL ? 2 : 1;
-	else
-	{
-		status = text_to_cstring(PG_GETARG_TEXT_PP(1));
-		st = obs_parse_choice(status, status_inputs, lengthof(status_inputs));
-		if (st < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid span status \"%s\"", status),
-					 errhint("Valid statuses are success, ok, error and unset.")));
-	}
-
+	st = parse_status(fcinfo, 1, error);
 	PG_RETURN_INT64(finish_at(pos, st, error));
 }
 
@@ -265,4 +283,92 @@ Datum
 obs_reset_spans(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(obs_span_reset());
+}
+
+/* a finite timestamp argument within obs's range */
+static TimestampTz
+span_time_arg(FunctionCallInfo fcinfo, int argno, const char *argname)
+{
+	TimestampTz ts;
+
+	obs_require_arg(fcinfo, argno, argname);
+	ts = PG_GETARG_TIMESTAMPTZ(argno);
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be finite", argname)));
+	obs_check_timestamp(ts, argname);
+	return ts;
+}
+
+/*
+ * obs.record_span(trace_id, span_id, parent_span_id, operation, service,
+ *				   start_time, end_time, status, error, tags, service_name)
+ * stores a span the client timed itself; returns its duration in
+ * microseconds.  The trace is head-sampled by its id at
+ * obs.trace_sample_rate, as obs's own new traces are.  A (trace_id,
+ * span_id) stored before is a unique violation on the transactional path
+ * and a dead letter on the buffered one.
+ */
+Datum
+obs_record_span(PG_FUNCTION_ARGS)
+{
+	ObsSpanRecord rec;
+	char	   *operation;
+	char	   *error;
+
+	obs_require_arg(fcinfo, 0, "trace_id");
+	obs_require_arg(fcinfo, 1, "span_id");
+	obs_require_arg(fcinfo, 3, "operation");
+	obs_require_arg(fcinfo, 4, "service");
+	rec.trace_id = *(ObsTraceId *) PG_GETARG_POINTER(0);
+	rec.span_id = *(ObsSpanId *) PG_GETARG_POINTER(1);
+	rec.has_parent = !PG_ARGISNULL(2);
+	if (rec.has_parent)
+		rec.parent_id = *(ObsSpanId *) PG_GETARG_POINTER(2);
+	else
+		memset(&rec.parent_id, 0, sizeof(rec.parent_id));
+	if (obs_trace_id_is_zero(&rec.trace_id) || obs_span_id_is_zero(&rec.span_id) ||
+		(rec.has_parent && obs_span_id_is_zero(&rec.parent_id)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("trace and span ids must not be all zeros"),
+				 errdetail("W3C trace context reserves the all-zero ids as invalid.")));
+	if (rec.has_parent && memcmp(&rec.parent_id, &rec.span_id, sizeof(ObsSpanId)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a span cannot be its own parent")));
+
+	operation = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	if (operation[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("operation must not be empty")));
+	rec.operation = operation;
+	rec.service_type = parse_service(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+
+	rec.start_time = span_time_arg(fcinfo, 5, "start_time");
+	rec.end_time = span_time_arg(fcinfo, 6, "end_time");
+	if (rec.end_time < rec.start_time)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("end_time must not be earlier than start_time")));
+
+	error = PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8));
+	rec.status = status_labels[parse_status(fcinfo, 7, error)];
+	rec.error = error;
+	rec.tags = PG_ARGISNULL(9) ? NULL : obs_check_object(PG_GETARG_JSONB_P(9), "tags");
+
+	if (!PG_ARGISNULL(10))
+		rec.service_name = text_to_cstring(PG_GETARG_TEXT_PP(10));
+	else if (obs_service_name != NULL && obs_service_name[0] != '\0')
+		rec.service_name = obs_service_name;
+	else
+		rec.service_name = obs_default_logger();
+
+	if (!obs_trace_sampled(&rec.trace_id, obs_trace_sample_rate))
+		obs_count_sampled_out(OBS_SIGNAL_SPAN);
+	else
+		(void) obs_emit_span(&rec);
+	PG_RETURN_INT64(rec.end_time - rec.start_time);
 }

@@ -16,8 +16,9 @@
 #include "ingest/ingest.h"
 
 /*
- * The one write path for log records: fill in the session's trace context,
- * apply sampling, then store now or hand the record to the buffer.
+ * The one write path for log records: fill in the session's trace context
+ * (unless the caller set rec->has_ctx and the ids: then the trace is
+ * head-sampled by its id, as obs.record_span() does), apply sampling, then store now or hand the record to the buffer.
  * Returns the log_id, or 0 when the record is sampled out or dropped.  On
  * the buffered path the id is taken from the identity sequence here, so
  * the caller learns it at once (sequences ignore rollbacks anyway).
@@ -28,7 +29,10 @@ obs_emit_log(ObsLogRecord *rec)
 	uint8		flags;
 
 	obs_check_writable("obs.log()");
-	rec->has_ctx = obs_current_context_flags(&rec->trace_id, &rec->span_id, &flags);
+	if (rec->has_ctx)
+		flags = obs_trace_sampled(&rec->trace_id, obs_trace_sample_rate) ? 0x01 : 0x00;
+	else
+		rec->has_ctx = obs_current_context_flags(&rec->trace_id, &rec->span_id, &flags);
 	rec->backend_pid = MyProcPid;
 	rec->log_id = 0;
 	if (rec->has_ctx ? !obs_flags_sampled(flags) : !obs_sample(obs_log_sample_rate))

@@ -118,6 +118,8 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('finish_span', $$SELECT obs.finish_span(obs.current_span_id())$$),
     ('start_span', $$SELECT obs.start_span('dropped')$$),
     ('reset_spans', $$SELECT obs.reset_spans()$$),
+    ('record_span', $$SELECT obs.record_span('4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b8', '00f067aa0ba902b7', 'client_timed', 'TRANSFORM', '2024-01-01 10:00+00', '2024-01-01 10:00:01+00', 'ok', NULL, '{"rows": 1}', 'client')$$),
+    ('log with client context', $$SELECT obs.info('from a client', ts => '2024-01-01 10:00:00.5+00', trace_id => '4bf92f3577b34da6a3ce929d0e0e4736', span_id => '00f067aa0ba902b8', error_type => 'ValueError')$$),
     ('record_metric', $$SELECT obs.record_metric('request_latency_ms', 1500, '{"endpoint": "/a"}', ts => '2024-01-01 12:00:00+00')$$),
     ('record_metric', $$SELECT obs.record_metric('request_latency_ms', 40, '{"endpoint": "/a"}', ts => '2024-01-01 12:00:10+00')$$),
     ('record_metric', $$SELECT obs.record_metric('rows', 3, kind => 'counter')$$),

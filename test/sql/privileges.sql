@@ -93,7 +93,7 @@ RESET ROLE;
 SELECT has_schema_privilege(r, 'obs', 'USAGE') AS usage,
        has_table_privilege(r, 'obs.logs', 'SELECT') AS select_logs,
        has_table_privilege(r, 'obs.task_summary', 'SELECT') AS select_view,
-       has_function_privilege(r, 'obs.info(text,jsonb,jsonb,text,text,text,text,text,text)', 'EXECUTE') AS exec_info,
+       has_function_privilege(r, 'obs.info(text,jsonb,jsonb,text,text,text,text,text,text,timestamptz,obs.trace_id,obs.span_id,text)', 'EXECUTE') AS exec_info,
        has_function_privilege(r, 'obs.purge(interval)', 'EXECUTE') AS exec_purge
   FROM unnest(ARRAY['regress_obs_writer', 'regress_obs_reader', 'regress_obs_nobody']) r ORDER BY r;
 
@@ -102,7 +102,7 @@ SELECT obs.grant_reader('regress_obs_writer');
 SELECT obs.revoke_writer('regress_obs_writer');
 SELECT has_schema_privilege('regress_obs_writer', 'obs', 'USAGE') AS usage,
        has_table_privilege('regress_obs_writer', 'obs.logs', 'SELECT') AS select_logs,
-       has_function_privilege('regress_obs_writer', 'obs.log(text,text,jsonb,jsonb,text,text,text,text,text,text)', 'EXECUTE') AS exec_log;
+       has_function_privilege('regress_obs_writer', 'obs.log(text,text,jsonb,jsonb,text,text,text,text,text,text,timestamptz,obs.trace_id,obs.span_id,text)', 'EXECUTE') AS exec_log;
 SELECT obs.revoke_reader('regress_obs_writer');
 SELECT obs.revoke_reader('regress_obs_reader');
 SELECT has_schema_privilege(r, 'obs', 'USAGE') AS usage,

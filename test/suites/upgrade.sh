@@ -108,6 +108,30 @@ for script in sql/obs--*--"$current".sql; do
         not_ok "$from upgraded: obs.info() writes a log"
     fi
     "${PSQL[@]}" -d postgres -c "DROP DATABASE $db"
+
+    # grants survive the functions the update drops and creates again
+    # (obs.log .. obs.critical): a grant_writer() role keeps EXECUTE, and
+    # gets obs.record_span() as it had obs.finish_span(); PUBLIC gets nothing
+    gdb="obs_grants_${from//./_}"
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $gdb" -c "CREATE DATABASE $gdb" \
+        -c "DROP ROLE IF EXISTS obs_upgrade_writer" -c "CREATE ROLE obs_upgrade_writer" \
+        -c "DROP ROLE IF EXISTS obs_upgrade_nobody" -c "CREATE ROLE obs_upgrade_nobody"
+    got=$("${PSQL[@]}" -d "$gdb" -c "CREATE EXTENSION obs VERSION '$from'" \
+        -c "SELECT obs.grant_writer('obs_upgrade_writer')" -c "ALTER EXTENSION obs UPDATE" -c "
+        SELECT r, string_agg(p.proname || '=' || has_function_privilege(r, p.oid, 'EXECUTE'), ',' ORDER BY p.proname)
+          FROM unnest(ARRAY['obs_upgrade_writer', 'obs_upgrade_nobody']) r,
+               pg_proc p
+         WHERE p.pronamespace = 'obs'::regnamespace
+           AND p.proname IN ('log', 'debug', 'info', 'warning', 'error', 'critical', 'record_span')
+         GROUP BY r ORDER BY r" 2>&1 | grep '^obs_upgrade')
+    want="obs_upgrade_nobody|critical=false,debug=false,error=false,info=false,log=false,record_span=false,warning=false
+obs_upgrade_writer|critical=true,debug=true,error=true,info=true,log=true,record_span=true,warning=true"
+    if [ "$got" = "$want" ]; then
+        ok "$from upgraded: grant_writer()'s EXECUTE on obs.log .. obs.critical is kept, and extends to obs.record_span"
+    else
+        echo "$got"; not_ok "$from upgraded: grant_writer()'s EXECUTE on obs.log .. obs.critical is kept, and extends to obs.record_span"
+    fi
+    "${PSQL[@]}" -d postgres -c "DROP DATABASE $gdb" -c "DROP ROLE obs_upgrade_writer" -c "DROP ROLE obs_upgrade_nobody"
 done
 "${PSQL[@]}" -d postgres -c "DROP DATABASE obs_fresh"
 
