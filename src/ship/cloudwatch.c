@@ -143,8 +143,12 @@ check_names(const char *log_group, const char *log_stream, char **why)
 		return false;
 	}
 	len = strlen(log_group);
-	if (len > 512 ||
-		strspn(log_group, "._-/#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != len)
+	if (len > 512)
+	{
+		*why = pstrdup("log group name is longer than 512 bytes");
+		return false;
+	}
+	if (strspn(log_group, "._-/#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != len)
 	{
 		*why = psprintf("invalid log group name \"%s\"", log_group);
 		return false;
@@ -154,8 +158,12 @@ check_names(const char *log_group, const char *log_stream, char **why)
 		*why = pstrdup("log stream name must not be empty");
 		return false;
 	}
-	len = strlen(log_stream);
-	if (len > 512 || strpbrk(log_stream, ":*") != NULL)
+	if (strlen(log_stream) > 512)
+	{
+		*why = pstrdup("log stream name is longer than 512 bytes");
+		return false;
+	}
+	if (strpbrk(log_stream, ":*") != NULL)
 	{
 		*why = psprintf("invalid log stream name \"%s\"", log_stream);
 		return false;

@@ -32,7 +32,7 @@ rows_to_cjson(Jsonb *jb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rows must be a JSON array"),
-				 errhint("Aggregate the rows, e.g. SELECT jsonb_agg(to_jsonb(s)) FROM obs.spans s.")));
+				 errhint("Pass the rows as one array, e.g. jsonb_agg(to_jsonb(l)) of the rows l of obs.logs.")));
 	if (GetDatabaseEncoding() != PG_UTF8)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
