@@ -475,19 +475,19 @@ w_end_resource_scope(OtlpWriter *w)
 
 /* ---- rows grouped by resource (and metric) ---- */
 
-typedef struct RowRef
+typedef struct OtlpRow
 {
 	cJSON	   *row;
 	int			rowno;			/* 1-based, for messages and a stable order */
 	const char *key;			/* resource: service name; metrics: name */
 	int			key2;			/* metrics: kind */
-} RowRef;
+} OtlpRow;
 
 static int
-rowref_cmp(const void *a, const void *b)
+otlp_row_cmp(const void *a, const void *b)
 {
-	const RowRef *x = a;
-	const RowRef *y = b;
+	const OtlpRow *x = a;
+	const OtlpRow *y = b;
 	int			c = strcmp(x->key, y->key);
 
 	if (c != 0)
@@ -498,11 +498,11 @@ rowref_cmp(const void *a, const void *b)
 }
 
 /* the rows as RowRefs; false when one is not an object */
-static RowRef *
+static OtlpRow *
 collect_rows(cJSON *rows, int *nrows, char **why)
 {
 	int			n = cJSON_GetArraySize(rows);
-	RowRef	   *refs = palloc0(sizeof(RowRef) * Max(n, 1));
+	OtlpRow	   *refs = palloc0(sizeof(OtlpRow) * Max(n, 1));
 	int			i = 0;
 	cJSON	   *row;
 
@@ -570,7 +570,7 @@ row_id(cJSON *row, int rowno, const char *field, bool required, int nbytes,
 static const char *const span_reserved[] = {"service.type", NULL};
 
 static bool
-encode_span(OtlpWriter *w, RowRef *r, char **why)
+encode_span(OtlpWriter *w, OtlpRow *r, char **why)
 {
 	cJSON	   *row = r->row;
 	uint8		trace_id[OBS_TRACE_ID_LEN],
@@ -637,13 +637,13 @@ encode_span(OtlpWriter *w, RowRef *r, char **why)
 }
 
 static bool
-encode_traces(OtlpWriter *w, RowRef *refs, int n, char **why)
+encode_traces(OtlpWriter *w, OtlpRow *refs, int n, char **why)
 {
 	for (int i = 0; i < n; i++)
 		if (!obs_ship_row_string(refs[i].row, refs[i].rowno, "service_name", true,
 								 &refs[i].key, why))
 			return false;
-	qsort(refs, n, sizeof(RowRef), rowref_cmp);
+	qsort(refs, n, sizeof(OtlpRow), otlp_row_cmp);
 
 	w_open_array(w, 1, "resourceSpans");
 	for (int i = 0; i < n;)
@@ -671,7 +671,7 @@ static const char *const log_reserved[] =
 static const char *const log_levels[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
 
 static bool
-encode_log(OtlpWriter *w, RowRef *r, char **why)
+encode_log(OtlpWriter *w, OtlpRow *r, char **why)
 {
 	cJSON	   *row = r->row;
 	uint8		trace_id[OBS_TRACE_ID_LEN],
@@ -741,7 +741,7 @@ encode_log(OtlpWriter *w, RowRef *r, char **why)
 }
 
 static bool
-encode_logs(OtlpWriter *w, RowRef *refs, int n, const char *service, char **why)
+encode_logs(OtlpWriter *w, OtlpRow *refs, int n, const char *service, char **why)
 {
 	for (int i = 0; i < n; i++)
 	{
@@ -751,7 +751,7 @@ encode_logs(OtlpWriter *w, RowRef *refs, int n, const char *service, char **why)
 									  &refs[i].key, why))
 			return false;
 	}
-	qsort(refs, n, sizeof(RowRef), rowref_cmp);
+	qsort(refs, n, sizeof(OtlpRow), otlp_row_cmp);
 
 	w_open_array(w, 1, "resourceLogs");
 	for (int i = 0; i < n;)
@@ -774,7 +774,7 @@ encode_logs(OtlpWriter *w, RowRef *refs, int n, const char *service, char **why)
 /* ---- metrics ---- */
 
 static bool
-encode_point(OtlpWriter *w, RowRef *r, bool sum, char **why)
+encode_point(OtlpWriter *w, OtlpRow *r, bool sum, char **why)
 {
 	int64		ts_us;
 	uint64		ts_ns;
@@ -798,7 +798,7 @@ encode_point(OtlpWriter *w, RowRef *r, bool sum, char **why)
 }
 
 static bool
-encode_metrics(OtlpWriter *w, RowRef *refs, int n, const char *service, char **why)
+encode_metrics(OtlpWriter *w, OtlpRow *refs, int n, const char *service, char **why)
 {
 	for (int i = 0; i < n; i++)
 	{
@@ -818,7 +818,7 @@ encode_metrics(OtlpWriter *w, RowRef *refs, int n, const char *service, char **w
 			return false;
 		}
 	}
-	qsort(refs, n, sizeof(RowRef), rowref_cmp);
+	qsort(refs, n, sizeof(OtlpRow), otlp_row_cmp);
 
 	if (service == NULL)
 		service = (application_name != NULL && application_name[0] != '\0') ?
@@ -869,7 +869,7 @@ obs_otlp_encode(const char *signal, cJSON *rows, bool protobuf,
 				const char **content_type, char **why)
 {
 	OtlpWriter	w;
-	RowRef	   *refs;
+	OtlpRow	   *refs;
 	int			n = 0;
 	bool		ok;
 
