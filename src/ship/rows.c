@@ -265,14 +265,19 @@ obs_ship_hex_id(const char *hex, int nbytes, uint8 *out)
 }
 
 /*
- * A finite double as a JSON number: integral values below 2^63 in plain
- * decimal digits ("1234567890"), others in the shortest form that reads
- * back as the same double ("0.1", "1e+300").
+ * A double as a JSON number: integral values below 2^63 in plain decimal
+ * digits ("1234567890"), others in the shortest form that reads back as
+ * the same double ("0.1", "1e+300").  JSON has no infinity: a jsonb number
+ * too large for a double (1e400) becomes the string "Infinity".
  */
 void
 obs_ship_append_number(StringInfo buf, double v)
 {
-	if (v == floor(v) && fabs(v) < 9.2e18)
+	if (isnan(v))
+		appendStringInfoString(buf, "\"NaN\"");
+	else if (isinf(v))
+		appendStringInfoString(buf, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+	else if (v == floor(v) && fabs(v) < 9.2e18)
 		appendStringInfo(buf, "%.0f", v);
 	else
 	{

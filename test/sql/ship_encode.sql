@@ -32,6 +32,9 @@ SELECT convert_from(obs.otlp_payload('traces', '[]'), 'UTF8') AS empty_json,
 -- one PutLogEvents body
 SELECT b FROM obs.cloudwatch_payloads((SELECT jsonb_agg(to_jsonb(l)) FROM lg l), '/obs/app', 'db-1') b;
 SELECT count(*) AS bodies FROM obs.cloudwatch_payloads('[]', 'g', 's');
+-- numbers beyond a double's range (jsonb allows them) and beyond 2^53
+SELECT convert_from(obs.otlp_payload('metrics', jsonb_build_array(to_jsonb(m) || '{"tags": {"big": 1e400, "neg": -1e400, "i": 9007199254740993}}'), false, 'svc'), 'UTF8') FROM mt m WHERE series_id = 2;
+SELECT b::jsonb->'logEvents'->0->'message' FROM obs.cloudwatch_payloads((SELECT jsonb_agg(to_jsonb(l) || '{"context": {"big": 1e400, "f": 0.1, "n": -0.0}}') FROM lg l), 'g', 's') b;
 
 -- bad arguments
 SELECT pg_temp.err($$SELECT obs.otlp_payload('spans', '[]')$$);
