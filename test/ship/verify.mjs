@@ -384,8 +384,10 @@ function checkMetrics() {
 }
 
 // ---- CloudWatch ----
+// (convert_to() checks that each body is valid UTF-8: psql's output would hide a broken character)
 function cwBodies(rowsSql, group = 'grp', stream = 'str') {
-    return lines(psql(`SELECT b FROM obs.cloudwatch_payloads((${rowsSql}), ${lit(group)}, ${lit(stream)}) b`)).map((l) => JSON.parse(l));
+    return lines(psql(`SELECT convert_from(convert_to(b, 'UTF8'), 'UTF8') FROM obs.cloudwatch_payloads((${rowsSql}), ${lit(group)}, ${lit(stream)}) b`))
+        .map((l) => JSON.parse(l));
 }
 function cwValid(bodies) {
     for (const b of bodies) assert.deepEqual(checkPutLogEvents(b, { logGroupName: 'grp', logStreamName: 'str' }), []);
