@@ -33,6 +33,10 @@
  * One OTLP export request (ExportTraceServiceRequest, ExportLogsServiceRequest
  * or ExportMetricsServiceRequest) of rows for signal "traces", "logs" or
  * "metrics", as OTLP/HTTP JSON or protobuf.  service_name may be NULL.
+ * body is an initialized StringInfo: the request is appended to it (it is
+ * reset on failure); *content_type is "application/json" or
+ * "application/x-protobuf".  An empty rows array gives a request with no
+ * resource (JSON {"resourceSpans":[]}; protobuf: zero bytes).
  */
 extern bool obs_otlp_encode(const char *signal, cJSON *rows, bool protobuf,
 							const char *service_name, StringInfo body,
@@ -40,7 +44,9 @@ extern bool obs_otlp_encode(const char *signal, cJSON *rows, bool protobuf,
 
 /*
  * PutLogEvents request bodies for obs.logs rows, split to stay within the
- * CloudWatch limits.  Returns the number of bodies, or -1 with *why.
+ * CloudWatch limits.  Returns the number of bodies, or -1 with *why;
+ * *bodies and each body are palloc'd in CurrentMemoryContext, in sending
+ * order.  Checks log_group and log_stream against CloudWatch's name rules.
  */
 extern int	obs_cloudwatch_encode(cJSON *rows, const char *log_group,
 								  const char *log_stream, StringInfo **bodies,
