@@ -14,7 +14,7 @@ else
 fi
 OBS_APT_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron \
 libcjson-dev libcurl4-openssl-dev libzstd-dev libsnappy-dev zlib1g-dev \
-libipc-run-perl make gcc util-linux \
+libipc-run-perl make gcc util-linux curl \
 python3-psycopg python3-psycopg-pool python3-pandas python3-pytest"
 
 # Install the Debian packages obs needs, when any is missing.

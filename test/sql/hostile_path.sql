@@ -161,6 +161,8 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('_privilege_functions', $$SELECT obs._privilege_functions('reader')$$),
     ('dashboard_html', $$SELECT length(obs.dashboard_html('2024-01-01', '2024-01-02', NULL, 'request_latency_ms')) > 0$$),
     ('dashboard_html', $$SELECT length(obs.dashboard_html(NULL, NULL)) > 0$$),
+    ('otlp_payload', $$SELECT obs.otlp_payload('traces', '[]'::jsonb) IS NOT NULL$$),
+    ('cloudwatch_payloads', $$SELECT * FROM obs.cloudwatch_payloads('[]'::jsonb, 'g', 's')$$),
     ('purge', $$SELECT * FROM obs.purge('1 day')$$)) v(call, q);
 RESET search_path;
 -- the obs functions with a string body not run above (none; the types'
