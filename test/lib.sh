@@ -79,7 +79,8 @@ cron.database_name = 'postgres'
 cron.host = '$OBS_CLUSTER_DIR'
 $conf
 CONF
-    runuser -u postgres -- "$OBS_PG_BIN/pg_ctl" -D "$PGDATA" -l "$OBS_CLUSTER_DIR/server.log" -w start >/dev/null
+    # 9>&-: the server must not inherit the install lock (obs_take_install_lock)
+    runuser -u postgres -- "$OBS_PG_BIN/pg_ctl" -D "$PGDATA" -l "$OBS_CLUSTER_DIR/server.log" -w start >/dev/null 9>&-
 }
 
 obs_cluster_stop() {
