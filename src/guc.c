@@ -10,6 +10,7 @@
 
 #include "core/core.h"
 #include "instrument/instrument.h"
+#include "ship/ship.h"
 #include "trace/trace.h"
 
 int			obs_log_min_level = OBS_LEVEL_INFO;
@@ -34,6 +35,16 @@ double		obs_metric_sample_rate = 1.0;
 char	   *obs_instrument_functions = NULL;
 char	   *obs_instrument_metric_prefix = NULL;
 bool		obs_debug_corrupt_records = false;
+
+/* shipping credentials (see ship/creds.c): superuser-only, never shown */
+char	   *obs_elastic_api_key = NULL;
+char	   *obs_elastic_user = NULL;
+char	   *obs_elastic_password = NULL;
+char	   *obs_webhook_bearer_token = NULL;
+char	   *obs_aws_access_key_id = NULL;
+char	   *obs_aws_secret_access_key = NULL;
+char	   *obs_aws_session_token = NULL;
+char	   *obs_credentials_file = NULL;
 
 static const struct config_enum_entry write_path_options[] = {
 	{"buffered", OBS_WRITE_BUFFERED, false},
@@ -112,6 +123,41 @@ check_instrument_functions(char **newval, void **extra, GucSource source)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Credentials of the sinks: set in postgresql.conf (or ALTER SYSTEM) and
+ * read at SIGHUP; only superusers (and pg_read_all_settings) may see
+ * them, SHOW ALL and pg_settings hide them from everyone else.
+ */
+static void
+define_ship_gucs(void)
+{
+	static const struct
+	{
+		const char *name;
+		const char *desc;
+		char	  **var;
+	}			creds[] = {
+		{"obs.elastic_api_key", "Elasticsearch API key sinks send (Authorization: ApiKey).", &obs_elastic_api_key},
+		{"obs.elastic_user", "Elasticsearch user for basic authentication.", &obs_elastic_user},
+		{"obs.elastic_password", "Elasticsearch password for basic authentication.", &obs_elastic_password},
+		{"obs.webhook_bearer_token", "Bearer token webhook sinks send (Authorization: Bearer).", &obs_webhook_bearer_token},
+		{"obs.aws_access_key_id", "AWS access key id of CloudWatch sinks.", &obs_aws_access_key_id},
+		{"obs.aws_secret_access_key", "AWS secret access key of CloudWatch sinks.", &obs_aws_secret_access_key},
+		{"obs.aws_session_token", "AWS session token of CloudWatch sinks (X-Amz-Security-Token).", &obs_aws_session_token},
+	};
+
+	for (int i = 0; i < (int) lengthof(creds); i++)
+		DefineCustomStringVariable(creds[i].name, creds[i].desc,
+								   "Empty: taken from the server's environment, then from obs.credentials_file.",
+								   creds[i].var, "", PGC_SIGHUP,
+								   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+								   NULL, NULL, NULL);
+	DefineCustomStringVariable("obs.credentials_file",
+							   "File of sink credentials, lines \"name = value\"; ignored unless only the server's user may read it.",
+							   NULL, &obs_credentials_file, "", PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 }
 
 /* shared memory sizes: PGC_POSTMASTER, so defined only when preloaded */
@@ -289,6 +335,7 @@ obs_guc_init(void)
 							   check_traceparent, NULL, NULL);
 
 	define_ingest_gucs();
+	define_ship_gucs();
 
 	MarkGUCPrefixReserved("obs");
 }

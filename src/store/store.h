@@ -122,6 +122,7 @@ extern void obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 extern void obs_batch_end(ObsBatch *b);
 extern Relation obs_row_target(ObsTable *t, ObsBatch *batch);
 extern void obs_row_write(Relation rel, ObsBatch *batch, Datum *values, bool *nulls);
+extern Datum obs_row_txid(void);
 
 /* owner.c */
 extern void obs_run_as_owner(Oid relid, void (*fn) (void *), void *arg);
