@@ -23,6 +23,16 @@
 
 static bool curl_ready = false;
 
+/* the worker's SIGTERM flag: a transfer in progress stops when it is set */
+volatile sig_atomic_t *obs_http_abort = NULL;
+
+static int
+transfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+				  curl_off_t ultotal, curl_off_t ulnow)
+{
+	return (obs_http_abort && *obs_http_abort) ? 1 : 0;
+}
+
 typedef struct AnswerBuf
 {
 	char	   *data;
@@ -193,6 +203,8 @@ obs_http_request(const ObsHttpRequest *req, ObsHttpAnswer *ans)
 		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms);
 		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, req->timeout_ms);
 		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, transfer_progress);
+		curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 		curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);

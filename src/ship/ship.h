@@ -21,6 +21,8 @@
 #ifndef OBS_SHIP_H
 #define OBS_SHIP_H
 
+#include <signal.h>
+
 #include <cjson/cJSON.h>
 
 #include "lib/stringinfo.h"
@@ -82,6 +84,7 @@ typedef struct ObsHttpAnswer
 } ObsHttpAnswer;
 
 extern void obs_http_request(const ObsHttpRequest *req, ObsHttpAnswer *ans);
+extern volatile sig_atomic_t *obs_http_abort;	/* set: abort transfers */
 extern void obs_http_add_header(ObsHttpRequest *req, const char *line);
 
 /* creds.c */

@@ -55,12 +55,17 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 #include "storage/spin.h"
+#include "commands/dbcommands.h"
+#include "commands/defrem.h"
+#include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "store/store.h"
@@ -81,6 +86,7 @@ typedef struct ShipSlot
 	pid_t		pid;			/* its worker, 0 when none */
 	bool		wanted;			/* start a worker (woken, or has sinks) */
 	uint32		wakes;			/* bumped by each commit that woke it */
+	TimestampTz hold_until;		/* no worker before (DROP/CREATE DATABASE) */
 } ShipSlot;
 
 typedef struct ShipShared
@@ -94,6 +100,9 @@ static ShipShared *ship_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static volatile sig_atomic_t got_sigterm = false;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+static int	slot_of(Oid dbid, bool claim);
 
 PGDLLEXPORT void obs_ship_launcher_main(Datum arg);
 PGDLLEXPORT void obs_ship_worker_main(Datum arg);
@@ -123,6 +132,83 @@ ship_shmem_startup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
+/*
+ * A ship worker connected to a database would make DROP DATABASE, CREATE
+ * DATABASE ... TEMPLATE and ALTER DATABASE ... RENAME fail ("being
+ * accessed by other users"): before those run, the worker of the
+ * database is stopped and held off for HOLD_MS; it comes back afterwards
+ * (the launcher frees the slot of a database that no longer exists).
+ */
+#define HOLD_MS 10000
+
+static void
+hold_off_database(const char *dbname)
+{
+	Oid			dbid = get_database_oid(dbname, true);
+	pid_t		pid = 0;
+	int			i;
+
+	if (!OidIsValid(dbid) || ship_shared == NULL)
+		return;
+	SpinLockAcquire(&ship_shared->mutex);
+	i = slot_of(dbid, false);
+	if (i >= 0)
+	{
+		ship_shared->slots[i].hold_until =
+			TimestampTzPlusMilliseconds(GetCurrentTimestamp(), HOLD_MS);
+		pid = ship_shared->slots[i].pid;
+	}
+	SpinLockRelease(&ship_shared->mutex);
+	if (pid == 0)
+		return;
+	kill(pid, SIGTERM);
+	/* a worker stops between two requests, and aborts a request at once */
+	for (int n = 0; n < 100; n++)
+	{
+		bool		gone;
+
+		SpinLockAcquire(&ship_shared->mutex);
+		gone = ship_shared->slots[i].pid != pid;
+		SpinLockRelease(&ship_shared->mutex);
+		if (gone)
+			break;
+		pg_usleep(50000L);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static void
+ship_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+					 ProcessUtilityContext context, ParamListInfo params,
+					 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (IsA(parsetree, DropdbStmt))
+		hold_off_database(((DropdbStmt *) parsetree)->dbname);
+	else if (IsA(parsetree, RenameStmt) &&
+			 ((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE)
+		hold_off_database(((RenameStmt *) parsetree)->subname);
+	else if (IsA(parsetree, CreatedbStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((CreatedbStmt *) parsetree)->options)
+		{
+			DefElem    *d = lfirst(lc);
+
+			if (strcmp(d->defname, "template") == 0 && d->arg)
+				hold_off_database(defGetString(d));
+		}
+	}
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+							 queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+}
+
 /* shared memory and the launcher; called from _PG_init when preloaded */
 void
 obs_ship_init(void)
@@ -133,6 +219,8 @@ obs_ship_init(void)
 	shmem_request_hook = ship_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = ship_shmem_startup;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = ship_process_utility;
 
 	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -279,6 +367,18 @@ scan_databases(void)
 }
 
 static bool
+database_exists(Oid dbid)
+{
+	bool		exists;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	exists = SearchSysCacheExists1(DATABASEOID, ObjectIdGetDatum(dbid));
+	CommitTransactionCommand();
+	return exists;
+}
+
+static bool
 start_worker(int slot, Oid dbid, BackgroundWorkerHandle **handle)
 {
 	BackgroundWorker w;
@@ -332,6 +432,7 @@ obs_ship_launcher_main(Datum arg)
 		{
 			Oid			dbid;
 			bool		wanted;
+			TimestampTz hold_until;
 			pid_t		pid;
 
 			if (handles[i] != NULL)
@@ -346,13 +447,23 @@ obs_ship_launcher_main(Datum arg)
 			SpinLockAcquire(&ship_shared->mutex);
 			dbid = ship_shared->slots[i].dbid;
 			wanted = ship_shared->slots[i].wanted;
+			hold_until = ship_shared->slots[i].hold_until;
 			SpinLockRelease(&ship_shared->mutex);
-			if (!OidIsValid(dbid) || !wanted)
+			if (!OidIsValid(dbid) || !wanted || now < hold_until)
 				continue;
 			if (last_start[i] != 0 &&
 				!TimestampDifferenceExceeds(last_start[i], now, RESTART_DELAY_MS))
 				continue;
 			last_start[i] = now;
+			if (!database_exists(dbid))
+			{
+				/* dropped: its slot is free for another database */
+				SpinLockAcquire(&ship_shared->mutex);
+				if (ship_shared->slots[i].dbid == dbid && ship_shared->slots[i].pid == 0)
+					memset(&ship_shared->slots[i], 0, sizeof(ShipSlot));
+				SpinLockRelease(&ship_shared->mutex);
+				continue;
+			}
 			if (!start_worker(i, dbid, &handles[i]))
 			{
 				handles[i] = NULL;
@@ -902,6 +1013,7 @@ obs_ship_worker_main(Datum arg)
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, worker_sigterm);
 	BackgroundWorkerUnblockSignals();
+	obs_http_abort = &got_sigterm;
 
 	SpinLockAcquire(&ship_shared->mutex);
 	if (slot < 0 || slot >= SHIP_MAX_DATABASES || ship_shared->slots[slot].dbid != dbid ||
