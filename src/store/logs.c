@@ -22,7 +22,7 @@ static const ObsColumn log_columns[NUM_LOG_COLUMNS] = {
 	{"log_id", INT8OID}, {"ts", TIMESTAMPTZOID}, {"level", InvalidOid, "log_level"},
 	{"logger", TEXTOID}, {"message", TEXTOID}, {"context", JSONBOID}, {"tags", JSONBOID},
 	{"trace_id", InvalidOid, "trace_id"}, {"span_id", InvalidOid, "span_id"},
-	{"error", JSONBOID}, {"backend_pid", INT4OID}, {"txid", XID8OID}
+	{"error", JSONBOID}, {"backend_pid", INT4OID}, {"txid", XID8OID, NULL, true}
 };
 static ObsTable logs_table = {"logs", "log_id", log_columns, NUM_LOG_COLUMNS};
 

@@ -69,7 +69,7 @@ static bool series_cache_stale = false;
 static bool xact_callback_registered = false;
 
 static const ObsColumn point_columns[4] = {
-	{"series_id", INT4OID}, {"ts", TIMESTAMPTZOID}, {"value", FLOAT8OID}, {"txid", XID8OID}
+	{"series_id", INT4OID}, {"ts", TIMESTAMPTZOID}, {"value", FLOAT8OID}, {"txid", XID8OID, NULL, true}
 };
 static ObsTable points_table = {"metric_points", NULL, point_columns, 4};
 

@@ -18,7 +18,7 @@ static const ObsColumn span_columns[NUM_SPAN_COLUMNS] = {
 	{"service_type", InvalidOid, "service_type"}, {"service_name", TEXTOID},
 	{"start_time", TIMESTAMPTZOID}, {"end_time", TIMESTAMPTZOID}, {"duration_us", INT8OID},
 	{"status", InvalidOid, "span_status"}, {"error", TEXTOID}, {"tags", JSONBOID},
-	{"span_seq", INT8OID}, {"txid", XID8OID}
+	{"span_seq", INT8OID}, {"txid", XID8OID, NULL, true}
 };
 static ObsTable spans_table = {"spans", "span_seq", span_columns, NUM_SPAN_COLUMNS};
 
