@@ -425,10 +425,11 @@ BEGIN
     IF v_n > 0 AND v_opened THEN
         UPDATE @extschema@.sink_cursors k SET window_snap = v_win
          WHERE k.sink = p_sink AND k.signal = p_signal;
-    ELSIF v_n = 0 AND c.pos_txid IS NULL
-          AND (NOT v_opened OR c.advanced_at < pg_catalog.clock_timestamp() - interval '10 seconds') THEN
+    ELSIF v_n = 0 AND (NOT v_opened OR c.advanced_at < pg_catalog.clock_timestamp() - interval '10 seconds') THEN
+        /* the open window is exhausted (its last batch was full), or an empty one is old enough */
         UPDATE @extschema@.sink_cursors k
-           SET shipped_snap = v_win, window_snap = NULL, pos_off = 0, advanced_at = pg_catalog.clock_timestamp()
+           SET shipped_snap = v_win, window_snap = NULL, pos_txid = NULL, pos_key = NULL, pos_off = 0,
+               advanced_at = pg_catalog.clock_timestamp()
          WHERE k.sink = p_sink AND k.signal = p_signal;
     END IF;
 END

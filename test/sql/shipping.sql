@@ -97,6 +97,12 @@ SELECT rows_shipped, batches_shipped, lag_rows, lag_seconds FROM obs.sink_stats 
 SELECT obs.info('late');
 SELECT lag_rows, lag_seconds > 0 AS lag_positive FROM obs.sink_stats WHERE sink = 'c';
 SELECT * FROM pg_temp.take(3);
+-- a window whose last batch was exactly full closes on the next, empty one
+SELECT obs.info('x' || g) FROM generate_series(1, 3) g;
+SELECT * FROM pg_temp.take(3);
+SELECT * FROM pg_temp.take(3);
+SELECT obs.info('after exact');
+SELECT * FROM pg_temp.take(3);
 -- min_level: only warnings and up reach a sink that asks for them
 SELECT obs.setup_logging_to_elk('localhost', min_level => 'warning', name => 'w', start => 'all'), obs.pause_sink('w');
 SELECT doc ->> 'message' AS message FROM obs._ship_batch('w', 'logs', 100) ORDER BY 1;
