@@ -3,8 +3,8 @@
  *	  The credentials sinks send, and scrubbing them from any text.
  *
  * Each credential comes from, in this order: its setting (obs.elastic_api_key
- * ...: GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, so only superusers and members
- * of pg_read_all_settings can read it), the server's environment
+ * ...: GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL, and shown as ******** even to
+ * superusers: see guc.c), the server's environment
  * (ELASTIC_API_KEY, AWS_ACCESS_KEY_ID, ...), or obs.credentials_file: lines
  * "name = value" with the settings' names without "obs.", in a file that
  * the server's user owns and that no one else may read (the file is
@@ -26,17 +26,17 @@ typedef struct CredDef
 {
 	const char *file_name;		/* in obs.credentials_file */
 	const char *env_name;
-	char	  **setting;
 } CredDef;
 
+/* in ObsCredential order; the settings' values: obs_credential_values[] */
 static const CredDef cred_defs[OBS_NUM_CREDENTIALS] = {
-	{"elastic_api_key", "ELASTIC_API_KEY", &obs_elastic_api_key},
-	{"elastic_user", "ELASTIC_USER", &obs_elastic_user},
-	{"elastic_password", "ELASTIC_PASSWORD", &obs_elastic_password},
-	{"webhook_bearer_token", "OBS_WEBHOOK_BEARER_TOKEN", &obs_webhook_bearer_token},
-	{"aws_access_key_id", "AWS_ACCESS_KEY_ID", &obs_aws_access_key_id},
-	{"aws_secret_access_key", "AWS_SECRET_ACCESS_KEY", &obs_aws_secret_access_key},
-	{"aws_session_token", "AWS_SESSION_TOKEN", &obs_aws_session_token},
+	{"elastic_api_key", "ELASTIC_API_KEY"},
+	{"elastic_user", "ELASTIC_USER"},
+	{"elastic_password", "ELASTIC_PASSWORD"},
+	{"webhook_bearer_token", "OBS_WEBHOOK_BEARER_TOKEN"},
+	{"aws_access_key_id", "AWS_ACCESS_KEY_ID"},
+	{"aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"},
+	{"aws_session_token", "AWS_SESSION_TOKEN"},
 };
 
 /* values read from obs.credentials_file, in TopMemoryContext */
@@ -147,7 +147,7 @@ obs_credentials_reload(void)
 const char *
 obs_credential(ObsCredential c)
 {
-	const char *v = *cred_defs[c].setting;
+	const char *v = obs_credential_values[c];
 
 	if (v && v[0])
 		return v;

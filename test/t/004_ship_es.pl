@@ -53,7 +53,7 @@ sub start_receiver
 	return $h;
 }
 sub stop_receiver { my $h = shift; $h->signal('KILL'); $h->finish; }
-END { $_->kill_kill for grep { $_->pumpable } @receivers; }
+END { local $?; $_->kill_kill for grep { $_->pumpable } @receivers; }
 
 sub control
 {
