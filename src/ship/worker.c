@@ -511,6 +511,7 @@ typedef struct ShipState
 static List *states = NIL;
 static MemoryContext worker_cxt = NULL;
 static MemoryContext pass_cxt = NULL;
+static MemoryContext send_cxt = NULL;	/* one attempt: bodies, answers */
 static int	my_slot = -1;
 
 static void
@@ -625,12 +626,28 @@ typedef struct SinkRow
 	bool		paused;
 } SinkRow;
 
+static void
+free_cjson(void *arg)
+{
+	cJSON_Delete((cJSON *) arg);
+}
+
+/* text parsed with cJSON (malloc'd), freed when pass_cxt is reset */
 static cJSON *
 parse_or_empty(const char *text)
 {
 	cJSON	   *j = text ? cJSON_Parse(text) : NULL;
+	MemoryContextCallback *cb;
 
-	return j ? j : cJSON_CreateObject();
+	if (j == NULL)
+		j = cJSON_CreateObject();
+	if (j == NULL)
+		elog(ERROR, "out of memory");
+	cb = MemoryContextAlloc(pass_cxt, sizeof(MemoryContextCallback));
+	cb->func = free_cjson;
+	cb->arg = j;
+	MemoryContextRegisterResetCallback(pass_cxt, cb);
+	return j;
 }
 
 /* the sinks of this database; false when obs is not installed */
@@ -959,6 +976,8 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 				return sink->flush_interval_ms;
 		}
 
+		MemoryContextReset(send_cxt);
+		MemoryContextSwitchTo(send_cxt);
 		memset(&res, 0, sizeof(res));
 		res.retry_after_s = -1;
 		outcome = kind->send(sink, st->batch, &res);
@@ -976,6 +995,7 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 								obs_scrub(res.error ? res.error : "unknown error"))));
 		}
 		full = st->batch->n >= sink->batch_size;
+		MemoryContextSwitchTo(pass_cxt);
 		PG_TRY();
 		{
 			record_outcome(sink, st, outcome, &res);
@@ -1042,6 +1062,7 @@ obs_ship_worker_main(Datum arg)
 
 	worker_cxt = AllocSetContextCreate(TopMemoryContext, "obs ship worker", ALLOCSET_DEFAULT_SIZES);
 	pass_cxt = AllocSetContextCreate(worker_cxt, "obs ship pass", ALLOCSET_DEFAULT_SIZES);
+	send_cxt = AllocSetContextCreate(worker_cxt, "obs ship send", ALLOCSET_DEFAULT_SIZES);
 
 	while (!got_sigterm)
 	{

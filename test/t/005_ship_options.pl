@@ -101,6 +101,7 @@ ok(time - $t < 5, 'writers are not held up by a hanging receiver');
 ok(wait_for(sub { arrived($log, qr/^hang /) == 5 }, 30), 'the rows arrive once the receiver answers again');
 
 # ----------------------------------------------------------- pause, resume
+ok(wait_for(sub { sql(q{SELECT lag_rows FROM obs.sink_stats}) eq '0' }, 30), 'the sink catches up: no lag');
 sql(q{SELECT obs.pause_sink('es')});
 usleep(300_000);
 sql(q{SELECT obs.info('paused ' || g) FROM generate_series(1, 4) g});
