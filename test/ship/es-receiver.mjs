@@ -112,7 +112,10 @@ const server = http.createServer((req, res) => {
             res.writeHead(200, { 'content-type': 'application/json' });
             res.end(JSON.stringify({ took: 1, errors, items }));
         };
-        if (m.mode === 'slow') setTimeout(answer, m.delay_ms || 3000);
+        if (m.mode === 'slow') {
+            log({ delaying: actions.map((x) => x.id) });
+            setTimeout(answer, m.delay_ms || 3000);
+        }
         else if (m.mode === 'hang') { /* never answer: the client's timeout must fire */ }
         else answer();
     });
