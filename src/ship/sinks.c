@@ -362,11 +362,145 @@ webhook_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	return OBS_SEND_OK;
 }
 
+#ifdef OBS_HAVE_OTLP_ENCODERS
+/* ---------------------------------------------------- OTLP/HTTP, CloudWatch */
+
+/*
+ * Compiled once otlp.c and cloudwatch.c (obs_otlp_encode(),
+ * obs_cloudwatch_encode()) are in the tree: the Makefile defines
+ * OBS_HAVE_OTLP_ENCODERS.  Not yet run against a receiver (the test
+ * receivers are in test/ship/).  Each sends the whole batch as one unit:
+ * OTLP one request; CloudWatch its PutLogEvents bodies in order, and after
+ * a retryable failure the whole batch again, so bodies accepted before it
+ * are sent twice (CloudWatch does not deduplicate), as after a crash.  A
+ * batch the encoder refuses is a dead letter (status 0) with its reason.
+ *
+ * sink->config: OTLP {"protobuf": bool, "service_name": text}; the
+ * endpoint is the collector's base URL, /v1/<signal> is appended.
+ * CloudWatch {"log_group", "log_stream", "region"}; the endpoint is
+ * https://logs.<region>.amazonaws.com/ or a LocalStack-style URL.
+ */
+static const char *
+cfg_string(const ObsSink *sink, const char *key, const char *dflt)
+{
+	cJSON	   *v = cJSON_GetObjectItemCaseSensitive(sink->config, key);
+
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* a batch that cannot be encoded never will be: one dead letter */
+static ObsSendOutcome
+encode_failed(ObsShipBatch *b, const char *why, ObsSendResult *res)
+{
+	ObsDeadLetter *d = dead_letter(0, why ? why : "could not encode the batch", "");
+
+	for (int i = 0; i < b->n; i++)
+		d->row_ids = lappend(d->row_ids, b->ids[i]);
+	res->dead = lappend(res->dead, d);
+	res->error = pstrdup(d->response);
+	memset(b->done, true, sizeof(bool) * b->n);
+	return OBS_SEND_OK;
+}
+
+/* one POST; true when it was accepted or dead-lettered (rows done) */
+static bool
+post_unit(const ObsSink *sink, ObsShipBatch *b, ObsHttpRequest *req, ObsSendResult *res)
+{
+	ObsHttpAnswer ans;
+
+	obs_http_request(req, &ans);
+	res->retry_after_s = ans.retry_after_s;
+	if (ans.status >= 200 && ans.status < 300)
+		return true;
+	res->error = answer_error(&ans);
+	if (obs_http_retryable(ans.status))
+		return false;
+	{
+		ObsDeadLetter *d = dead_letter(ans.status, ans.body, req->body);
+
+		for (int i = 0; i < b->n; i++)
+			d->row_ids = lappend(d->row_ids, b->ids[i]);
+		res->dead = lappend(res->dead, d);
+	}
+	return true;
+}
+
+static ObsSendOutcome
+otlp_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
+{
+	cJSON	   *pb = cJSON_GetObjectItemCaseSensitive(sink->config, "protobuf");
+	bool		protobuf = cJSON_IsTrue(pb);
+	const char *signal = strcmp(b->signal, "spans") == 0 ? "traces" : b->signal;
+	StringInfoData body;
+	const char *content_type = NULL;
+	char	   *why = NULL;
+	ObsHttpRequest req;
+	size_t		len = strlen(sink->endpoint);
+
+	initStringInfo(&body);
+	if (!obs_otlp_encode(signal, b->rows, protobuf, cfg_string(sink, "service_name", "postgres"),
+						 &body, &content_type, &why))
+		return encode_failed(b, why, res);
+	base_request(sink, &req, psprintf("%.*s/v1/%s", (int) (len > 0 && sink->endpoint[len - 1] == '/' ? len - 1 : len),
+									  sink->endpoint, signal));
+	req.content_type = content_type;
+	req.body = body.data;
+	req.body_len = body.len;
+	if (!post_unit(sink, b, &req, res))
+		return OBS_SEND_RETRY;
+	memset(b->done, true, sizeof(bool) * b->n);
+	return OBS_SEND_OK;
+}
+
+static ObsSendOutcome
+cloudwatch_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
+{
+	const char *key_id = obs_credential(OBS_CRED_AWS_KEY_ID);
+	const char *secret = obs_credential(OBS_CRED_AWS_SECRET);
+	const char *token = obs_credential(OBS_CRED_AWS_TOKEN);
+	StringInfo *bodies = NULL;
+	char	   *why = NULL;
+	int			nbodies;
+
+	nbodies = obs_cloudwatch_encode(b->rows, cfg_string(sink, "log_group", ""),
+									cfg_string(sink, "log_stream", ""), &bodies, &why);
+	if (nbodies < 0)
+		return encode_failed(b, why, res);
+	if (key_id == NULL || secret == NULL)
+	{
+		res->error = pstrdup("no AWS credentials: set obs.aws_access_key_id and obs.aws_secret_access_key");
+		return OBS_SEND_RETRY;
+	}
+	for (int k = 0; k < nbodies; k++)
+	{
+		ObsHttpRequest req;
+
+		base_request(sink, &req, sink->endpoint);
+		req.content_type = "application/x-amz-json-1.1";
+		req.body = bodies[k]->data;
+		req.body_len = bodies[k]->len;
+		req.userpwd = psprintf("%s:%s", key_id, secret);
+		req.aws_sigv4 = psprintf("aws:amz:%s:logs", cfg_string(sink, "region", "us-east-1"));
+		obs_http_add_header(&req, "X-Amz-Target: Logs_20140328.PutLogEvents");
+		if (token)
+			obs_http_add_header(&req, psprintf("X-Amz-Security-Token: %s", token));
+		if (!post_unit(sink, b, &req, res))
+			return OBS_SEND_RETRY;
+	}
+	memset(b->done, true, sizeof(bool) * b->n);
+	return OBS_SEND_OK;
+}
+#endif							/* OBS_HAVE_OTLP_ENCODERS */
+
 /* ---------------------------------------------------------------- the table */
 
 static const ObsSinkKind sink_kinds[] = {
 	{"elasticsearch", "logs,spans,metrics,alerts", es_send},
 	{"webhook", "alerts", webhook_send},
+#ifdef OBS_HAVE_OTLP_ENCODERS
+	{"otlp", "logs,spans,metrics", otlp_send},
+	{"cloudwatch", "logs", cloudwatch_send},
+#endif
 };
 
 /* the kind named kind, or NULL (a kind this build does not ship) */
