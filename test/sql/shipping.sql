@@ -1,5 +1,5 @@
 -- shipping: sinks, their arguments, and the snapshot cursor (no worker here:
--- the TAP tests test/t/004_ship_*.pl run the workers against receivers)
+-- the TAP tests test/t/030_ship_es.pl, 031_ship_options.pl run the workers against receivers)
 \ir test/setup.sql
 SET client_min_messages = warning;
 SET obs.write_path = 'transactional';
