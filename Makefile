@@ -13,7 +13,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 PG_CPPFLAGS = -I$(srcdir)/src -DOBS_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-cast-function-type
-SHLIB_LINK = -lzstd -lsnappy -lz -lcjson
+SHLIB_LINK = -lzstd -lsnappy -lz -lcurl -lcjson
 
 REGRESS = $(sort $(notdir $(basename $(wildcard test/sql/*.sql))))
 REGRESS_OPTS = --inputdir=test

@@ -8,6 +8,15 @@
 
 \echo Use "ALTER EXTENSION obs UPDATE TO '0.2.0'" to load this file. \quit
 
+/*
+ * shipping (issue 9, see its block below): obs.logs gains txid first, before
+ * log_json() gets a BEGIN ATOMIC body, which ties it to the table's row type
+ * and would then forbid ALTER TABLE
+ */
+ALTER TABLE @extschema@.logs ADD COLUMN txid xid8 NOT NULL DEFAULT '2'::xid8;
+ALTER TABLE @extschema@.logs ALTER COLUMN txid SET DEFAULT pg_catalog.pg_current_xact_id();
+CREATE INDEX logs_txid_idx ON @extschema@.logs (txid, log_id);
+
 /* ---- security and backups: issue 7 items 1, 4, 5, 7, 8 ---- */
 
 /* item 1: pg_dump dumps the rows of every table and the position of every sequence */
@@ -1700,7 +1709,7 @@ NULL until is now(), NULL since is 24 hours before until.  The threshold line is
 Runs as the caller: a panel the caller may not read says so.  Data text is HTML-escaped.
 Errors: 22023 when until is earlier than since, either is infinite, or error_threshold is outside [0, 1]; 22004 for a NULL latency_metric.$$;
 
-/* dashboard_html and its helpers join the reader group */
+/* ---- end HTML dashboard (dashboard_html joins the reader group below) ---- */
 
 /* ---- python client API: issue 11 ---- */
 
@@ -1817,6 +1826,7 @@ COMMENT ON FUNCTION @extschema@.record_span(@extschema@.trace_id, @extschema@.sp
 $$store a span that a client timed itself (its trace context kept in the client, not in this session); returns its duration in microseconds.
 The trace is head-sampled by its id at obs.trace_sample_rate.  Errors: 22004 for a NULL id, operation, service or time; 22023 for end_time before start_time, an unknown service or status, all-zero ids; 22008 for a time that is infinite or past obs's range; 23505 when (trace_id, span_id) is stored already (a dead letter on the buffered path).$$;
 
+/* the privilege groups as the 0.2.0 install has them: record_span (writer), dashboard_html and its helpers (reader) */
 CREATE OR REPLACE FUNCTION @extschema@._privilege_functions(role_kind text)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
@@ -1845,7 +1855,6 @@ $$;
 COMMENT ON FUNCTION @extschema@._privilege_functions(text) IS
     'internal: the names of obs''s functions in each privilege group (writer, reader, admin)';
 
-/* ---- end HTML dashboard ---- */
 COMMENT ON FUNCTION @extschema@.grant_writer(regrole) IS
 $$let role write signals: USAGE on schema obs and EXECUTE on obs.log, obs.debug .. obs.critical, obs.start_span, obs.finish_span, obs.set_traceparent, obs.record_span, obs.record_metric, obs.record_flow_execution and obs.record_task_execution; no SELECT on anything.
 Runs as the caller, who needs the grant option (the extension owner or a superuser).  Re-run after ALTER EXTENSION obs UPDATE.$$;
@@ -1900,3 +1909,559 @@ RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'obs_cloudwatch_payloads' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cloudwatch_payloads(jsonb, text, text) IS
 $$the CloudWatch Logs PutLogEvents request bodies for rows (a JSON array of to_jsonb() rows of obs.logs), in sending order: events sorted by time, each body at most 10,000 events and 1,048,576 bytes (message bytes + 26 per event) and under 24 hours; a message over 262,118 bytes is cut at a UTF-8 boundary and ends with ...[obs: cut from N bytes]$$;
+/* ---- shipping: issue 9 ---- */
+
+/*
+ * Every row of logs, spans, metric points and alerts records the full xid
+ * of the transaction that inserted it: the shipping cursor reads rows by
+ * transaction snapshot.  Rows stored before the upgrade get xid 2 (frozen):
+ * visible in every snapshot, so a sink started with start => 'now' never
+ * ships them and one started with start => 'all' ships them once.  The
+ * column is last, as in a fresh install.
+ */
+/* obs.logs gained txid at the start of this script */
+ALTER TABLE @extschema@.spans ADD COLUMN txid xid8 NOT NULL DEFAULT '2'::xid8;
+ALTER TABLE @extschema@.spans ALTER COLUMN txid SET DEFAULT pg_catalog.pg_current_xact_id();
+CREATE INDEX spans_txid_idx ON @extschema@.spans (txid, span_seq);
+ALTER TABLE @extschema@.metric_points ADD COLUMN txid xid8 NOT NULL DEFAULT '2'::xid8;
+ALTER TABLE @extschema@.metric_points ALTER COLUMN txid SET DEFAULT pg_catalog.pg_current_xact_id();
+CREATE INDEX metric_points_txid_idx ON @extschema@.metric_points (txid);
+ALTER TABLE @extschema@.alerts ADD COLUMN txid xid8 NOT NULL DEFAULT '2'::xid8;
+ALTER TABLE @extschema@.alerts ALTER COLUMN txid SET DEFAULT pg_catalog.pg_current_xact_id();
+CREATE INDEX alerts_txid_idx ON @extschema@.alerts (txid, alert_id);
+
+/* sinks, cursors, dead letters and their functions: sql/sections/85_ship.sql */
+CREATE TABLE @extschema@.sinks (
+    name           text PRIMARY KEY,
+    kind           text NOT NULL CHECK (kind IN ('elasticsearch', 'webhook', 'otlp', 'cloudwatch')),
+    signals        text[] NOT NULL CHECK (signals <@ '{logs,spans,metrics,alerts}'::text[] AND cardinality(signals) > 0),
+    endpoint       text NOT NULL,
+    config         jsonb NOT NULL DEFAULT '{}'::jsonb,
+    min_level      @extschema@.log_level,
+    batch_size     integer NOT NULL DEFAULT 500 CHECK (batch_size BETWEEN 1 AND 10000),
+    flush_interval_ms integer NOT NULL DEFAULT 1000 CHECK (flush_interval_ms BETWEEN 10 AND 3600000),
+    gzip           boolean NOT NULL DEFAULT false,
+    headers        jsonb NOT NULL DEFAULT '{}'::jsonb,
+    tls_verify     boolean NOT NULL DEFAULT true,
+    timeout_ms     integer NOT NULL DEFAULT 10000 CHECK (timeout_ms BETWEEN 100 AND 600000),
+    paused         boolean NOT NULL DEFAULT false,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+COMMENT ON TABLE @extschema@.sinks IS
+    'shipping destinations added by obs.setup_*(); no credentials (they come from settings, the environment or obs.credentials_file)';
+
+CREATE TABLE @extschema@.sink_cursors (
+    sink            text NOT NULL REFERENCES @extschema@.sinks (name) ON DELETE CASCADE,
+    signal          text NOT NULL,
+    shipped_snap    pg_snapshot NOT NULL,
+    window_snap     pg_snapshot,
+    pos_txid        xid8,
+    pos_key         bigint,
+    pos_off         bigint NOT NULL DEFAULT 0,
+    advanced_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    rows_shipped    bigint NOT NULL DEFAULT 0,
+    batches_shipped bigint NOT NULL DEFAULT 0,
+    retries         bigint NOT NULL DEFAULT 0,
+    failures        bigint NOT NULL DEFAULT 0,
+    dead_letters    bigint NOT NULL DEFAULT 0,
+    last_error      text,
+    last_error_at   timestamptz,
+    last_shipped_at timestamptz,
+    PRIMARY KEY (sink, signal)
+);
+COMMENT ON TABLE @extschema@.sink_cursors IS
+    'per sink and signal: the durable shipping cursor (a transaction snapshot and a position in the next one) and the counters of obs.sink_stats';
+
+CREATE TABLE @extschema@.ship_dead_letters (
+    dead_letter_id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    sink           text NOT NULL,
+    signal         text NOT NULL,
+    status         integer NOT NULL,
+    response       text,
+    payload        text,
+    row_ids        text[] NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+COMMENT ON TABLE @extschema@.ship_dead_letters IS
+    'batches (or Elasticsearch items) a receiver refused with a non-retryable 4xx: the answer''s status and body and the payload, each cut at 64 kB';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.sinks', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.sink_cursors', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ship_dead_letters', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ship_dead_letters_dead_letter_id_seq', '');
+
+/* tell the ship launcher that this database has sinks (no-op unless preloaded) */
+CREATE FUNCTION @extschema@._ship_wake() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'obs_ship_wake' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@._ship_wake() IS
+    'internal: wake the ship launcher for this database; false when obs is not preloaded';
+
+/* an endpoint URL: http or https, a host, no user information */
+CREATE FUNCTION @extschema@._ship_check_url(p_what text, p_url text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rest text;
+BEGIN
+    IF p_url IS NULL THEN
+        RAISE EXCEPTION '% must not be null', p_what USING ERRCODE = '22004';
+    END IF;
+    IF p_url !~* '^https?://' THEN
+        RAISE EXCEPTION 'invalid % scheme', p_what
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The URL given was %s.', pg_catalog.regexp_replace(p_url, '//[^/@]*@', '//***@')),
+                  HINT = 'Only http:// and https:// URLs are accepted.';
+    END IF;
+    v_rest := pg_catalog.substr(p_url, pg_catalog.strpos(p_url, '://') + 3);
+    IF pg_catalog.split_part(pg_catalog.split_part(v_rest, '/', 1), '?', 1) ~ '@' THEN
+        RAISE EXCEPTION '% must not contain credentials', p_what
+            USING ERRCODE = '22023',
+                  HINT = 'Put credentials in obs.* settings, the server environment or obs.credentials_file, never in the URL.';
+    END IF;
+    IF v_rest ~ '^[/?#:]' OR v_rest = '' OR v_rest ~ '\s' THEN
+        RAISE EXCEPTION 'invalid % host', p_what
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The URL given was %s.', p_url);
+    END IF;
+    RETURN p_url;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._ship_check_url(text, text) IS
+    'internal: error unless the URL is http(s)://host... without user information; returns it';
+
+/*
+ * The one place a sink is added: every option checked, the sink and one
+ * cursor per signal inserted, the launcher woken.  Superusers only: the
+ * ship worker runs as the bootstrap superuser.
+ */
+CREATE FUNCTION @extschema@._sink_add(
+    p_name text, p_kind text, p_signals text[], p_endpoint text, p_config jsonb,
+    p_min_level text, p_batch_size integer, p_flush_interval interval, p_gzip boolean,
+    p_headers jsonb, p_tls_verify boolean, p_timeout interval, p_start text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_signal text;
+    v_key text;
+    v_level @extschema@.log_level;
+    v_snap pg_snapshot;
+    v_ms bigint;
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'permission denied to add a sink'
+            USING ERRCODE = '42501',
+                  DETAIL = 'The ship worker sends rows with the rights of the bootstrap superuser.',
+                  HINT = 'Ask a superuser to add the sink.';
+    END IF;
+    IF p_name IS NULL OR pg_catalog.btrim(p_name) = '' THEN
+        RAISE EXCEPTION 'sink name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF p_signals IS NULL OR pg_catalog.cardinality(p_signals) = 0 THEN
+        RAISE EXCEPTION 'signals must not be empty' USING ERRCODE = '22023',
+            HINT = 'Valid signals are logs, spans, metrics and alerts.';
+    END IF;
+    FOREACH v_signal IN ARRAY p_signals LOOP
+        IF v_signal IS NULL OR v_signal NOT IN ('logs', 'spans', 'metrics', 'alerts') THEN
+            RAISE EXCEPTION 'unknown signal "%"', v_signal
+                USING ERRCODE = '22023',
+                      HINT = 'Valid signals are logs, spans, metrics and alerts.';
+        END IF;
+    END LOOP;
+    PERFORM @extschema@._ship_check_url('endpoint', p_endpoint);
+    IF p_min_level IS NOT NULL THEN
+        BEGIN
+            v_level := pg_catalog.upper(p_min_level)::@extschema@.log_level;
+        EXCEPTION WHEN invalid_text_representation THEN
+            RAISE EXCEPTION 'invalid min_level "%"', p_min_level
+                USING ERRCODE = '22023',
+                      HINT = 'Valid levels are debug, info, warning, error and critical.';
+        END;
+    END IF;
+    IF p_batch_size IS NULL OR p_batch_size NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'batch_size must be between 1 and 10000'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The batch_size given was %s.', p_batch_size);
+    END IF;
+    v_ms := (EXTRACT(epoch FROM p_flush_interval) * 1000)::bigint;
+    IF v_ms IS NULL OR v_ms NOT BETWEEN 10 AND 3600000 THEN
+        RAISE EXCEPTION 'flush_interval must be between 10 milliseconds and 1 hour'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The flush_interval given was %s.', p_flush_interval);
+    END IF;
+    IF p_timeout IS NULL OR (EXTRACT(epoch FROM p_timeout) * 1000)::bigint NOT BETWEEN 100 AND 600000 THEN
+        RAISE EXCEPTION 'timeout must be between 100 milliseconds and 10 minutes'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The timeout given was %s.', p_timeout);
+    END IF;
+    IF p_gzip IS NULL OR p_tls_verify IS NULL THEN
+        RAISE EXCEPTION 'gzip and tls_verify must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF p_headers IS NULL OR pg_catalog.jsonb_typeof(p_headers) <> 'object' THEN
+        RAISE EXCEPTION 'headers must be a JSON object'
+            USING ERRCODE = '22023', DETAIL = 'Give headers as ''{"X-Name": "value"}''.';
+    END IF;
+    FOR v_key IN SELECT e.key FROM pg_catalog.jsonb_each(p_headers) e ORDER BY e.key LOOP
+        IF pg_catalog.jsonb_typeof(p_headers -> v_key) <> 'string' OR v_key !~ '^[!#$%&''*+.^_`|~0-9A-Za-z-]+$'
+           OR (p_headers ->> v_key) ~ '[\r\n]' THEN
+            RAISE EXCEPTION 'invalid header "%"', v_key
+                USING ERRCODE = '22023', DETAIL = 'A header name is an HTTP token and its value a string on one line.';
+        END IF;
+        IF pg_catalog.lower(v_key) IN ('authorization', 'proxy-authorization', 'x-api-key', 'api-key',
+                                       'x-amz-security-token', 'cookie', 'content-length', 'content-encoding',
+                                       'content-type', 'host') THEN
+            RAISE EXCEPTION 'header "%" cannot be set per sink', v_key
+                USING ERRCODE = '22023',
+                      DETAIL = 'obs sets this header itself, or it would store a credential in a table.',
+                      HINT = 'Credentials come from obs.* settings, the server environment or obs.credentials_file.';
+        END IF;
+    END LOOP;
+    IF p_start IS NULL OR p_start NOT IN ('now', 'all') THEN
+        RAISE EXCEPTION 'invalid start "%"', p_start
+            USING ERRCODE = '22023',
+                  HINT = 'start => ''now'' ships rows committed from now on, ''all'' every row already stored as well.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.sinks s WHERE s.name = p_name) THEN
+        RAISE EXCEPTION 'sink "%" already exists', p_name
+            USING ERRCODE = '42710', HINT = 'Choose another name, or drop the sink with obs.drop_sink().';
+    END IF;
+
+    INSERT INTO @extschema@.sinks (name, kind, signals, endpoint, config, min_level, batch_size,
+                                   flush_interval_ms, gzip, headers, tls_verify, timeout_ms)
+    VALUES (p_name, p_kind, p_signals, p_endpoint, COALESCE(p_config, '{}'::jsonb), v_level, p_batch_size,
+            v_ms, p_gzip, p_headers, p_tls_verify, (EXTRACT(epoch FROM p_timeout) * 1000)::integer);
+    /* 'now': rows visible now count as shipped; 'all': none does */
+    v_snap := CASE p_start WHEN 'now' THEN pg_catalog.pg_current_snapshot() ELSE '1:1:'::pg_snapshot END;
+    INSERT INTO @extschema@.sink_cursors (sink, signal, shipped_snap)
+    SELECT p_name, s, v_snap FROM pg_catalog.unnest(p_signals) s GROUP BY s;
+    PERFORM @extschema@._ship_wake();
+    RETURN p_name;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text) IS
+    'internal: check the options and add a sink with one cursor per signal (superusers only)';
+
+CREATE FUNCTION @extschema@.setup_logging_to_elk(
+    host text, port integer DEFAULT 9200, index text DEFAULT 'obs-logs',
+    scheme text DEFAULT 'http', signals text[] DEFAULT '{logs}', min_level text DEFAULT NULL,
+    batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
+    gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF setup_logging_to_elk.host IS NULL OR setup_logging_to_elk.host !~ '^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$' THEN
+        RAISE EXCEPTION 'invalid Elasticsearch host "%"', setup_logging_to_elk.host
+            USING ERRCODE = '22023', HINT = 'Give a host name or address, e.g. ''localhost'', without scheme or port.';
+    END IF;
+    IF setup_logging_to_elk.port IS NULL OR setup_logging_to_elk.port NOT BETWEEN 1 AND 65535 THEN
+        RAISE EXCEPTION 'port % is out of range', setup_logging_to_elk.port
+            USING ERRCODE = '22003', HINT = 'A TCP port is between 1 and 65535.';
+    END IF;
+    IF setup_logging_to_elk.scheme IS NULL OR setup_logging_to_elk.scheme NOT IN ('http', 'https') THEN
+        RAISE EXCEPTION 'invalid endpoint scheme'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The scheme given was %s.', setup_logging_to_elk.scheme),
+                  HINT = 'Only http:// and https:// URLs are accepted.';
+    END IF;
+    IF setup_logging_to_elk.index IS NULL OR pg_catalog.btrim(setup_logging_to_elk.index) = '' THEN
+        RAISE EXCEPTION 'index must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF pg_catalog.regexp_replace(setup_logging_to_elk.index, '%(Y|m|d|\{signal\}|%)', '', 'g') ~ '[\\/*?"<>| ,#:A-Z%]'
+       OR setup_logging_to_elk.index ~ '^[-_+]' THEN
+        RAISE EXCEPTION 'invalid Elasticsearch index "%"', setup_logging_to_elk.index
+            USING ERRCODE = '22023',
+                  HINT = 'An index name is lower case and has none of \ / * ? " < > | , # : or space; %Y, %m, %d and %{signal} are replaced.';
+    END IF;
+    RETURN @extschema@._sink_add(
+        COALESCE(setup_logging_to_elk.name,
+                 pg_catalog.format('elk_%s_%s', setup_logging_to_elk.host, setup_logging_to_elk.port)),
+        'elasticsearch', setup_logging_to_elk.signals,
+        pg_catalog.format('%s://%s:%s/_bulk', setup_logging_to_elk.scheme, setup_logging_to_elk.host, setup_logging_to_elk.port),
+        pg_catalog.jsonb_build_object('index', setup_logging_to_elk.index),
+        setup_logging_to_elk.min_level, setup_logging_to_elk.batch_size, setup_logging_to_elk.flush_interval,
+        setup_logging_to_elk.gzip, setup_logging_to_elk.headers, setup_logging_to_elk.tls_verify,
+        setup_logging_to_elk.timeout, setup_logging_to_elk.start);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text) IS
+    'ship logs (and optionally spans, metrics, alerts) to Elasticsearch''s _bulk API at scheme://host:port, into index (%Y.%m.%d and %{signal} replaced); returns the sink name';
+
+CREATE FUNCTION @extschema@.setup_alert_webhook(
+    url text, format text DEFAULT 'json', headers jsonb DEFAULT '{}',
+    batch_size integer DEFAULT 100, flush_interval interval DEFAULT '1 second',
+    tls_verify boolean DEFAULT true, timeout interval DEFAULT '10 seconds',
+    start text DEFAULT 'now', name text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@._ship_check_url('url', setup_alert_webhook.url);
+    IF setup_alert_webhook.format IS NULL OR setup_alert_webhook.format NOT IN ('json', 'slack') THEN
+        RAISE EXCEPTION 'invalid webhook format "%"', setup_alert_webhook.format
+            USING ERRCODE = '22023', HINT = 'Valid formats are json and slack.';
+    END IF;
+    RETURN @extschema@._sink_add(
+        COALESCE(setup_alert_webhook.name,
+                 'webhook_' || pg_catalog.substr(pg_catalog.md5(setup_alert_webhook.url), 1, 8)),
+        'webhook', '{alerts}', setup_alert_webhook.url,
+        pg_catalog.jsonb_build_object('format', setup_alert_webhook.format),
+        NULL, setup_alert_webhook.batch_size, setup_alert_webhook.flush_interval, false,
+        setup_alert_webhook.headers, setup_alert_webhook.tls_verify, setup_alert_webhook.timeout,
+        setup_alert_webhook.start);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text) IS
+    'POST each new row of obs.alerts to url as JSON (format json) or as a Slack-compatible {"text": ...} body (format slack); returns the sink name';
+
+CREATE FUNCTION @extschema@._sink_set_paused(p_name text, p_paused boolean)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'permission denied to change a sink' USING ERRCODE = '42501';
+    END IF;
+    UPDATE @extschema@.sinks s SET paused = p_paused WHERE s.name = p_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'sink "%" does not exist', p_name USING ERRCODE = '42704';
+    END IF;
+    PERFORM @extschema@._ship_wake();
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._sink_set_paused(text, boolean) IS 'internal: pause or resume a sink';
+
+CREATE FUNCTION @extschema@.pause_sink(name text) RETURNS boolean
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT @extschema@._sink_set_paused(pause_sink.name, true)
+$$;
+COMMENT ON FUNCTION @extschema@.pause_sink(text) IS
+    'stop shipping to a sink; its cursor stays, so resume_sink() ships what was written meanwhile';
+
+CREATE FUNCTION @extschema@.resume_sink(name text) RETURNS boolean
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT @extschema@._sink_set_paused(resume_sink.name, false)
+$$;
+COMMENT ON FUNCTION @extschema@.resume_sink(text) IS 'ship to a paused sink again, from where it stopped';
+
+CREATE FUNCTION @extschema@.drop_sink(name text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'permission denied to drop a sink' USING ERRCODE = '42501';
+    END IF;
+    DELETE FROM @extschema@.sinks s WHERE s.name = drop_sink.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'sink "%" does not exist', drop_sink.name USING ERRCODE = '42704';
+    END IF;
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.drop_sink(text) IS 'remove a sink and its cursors; its dead letters stay';
+
+/*
+ * The next batch of a sink's signal: at most p_limit rows past the cursor,
+ * in (txid, key) order, each as to_jsonb() of its row (metric points as a
+ * row of obs.metrics).  Opens a window (the current snapshot) when none is
+ * open; an empty window closes at once (at most every 10 s, so that an
+ * idle sink does not burn an xid per poll).
+ */
+CREATE FUNCTION @extschema@._ship_batch(p_sink text, p_signal text, p_limit integer)
+RETURNS TABLE (txid xid8, key bigint, doc jsonb)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c @extschema@.sink_cursors;
+    v_level @extschema@.log_level;
+    v_win pg_snapshot;
+    v_opened boolean := false;
+    v_n bigint;
+    v_sql text;
+BEGIN
+    SELECT * INTO c FROM @extschema@.sink_cursors k WHERE k.sink = p_sink AND k.signal = p_signal FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT s.min_level INTO v_level FROM @extschema@.sinks s WHERE s.name = p_sink;
+    v_win := c.window_snap;
+    IF v_win IS NULL THEN
+        v_win := pg_catalog.pg_current_snapshot();
+        v_opened := true;
+    END IF;
+    v_sql := CASE p_signal
+        WHEN 'logs' THEN $q$
+            SELECT t.txid, t.log_id, pg_catalog.to_jsonb(t) FROM @extschema@.logs t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.log_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+               AND ($7 IS NULL OR t.level >= $7)
+             ORDER BY t.txid, t.log_id LIMIT $6 $q$
+        WHEN 'spans' THEN $q$
+            SELECT t.txid, t.span_seq, pg_catalog.to_jsonb(t) FROM @extschema@.spans t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.span_seq) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+             ORDER BY t.txid, t.span_seq LIMIT $6 $q$
+        WHEN 'alerts' THEN $q$
+            SELECT t.txid, t.alert_id, pg_catalog.to_jsonb(t) FROM @extschema@.alerts t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.alert_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+             ORDER BY t.txid, t.alert_id LIMIT $6 $q$
+        /* metric points have no key: the position is an offset in pos_txid */
+        WHEN 'metrics' THEN $q$
+            SELECT m.txid, NULL::bigint, pg_catalog.to_jsonb(m) FROM (
+                SELECT p.ts, s.name, s.kind, s.tags, p.value, p.series_id, p.txid
+                  FROM @extschema@.metric_points p JOIN @extschema@.metric_series s ON s.series_id = p.series_id
+                 WHERE p.txid >= pg_catalog.pg_snapshot_xmin($1) AND p.txid < pg_catalog.pg_snapshot_xmax($2)
+                   AND p.txid >= COALESCE($3, '0'::xid8)
+                   AND pg_catalog.pg_visible_in_snapshot(p.txid, $2)
+                   AND NOT pg_catalog.pg_visible_in_snapshot(p.txid, $1)
+                 ORDER BY p.txid, p.series_id, p.ts, p.value
+                OFFSET CASE WHEN $3 IS NULL THEN 0 ELSE $5 END LIMIT $6) m $q$
+    END;
+    IF v_sql IS NULL THEN
+        RAISE EXCEPTION 'unknown signal "%"', p_signal USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY EXECUTE v_sql USING c.shipped_snap, v_win, c.pos_txid, c.pos_key, c.pos_off, p_limit, v_level;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 AND v_opened THEN
+        UPDATE @extschema@.sink_cursors k SET window_snap = v_win
+         WHERE k.sink = p_sink AND k.signal = p_signal;
+    ELSIF v_n = 0 AND (NOT v_opened OR c.advanced_at < pg_catalog.clock_timestamp() - interval '10 seconds') THEN
+        /* the open window is exhausted (its last batch was full), or an empty one is old enough */
+        UPDATE @extschema@.sink_cursors k
+           SET shipped_snap = v_win, window_snap = NULL, pos_txid = NULL, pos_key = NULL, pos_off = 0,
+               advanced_at = pg_catalog.clock_timestamp()
+         WHERE k.sink = p_sink AND k.signal = p_signal;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._ship_batch(text, text, integer) IS
+    'internal (ship worker): the next rows of a sink''s signal past its cursor, opening a snapshot window when none is open';
+
+/*
+ * A batch was accepted: move the position to its last row, or close the
+ * window when the batch was its last (fewer rows than asked for), and
+ * count.  Runs in one transaction with the dead letters of the batch.
+ */
+CREATE FUNCTION @extschema@._ship_ack(
+    p_sink text, p_signal text, p_rows integer, p_last_txid xid8, p_last_key bigint,
+    p_last_off bigint, p_window_done boolean, p_retries integer)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+    UPDATE @extschema@.sink_cursors k
+       SET shipped_snap = CASE WHEN p_window_done THEN COALESCE(k.window_snap, k.shipped_snap) ELSE k.shipped_snap END,
+           window_snap = CASE WHEN p_window_done THEN NULL ELSE k.window_snap END,
+           pos_txid = CASE WHEN p_window_done THEN NULL ELSE p_last_txid END,
+           pos_key = CASE WHEN p_window_done THEN NULL ELSE p_last_key END,
+           pos_off = CASE WHEN p_window_done THEN 0 ELSE p_last_off END,
+           advanced_at = pg_catalog.clock_timestamp(),
+           rows_shipped = k.rows_shipped + p_rows,
+           batches_shipped = k.batches_shipped + (p_rows > 0)::integer,
+           retries = k.retries + p_retries,
+           last_shipped_at = CASE WHEN p_rows > 0 THEN pg_catalog.clock_timestamp() ELSE k.last_shipped_at END
+     WHERE k.sink = p_sink AND k.signal = p_signal
+$$;
+COMMENT ON FUNCTION @extschema@._ship_ack(text, text, integer, xid8, bigint, bigint, boolean, integer) IS
+    'internal (ship worker): advance a cursor past an accepted batch and count it';
+
+/* a failed attempt: counted, with its (scrubbed) error */
+CREATE FUNCTION @extschema@._ship_failed(p_sink text, p_signal text, p_error text, p_retry boolean)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+    UPDATE @extschema@.sink_cursors k
+       SET failures = k.failures + 1,
+           retries = k.retries + p_retry::integer,
+           last_error = pg_catalog.left(p_error, 1000),
+           last_error_at = pg_catalog.clock_timestamp()
+     WHERE k.sink = p_sink AND k.signal = p_signal
+$$;
+COMMENT ON FUNCTION @extschema@._ship_failed(text, text, text, boolean) IS
+    'internal (ship worker): count a failed attempt and keep its error';
+
+CREATE FUNCTION @extschema@._ship_dead_letter(
+    p_sink text, p_signal text, p_status integer, p_response text, p_payload text, p_row_ids text[])
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO @extschema@.ship_dead_letters (sink, signal, status, response, payload, row_ids)
+    VALUES (p_sink, p_signal, p_status, pg_catalog.left(p_response, 65536), pg_catalog.left(p_payload, 65536), p_row_ids);
+    UPDATE @extschema@.sink_cursors k
+       SET dead_letters = k.dead_letters + 1,
+           last_error = pg_catalog.format('HTTP %s: %s', p_status, pg_catalog.left(p_response, 900)),
+           last_error_at = pg_catalog.clock_timestamp()
+     WHERE k.sink = p_sink AND k.signal = p_signal;
+$$;
+COMMENT ON FUNCTION @extschema@._ship_dead_letter(text, text, integer, text, text, text[]) IS
+    'internal (ship worker): keep a refused batch or item in obs.ship_dead_letters';
+
+/* rows of a sink's signal not yet shipped, and the age of the oldest */
+CREATE FUNCTION @extschema@._sink_lag(p_sink text, p_signal text, OUT lag_rows bigint, OUT lag_seconds double precision)
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    c @extschema@.sink_cursors;
+    v_level @extschema@.log_level;
+    v_sql text;
+BEGIN
+    SELECT * INTO c FROM @extschema@.sink_cursors k WHERE k.sink = p_sink AND k.signal = p_signal;
+    SELECT s.min_level INTO v_level FROM @extschema@.sinks s WHERE s.name = p_sink;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    v_sql := pg_catalog.format($q$
+        SELECT pg_catalog.count(*) - CASE WHEN $3 IS NULL THEN 0 ELSE $5 END,
+               COALESCE(EXTRACT(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.min(t.%2$s))::double precision, 0)
+          FROM %1$s t
+         WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1)
+           AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+           AND ($6 IS NULL OR t.level >= $6)
+           AND NOT ($2 IS NOT NULL AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+                    AND (t.txid, %3$s) <= (COALESCE($3, '0'::xid8), COALESCE($4, 9223372036854775807))
+                    AND $3 IS NOT NULL) $q$,
+        CASE p_signal WHEN 'logs' THEN '@extschema@.logs' WHEN 'spans' THEN '@extschema@.spans'
+                      WHEN 'alerts' THEN '@extschema@.alerts' ELSE '@extschema@.metric_points' END,
+        CASE p_signal WHEN 'logs' THEN 'ts' WHEN 'spans' THEN 'end_time'
+                      WHEN 'alerts' THEN 'created_at' ELSE 'ts' END,
+        CASE p_signal WHEN 'logs' THEN 't.log_id' WHEN 'spans' THEN 't.span_seq'
+                      WHEN 'alerts' THEN 't.alert_id' ELSE '9223372036854775807::bigint' END);
+    IF p_signal <> 'logs' THEN
+        v_sql := pg_catalog.replace(v_sql, 't.level >= $6', 'true');
+    END IF;
+    /* metric points: rows of txids before pos_txid were counted above; pos_off counts those of pos_txid */
+    IF p_signal = 'metrics' THEN
+        v_sql := pg_catalog.replace(v_sql, '<= (COALESCE($3', '< (COALESCE($3');
+    ELSE
+        v_sql := pg_catalog.replace(v_sql, 'CASE WHEN $3 IS NULL THEN 0 ELSE $5 END', '0');
+    END IF;
+    EXECUTE v_sql INTO lag_rows, lag_seconds
+        USING c.shipped_snap, c.window_snap, c.pos_txid, c.pos_key, c.pos_off, v_level;
+    IF lag_rows = 0 THEN
+        lag_seconds := 0;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._sink_lag(text, text) IS
+    'internal: rows of a sink''s signal committed and not yet shipped, and the age in seconds of the oldest';
+
+CREATE VIEW @extschema@.sink_stats WITH (security_invoker = true) AS
+    SELECT s.name AS sink, s.kind, k.signal, s.paused, k.rows_shipped, k.batches_shipped,
+           k.retries, k.failures, k.dead_letters, k.last_error, k.last_error_at, k.last_shipped_at,
+           l.lag_rows, l.lag_seconds
+      FROM @extschema@.sinks s
+      JOIN @extschema@.sink_cursors k ON k.sink = s.name
+     CROSS JOIN LATERAL @extschema@._sink_lag(s.name, k.signal) l;
+COMMENT ON VIEW @extschema@.sink_stats IS
+    'per sink and signal: rows and batches shipped, retries, failures, dead letters, the last error and when, and the lag in rows and seconds';
+
+CREATE FUNCTION @extschema@.export_jaeger(dir text) RETURNS text
+    AS 'MODULE_PATHNAME', 'obs_export_jaeger' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.export_jaeger(text) IS
+    'write every trace (obs.jaeger_json()) to traces_<UTC timestamp>.json in dir, a server directory, atomically; returns the path';
+
+REVOKE EXECUTE ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text),
+    @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text),
+    @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text),
+    @extschema@._sink_set_paused(text, boolean), @extschema@.pause_sink(text), @extschema@.resume_sink(text),
+    @extschema@.drop_sink(text), @extschema@._ship_batch(text, text, integer),
+    @extschema@._ship_ack(text, text, integer, xid8, bigint, bigint, boolean, integer),
+    @extschema@._ship_failed(text, text, text, boolean),
+    @extschema@._ship_dead_letter(text, text, integer, text, text, text[]),
+    @extschema@._ship_wake(), @extschema@.export_jaeger(text)
+    FROM PUBLIC;
+/* ---- end shipping: issue 9 ---- */

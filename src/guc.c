@@ -10,6 +10,7 @@
 
 #include "core/core.h"
 #include "instrument/instrument.h"
+#include "ship/ship.h"
 #include "trace/trace.h"
 
 int			obs_log_min_level = OBS_LEVEL_INFO;
@@ -35,6 +36,16 @@ char	   *obs_instrument_functions = NULL;
 char	   *obs_instrument_metric_prefix = NULL;
 bool		obs_debug_corrupt_records = false;
 bool		obs_debug_store_error = false;
+
+/* shipping credentials (see ship/creds.c): superuser-only, never shown */
+char	   *obs_elastic_api_key = NULL;
+char	   *obs_elastic_user = NULL;
+char	   *obs_elastic_password = NULL;
+char	   *obs_webhook_bearer_token = NULL;
+char	   *obs_aws_access_key_id = NULL;
+char	   *obs_aws_secret_access_key = NULL;
+char	   *obs_aws_session_token = NULL;
+char	   *obs_credentials_file = NULL;
 
 static const struct config_enum_entry write_path_options[] = {
 	{"buffered", OBS_WRITE_BUFFERED, false},
@@ -113,6 +124,90 @@ check_instrument_functions(char **newval, void **extra, GucSource source)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Credentials of the sinks: set in postgresql.conf (or ALTER SYSTEM) and
+ * read at SIGHUP.  The setting itself only ever shows "********" (or
+ * empty): the check hook keeps the value in its extra and masks it, so
+ * that neither SHOW, pg_settings nor the "parameter changed" line the
+ * server logs at reload can reveal it; the assign hook hands the value to
+ * obs_credential_values[] (ship/creds.c reads it from there).  They are
+ * also GUC_SUPERUSER_ONLY and GUC_NO_SHOW_ALL.
+ */
+const char *obs_credential_values[OBS_NUM_CREDENTIALS];
+
+#define OBS_SECRET_MASK "********"
+
+static bool
+check_secret(char **newval, void **extra, GucSource source)
+{
+	char	   *copy;
+
+	if (*newval == NULL || (*newval)[0] == '\0' || strcmp(*newval, OBS_SECRET_MASK) == 0)
+	{
+		/* empty; or the mask itself (a reset to the current value): keep */
+		*extra = NULL;
+		return true;
+	}
+	copy = malloc(strlen(*newval) + 1);
+	if (copy == NULL)
+		return false;
+	strcpy(copy, *newval);
+	*extra = copy;
+	explicit_bzero(*newval, strlen(*newval));
+	free(*newval);
+	*newval = malloc(sizeof(OBS_SECRET_MASK));
+	if (*newval == NULL)
+		return false;
+	strcpy(*newval, OBS_SECRET_MASK);
+	return true;
+}
+
+#define SECRET_ASSIGN(fn, idx) \
+static void \
+fn(const char *newval, void *extra) \
+{ \
+	if (extra != NULL || newval == NULL || newval[0] == '\0') \
+		obs_credential_values[idx] = extra; \
+}
+SECRET_ASSIGN(assign_elastic_api_key, OBS_CRED_ELASTIC_API_KEY)
+SECRET_ASSIGN(assign_elastic_user, OBS_CRED_ELASTIC_USER)
+SECRET_ASSIGN(assign_elastic_password, OBS_CRED_ELASTIC_PASSWORD)
+SECRET_ASSIGN(assign_webhook_token, OBS_CRED_WEBHOOK_TOKEN)
+SECRET_ASSIGN(assign_aws_key_id, OBS_CRED_AWS_KEY_ID)
+SECRET_ASSIGN(assign_aws_secret, OBS_CRED_AWS_SECRET)
+SECRET_ASSIGN(assign_aws_token, OBS_CRED_AWS_TOKEN)
+
+static void
+define_ship_gucs(void)
+{
+	static const struct
+	{
+		const char *name;
+		const char *desc;
+		char	  **var;
+		GucStringAssignHook assign;
+	}			creds[] = {
+		{"obs.elastic_api_key", "Elasticsearch API key sinks send (Authorization: ApiKey).", &obs_elastic_api_key, assign_elastic_api_key},
+		{"obs.elastic_user", "Elasticsearch user for basic authentication.", &obs_elastic_user, assign_elastic_user},
+		{"obs.elastic_password", "Elasticsearch password for basic authentication.", &obs_elastic_password, assign_elastic_password},
+		{"obs.webhook_bearer_token", "Bearer token webhook sinks send (Authorization: Bearer).", &obs_webhook_bearer_token, assign_webhook_token},
+		{"obs.aws_access_key_id", "AWS access key id of CloudWatch sinks.", &obs_aws_access_key_id, assign_aws_key_id},
+		{"obs.aws_secret_access_key", "AWS secret access key of CloudWatch sinks.", &obs_aws_secret_access_key, assign_aws_secret},
+		{"obs.aws_session_token", "AWS session token of CloudWatch sinks (X-Amz-Security-Token).", &obs_aws_session_token, assign_aws_token},
+	};
+
+	for (int i = 0; i < (int) lengthof(creds); i++)
+		DefineCustomStringVariable(creds[i].name, creds[i].desc,
+								   "Empty: taken from the server's environment, then from obs.credentials_file. Shown as ********.",
+								   creds[i].var, "", PGC_SIGHUP,
+								   GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL,
+								   check_secret, creds[i].assign, NULL);
+	DefineCustomStringVariable("obs.credentials_file",
+							   "File of sink credentials, lines \"name = value\"; ignored unless only the server's user may read it.",
+							   NULL, &obs_credentials_file, "", PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 }
 
 /* shared memory sizes: PGC_POSTMASTER, so defined only when preloaded */
@@ -298,6 +393,7 @@ obs_guc_init(void)
 							   check_traceparent, NULL, NULL);
 
 	define_ingest_gucs();
+	define_ship_gucs();
 
 	MarkGUCPrefixReserved("obs");
 }

@@ -17,6 +17,7 @@
 #include "ingest/ingest.h"
 #include "instrument/instrument.h"
 #include "parquet/pq_export.h"
+#include "ship/ship.h"
 #include "store/store.h"
 
 PG_MODULE_MAGIC;
@@ -33,6 +34,7 @@ _PG_init(void)
 		obs_buffer_init();		/* shared memory of the rings */
 		obs_worker_init();		/* the launcher of the flushers */
 		obs_instrument_init();	/* the fmgr hooks */
+		obs_ship_init();		/* shared memory and the ship launcher */
 	}
 	obs_parquet_init();			/* the COPY hook */
 }

@@ -174,6 +174,7 @@ map_scalar(Oid typid, int32 typmod, ExportCol *ec, ObsPqColumn *pc)
 			pc->int_bits = 32;
 			return;
 		case INT8OID:
+		case XID8OID:			/* full xids stay below 2^63 */
 			ec->kind = CK_INT8;
 			pc->physical = OBS_PQ_INT64;
 			pc->logical = OBS_PQ_LT_INT;

@@ -205,6 +205,12 @@ check_table_shape(ObsTable *t, Relation rel)
 			a++;
 		if (a >= desc->natts && i >= t->ncolumns)
 			break;
+		/* an older install's table ends before obs's optional columns */
+		if (a >= desc->natts && t->columns[i].optional)
+		{
+			i++;
+			continue;
+		}
 		att = a < desc->natts ? TupleDescAttr(desc, a) : NULL;
 		col = i < t->ncolumns ? &t->columns[i] : NULL;
 		if (att == NULL || col == NULL ||

@@ -15,15 +15,24 @@
  * physical_row()).  obs_row_target() is the point where a row picks its
  * relation: the place to route into a partition once tables are
  * partitioned.
+ *
+ * Every row of logs, spans and metric points carries the full xid of the
+ * transaction that inserted it (column txid, obs_row_txid()): the
+ * flusher's batch gets its own transaction's.  The shipping cursor
+ * (src/ship/) reads rows by transaction snapshot, so that a row committed
+ * after a later id was shipped is still shipped.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/heapam.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "executor/executor.h"
 #include "utils/rel.h"
+#include "utils/xid8.h"
 
 #include "store/store.h"
 
@@ -231,4 +240,15 @@ obs_row_write(Relation rel, ObsBatch *batch, Datum *values, bool *nulls)
 		obs_insert_row(rel, values, nulls);
 		table_close(rel, NoLock);
 	}
+}
+
+/*
+ * The txid column's value: the inserting transaction's full xid, as
+ * pg_current_xact_id() gives SQL inserts (the column default).  Assigns
+ * the xid now if the transaction has none yet; it is writing anyway.
+ */
+Datum
+obs_row_txid(void)
+{
+	return FullTransactionIdGetDatum(GetTopFullTransactionId());
 }

@@ -16,13 +16,13 @@ const char *const obs_log_level_labels[OBS_NUM_LOG_LEVELS] = {
 	"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"
 };
 
-#define NUM_LOG_COLUMNS 11
+#define NUM_LOG_COLUMNS 12
 
 static const ObsColumn log_columns[NUM_LOG_COLUMNS] = {
 	{"log_id", INT8OID}, {"ts", TIMESTAMPTZOID}, {"level", InvalidOid, "log_level"},
 	{"logger", TEXTOID}, {"message", TEXTOID}, {"context", JSONBOID}, {"tags", JSONBOID},
 	{"trace_id", InvalidOid, "trace_id"}, {"span_id", InvalidOid, "span_id"},
-	{"error", JSONBOID}, {"backend_pid", INT4OID}
+	{"error", JSONBOID}, {"backend_pid", INT4OID}, {"txid", XID8OID, NULL, true}
 };
 static ObsTable logs_table = {"logs", "log_id", log_columns, NUM_LOG_COLUMNS};
 
@@ -63,6 +63,7 @@ obs_store_log(const ObsLogRecord *rec, ObsBatch *batch)
 	values[9] = PointerGetDatum(rec->error);
 	nulls[9] = rec->error == NULL;
 	values[10] = Int32GetDatum(rec->backend_pid);
+	values[11] = obs_row_txid();
 
 	obs_row_write(rel, batch, values, nulls);
 	return id;

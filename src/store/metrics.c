@@ -68,10 +68,10 @@ static bool series_added_in_xact = false;
 static bool series_cache_stale = false;
 static bool xact_callback_registered = false;
 
-static const ObsColumn point_columns[3] = {
-	{"series_id", INT4OID}, {"ts", TIMESTAMPTZOID}, {"value", FLOAT8OID}
+static const ObsColumn point_columns[4] = {
+	{"series_id", INT4OID}, {"ts", TIMESTAMPTZOID}, {"value", FLOAT8OID}, {"txid", XID8OID, NULL, true}
 };
-static ObsTable points_table = {"metric_points", NULL, point_columns, 3};
+static ObsTable points_table = {"metric_points", NULL, point_columns, 4};
 
 static uint32
 series_hash(const void *key, Size keysize)
@@ -334,8 +334,8 @@ void
 obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch)
 {
 	Relation	rel;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
 	int32		series_id;
 
 	obs_check_writable("obs.record_metric()");
@@ -353,6 +353,7 @@ obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch)
 	values[0] = Int32GetDatum(series_id);
 	values[1] = TimestampTzGetDatum(rec->ts);
 	values[2] = Float8GetDatum(rec->value);
+	values[3] = obs_row_txid();
 	obs_row_write(rel, batch, values, nulls);
 }
 

@@ -10,7 +10,7 @@
 
 #include "store/store.h"
 
-#define NUM_SPAN_COLUMNS 13
+#define NUM_SPAN_COLUMNS 14
 
 static const ObsColumn span_columns[NUM_SPAN_COLUMNS] = {
 	{"trace_id", InvalidOid, "trace_id"}, {"span_id", InvalidOid, "span_id"},
@@ -18,7 +18,7 @@ static const ObsColumn span_columns[NUM_SPAN_COLUMNS] = {
 	{"service_type", InvalidOid, "service_type"}, {"service_name", TEXTOID},
 	{"start_time", TIMESTAMPTZOID}, {"end_time", TIMESTAMPTZOID}, {"duration_us", INT8OID},
 	{"status", InvalidOid, "span_status"}, {"error", TEXTOID}, {"tags", JSONBOID},
-	{"span_seq", INT8OID}
+	{"span_seq", INT8OID}, {"txid", XID8OID, NULL, true}
 };
 static ObsTable spans_table = {"spans", "span_seq", span_columns, NUM_SPAN_COLUMNS};
 
@@ -50,6 +50,7 @@ obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch)
 	values[11] = PointerGetDatum(rec->tags);
 	nulls[11] = rec->tags == NULL;
 	values[12] = Int64GetDatum(obs_table_nextval(&spans_table));
+	values[13] = obs_row_txid();
 
 	obs_row_write(rel, batch, values, nulls);
 }

@@ -83,12 +83,17 @@ typedef struct ObsRunRecord
 /* catalog.c: extension membership and table descriptors */
 #define OBS_MAX_COLUMNS 16
 
-/* a column obs writes: a built-in type by oid, or one of obs's by name */
+/*
+ * A column obs writes: a built-in type by oid, or one of obs's by name.
+ * optional: a trailing column that a table of an older install (before
+ * ALTER EXTENSION obs UPDATE) lacks; its value is then not written.
+ */
 typedef struct ObsColumn
 {
 	const char *name;
 	Oid			typid;
 	const char *obs_type;
+	bool		optional;
 } ObsColumn;
 
 typedef struct ObsTable
@@ -122,6 +127,7 @@ extern void obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 extern void obs_batch_end(ObsBatch *b);
 extern Relation obs_row_target(ObsTable *t, ObsBatch *batch);
 extern void obs_row_write(Relation rel, ObsBatch *batch, Datum *values, bool *nulls);
+extern Datum obs_row_txid(void);
 
 /* owner.c */
 extern void obs_run_as_owner(Oid relid, void (*fn) (void *), void *arg);

@@ -394,7 +394,7 @@ function cwValid(bodies) {
 }
 // rows of a scratch table shaped like obs.logs
 function cwTable(valuesSql) {
-    psql(`DROP TABLE IF EXISTS cw; CREATE TABLE cw (LIKE obs.logs); INSERT INTO cw ${valuesSql}`);
+    psql(`DROP TABLE IF EXISTS cw; CREATE TABLE cw (LIKE obs.logs INCLUDING DEFAULTS); INSERT INTO cw ${valuesSql}`);
     return 'SELECT jsonb_agg(to_jsonb(c) ORDER BY c.log_id) FROM cw c';
 }
 const T0TXT = "timestamptz '2026-11-30 00:00:00+00'";

@@ -115,18 +115,21 @@ RESET ROLE;
 DROP POLICY dash_hide ON obs.flow_runs;
 ALTER TABLE obs.flow_runs DISABLE ROW LEVEL SECURITY;
 
--- sinks: none until obs itself has a sink_stats view; a view of that name
--- that is not obs's is not shown
+-- sinks: obs.sink_stats, found by its membership in the extension; a sink
+-- name is data and is escaped like any other
 SELECT pg_temp.page() ~ '<h3 id="sink-health">Sink health</h3><p class="muted">No sinks.</p>' AS no_sinks;
-CREATE VIEW obs.sink_stats AS
-    SELECT * FROM (VALUES ('http-1', 'http://collector:4318', 42::bigint, 'ok'),
-                          ('<script>document.title=''pwned''</script>', 'x', 0, 'failing')) v(sink, endpoint, shipped, state);
+SELECT obs.setup_logging_to_elk('127.0.0.1', name => 'es-main');
+SELECT obs.setup_alert_webhook('http://127.0.0.1:9/hook', name => '<script>document.title=''pwned''</script>');
+SELECT p ~ '<h3 id="sink-health">Sink health</h3><table>' AS sinks_shown,
+       p ~ '<td>es-main</td>' AS es_sink_shown,
+       strpos(p, '<td>&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;</td>') > 0 AS hostile_name_escaped,
+       strpos(p, '<script') = 0 AS no_script
+  FROM pg_temp.page() p;
+-- a view of that name that is not obs's is not shown
+ALTER EXTENSION obs DROP VIEW obs.sink_stats;
 SELECT pg_temp.page() ~ '<h3 id="sink-health">Sink health</h3><p class="muted">No sinks.</p>' AS not_a_member_not_shown;
 ALTER EXTENSION obs ADD VIEW obs.sink_stats;
-SELECT substring(p FROM '<h3 id="sink-health">.*?</table>') AS sinks
-  FROM pg_temp.page() p;
-ALTER EXTENSION obs DROP VIEW obs.sink_stats;
-DROP VIEW obs.sink_stats;
+SELECT obs.drop_sink('es-main'), obs.drop_sink('<script>document.title=''pwned''</script>');
 
 SELECT obs.revoke_reader('regress_obs_dash_reader');
 REVOKE USAGE ON SCHEMA obs FROM regress_obs_dash_plain;

@@ -163,6 +163,18 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('dashboard_html', $$SELECT length(obs.dashboard_html(NULL, NULL)) > 0$$),
     ('otlp_payload', $$SELECT obs.otlp_payload('traces', '[]'::jsonb) IS NOT NULL$$),
     ('cloudwatch_payloads', $$SELECT * FROM obs.cloudwatch_payloads('[]'::jsonb, 'g', 's')$$),
+    ('setup_logging_to_elk', $$SELECT obs.setup_logging_to_elk('127.0.0.1', 9200, name => 'hostile_es')$$),
+    ('setup_alert_webhook', $$SELECT obs.setup_alert_webhook('http://127.0.0.1:9/hook', name => 'hostile_hook')$$),
+    ('pause_sink', $$SELECT obs.pause_sink('hostile_es')$$),
+    ('resume_sink', $$SELECT obs.resume_sink('hostile_es')$$),
+    ('_ship_batch', $$SELECT * FROM obs._ship_batch('hostile_es', 'logs', 10)$$),
+    ('_ship_ack', $$SELECT obs._ship_ack('hostile_es', 'logs', 0, NULL, NULL, 0, true, 0)$$),
+    ('_ship_failed', $$SELECT obs._ship_failed('hostile_es', 'logs', 'refused', true)$$),
+    ('_ship_dead_letter', $$SELECT obs._ship_dead_letter('hostile_es', 'logs', 400, 'refused', 'payload', '{1}')$$),
+    ('sink_stats', $$SELECT * FROM obs.sink_stats$$),
+    ('export_jaeger', $$SELECT obs.export_jaeger('/tmp/obs_regress_hostile_jaeger') IS NOT NULL$$),
+    ('drop_sink', $$SELECT obs.drop_sink('hostile_hook')$$),
+    ('drop_sink', $$SELECT obs.drop_sink('hostile_es')$$),
     ('purge', $$SELECT * FROM obs.purge('1 day')$$)) v(call, q);
 RESET search_path;
 -- the obs functions with a string body not run above (none; the types'

@@ -51,6 +51,8 @@ if "${PSQL[@]}" -d "$src" -c "CREATE EXTENSION obs" \
     -c "SET obs.write_path = 'transactional'" -f test/upgrade_data.sql \
     -c "SELECT obs.acknowledge_alert(min(alert_id)) FROM obs.alerts" \
     -c "SELECT obs.grant_reader('regress_obs_dump_reader')" \
+    -c "SELECT obs.setup_logging_to_elk('127.0.0.1', 9200)" \
+    -c "INSERT INTO obs.ship_dead_letters (sink, signal, status, response, row_ids) VALUES ('dump', 'logs', 400, 'refused', '{1,2}')" \
     -c "CREATE INDEX regress_user_logs_logger_idx ON obs.logs (logger)" >"$work/load.out" 2>&1; then
     ok "a database with rows in every obs table"
 else

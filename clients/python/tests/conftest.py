@@ -111,6 +111,10 @@ def equal_to_duckdb(conn, query, path):
         for name, typ, gv, ev in zip(names, got["types"], g, e):
             if typ == "JSON" and gv is not None:
                 gv = json.loads(gv)
+            if typ == "BIGINT" and isinstance(ev, str):
+                # xid8 (the txid column): psycopg has no loader for it and
+                # gives its text; the Parquet file holds it as INT64
+                ev = int(ev)
             assert gv == ev, "column %s (%s): DuckDB read %r, PostgreSQL has %r" % (name, typ, gv, ev)
     return got
 

@@ -1,0 +1,139 @@
+# Shipping options and the worker's manners: gzip bodies, basic auth from a
+# credentials file only the server may read (a readable one is refused),
+# a receiver that never answers (the sink's timeout bounds each request,
+# and a fast shutdown is not held up), pause and resume, and DROP DATABASE
+# of a database whose ship worker is running.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+use JSON::PP;
+use MIME::Base64;
+use File::Basename qw(dirname);
+use Cwd qw(abs_path);
+use Time::HiRes qw(time usleep);
+
+my $shipdir = abs_path(dirname(__FILE__) . '/../ship');
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+my $credfile = "$tmp/obs-credentials";
+my $secret = 'FILE-SECRET-PW-4hG7';
+
+my $node = PostgreSQL::Test::Cluster->new('shipopt');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'obs'
+obs.write_path = 'transactional'
+obs.credentials_file = '$credfile'
+max_worker_processes = 16
+});
+open(my $cf, '>', $credfile) or die;
+print $cf "# sink credentials\nelastic_user = shipper\nelastic_password = $secret\n";
+close $cf;
+chmod 0600, $credfile;
+$node->start;
+sub sql { return $node->safe_psql($_[1] // 'postgres', $_[0]); }
+sql('CREATE EXTENSION obs');
+
+my @receivers;
+END { local $?; $_->kill_kill for grep { $_->pumpable } @receivers; }
+sub start_receiver
+{
+	my ($port, $log) = @_;
+	my $h = IPC::Run::start(['node', "$shipdir/es-receiver.mjs", $port, $log], '>', "$log.out", '2>&1');
+	for (1 .. 100) { last if -s $log; usleep(50_000); }
+	push @receivers, $h;
+	return $h;
+}
+sub control { my ($port, $json) = @_; return `curl -s -m 5 -X POST -d '$json' http://127.0.0.1:$port/_control`; }
+sub events
+{
+	open(my $f, '<', $_[0]) or return ();
+	my @e = map { decode_json($_) } grep { /\S/ } <$f>;
+	close $f;
+	return @e;
+}
+sub wait_for
+{
+	my ($cond, $secs) = @_;
+	my $deadline = time + ($secs // 30);
+	while (time < $deadline) { return 1 if $cond->(); usleep(100_000); }
+	return 0;
+}
+sub arrived { my ($log, $msg) = @_; return scalar grep { ($_->{doc}{message} // '') =~ $msg } events($log); }
+
+my $port = PostgreSQL::Test::Cluster::get_free_port();
+my $log = "$tmp/es.log";
+start_receiver($port, $log);
+
+# ---------------------------------------------- gzip, basic auth from the file
+sql(qq{SELECT obs.setup_logging_to_elk('127.0.0.1', $port, gzip => true, flush_interval => '100ms',
+        headers => '{"X-Team": "data"}', timeout => '1s', name => 'es')});
+sql(q{SELECT obs.info('gz ' || g) FROM generate_series(1, 20) g});
+ok(wait_for(sub { arrived($log, qr/^gz /) == 20 }), 'a gzip sink: 20 rows arrive, the receiver gunzips them');
+is((grep { defined $_->{violation} } events($log)), 0, 'no protocol violation');
+my ($doc) = grep { ($_->{doc}{message} // '') eq 'gz 1' } events($log);
+my $basic = 'Basic ' . MIME::Base64::encode_base64("shipper:$secret", '');
+is($doc->{auth}, $basic, 'basic auth from obs.credentials_file');
+
+# a credentials file others may read is ignored
+chmod 0644, $credfile;
+$node->reload;
+usleep(500_000);
+sql(q{SELECT obs.info('readable ' || g) FROM generate_series(1, 3) g});
+ok(wait_for(sub { arrived($log, qr/^readable /) == 3 }), 'rows still ship');
+($doc) = grep { ($_->{doc}{message} // '') eq 'readable 1' } events($log);
+is($doc->{auth}, undef, 'a credentials file readable by others is ignored: no auth sent');
+like(slurp_file($node->logfile), qr/credentials file ".*" is readable by others; it is ignored/,
+	'and the server log says why');
+chmod 0600, $credfile;
+$node->reload;
+
+# ----------------------------------------- a receiver that never answers
+control($port, '{"mode":"hang","count":3}');
+sql(q{SELECT obs.info('hang ' || g) FROM generate_series(1, 5) g});
+ok(wait_for(sub { sql(q{SELECT failures >= 1 AND last_error ~ 'timed out' FROM obs.sink_stats}) eq 't' }, 20),
+	'a request that gets no answer fails after the sink timeout (1 s)');
+my $t = time;
+sql(q{SELECT obs.info('writer during hang ' || g) FROM generate_series(1, 1000) g});
+ok(time - $t < 5, 'writers are not held up by a hanging receiver');
+ok(wait_for(sub { arrived($log, qr/^hang /) == 5 }, 30), 'the rows arrive once the receiver answers again');
+
+# ----------------------------------------------------------- pause, resume
+ok(wait_for(sub { sql(q{SELECT lag_rows FROM obs.sink_stats}) eq '0' }, 30), 'the sink catches up: no lag');
+sql(q{SELECT obs.pause_sink('es')});
+usleep(300_000);
+sql(q{SELECT obs.info('paused ' || g) FROM generate_series(1, 4) g});
+usleep(1_500_000);
+is(arrived($log, qr/^paused /), 0, 'a paused sink ships nothing');
+is(sql(q{SELECT lag_rows FROM obs.sink_stats}), '4', 'sink_stats shows the lag of a paused sink');
+sql(q{SELECT obs.resume_sink('es')});
+ok(wait_for(sub { arrived($log, qr/^paused /) == 4 }), 'resumed, it ships what was written meanwhile');
+
+# ---------------------------- a hanging request does not delay a fast stop
+control($port, '{"mode":"hang","count":5}');
+sql(q{SELECT obs.info('at stop')});
+usleep(300_000);
+$t = time;
+$node->stop('fast');
+ok(time - $t < 5, 'pg_ctl stop -m fast is not held up by a request in flight');
+$node->start;
+ok(wait_for(sub { arrived($log, qr/^at stop$/) >= 1 }, 30), 'after the restart the row is shipped');
+
+# ------------------------------- DROP DATABASE with a running ship worker
+sql('CREATE DATABASE shipdb');
+sql('CREATE EXTENSION obs', 'shipdb');
+sql(qq{SELECT obs.setup_logging_to_elk('127.0.0.1', $port, flush_interval => '100ms')}, 'shipdb');
+sql(q{SELECT obs.info('from shipdb')}, 'shipdb');
+ok(wait_for(sub { arrived($log, qr/^from shipdb$/) == 1 }), 'a second database ships');
+ok(wait_for(sub { sql(q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'obs ship worker'}) eq '2' }),
+	'one ship worker per database');
+my ($rc, $o, $e) = $node->psql('postgres', 'DROP DATABASE shipdb');
+is($rc, 0, 'DROP DATABASE of a database with a ship worker succeeds') or diag($e);
+sql(q{SELECT obs.info('still shipping')});
+ok(wait_for(sub { arrived($log, qr/^still shipping$/) == 1 }), 'the other database keeps shipping');
+
+$node->stop('fast');
+unlike(slurp_file($node->logfile), qr/\Q$secret\E/, 'the password never reaches the server log');
+done_testing();
