@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * guc.c
- *	  Every obs.* setting, defined in one place.
+ *	  Every obs.* setting, registered in one place (the variables are in
+ *	  core/settings.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -12,29 +13,7 @@
 #include "instrument/instrument.h"
 #include "trace/trace.h"
 
-int			obs_log_min_level = OBS_LEVEL_INFO;
-int			obs_max_message_size = 64 * 1024;
-int			obs_max_open_spans = 1000;
-char	   *obs_service_name = NULL;
-char	   *obs_traceparent_setting = NULL;
-
-/* buffered ingest, sampling and instrumentation (see ingest.h) */
-bool		obs_preloaded = false;
-int			obs_write_path = OBS_WRITE_TRANSACTIONAL;
-int			obs_max_databases = 4;
-int			obs_buffer_size = 8192;
-int			obs_buffer_full_action = OBS_FULL_WAIT;
-int			obs_buffer_full_timeout = 1000;
-int			obs_flush_interval = 200;
-int			obs_batch_size = 1000;
-int			obs_shutdown_timeout = 10000;
-double		obs_trace_sample_rate = 1.0;
-double		obs_log_sample_rate = 1.0;
-double		obs_metric_sample_rate = 1.0;
-char	   *obs_instrument_functions = NULL;
-char	   *obs_instrument_metric_prefix = NULL;
-bool		obs_debug_corrupt_records = false;
-bool		obs_debug_store_error = false;
+/* the variables behind the settings are in src/core/settings.c */
 
 static const struct config_enum_entry write_path_options[] = {
 	{"buffered", OBS_WRITE_BUFFERED, false},
