@@ -1983,3 +1983,79 @@ RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'obs_cloudwatch_payloads' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cloudwatch_payloads(jsonb, text, text) IS
 $$the CloudWatch Logs PutLogEvents request bodies for rows (a JSON array of to_jsonb() rows of obs.logs), in sending order: events sorted by time, each body at most 10,000 events and 1,048,576 bytes (message bytes + 26 per event) and under 24 hours; a message over 262,118 bytes is cut at a UTF-8 boundary and ends with ...[obs: cut from N bytes]$$;
+
+/* ---- attack fixes (part 2 of 2) ---- */
+
+/* evaluate_alert_rules() refuses a read-only transaction (25006) instead of failing every rule with a WARNING and returning as if all went well */
+CREATE OR REPLACE FUNCTION @extschema@.evaluate_alert_rules(as_of timestamptz DEFAULT NULL)
+RETURNS SETOF @extschema@.alerts
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_as_of timestamptz := COALESCE($1, pg_catalog.clock_timestamp());
+    v_name text;
+    v_rule @extschema@.alert_rules;
+    v_comparison text;
+    v_xmin xid8;
+    v_new bigint[];
+    v_state text;
+    v_message text;
+BEGIN
+    /* every rule would fail alone, and the run would seem to succeed */
+    IF pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cannot execute obs.evaluate_alert_rules() in a read-only transaction'
+            USING ERRCODE = '25006',
+                  HINT = 'Evaluate alert rules on the primary (not on a standby), in a read-write transaction.';
+    END IF;
+    FOR v_name IN
+        SELECT r.rule_name FROM @extschema@.alert_rules r WHERE r.enabled ORDER BY r.rule_name
+    LOOP
+        BEGIN
+            SELECT * INTO v_rule FROM @extschema@.alert_rules r
+             WHERE r.rule_name = v_name AND r.enabled FOR UPDATE NOWAIT;
+            CONTINUE WHEN NOT FOUND;
+            v_comparison := @extschema@._alert_args(v_rule.metric_name, v_rule.threshold,
+                                                    v_rule.comparison, v_rule.lookback, v_rule.tags);
+            v_xmin := pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot());
+            v_new := @extschema@._store_alerts(v_rule.metric_name, v_rule.threshold, v_comparison,
+                                               v_rule.tags, v_rule.rule_name,
+                                               v_as_of - v_rule.lookback, v_as_of, v_rule.lateness,
+                                               v_rule.last_window, v_rule.last_xmin);
+            UPDATE @extschema@.alert_rules r
+               SET last_evaluated_at = pg_catalog.clock_timestamp(),
+                   last_window = pg_catalog.tstzrange(v_as_of - v_rule.lookback, v_as_of, '(]'),
+                   last_xmin = v_xmin, last_error = NULL, last_error_at = NULL
+             WHERE r.rule_name = v_name;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            RAISE WARNING 'alert rule "%" failed: %', v_name, v_message
+                USING DETAIL = pg_catalog.format('The rule failed with SQLSTATE %s and stored no alert; the other rules were evaluated.', v_state),
+                      HINT = 'The error is kept in obs.alert_rules.last_error until the rule is evaluated without error.';
+            /* the rule's row may be what failed (locked by another
+               transaction): keeping the error must not end the run either */
+            BEGIN
+                PERFORM FROM @extschema@.alert_rules r
+                  WHERE r.rule_name = v_name FOR UPDATE NOWAIT;
+                UPDATE @extschema@.alert_rules r
+                   SET last_error = v_state || ': ' || v_message,
+                       last_error_at = pg_catalog.clock_timestamp()
+                 WHERE r.rule_name = v_name;
+            EXCEPTION WHEN OTHERS THEN
+                NULL;
+            END;
+            CONTINUE;
+        END;
+        RETURN QUERY
+            SELECT * FROM @extschema@.alerts a
+             WHERE a.alert_id = ANY (v_new)
+             ORDER BY a.observed_at, a.alert_id;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.evaluate_alert_rules(timestamptz) IS
+$$check every enabled rule of obs.alert_rules at as_of (NULL = the current time), store the breaches under the rule's name, and return the alerts stored by this call, by rule name.
+A rule checks the samples in its window (as_of - lookback, as_of] that its previous evaluation did not check, and the samples stored since its previous evaluation whose ts is up to lateness before the window (README: "Lookback against schedule").
+A rule that fails is skipped with a WARNING and its error kept in last_error; the other rules are evaluated.
+Errors: 25006 in a read-only transaction (a standby, or BEGIN READ ONLY), where every rule would fail.
+Schedule it with pg_cron: SELECT cron.schedule('obs-alerts', '* * * * *', 'SELECT obs.evaluate_alert_rules()');$$;
+
+/* ---- end attack fixes ---- */
