@@ -28,7 +28,7 @@ FNR == 1 { if (NR > 1) { if (bad) failed++; else passed++ } bad = 0
 END { if (bad) failed++; else passed++; printf "%d passed, %d failed\n", passed, failed; exit failed > 0 }
 ' $(find src -name '*.c' -o -name '*.h' | sort) > /tmp/obs-layers.$$
 inc_rc=$?
-cat /tmp/obs-layers.$$
+sed '$s/^/# include rule: /' /tmp/obs-layers.$$   # one tally line for the suite: the last
 
 # The same rule at link time: a symbol an object uses from another folder
 # must be defined in a lower layer (an extern declared by hand, or a
