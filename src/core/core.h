@@ -75,6 +75,7 @@ extern void obs_guc_init(void);
 extern void obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern Jsonb *obs_check_object(Jsonb *jb, const char *argname);
 extern void obs_check_timestamp(TimestampTz ts, const char *argname);
+extern void obs_check_duration(TimestampTz start_time, TimestampTz end_time);
 extern int	obs_parse_choice(const char *input, const char *const *choices, int nchoices);
 extern char *obs_default_logger(void);
 
