@@ -8,6 +8,88 @@
 
 \echo Use "ALTER EXTENSION obs UPDATE TO '0.2.0'" to load this file. \quit
 
+/* ---- attack fixes (part 1 of 2: the schema guard must run before anything else) ---- */
+/*
+ * The schema guard (attack fixes).  The control file names schema obs, and
+ * CREATE EXTENSION uses a schema of that name when one exists already.  A
+ * role that may create schemas could make schema obs first and plant
+ * operators and functions in it: the BEGIN ATOMIC bodies below bind their
+ * operators when they are created, with the script's search_path (obs
+ * first after pg_catalog), so a planted obs./(float8, numeric) would be
+ * bound into them and later run as whoever calls them, a superuser
+ * included.  So the script refuses a schema obs that is owned by a role
+ * other than a superuser, on which a role other than a superuser may
+ * create objects, or that holds an object owned by a role other than a
+ * superuser.  Every name is qualified: nothing here resolves through the
+ * schema being checked.
+ */
+DO $obs_schema_guard$
+DECLARE
+    s oid := '@extschema@'::pg_catalog.regnamespace;
+    culprit text;
+BEGIN
+    SELECT pg_catalog.format('schema %s is owned by role %s, which is not a superuser',
+                             n.nspname, pg_catalog.quote_ident(r.rolname))
+      INTO culprit
+      FROM pg_catalog.pg_namespace n
+      JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+     WHERE n.oid OPERATOR(pg_catalog.=) s AND NOT r.rolsuper;
+    IF culprit IS NULL THEN
+        SELECT pg_catalog.format('role %s may create objects in schema %s',
+                                 CASE a.grantee WHEN 0 THEN 'PUBLIC'
+                                      ELSE pg_catalog.quote_ident(r.rolname) END, n.nspname)
+          INTO culprit
+          FROM pg_catalog.pg_namespace n
+          CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) a
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+         WHERE n.oid OPERATOR(pg_catalog.=) s
+           AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'
+           AND (r.rolsuper IS NOT TRUE)
+         LIMIT 1;
+    END IF;
+    IF culprit IS NULL THEN
+        SELECT pg_catalog.format('%s is owned by role %s, which is not a superuser',
+                                 o.what, pg_catalog.quote_ident(r.rolname))
+          INTO culprit
+          FROM (SELECT pg_catalog.format('function %s', p.oid::pg_catalog.regprocedure) AS what, p.proowner AS owner
+                  FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) s
+                UNION ALL
+                SELECT pg_catalog.format('operator %s', o.oid::pg_catalog.regoperator), o.oprowner
+                  FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) s
+                UNION ALL
+                SELECT pg_catalog.format('type %s', t.oid::pg_catalog.regtype), t.typowner
+                  FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) s
+                UNION ALL
+                SELECT pg_catalog.format('relation %s', c.oid::pg_catalog.regclass), c.relowner
+                  FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) s
+                UNION ALL
+                SELECT pg_catalog.format('collation %s', c.oid::pg_catalog.regcollation), c.collowner
+                  FROM pg_catalog.pg_collation c WHERE c.collnamespace OPERATOR(pg_catalog.=) s
+                UNION ALL
+                SELECT pg_catalog.format('conversion %s', c.conname), c.conowner
+                  FROM pg_catalog.pg_conversion c WHERE c.connamespace OPERATOR(pg_catalog.=) s
+                UNION ALL
+                SELECT pg_catalog.format('operator family %s', f.opfname), f.opfowner
+                  FROM pg_catalog.pg_opfamily f WHERE f.opfnamespace OPERATOR(pg_catalog.=) s
+                UNION ALL
+                SELECT pg_catalog.format('text search configuration %s', c.cfgname), c.cfgowner
+                  FROM pg_catalog.pg_ts_config c WHERE c.cfgnamespace OPERATOR(pg_catalog.=) s
+                UNION ALL
+                SELECT pg_catalog.format('text search dictionary %s', d.dictname), d.dictowner
+                  FROM pg_catalog.pg_ts_dict d WHERE d.dictnamespace OPERATOR(pg_catalog.=) s) o
+          JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) o.owner
+         WHERE NOT r.rolsuper
+         LIMIT 1;
+    END IF;
+    IF culprit IS NOT NULL THEN
+        RAISE EXCEPTION 'obs cannot be installed or updated in schema %: %', '@extschema@', culprit
+            USING ERRCODE = '42501',
+                  DETAIL = 'Functions of obs bind the operators of their schema when they are created, and run as their caller; objects that another role controls there could run as a superuser.',
+                  HINT = 'Drop schema @extschema@ (or give it and everything in it to a superuser, and revoke CREATE on it from other roles), then try again.';
+    END IF;
+END
+$obs_schema_guard$;
+/* ---- end attack fixes part 1 ---- */
 /*
  * shipping (issue 9, see its block below): obs.logs gains txid first, before
  * log_json() gets a BEGIN ATOMIC body, which ties it to the table's row type
@@ -2465,3 +2547,79 @@ REVOKE EXECUTE ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb
     @extschema@._ship_wake(), @extschema@.export_jaeger(text)
     FROM PUBLIC;
 /* ---- end shipping: issue 9 ---- */
+
+/* ---- attack fixes (part 2 of 2) ---- */
+
+/* evaluate_alert_rules() refuses a read-only transaction (25006) instead of failing every rule with a WARNING and returning as if all went well */
+CREATE OR REPLACE FUNCTION @extschema@.evaluate_alert_rules(as_of timestamptz DEFAULT NULL)
+RETURNS SETOF @extschema@.alerts
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_as_of timestamptz := COALESCE($1, pg_catalog.clock_timestamp());
+    v_name text;
+    v_rule @extschema@.alert_rules;
+    v_comparison text;
+    v_xmin xid8;
+    v_new bigint[];
+    v_state text;
+    v_message text;
+BEGIN
+    /* every rule would fail alone, and the run would seem to succeed */
+    IF pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cannot execute obs.evaluate_alert_rules() in a read-only transaction'
+            USING ERRCODE = '25006',
+                  HINT = 'Evaluate alert rules on the primary (not on a standby), in a read-write transaction.';
+    END IF;
+    FOR v_name IN
+        SELECT r.rule_name FROM @extschema@.alert_rules r WHERE r.enabled ORDER BY r.rule_name
+    LOOP
+        BEGIN
+            SELECT * INTO v_rule FROM @extschema@.alert_rules r
+             WHERE r.rule_name = v_name AND r.enabled FOR UPDATE NOWAIT;
+            CONTINUE WHEN NOT FOUND;
+            v_comparison := @extschema@._alert_args(v_rule.metric_name, v_rule.threshold,
+                                                    v_rule.comparison, v_rule.lookback, v_rule.tags);
+            v_xmin := pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot());
+            v_new := @extschema@._store_alerts(v_rule.metric_name, v_rule.threshold, v_comparison,
+                                               v_rule.tags, v_rule.rule_name,
+                                               v_as_of - v_rule.lookback, v_as_of, v_rule.lateness,
+                                               v_rule.last_window, v_rule.last_xmin);
+            UPDATE @extschema@.alert_rules r
+               SET last_evaluated_at = pg_catalog.clock_timestamp(),
+                   last_window = pg_catalog.tstzrange(v_as_of - v_rule.lookback, v_as_of, '(]'),
+                   last_xmin = v_xmin, last_error = NULL, last_error_at = NULL
+             WHERE r.rule_name = v_name;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
+            RAISE WARNING 'alert rule "%" failed: %', v_name, v_message
+                USING DETAIL = pg_catalog.format('The rule failed with SQLSTATE %s and stored no alert; the other rules were evaluated.', v_state),
+                      HINT = 'The error is kept in obs.alert_rules.last_error until the rule is evaluated without error.';
+            /* the rule's row may be what failed (locked by another
+               transaction): keeping the error must not end the run either */
+            BEGIN
+                PERFORM FROM @extschema@.alert_rules r
+                  WHERE r.rule_name = v_name FOR UPDATE NOWAIT;
+                UPDATE @extschema@.alert_rules r
+                   SET last_error = v_state || ': ' || v_message,
+                       last_error_at = pg_catalog.clock_timestamp()
+                 WHERE r.rule_name = v_name;
+            EXCEPTION WHEN OTHERS THEN
+                NULL;
+            END;
+            CONTINUE;
+        END;
+        RETURN QUERY
+            SELECT * FROM @extschema@.alerts a
+             WHERE a.alert_id = ANY (v_new)
+             ORDER BY a.observed_at, a.alert_id;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.evaluate_alert_rules(timestamptz) IS
+$$check every enabled rule of obs.alert_rules at as_of (NULL = the current time), store the breaches under the rule's name, and return the alerts stored by this call, by rule name.
+A rule checks the samples in its window (as_of - lookback, as_of] that its previous evaluation did not check, and the samples stored since its previous evaluation whose ts is up to lateness before the window (README: "Lookback against schedule").
+A rule that fails is skipped with a WARNING and its error kept in last_error; the other rules are evaluated.
+Errors: 25006 in a read-only transaction (a standby, or BEGIN READ ONLY), where every rule would fail.
+Schedule it with pg_cron: SELECT cron.schedule('obs-alerts', '* * * * *', 'SELECT obs.evaluate_alert_rules()');$$;
+
+/* ---- end attack fixes ---- */

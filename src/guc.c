@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * guc.c
- *	  Every obs.* setting, defined in one place.
+ *	  Every obs.* setting, registered in one place (the variables are in
+ *	  core/settings.c).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -13,29 +14,7 @@
 #include "ship/ship.h"
 #include "trace/trace.h"
 
-int			obs_log_min_level = OBS_LEVEL_INFO;
-int			obs_max_message_size = 64 * 1024;
-int			obs_max_open_spans = 1000;
-char	   *obs_service_name = NULL;
-char	   *obs_traceparent_setting = NULL;
-
-/* buffered ingest, sampling and instrumentation (see ingest.h) */
-bool		obs_preloaded = false;
-int			obs_write_path = OBS_WRITE_TRANSACTIONAL;
-int			obs_max_databases = 4;
-int			obs_buffer_size = 8192;
-int			obs_buffer_full_action = OBS_FULL_WAIT;
-int			obs_buffer_full_timeout = 1000;
-int			obs_flush_interval = 200;
-int			obs_batch_size = 1000;
-int			obs_shutdown_timeout = 10000;
-double		obs_trace_sample_rate = 1.0;
-double		obs_log_sample_rate = 1.0;
-double		obs_metric_sample_rate = 1.0;
-char	   *obs_instrument_functions = NULL;
-char	   *obs_instrument_metric_prefix = NULL;
-bool		obs_debug_corrupt_records = false;
-bool		obs_debug_store_error = false;
+/* the variables behind the settings are in src/core/settings.c */
 
 /* shipping credentials (see ship/creds.c): superuser-only, never shown */
 char	   *obs_elastic_api_key = NULL;
@@ -45,7 +24,6 @@ char	   *obs_webhook_bearer_token = NULL;
 char	   *obs_aws_access_key_id = NULL;
 char	   *obs_aws_secret_access_key = NULL;
 char	   *obs_aws_session_token = NULL;
-char	   *obs_credentials_file = NULL;
 
 static const struct config_enum_entry write_path_options[] = {
 	{"buffered", OBS_WRITE_BUFFERED, false},
@@ -132,11 +110,9 @@ check_instrument_functions(char **newval, void **extra, GucSource source)
  * empty): the check hook keeps the value in its extra and masks it, so
  * that neither SHOW, pg_settings nor the "parameter changed" line the
  * server logs at reload can reveal it; the assign hook hands the value to
- * obs_credential_values[] (ship/creds.c reads it from there).  They are
+ * obs_credential_values[] (defined and read in ship/creds.c).  They are
  * also GUC_SUPERUSER_ONLY and GUC_NO_SHOW_ALL.
  */
-const char *obs_credential_values[OBS_NUM_CREDENTIALS];
-
 #define OBS_SECRET_MASK "********"
 
 static bool

@@ -346,6 +346,12 @@ DECLARE
     v_state text;
     v_message text;
 BEGIN
+    /* every rule would fail alone, and the run would seem to succeed */
+    IF pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cannot execute obs.evaluate_alert_rules() in a read-only transaction'
+            USING ERRCODE = '25006',
+                  HINT = 'Evaluate alert rules on the primary (not on a standby), in a read-write transaction.';
+    END IF;
     FOR v_name IN
         SELECT r.rule_name FROM @extschema@.alert_rules r WHERE r.enabled ORDER BY r.rule_name
     LOOP
@@ -395,6 +401,7 @@ COMMENT ON FUNCTION @extschema@.evaluate_alert_rules(timestamptz) IS
 $$check every enabled rule of obs.alert_rules at as_of (NULL = the current time), store the breaches under the rule's name, and return the alerts stored by this call, by rule name.
 A rule checks the samples in its window (as_of - lookback, as_of] that its previous evaluation did not check, and the samples stored since its previous evaluation whose ts is up to lateness before the window (README: "Lookback against schedule").
 A rule that fails is skipped with a WARNING and its error kept in last_error; the other rules are evaluated.
+Errors: 25006 in a read-only transaction (a standby, or BEGIN READ ONLY), where every rule would fail.
 Schedule it with pg_cron: SELECT cron.schedule('obs-alerts', '* * * * *', 'SELECT obs.evaluate_alert_rules()');$$;
 
 CREATE FUNCTION @extschema@.acknowledge_alert(alert_id bigint)

@@ -77,6 +77,7 @@ parse_run_common(FunctionCallInfo fcinfo, ObsRunRecord *rec, const char *name_ar
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("end_time must not be earlier than start_time")));
+		obs_check_duration(rec->start_time, rec->end_time);
 	}
 	obs_require_arg(fcinfo, 4, "status");
 	status = text_to_cstring(PG_GETARG_TEXT_PP(4));

@@ -353,6 +353,7 @@ obs_record_span(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("end_time must not be earlier than start_time")));
+	obs_check_duration(rec.start_time, rec.end_time);
 
 	error = PG_ARGISNULL(8) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(8));
 	rec.status = status_labels[parse_status(fcinfo, 7, error)];

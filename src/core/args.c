@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include "common/int.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -41,6 +42,24 @@ obs_check_timestamp(TimestampTz ts, const char *argname)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("%s is out of range for obs", argname),
 				 errdetail("obs stores timestamps up to 294247-01-10 04:00:54.775806+00, the latest its Parquet export can represent.")));
+}
+
+/*
+ * end_time - start_time must fit in a 64-bit count of microseconds (about
+ * 292,000 years): obs stores a span's duration_us that way, and
+ * PostgreSQL 15 subtracts timestamps without an overflow check (a run's
+ * duration_seconds).  Both times are finite and end_time >= start_time.
+ */
+void
+obs_check_duration(TimestampTz start_time, TimestampTz end_time)
+{
+	int64		duration;
+
+	if (pg_sub_s64_overflow(end_time, start_time, &duration))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("end_time is too far after start_time"),
+				 errdetail("A duration is kept in microseconds as a 64-bit integer, which holds about 292,000 years.")));
 }
 
 /* error out when a required argument is NULL */

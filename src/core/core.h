@@ -4,7 +4,8 @@
  *	  setting, and small helpers with no knowledge of obs's tables.
  *
  * Every other obs header includes this one; this one includes only
- * PostgreSQL headers.  The settings are defined in src/guc.c.  See
+ * PostgreSQL headers.  The settings' variables are defined in
+ * core/settings.c and registered in src/guc.c.  See
  * src/README.md for the layers.  Every non-static symbol is prefixed obs_.
  *-------------------------------------------------------------------------
  */
@@ -46,7 +47,7 @@ typedef enum ObsLogLevel
 #define OBS_FULL_WAIT 0
 #define OBS_FULL_DROP 1
 
-/* guc.c (src/guc.c): every obs.* setting */
+/* core/settings.c: every obs.* setting (registered by src/guc.c) */
 extern int	obs_log_min_level;
 extern int	obs_max_message_size;
 extern int	obs_max_open_spans;
@@ -74,6 +75,7 @@ extern void obs_guc_init(void);
 extern void obs_require_arg(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern Jsonb *obs_check_object(Jsonb *jb, const char *argname);
 extern void obs_check_timestamp(TimestampTz ts, const char *argname);
+extern void obs_check_duration(TimestampTz start_time, TimestampTz end_time);
 extern int	obs_parse_choice(const char *input, const char *const *choices, int nchoices);
 extern char *obs_default_logger(void);
 

@@ -40,6 +40,15 @@ static const CredDef cred_defs[OBS_NUM_CREDENTIALS] = {
 };
 
 /* values read from obs.credentials_file, in TopMemoryContext */
+/*
+ * The values of the credential settings (obs.elastic_api_key, ...) and the
+ * credentials file's path.  guc.c registers the settings and its hooks
+ * store here; they are defined in this layer so that nothing here reaches
+ * up into guc.c.
+ */
+const char *obs_credential_values[OBS_NUM_CREDENTIALS];
+char	   *obs_credentials_file = NULL;
+
 static char *file_values[OBS_NUM_CREDENTIALS];
 static bool file_loaded = false;
 

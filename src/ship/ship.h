@@ -99,7 +99,7 @@ typedef enum ObsCredential
 	OBS_CRED_AWS_TOKEN,
 	OBS_NUM_CREDENTIALS
 } ObsCredential;
-extern const char *obs_credential_values[OBS_NUM_CREDENTIALS];	/* guc.c */
+extern const char *obs_credential_values[OBS_NUM_CREDENTIALS];	/* set by guc.c's hooks */
 extern const char *obs_credential(ObsCredential c);
 extern void obs_credentials_reload(void);
 extern char *obs_scrub(const char *text);
