@@ -3,27 +3,41 @@ writing to obs.logs through the background writer with the client's own
 timestamp and the current span of the thread or task."""
 
 import logging
+import time
 import traceback
-from datetime import datetime, timezone
 
-from ._client import get_client, utcnow, _json
+from ._client import get_client
 from ._tracer import current_context, error_parts
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+def _snapshot(d):
+    """context / tags as queued: a shallow copy of a dict (the caller may
+    change its dict after the call; the writer encodes it later), None for
+    an empty one."""
+    if not d:
+        return None
+    return dict(d) if type(d) is dict else d
+
+
 def _log_params(level, message, context, tags, logger, error, ts, etype=None, emsg=None,
                 etb=None, sqlstate=None):
+    """A log record as queued: no encoding here (the writer thread does
+    it), ts a datetime or epoch seconds."""
     if error is not None:
         etype, emsg, etb, sqlstate = error_parts(error)
     if sqlstate is not None and not (isinstance(sqlstate, str) and len(sqlstate) == 5
                                      and sqlstate.isalnum() and sqlstate == sqlstate.upper()):
         sqlstate = None
     ctx = current_context()
-    return (level, str(message), _json(context or None), _json(tags or None), logger,
-            sqlstate, emsg, etb, ts,
-            ctx.trace_id if ctx is not None else None,
-            ctx.span_id if ctx is not None else None, etype)
+    if type(message) is not str:
+        message = str(message)
+    if ctx is None:
+        return (level, message, _snapshot(context), _snapshot(tags), logger,
+                sqlstate, emsg, etb, ts, None, None, etype)
+    return (level, message, _snapshot(context), _snapshot(tags), logger,
+            sqlstate, emsg, etb, ts, ctx.trace_id, ctx.span_id, etype)
 
 
 class StructuredLogger:
@@ -39,10 +53,13 @@ class StructuredLogger:
         self.client = get_client(connection=connection, pool=pool, client=client)
 
     def log(self, level, message, context=None, tags=None, error=None, timestamp=None):
-        level = str(level).upper()
         if level not in LEVELS:
-            raise ValueError("invalid log level %r; valid: %s" % (level, ", ".join(LEVELS)))
-        ts = utcnow() if timestamp is None else timestamp
+            level = str(level).upper()
+            if level not in LEVELS:
+                raise ValueError("invalid log level %r; valid: %s" % (level, ", ".join(LEVELS)))
+        # the client's clock as epoch seconds: cheaper than a datetime, and
+        # obs stores it to the microsecond (to_timestamp)
+        ts = time.time() if timestamp is None else timestamp
         return self.client.submit("log", _log_params(level, message, context, tags, self.name,
                                                      error, ts))
 
@@ -124,10 +141,9 @@ class ObsHandler(logging.Handler):
             sqlstate = None
             if record.exc_info and record.exc_info[1] is not None:
                 sqlstate = getattr(record.exc_info[1], "sqlstate", None)
-            ts = datetime.fromtimestamp(record.created, timezone.utc)
             self.client.submit("log", _log_params(
                 _obs_level(record.levelno), record.getMessage(), context or None,
-                tags if isinstance(tags, dict) else None, record.name, None, ts,
+                tags if isinstance(tags, dict) else None, record.name, None, float(record.created),
                 etype, emsg, etb, sqlstate))
         except Exception:  # noqa: BLE001 - logging must never raise
             self.handleError(record)
