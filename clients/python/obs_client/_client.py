@@ -220,6 +220,9 @@ def _call_params(kind, params):
 
 
 _clients = weakref.WeakSet()
+# a forked child re-initialises every client at once (os.register_at_fork),
+# so that submit() need not compare process ids (a system call) per record
+_AT_FORK = hasattr(os, "register_at_fork")
 # per connection, the staging tables made in its session
 _staged = weakref.WeakKeyDictionary()
 
@@ -361,7 +364,8 @@ class ObsClient:
     # ---- the writer --------------------------------------------------
 
     def _init_writer_state(self):
-        self._cv = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
         self._queue = []
         self._enqueued = 0
         self._done = 0
@@ -379,10 +383,11 @@ class ObsClient:
         self.last_error = None
 
     def submit(self, kind, params):
-        """Queue one record; False when the queue is full (it is counted)."""
-        if self._pid != os.getpid():
+        """Queue one record; False when the queue is full (it is counted).
+        This runs in the caller's thread for every record: kept short."""
+        if not _AT_FORK and self._pid != os.getpid():
             self._after_fork()
-        with self._cv:
+        with self._lock:  # the Condition's lock, taken without its Python wrapper
             if len(self._queue) + self._waiting >= self.queue_size or self._closed:
                 self._stats["dropped_overflow" if not self._closed else "lost"] += 1
                 return False
@@ -567,13 +572,13 @@ class ObsClient:
                             made.add(kind)
                         with cur.copy("COPY pg_temp.%s FROM STDIN" % table) as copy:
                             copy.write(text)
-                        cur.execute(self.statement(
-                            conn, "SELECT pg_catalog.count(" + call + ") FROM (SELECT * FROM pg_temp." + table
-                            + " WHERE seq >= %d ORDER BY seq) b" % first))
-                    # from here on, only the COMMIT: if its answer is lost,
-                    # this id tells whether the batch is stored
-                    state["xid"] = cur.execute(
-                        "SELECT pg_catalog.pg_current_xact_id()::text").fetchone()[0]
+                        # with the transaction's id: once the last run is
+                        # stored, only the COMMIT is left, and if its answer
+                        # is lost, this id tells whether the batch is stored
+                        state["xid"] = cur.execute(self.statement(
+                            conn, "SELECT pg_catalog.count(" + call + "),"
+                            " pg_catalog.pg_current_xact_id()::text FROM (SELECT * FROM pg_temp."
+                            + table + " WHERE seq >= %d ORDER BY seq) b" % first)).fetchone()[1]
             if not conn.autocommit:
                 conn.commit()
             state["xid"] = None
@@ -762,5 +767,5 @@ def _child_after_fork():
         c._after_fork()
 
 
-if hasattr(os, "register_at_fork"):
+if _AT_FORK:
     os.register_at_fork(after_in_child=_child_after_fork)

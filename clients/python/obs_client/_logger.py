@@ -7,7 +7,7 @@ import time
 import traceback
 
 from ._client import get_client
-from ._tracer import current_context, error_parts
+from ._tracer import _current, current_context, error_parts
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -57,26 +57,45 @@ class StructuredLogger:
             level = str(level).upper()
             if level not in LEVELS:
                 raise ValueError("invalid log level %r; valid: %s" % (level, ", ".join(LEVELS)))
+        return self._record(level, message, context, tags, error, timestamp)
+
+    def _record(self, level, message, context, tags, error, timestamp=None):
         # the client's clock as epoch seconds: cheaper than a datetime, and
         # obs stores it to the microsecond (to_timestamp)
         ts = time.time() if timestamp is None else timestamp
-        return self.client.submit("log", _log_params(level, message, context, tags, self.name,
-                                                     error, ts))
+        if error is not None or type(message) is not str:
+            return self.client.submit("log", _log_params(level, message, context, tags,
+                                                         self.name, error, ts))
+        # the common record, built inline: this runs in the caller's thread
+        if context:
+            context = dict(context) if type(context) is dict else context
+        else:
+            context = None
+        if tags:
+            tags = dict(tags) if type(tags) is dict else tags
+        else:
+            tags = None
+        cur = _current.get()  # the current Span or SpanContext: both carry the ids
+        if cur is None:
+            return self.client.submit("log", (level, message, context, tags, self.name,
+                                              None, None, None, ts, None, None, None))
+        return self.client.submit("log", (level, message, context, tags, self.name,
+                                          None, None, None, ts, cur.trace_id, cur.span_id, None))
 
     def debug(self, message, context=None, tags=None, error=None):
-        return self.log("DEBUG", message, context, tags, error)
+        return self._record("DEBUG", message, context, tags, error)
 
     def info(self, message, context=None, tags=None, error=None):
-        return self.log("INFO", message, context, tags, error)
+        return self._record("INFO", message, context, tags, error)
 
     def warning(self, message, context=None, tags=None, error=None):
-        return self.log("WARNING", message, context, tags, error)
+        return self._record("WARNING", message, context, tags, error)
 
     def error(self, message, context=None, tags=None, error=None):
-        return self.log("ERROR", message, context, tags, error)
+        return self._record("ERROR", message, context, tags, error)
 
     def critical(self, message, context=None, tags=None, error=None):
-        return self.log("CRITICAL", message, context, tags, error)
+        return self._record("CRITICAL", message, context, tags, error)
 
     def exception(self, message, context=None, tags=None):
         """error() with the exception being handled."""
