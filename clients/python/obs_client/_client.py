@@ -244,7 +244,7 @@ class ObsClient:
     """
 
     def __init__(self, conninfo=None, *, connection=None, pool=None,
-                 queue_size=100000, batch_size=1000, flush_interval=0.05,
+                 queue_size=100000, batch_size=2000, flush_interval=0.05,
                  exit_timeout=10.0, reconnect_delay=0.1, max_reconnect_delay=2.0):
         if connection is not None and pool is not None:
             raise ValueError("pass a connection or a pool, not both")
