@@ -639,6 +639,7 @@ class ObsClient:
                 if alive and self._inflight:
                     # still trying to write one batch: it is lost to us
                     self._abandoned = True
+                    self._cv.notify_all()  # a writer waiting to hand over a batch ends
                     self._stats["lost"] += self._inflight
                     left += self._inflight
                     self._done += self._inflight
