@@ -2,8 +2,8 @@
 # bench/python_client.sh: bench/python_client.py on a throwaway cluster
 # (fsync on, as in production; BENCH_FSYNC=off to compare).  Prints calls/s
 # of obs_client's batching writer against one round trip per call, and the
-# ratios.  Asserts nothing.
-#   BENCH_CALLS=20000 BENCH_BASELINE_CALLS=2000 bash bench/python_client.sh
+# ratios (the sides measured in turns, BENCH_ROUNDS times).  Asserts nothing.
+#   BENCH_CALLS=20000 BENCH_BASELINE_CALLS=1000 BENCH_ROUNDS=5 bash bench/python_client.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh

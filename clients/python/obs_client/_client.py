@@ -67,13 +67,16 @@ _STATEMENTS = {
 }
 
 # the batch path: per kind, the columns of a temporary staging table (in
-# the order of the record's parameters) and the call that stores each row
+# the order of the record's parameters) and the call that stores each row.
+# A log's ts is the client's clock as epoch seconds (a float, the cheap
+# default) or a datetime: it fills ts_epoch or ts.
 _STAGING = {
     "log": (("level text, message text, context jsonb, tags jsonb, logger text, sqlstate text,"
-             " error_message text, error_context text, ts timestamptz, trace_id text,"
-             " span_id text, error_type text"),
+             " error_message text, error_context text, ts timestamptz, ts_epoch float8,"
+             " trace_id text, span_id text, error_type text"),
             "{s}.log(level, message, context, tags, logger, sqlstate, error_message, NULL, NULL,"
-            " error_context, ts, trace_id::{s}.trace_id, span_id::{s}.span_id, error_type)"),
+            " error_context, COALESCE(ts, pg_catalog.to_timestamp(ts_epoch)),"
+            " trace_id::{s}.trace_id, span_id::{s}.span_id, error_type)"),
     "span": (("trace_id text, span_id text, parent_span_id text, operation text, service text,"
               " start_time timestamptz, end_time timestamptz, status text, error text, tags jsonb,"
               " service_name text"),
@@ -93,8 +96,31 @@ _STAGING = {
              " inputs_processed, outputs_produced, error, task_run_id, tags)"),
 }
 
+# per kind, the positions of the record's jsonb parameters (a dict, a list,
+# a Jsonb or None) and of its timestamp that may be epoch seconds
+_JSONB_AT = {"log": (2, 3), "span": (9,), "metric": (2,), "flow": (7,), "task": (9,)}
+_EPOCH_AT = {"log": 8}
+
 # COPY text format: backslash, tab, newline and carriage return escaped
 _COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+# the writer's JSON encoder: json's C encoder called directly (what
+# _encode_json does, without building an encoder per value).  No circular
+# check: a circular value raises RecursionError and the record is refused.
+try:
+    _c_encoder = json.encoder.c_make_encoder(
+        None, str, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
+except (AttributeError, TypeError):  # no C accelerator
+    _c_encoder = None
+
+
+def _json_text(v):
+    """The JSON text of a jsonb parameter (not None)."""
+    if type(v) is Jsonb:
+        v = v.obj
+    if _c_encoder is not None:
+        return _c_encoder(v, 0)[0]
+    return _encode_json(v)
 
 
 def _copy_field(v):
@@ -109,20 +135,94 @@ def _copy_field(v):
         return v.isoformat()
     if t is float:
         return repr(v)
-    return str(v)
+    return str(v).translate(_COPY_ESCAPE)
 
 
-def _copy_rows(rows):
-    """The COPY text of rows of parameters, a sequence number first."""
-    esc = _COPY_ESCAPE
-    return "".join([
-        "%d\t%s\n" % (i, "\t".join([
-            "\\N" if v is None else v.translate(esc) if type(v) is str else _copy_field(v)
-            for v in r]))
-        for i, r in enumerate(rows)])
+def _text_column(col):
+    """COPY fields of one column of a batch.  The common column (all str,
+    nothing to escape) costs a join, three scans and a split, in C: no
+    Python work per value."""
+    n = len(col)
+    try:
+        s = "\0".join(col)
+    except TypeError:  # None or another type among the values
+        if col.count(None) == n:
+            return ("\\N",) * n
+        return [_copy_field(v) for v in col]
+    if "\\" in s or "\t" in s or "\n" in s or "\r" in s:
+        s = s.translate(_COPY_ESCAPE)
+    out = s.split("\0")
+    if len(out) != n:
+        # a NUL inside a value (the server refuses it): field by field
+        return [_copy_field(v) for v in col]
+    return out
+
+
+def _json_column(col):
+    """COPY fields of a jsonb column: each value encoded by the C encoder;
+    JSON text has no raw tab, newline or carriage return, only backslashes
+    to double, done once for the column."""
+    n = len(col)
+    if col.count(None) == n:
+        return ("\\N",) * n
+    enc = _json_text
+    texts = ["" if v is None else enc(v) for v in col]   # "" is never JSON text
+    s = "\0".join(texts)
+    if "\\" in s:
+        s = s.replace("\\", "\\\\")
+        texts = s.split("\0")
+        if len(texts) != n:  # a NUL in a str() of a value: field by field
+            return [_copy_field(None if v is None else Jsonb(v) if type(v) is not Jsonb else v)
+                    for v in col]
+    if "" in texts:
+        return ["\\N" if t == "" else t for t in texts]
+    return texts
+
+
+def _epoch_columns(col):
+    """A timestamp column of epoch floats (the client's clock) and
+    datetimes (given by the caller): the ts and ts_epoch COPY fields."""
+    n = len(col)
+    if all(type(v) is float for v in col):
+        return ("\\N",) * n, list(map(float.__repr__, col))
+    ts = [_copy_field(v) if type(v) is not float else "\\N" for v in col]
+    ep = [repr(v) if type(v) is float else "\\N" for v in col]
+    return ts, ep
+
+
+def _copy_rows(kind, rows, first=0):
+    """The COPY text of a batch of records of one kind (their parameters),
+    a sequence number (from first on) first: built column by column."""
+    n = len(rows)
+    jsonb_at = _JSONB_AT[kind]
+    epoch_at = _EPOCH_AT.get(kind)
+    fields = [list(map(str, range(first, first + n)))]
+    for i, col in enumerate(zip(*rows)):
+        if i in jsonb_at:
+            fields.append(_json_column(col))
+        elif i == epoch_at:
+            fields.extend(_epoch_columns(col))
+        else:
+            fields.append(_text_column(col))
+    return "\n".join(map("\t".join, zip(*fields))) + "\n"
+
+
+def _call_params(kind, params):
+    """A record's parameters for one call of its _STATEMENTS statement."""
+    p = list(params)
+    for i in _JSONB_AT[kind]:
+        if p[i] is not None and type(p[i]) is not Jsonb:
+            p[i] = _json(p[i])
+    i = _EPOCH_AT.get(kind)
+    if i is not None and type(p[i]) is float:
+        p[i] = datetime.fromtimestamp(p[i], timezone.utc)
+    return p
 
 
 _clients = weakref.WeakSet()
+# a forked child re-initialises every client at once (os.register_at_fork),
+# so that submit() need not compare process ids (a system call) per record
+_AT_FORK = hasattr(os, "register_at_fork")
 # per connection, the staging tables made in its session
 _staged = weakref.WeakKeyDictionary()
 
@@ -144,7 +244,7 @@ class ObsClient:
     """
 
     def __init__(self, conninfo=None, *, connection=None, pool=None,
-                 queue_size=100000, batch_size=1000, flush_interval=0.05,
+                 queue_size=100000, batch_size=2000, flush_interval=0.05,
                  exit_timeout=10.0, reconnect_delay=0.1, max_reconnect_delay=2.0):
         if connection is not None and pool is not None:
             raise ValueError("pass a connection or a pool, not both")
@@ -264,24 +364,31 @@ class ObsClient:
     # ---- the writer --------------------------------------------------
 
     def _init_writer_state(self):
-        self._cv = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cv = threading.Condition(self._lock)
         self._queue = []
         self._enqueued = 0
         self._done = 0
         self._flush_wanted = False
         self._stop = False
-        self._thread = None
-        self._inflight = 0
+        self._thread = None      # the writer: takes batches off the queue, encodes them
+        self._sender = None      # the sender: writes encoded batches to the server
+        self._job = None         # (batch, encoded): handed from the writer to the sender
+        self._waiting = 0        # records encoded by the writer, not yet handed over
+        self._writer_exited = False
+        self._inflight = 0       # records taken off the queue, not yet written
         self._abandoned = False
         self._stats = dict(written=0, dropped_overflow=0, rejected=0, lost=0,
                            batches=0, reconnects=0, retries=0)
         self.last_error = None
 
     def submit(self, kind, params):
-        """Queue one record; False when the queue is full (it is counted)."""
-        self._check_fork()
-        with self._cv:
-            if len(self._queue) >= self.queue_size or self._closed:
+        """Queue one record; False when the queue is full (it is counted).
+        This runs in the caller's thread for every record: kept short."""
+        if not _AT_FORK and self._pid != os.getpid():
+            self._after_fork()
+        with self._lock:  # the Condition's lock, taken without its Python wrapper
+            if len(self._queue) + self._waiting >= self.queue_size or self._closed:
                 self._stats["dropped_overflow" if not self._closed else "lost"] += 1
                 return False
             self._queue.append((kind, params))
@@ -306,7 +413,8 @@ class ObsClient:
             self._flush_wanted = True
             self._cv.notify_all()
             while self._done < target:
-                if self._thread is None or not self._thread.is_alive():
+                if self._thread is None or not (self._thread.is_alive() or (
+                        self._sender is not None and self._sender.is_alive())):
                     return False
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -331,36 +439,86 @@ class ObsClient:
             return d
 
     def _run(self):
+        """The writer thread: takes a batch off the queue and encodes it
+        while the sender thread writes the previous one, so that the
+        client's Python work and the server's work overlap."""
+        try:
+            while True:
+                with self._cv:
+                    while not self._queue and not self._stop:
+                        self._cv.wait()
+                    if not self._queue and self._stop:
+                        return
+                    if (len(self._queue) < self.batch_size and not self._flush_wanted
+                            and not self._stop):
+                        # let a batch fill up for a moment
+                        self._cv.wait(self.flush_interval)
+                    batch = self._queue[:self.batch_size]
+                    del self._queue[:len(batch)]
+                    self._inflight += len(batch)
+                    self._waiting = len(batch)
+                    if not self._queue:
+                        self._flush_wanted = False
+                if not batch:
+                    continue
+                encoded = _encode_batch(batch)
+                with self._cv:
+                    while self._job is not None and not self._abandoned:
+                        self._cv.wait()
+                    if self._abandoned:  # close() gave up on the batches and counted them
+                        return
+                    self._job = (batch, encoded)
+                    self._waiting = 0
+                    if self._sender is None:
+                        self._sender = threading.Thread(target=self._send_loop,
+                                                        name="obs_client-sender", daemon=True)
+                        self._sender.start()
+                    self._cv.notify_all()
+        finally:
+            with self._cv:
+                self._writer_exited = True
+                self._cv.notify_all()
+
+    def _send_loop(self):
+        """The sender thread: writes the batches the writer encoded, in order."""
         while True:
             with self._cv:
-                while not self._queue and not self._stop:
+                while self._job is None:
+                    if self._writer_exited or self._abandoned:
+                        return
                     self._cv.wait()
-                if not self._queue and self._stop:
-                    return
-                if (len(self._queue) < self.batch_size and not self._flush_wanted
-                        and not self._stop):
-                    # let a batch fill up for a moment
-                    self._cv.wait(self.flush_interval)
-                batch = self._queue[:self.batch_size]
-                del self._queue[:len(batch)]
-                self._inflight = len(batch)
-                if not self._queue:
-                    self._flush_wanted = False
-            if batch:
-                self._write_with_retry(batch)
+                batch, encoded = self._job
+            self._write_with_retry(batch, encoded)
             with self._cv:
                 if self._abandoned:  # close() gave up on this batch and counted it
                     return
-                self._inflight = 0
+                self._job = None
+                self._inflight -= len(batch)
                 self._done += len(batch)
                 self._cv.notify_all()
 
-    def _write_with_retry(self, batch):
+    def _write_with_retry(self, batch, encoded):
         delay = self.reconnect_delay
         failed_before = False
+        # the transaction id of a batch whose COMMIT got no answer (the
+        # connection broke): it may have committed; asked before writing again
+        state = {"xid": None}
         while True:
             try:
-                self._write(batch)
+                if encoded is None:
+                    raise _Unencodable()
+                if state["xid"] is not None:
+                    status = self._xact_status(state["xid"])
+                    if status == "in progress":
+                        raise psycopg.OperationalError("the batch's transaction %s is still in progress"
+                                                       % state["xid"])
+                    state["xid"] = None
+                    if status == "committed":
+                        self._count_written(batch)
+                        with self._cv:
+                            self._stats["retries"] += 1
+                        return
+                self._write(batch, encoded, state)
                 if failed_before:
                     with self._cv:
                         self._stats["retries"] += 1
@@ -390,14 +548,21 @@ class ObsClient:
                 self._write_one_by_one(batch, e)
                 return
 
-    def _write(self, batch):
+    def _xact_status(self, xid):
+        with self.connection() as conn:
+            status = conn.execute("SELECT pg_catalog.pg_xact_status(%s::xid8)", (xid,)).fetchone()[0]
+            if not conn.autocommit:
+                conn.commit()
+        return status
+
+    def _write(self, batch, encoded, state):
         """One transaction: per run of records of one kind, COPY them into
         a temporary staging table (emptied at commit) and call obs's
         function on each row, in order."""
         with self.connection() as conn:
             with conn.transaction():
                 with conn.cursor() as cur:
-                    for kind, params in _runs_of_kind(batch):
+                    for kind, first, text in encoded:
                         cols, call = _STAGING[kind]
                         table = "obs_client_" + kind
                         made = _staged.setdefault(conn, set())
@@ -406,12 +571,20 @@ class ObsClient:
                                         " ON COMMIT DELETE ROWS" % (table, cols))
                             made.add(kind)
                         with cur.copy("COPY pg_temp.%s FROM STDIN" % table) as copy:
-                            copy.write(_copy_rows(params))
-                        cur.execute(self.statement(
-                            conn, "SELECT pg_catalog.count(" + call + ") FROM (SELECT * FROM pg_temp." + table
-                            + " ORDER BY seq) b"))
+                            copy.write(text)
+                        # with the transaction's id: once the last run is
+                        # stored, only the COMMIT is left, and if its answer
+                        # is lost, this id tells whether the batch is stored
+                        state["xid"] = cur.execute(self.statement(
+                            conn, "SELECT pg_catalog.count(" + call + "),"
+                            " pg_catalog.pg_current_xact_id()::text FROM (SELECT * FROM pg_temp."
+                            + table + " WHERE seq >= %d ORDER BY seq) b" % first)).fetchone()[1]
             if not conn.autocommit:
                 conn.commit()
+            state["xid"] = None
+        self._count_written(batch)
+
+    def _count_written(self, batch):
         with self._cv:
             if not self._abandoned:
                 self._stats["written"] += len(batch)
@@ -424,7 +597,8 @@ class ObsClient:
             try:
                 with self.connection() as conn:
                     with conn.transaction():
-                        conn.execute(self.statement(conn, _STATEMENTS[kind]), params)
+                        conn.execute(self.statement(conn, _STATEMENTS[kind]),
+                                     _call_params(kind, params))
                     if not conn.autocommit:
                         conn.commit()
                 with self._cv:
@@ -455,12 +629,17 @@ class ObsClient:
             self._queue.clear()
             self._cv.notify_all()
         if self._thread is not None:
-            self._thread.join(max(0.0, self._stop_deadline - time.monotonic())
-                              + self.max_reconnect_delay + 0.5)
+            for t in (self._thread, self._sender):
+                if t is not None:
+                    t.join(max(0.0, self._stop_deadline - time.monotonic())
+                           + self.max_reconnect_delay + 0.5)
             with self._cv:
-                if self._thread.is_alive() and self._inflight:
+                alive = self._thread.is_alive() or (self._sender is not None
+                                                    and self._sender.is_alive())
+                if alive and self._inflight:
                     # still trying to write one batch: it is lost to us
                     self._abandoned = True
+                    self._cv.notify_all()  # a writer waiting to hand over a batch ends
                     self._stats["lost"] += self._inflight
                     left += self._inflight
                     self._done += self._inflight
@@ -545,6 +724,27 @@ def stats():
     return get_client().stats()
 
 
+class _Unencodable(Exception):
+    """A batch the writer could not encode: its records go one by one."""
+
+
+def _encode_batch(batch):
+    """[(kind, first sequence number, COPY text), ...] per run of records
+    of one kind, or None when a value cannot be encoded (the records are
+    then written one by one).  The sequence numbers go on across runs: a
+    run only calls obs on its own rows of a staging table that an earlier
+    run of the same kind in the transaction filled too."""
+    try:
+        out = []
+        first = 0
+        for kind, params in _runs_of_kind(batch):
+            out.append((kind, first, _copy_rows(kind, params, first)))
+            first += len(params)
+        return out
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def _runs_of_kind(batch):
     """Consecutive records of one kind, in order: (kind, [params, ...])."""
     out = []
@@ -568,5 +768,5 @@ def _child_after_fork():
         c._after_fork()
 
 
-if hasattr(os, "register_at_fork"):
+if _AT_FORK:
     os.register_at_fork(after_in_child=_child_after_fork)

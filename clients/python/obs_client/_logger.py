@@ -3,27 +3,41 @@ writing to obs.logs through the background writer with the client's own
 timestamp and the current span of the thread or task."""
 
 import logging
+import time
 import traceback
-from datetime import datetime, timezone
 
-from ._client import get_client, utcnow, _json
-from ._tracer import current_context, error_parts
+from ._client import get_client
+from ._tracer import _current, current_context, error_parts
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+def _snapshot(d):
+    """context / tags as queued: a shallow copy of a dict (the caller may
+    change its dict after the call; the writer encodes it later), None for
+    an empty one."""
+    if not d:
+        return None
+    return dict(d) if type(d) is dict else d
+
+
 def _log_params(level, message, context, tags, logger, error, ts, etype=None, emsg=None,
                 etb=None, sqlstate=None):
+    """A log record as queued: no encoding here (the writer thread does
+    it), ts a datetime or epoch seconds."""
     if error is not None:
         etype, emsg, etb, sqlstate = error_parts(error)
     if sqlstate is not None and not (isinstance(sqlstate, str) and len(sqlstate) == 5
                                      and sqlstate.isalnum() and sqlstate == sqlstate.upper()):
         sqlstate = None
     ctx = current_context()
-    return (level, str(message), _json(context or None), _json(tags or None), logger,
-            sqlstate, emsg, etb, ts,
-            ctx.trace_id if ctx is not None else None,
-            ctx.span_id if ctx is not None else None, etype)
+    if type(message) is not str:
+        message = str(message)
+    if ctx is None:
+        return (level, message, _snapshot(context), _snapshot(tags), logger,
+                sqlstate, emsg, etb, ts, None, None, etype)
+    return (level, message, _snapshot(context), _snapshot(tags), logger,
+            sqlstate, emsg, etb, ts, ctx.trace_id, ctx.span_id, etype)
 
 
 class StructuredLogger:
@@ -39,27 +53,49 @@ class StructuredLogger:
         self.client = get_client(connection=connection, pool=pool, client=client)
 
     def log(self, level, message, context=None, tags=None, error=None, timestamp=None):
-        level = str(level).upper()
         if level not in LEVELS:
-            raise ValueError("invalid log level %r; valid: %s" % (level, ", ".join(LEVELS)))
-        ts = utcnow() if timestamp is None else timestamp
-        return self.client.submit("log", _log_params(level, message, context, tags, self.name,
-                                                     error, ts))
+            level = str(level).upper()
+            if level not in LEVELS:
+                raise ValueError("invalid log level %r; valid: %s" % (level, ", ".join(LEVELS)))
+        return self._record(level, message, context, tags, error, timestamp)
+
+    def _record(self, level, message, context, tags, error, timestamp=None):
+        # the client's clock as epoch seconds: cheaper than a datetime, and
+        # obs stores it to the microsecond (to_timestamp)
+        ts = time.time() if timestamp is None else timestamp
+        if error is not None or type(message) is not str:
+            return self.client.submit("log", _log_params(level, message, context, tags,
+                                                         self.name, error, ts))
+        # the common record, built inline: this runs in the caller's thread
+        if context:
+            context = dict(context) if type(context) is dict else context
+        else:
+            context = None
+        if tags:
+            tags = dict(tags) if type(tags) is dict else tags
+        else:
+            tags = None
+        cur = _current.get()  # the current Span or SpanContext: both carry the ids
+        if cur is None:
+            return self.client.submit("log", (level, message, context, tags, self.name,
+                                              None, None, None, ts, None, None, None))
+        return self.client.submit("log", (level, message, context, tags, self.name,
+                                          None, None, None, ts, cur.trace_id, cur.span_id, None))
 
     def debug(self, message, context=None, tags=None, error=None):
-        return self.log("DEBUG", message, context, tags, error)
+        return self._record("DEBUG", message, context, tags, error)
 
     def info(self, message, context=None, tags=None, error=None):
-        return self.log("INFO", message, context, tags, error)
+        return self._record("INFO", message, context, tags, error)
 
     def warning(self, message, context=None, tags=None, error=None):
-        return self.log("WARNING", message, context, tags, error)
+        return self._record("WARNING", message, context, tags, error)
 
     def error(self, message, context=None, tags=None, error=None):
-        return self.log("ERROR", message, context, tags, error)
+        return self._record("ERROR", message, context, tags, error)
 
     def critical(self, message, context=None, tags=None, error=None):
-        return self.log("CRITICAL", message, context, tags, error)
+        return self._record("CRITICAL", message, context, tags, error)
 
     def exception(self, message, context=None, tags=None):
         """error() with the exception being handled."""
@@ -124,10 +160,9 @@ class ObsHandler(logging.Handler):
             sqlstate = None
             if record.exc_info and record.exc_info[1] is not None:
                 sqlstate = getattr(record.exc_info[1], "sqlstate", None)
-            ts = datetime.fromtimestamp(record.created, timezone.utc)
             self.client.submit("log", _log_params(
                 _obs_level(record.levelno), record.getMessage(), context or None,
-                tags if isinstance(tags, dict) else None, record.name, None, ts,
+                tags if isinstance(tags, dict) else None, record.name, None, float(record.created),
                 etype, emsg, etb, sqlstate))
         except Exception:  # noqa: BLE001 - logging must never raise
             self.handleError(record)

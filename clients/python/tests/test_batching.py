@@ -1,5 +1,6 @@
 """The background writer: batches, flush(), the bounded queue, records the
 server refuses, a process fork and a database restart mid-run."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -210,3 +211,98 @@ def test_awkward_text_survives_the_batch_path(pg):
         assert r["tags"] == {m: m}
         assert r["logger"] == "awkward\tlogger"
     assert got[-1]["context"] is None and got[-1]["tags"] is None
+
+
+class _LosesTheCommitAnswer(psycopg.Connection):
+    """A connection whose first batch commits on the server, but the
+    client never hears it: the connection breaks right after the COMMIT
+    (a server restart or a network cut at that moment does this)."""
+    armed = True
+
+    @contextlib.contextmanager
+    def transaction(self, *args, **kwargs):
+        with super().transaction(*args, **kwargs) as tx:
+            yield tx
+        if type(self).armed:
+            type(self).armed = False
+            self.close()
+            raise psycopg.OperationalError("server closed the connection unexpectedly"
+                                           " (the test lost the COMMIT's answer)")
+
+
+def test_a_batch_whose_commit_answer_is_lost_is_stored_once(pg):
+    client = ObsClient(batch_size=100, flush_interval=0.5, reconnect_delay=0.05)
+    _LosesTheCommitAnswer.armed = True
+    client._connect = lambda: _LosesTheCommitAnswer.connect(client.conninfo, autocommit=True)
+    log = StructuredLogger("lost_answer", client=client)
+    for i in range(50):
+        log.info("m%d" % i)
+    assert client.flush(30), client.stats()
+    st = client.stats()
+    client.close()
+    assert not _LosesTheCommitAnswer.armed, "the test's connection never lost an answer"
+    assert st["reconnects"] == 1 and st["retries"] == 1, st
+    assert st["written"] == 50 and st["lost"] == 0 and st["rejected"] == 0, st
+    # the batch had committed: asked with its transaction id, not written again
+    got = rows(pg, "SELECT count(*) AS n, count(DISTINCT message) AS d FROM obs.logs"
+                   " WHERE logger = 'lost_answer'")
+    assert got == [{"n": 50, "d": 50}]
+
+
+def test_the_record_is_what_the_call_saw(pg):
+    # the writer encodes later: a dict the caller changes after the call
+    # must not change the record
+    client = ObsClient(batch_size=100, flush_interval=0.5)
+    log = StructuredLogger("snapshot", client=client)
+    ctx, tags = {"i": 0}, {"t": "a"}
+    for i in range(3):
+        ctx["i"] = i
+        tags["t"] = "abc"[i]
+        log.info("m%d" % i, context=ctx, tags=tags)
+    ctx.clear()
+    tags["t"] = "changed"
+    assert client.flush(30)
+    client.close()
+    got = rows(pg, "SELECT context, tags FROM obs.logs ORDER BY log_id")
+    assert got == [{"context": {"i": i}, "tags": {"t": "abc"[i]}} for i in range(3)]
+
+
+def test_one_batch_of_mixed_records(pg):
+    # the batch path encodes column by column: columns mixing None and
+    # values, the client's clock and given timestamps, a value the server
+    # refuses (a NUL) and escapes side by side
+    from datetime import datetime, timezone
+    client = ObsClient(batch_size=100, flush_interval=0.5)
+    log = StructuredLogger("mixed", client=client)
+    tracer = obs_client.DistributedTracer("mixed", client=client)
+    given = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
+    t0 = time.time()
+    log.info("plain")
+    with tracer.start_span("op") as span:
+        log.log("WARNING", "in span\\", context={"q": 'x"y'}, timestamp=given)
+    log.error("error", error=ValueError("bad\tvalue"), tags={"k": "v"})
+    log.info("last", context={"n": None})
+    assert client.flush(30)
+    st = client.stats()
+    assert (st["written"], st["rejected"], st["batches"]) == (5, 0, 1), st  # 4 logs and a span
+    # a NUL (the server refuses it) in a batch: that record alone is refused
+    log.info("nul\0inside", context={"a": 1})
+    log.info("after nul")
+    assert client.flush(30)
+    st = client.stats()
+    client.close()
+    assert (st["written"], st["rejected"]) == (6, 1), st
+    got = rows(pg, "SELECT message, level::text AS level, context, tags, ts, trace_id::text AS t,"
+                   " span_id::text AS s, error->>'type' AS et, error->>'message' AS em"
+                   " FROM obs.logs WHERE logger = 'mixed' ORDER BY log_id")
+    assert [r["message"] for r in got] == ["plain", "in span\\", "error", "last", "after nul"]
+    got.pop()
+    assert [r["level"] for r in got] == ["INFO", "WARNING", "ERROR", "INFO"]
+    assert [r["context"] for r in got] == [None, {"q": 'x"y'}, None, {"n": None}]
+    assert [r["tags"] for r in got] == [None, None, {"k": "v"}, None]
+    assert got[1]["ts"] == given
+    for r in (got[0], got[2], got[3]):
+        assert abs(r["ts"].timestamp() - t0) < 60
+    assert (got[1]["t"], got[1]["s"]) == (span.trace_id, span.span_id)
+    assert [r["t"] for r in (got[0], got[2], got[3])] == [None, None, None]
+    assert (got[2]["et"], got[2]["em"]) == ("ValueError", "bad\tvalue")
