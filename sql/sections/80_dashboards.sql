@@ -397,7 +397,7 @@ BEGIN
                 CONTINUE WHEN v_open;
             END IF;
             BEGIN
-                PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
+                PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
                 EXECUTE pg_catalog.format('SELECT count(*) FROM %s', v_part) INTO v_rows;
                 EXECUTE pg_catalog.format('DROP TABLE %s', v_part);
                 v_count := v_count + v_rows;

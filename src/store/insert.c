@@ -182,14 +182,37 @@ check_leaf(Relation root, Relation leaf)
 	}
 }
 
-/* rel's leaf partition for the row, opened for insert and checked */
+/*
+ * rel's leaf partition for the row, opened for insert and checked.  The
+ * route is taken again once the leaf is locked: a partition attached
+ * concurrently (obs.run_maintenance() holds ACCESS EXCLUSIVE on the
+ * default partition while it moves rows and attaches) is seen only after
+ * the lock, and a row first routed to the default partition may then
+ * belong to the new partition, as the executor's tuple routing rechecks
+ * the default partition's constraint.
+ */
 static Relation
 open_leaf(Relation root, Datum *values, bool *nulls)
 {
-	Relation	leaf = table_open(route_row(root, values, nulls), RowExclusiveLock);
+	Oid			leafid = route_row(root, values, nulls);
 
-	check_leaf(root, leaf);
-	return leaf;
+	for (int tries = 0;; tries++)
+	{
+		Relation	leaf = table_open(leafid, RowExclusiveLock);
+		Oid			again = route_row(root, values, nulls);
+
+		if (again == leafid)
+		{
+			check_leaf(root, leaf);
+			return leaf;
+		}
+		table_close(leaf, RowExclusiveLock);
+		if (tries >= 10)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("the partitions of \"%s\" keep changing", RelationGetRelationName(root))));
+		leafid = again;
+	}
 }
 
 /* insert one row into a heap table and its indexes */
@@ -376,10 +399,16 @@ obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 				bt = &b->tables[i];
 		if (bt == NULL)
 		{
-			Relation	leaf = table_open(leafid, RowExclusiveLock);
+			/* a leaf already in the batch is locked: its route is settled */
+			Relation	leaf = open_leaf(rel, values, nulls);
 
-			check_leaf(rel, leaf);
-			bt = batch_add_table(b, leaf, rel);
+			for (int i = 0; i < b->ntables; i++)
+				if (b->tables[i].root == rel && b->tables[i].rel == leaf)
+					bt = &b->tables[i];
+			if (bt == NULL)
+				bt = batch_add_table(b, leaf, rel);
+			else
+				table_close(leaf, NoLock);
 		}
 		rel = bt->rel;
 	}

@@ -25,7 +25,7 @@ is(sql('SHOW obs.write_path'), 'buffered', 'buffered is the default when preload
 
 # 40 days of partitions: more leaves in one batch than the batch keeps open
 sql(q{SELECT obs.set_partitioning(s, '1 day', 40) FROM unnest(ARRAY['logs', 'spans', 'metrics']) s});
-is(sql(q{SELECT count(*) FROM obs.run_maintenance('2026-11-01 12:00+00') WHERE action = 'created'}),
+is(sql(q{SELECT count(*) FROM obs.run_maintenance('2026-11-01 12:00+00') WHERE action = 'created' AND signal <> 'alerts'}),
 	'123', 'maintenance made 41 daily partitions for each of logs, spans and metrics');
 
 # one batch: a log, a metric and a span per 8 hours over 45 days (the last
