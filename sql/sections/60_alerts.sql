@@ -169,7 +169,7 @@ BEGIN
                 WINDOW w AS (PARTITION BY c.series_id, c.ts, c.value)) b
          WHERE b.group_candidate
          ORDER BY b.series_id, b.ts, b.value, b.sample_no
-        ON CONFLICT ON CONSTRAINT alerts_sample_key DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING a.alert_id, a.metric_name, a.tags, a.value, a.severity, a.observed_at
     LOOP
         v_new := v_new || r.alert_id;

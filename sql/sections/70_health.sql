@@ -24,10 +24,15 @@
  * stays; it only must not be an index scan of every row.
  */
 
-/* until earlier than since is an error; returns true so that it can be a qual */
+/*
+ * until earlier than since is an error; returns true so that it can be a
+ * qual.  Immutable, so that constant arguments are checked when the query
+ * is planned: partition pruning would otherwise prove an inverted range
+ * empty and the check would never run.
+ */
 CREATE FUNCTION @extschema@._check_range(since timestamptz, until timestamptz)
 RETURNS boolean
-LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF $2 < $1 THEN
         RAISE EXCEPTION 'until must not be earlier than since'

@@ -357,6 +357,13 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp 
 DECLARE
     v_cutoff timestamptz;
     v_count bigint;
+    v_sig text;
+    v_tab text;
+    v_col text;
+    v_part regclass;
+    v_rows bigint;
+    v_open boolean;
+    v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
 BEGIN
     IF $1 IS NULL THEN
         RAISE EXCEPTION 'older_than must not be null' USING ERRCODE = '22004';
@@ -368,23 +375,49 @@ BEGIN
     END IF;
     v_cutoff := pg_catalog.now() - $1;
 
-    DELETE FROM @extschema@.logs t WHERE t.ts < v_cutoff;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    table_name := 'logs'; deleted := v_count; RETURN NEXT;
-
-    DELETE FROM @extschema@.spans t WHERE t.start_time < v_cutoff;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    table_name := 'spans'; deleted := v_count; RETURN NEXT;
-
-    DELETE FROM @extschema@.metric_points t WHERE t.ts < v_cutoff;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    table_name := 'metric_points'; deleted := v_count; RETURN NEXT;
-
-    /* an alert nobody acknowledged stays, however old: purge never closes one */
-    DELETE FROM @extschema@.alerts t
-     WHERE t.observed_at < v_cutoff AND t.acknowledged_at IS NOT NULL;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    table_name := 'alerts'; deleted := v_count; RETURN NEXT;
+    /*
+     * The time-partitioned tables: a partition wholly older than the cutoff
+     * is dropped (alerts: unless it holds an unacknowledged alert); what is
+     * left older than the cutoff (the partition straddling it, the default
+     * partition, a partition whose lock was not had within lock_timeout) is
+     * deleted.
+     */
+    FOREACH v_sig IN ARRAY ARRAY['logs', 'spans', 'metrics', 'alerts'] LOOP
+        SELECT pg_catalog.quote_ident(c.relname), s.time_column INTO v_tab, v_col
+          FROM @extschema@._partition_signal(v_sig) s JOIN pg_catalog.pg_class c ON c.oid = s.parent;
+        v_count := 0;
+        FOR v_part IN
+            SELECT p.partition_name FROM @extschema@.partitions() p
+             WHERE p.signal = v_sig AND NOT p.is_default AND p.upper_bound <= v_cutoff
+             ORDER BY p.lower_bound
+        LOOP
+            IF v_sig = 'alerts' THEN
+                EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s a WHERE a.acknowledged_at IS NULL)', v_part)
+                   INTO STRICT v_open;
+                CONTINUE WHEN v_open;
+            END IF;
+            BEGIN
+                PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
+                EXECUTE pg_catalog.format('SELECT count(*) FROM %s', v_part) INTO v_rows;
+                EXECUTE pg_catalog.format('DROP TABLE %s', v_part);
+                v_count := v_count + v_rows;
+            EXCEPTION WHEN lock_not_available THEN
+                NULL;   /* its rows are deleted below */
+            END;
+            PERFORM pg_catalog.set_config('lock_timeout', v_lock_timeout, true);
+        END LOOP;
+        IF v_sig = 'alerts' THEN
+            /* an alert nobody acknowledged stays, however old: purge never closes one */
+            EXECUTE pg_catalog.format('DELETE FROM @extschema@.%s t WHERE t.%I < $1 AND t.acknowledged_at IS NOT NULL',
+                                      v_tab, v_col) USING v_cutoff;
+        ELSE
+            EXECUTE pg_catalog.format('DELETE FROM @extschema@.%s t WHERE t.%I < $1', v_tab, v_col) USING v_cutoff;
+        END IF;
+        GET DIAGNOSTICS v_rows = ROW_COUNT;
+        table_name := CASE v_sig WHEN 'metrics' THEN 'metric_points' ELSE v_sig END;
+        deleted := v_count + v_rows;
+        RETURN NEXT;
+    END LOOP;
 
     DELETE FROM @extschema@.task_runs t WHERE t.start_time < v_cutoff;
     GET DIAGNOSTICS v_count = ROW_COUNT;
@@ -400,7 +433,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.purge(interval) IS
-$$retention: delete logs (ts), spans (start_time), metric_points (ts), acknowledged alerts (observed_at), task_runs and flow_runs (start_time) and dead_letters (received_at) older than now() - older_than; metric_series, alert_rules and unacknowledged alerts are kept.  Returns the rows deleted per table.
+$$retention: remove logs (ts), spans (start_time), metric_points (ts), acknowledged alerts (observed_at), task_runs and flow_runs (start_time) and dead_letters (received_at) older than now() - older_than; metric_series, alert_rules and unacknowledged alerts are kept.  Time partitions wholly older than the cutoff are dropped (alerts: unless they hold an unacknowledged alert); only the partition straddling the cutoff and the default partition see a DELETE.  Returns the rows removed per table.
 pg_cron: SELECT cron.schedule('obs-retention', '17 3 * * *', 'SELECT obs.purge(''30 days'')');
 Errors: 22004 for NULL, 22023 for a negative interval.$$;
 

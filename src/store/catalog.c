@@ -175,8 +175,9 @@ obs_check_writable(const char *what)
 
 /*
  * Refuse to write into a table whose shape is not the one obs was built
- * for: a missing, added, renamed or retyped column, a partitioned or
- * non-heap table.  Forming a tuple against another shape would store
+ * for: a missing, added, renamed or retyped column, a table that is
+ * neither a heap table nor partitioned (a partition is checked against its
+ * parent when a row is routed to it, see insert.c).  Forming a tuple against another shape would store
  * garbage or crash, so this runs on every open; it is a few comparisons.
  * Dropped columns are skipped: they hold no value, and obs's rows leave
  * them null (see store/insert.c).
@@ -188,13 +189,14 @@ check_table_shape(ObsTable *t, Relation rel)
 	int			i = 0;			/* logical column: what obs writes */
 	int			a = 0;			/* physical attribute */
 
-	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+	/* a partitioned table: rows are routed to its partitions (insert.c) */
+	if (rel->rd_rel->relkind != RELKIND_PARTITIONED_TABLE &&
+		(rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relam != HEAP_TABLE_AM_OID))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("obs cannot write into \"obs.%s\"", t->relname),
-				 errdetail("obs writes into plain heap tables; this one is %s.",
-						   rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? "partitioned"
-						   : rel->rd_rel->relkind != RELKIND_RELATION ? "not a table"
+				 errdetail("obs writes into heap tables and partitioned tables of heap tables; this one is %s.",
+						   rel->rd_rel->relkind != RELKIND_RELATION ? "not a table"
 						   : "of another access method")));
 	for (;;)
 	{

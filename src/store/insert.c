@@ -13,8 +13,19 @@
  * Callers pass one value per column of the table's ObsTable, in order;
  * dropped columns of the relation are skipped and stored as null (see
  * physical_row()).  obs_row_target() is the point where a row picks its
- * relation: the place to route into a partition once tables are
- * partitioned.
+ * relation.
+ *
+ * A partitioned table (obs.logs, obs.spans, obs.metric_points and
+ * obs.alerts are range-partitioned by time) is opened as the target, and
+ * each row is routed to its leaf partition here (route_row(): the bound
+ * search of the executor's get_partition_for_tuple(), on the one range
+ * key), as an INSERT would route it: a row outside every partition goes to
+ * the default partition.  The leaf is opened for the row (single insert)
+ * or once per batch (the flusher groups rows per leaf for
+ * table_multi_insert()); its CHECK constraints, keys and indexes hold as
+ * an INSERT into it would.  The leaf's columns must be the parent's, in
+ * the same order (dropped columns aside), which is what CREATE TABLE ...
+ * PARTITION OF, LIKE and pg_dump make.
  *
  * Every row of logs, spans and metric points carries the full xid of the
  * transaction that inserted it (column txid, obs_row_txid()): the
@@ -30,7 +41,14 @@
 #include "access/xact.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/pg_am_d.h"
+#include "catalog/pg_class.h"
 #include "executor/executor.h"
+#include "partitioning/partbounds.h"
+#include "partitioning/partdesc.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/partcache.h"
 #include "utils/rel.h"
 #include "utils/xid8.h"
 
@@ -72,13 +90,143 @@ physical_row(TupleDesc desc, Datum **values, bool **nulls)
 	*nulls = pn;
 }
 
+/* a value as text, for a message */
+static char *
+datum_text(Oid typid, Datum value)
+{
+	Oid			out;
+	bool		isvarlena;
+
+	getTypeOutputInfo(typid, &out, &isvarlena);
+	return OidOutputFunctionCall(out, value);
+}
+
 /*
- * Insert one row into rel (opened by obs_open_table) and its indexes.
- * NOT NULL and CHECK constraints are enforced as an INSERT would; unique
- * indexes are checked (23505).  Triggers and rules are not run.
+ * The oid of the leaf partition of root (partitioned by range on one
+ * column) that a row goes to: the partition whose bounds hold its key, or
+ * the default partition.  values/nulls are by column obs writes.
  */
-void
-obs_insert_row(Relation rel, Datum *values, bool *nulls)
+static Oid
+route_row(Relation root, Datum *values, bool *nulls)
+{
+	PartitionKey key = RelationGetPartitionKey(root);
+	PartitionDesc pd = RelationGetPartitionDesc(root, true);
+	TupleDesc	desc = RelationGetDescr(root);
+	int			col = 0;
+	int			part = -1;
+
+	if (key->strategy != PARTITION_STRATEGY_RANGE || key->partnatts != 1 || key->partattrs[0] == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("obs cannot write into \"%s\"", RelationGetRelationName(root)),
+				 errdetail("obs routes rows to partitions by range on one column.")));
+	/* the key's column among the columns obs writes (dropped ones skipped) */
+	for (int a = 0; a < key->partattrs[0] - 1; a++)
+		if (!TupleDescAttr(desc, a)->attisdropped)
+			col++;
+	if (!nulls[col])
+	{
+		bool		equal;
+		int			off = partition_range_datum_bsearch(key->partsupfunc, key->partcollation,
+														pd->boundinfo, 1, &values[col], &equal);
+
+		/* the bound at off is <= the key: the partition ending at off + 1 */
+		part = pd->boundinfo->indexes[off + 1];
+	}
+	if (part < 0)
+		part = pd->boundinfo->default_index;
+	if (part < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("no partition of relation \"%s\" found for row", RelationGetRelationName(root)),
+				 errdetail("Partition key of the failing row contains (%s) = (%s).",
+						   NameStr(TupleDescAttr(desc, key->partattrs[0] - 1)->attname),
+						   nulls[col] ? "null"
+						   : datum_text(TupleDescAttr(desc, key->partattrs[0] - 1)->atttypid, values[col])),
+				 errhint("Create the partition with obs.run_maintenance(), or a default partition.")));
+	if (!pd->is_leaf[part])
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("obs cannot write into \"%s\"", get_rel_name(pd->oids[part])),
+				 errdetail("obs writes into partitions that are not partitioned themselves.")));
+	return pd->oids[part];
+}
+
+/*
+ * A leaf partition takes obs's rows as its parent would: a heap table
+ * whose columns are the parent's, in order (dropped columns aside).
+ */
+static void
+check_leaf(Relation root, Relation leaf)
+{
+	TupleDesc	rd = RelationGetDescr(root);
+	TupleDesc	ld = RelationGetDescr(leaf);
+	int			r = 0;
+	int			l = 0;
+
+	if (leaf->rd_rel->relkind != RELKIND_RELATION || leaf->rd_rel->relam != HEAP_TABLE_AM_OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("obs cannot write into partition \"%s\" of \"%s\"",
+						RelationGetRelationName(leaf), RelationGetRelationName(root)),
+				 errdetail("obs writes into partitions that are heap tables.")));
+	for (;;)
+	{
+		while (r < rd->natts && TupleDescAttr(rd, r)->attisdropped)
+			r++;
+		while (l < ld->natts && TupleDescAttr(ld, l)->attisdropped)
+			l++;
+		if (r >= rd->natts && l >= ld->natts)
+			break;
+		if (r >= rd->natts || l >= ld->natts ||
+			TupleDescAttr(rd, r)->atttypid != TupleDescAttr(ld, l)->atttypid ||
+			strcmp(NameStr(TupleDescAttr(rd, r)->attname), NameStr(TupleDescAttr(ld, l)->attname)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("partition \"%s\" of \"%s\" does not have its parent's columns in order",
+							RelationGetRelationName(leaf), RelationGetRelationName(root)),
+					 errhint("Make partitions with CREATE TABLE ... PARTITION OF, or with obs.run_maintenance().")));
+		r++;
+		l++;
+	}
+}
+
+/*
+ * rel's leaf partition for the row, opened for insert and checked.  The
+ * route is taken again once the leaf is locked: a partition attached
+ * concurrently (obs.run_maintenance() holds ACCESS EXCLUSIVE on the
+ * default partition while it moves rows and attaches) is seen only after
+ * the lock, and a row first routed to the default partition may then
+ * belong to the new partition, as the executor's tuple routing rechecks
+ * the default partition's constraint.
+ */
+static Relation
+open_leaf(Relation root, Datum *values, bool *nulls)
+{
+	Oid			leafid = route_row(root, values, nulls);
+
+	for (int tries = 0;; tries++)
+	{
+		Relation	leaf = table_open(leafid, RowExclusiveLock);
+		Oid			again = route_row(root, values, nulls);
+
+		if (again == leafid)
+		{
+			check_leaf(root, leaf);
+			return leaf;
+		}
+		table_close(leaf, RowExclusiveLock);
+		if (tries >= 10)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("the partitions of \"%s\" keep changing", RelationGetRelationName(root))));
+		leafid = again;
+	}
+}
+
+/* insert one row into a heap table and its indexes */
+static void
+insert_heap_row(Relation rel, Datum *values, bool *nulls)
 {
 	EState	   *estate = CreateExecutorState();
 	ResultRelInfo *rri = makeNode(ResultRelInfo);
@@ -106,19 +254,42 @@ obs_insert_row(Relation rel, Datum *values, bool *nulls)
 }
 
 /*
+ * Insert one row into rel (opened by obs_open_table), or into its leaf
+ * partition when rel is partitioned, and its indexes.  NOT NULL and CHECK
+ * constraints are enforced as an INSERT would; unique indexes are checked
+ * (23505).  Triggers and rules are not run.
+ */
+void
+obs_insert_row(Relation rel, Datum *values, bool *nulls)
+{
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		Relation	leaf = open_leaf(rel, values, nulls);
+
+		insert_heap_row(leaf, values, nulls);
+		table_close(leaf, NoLock);
+	}
+	else
+		insert_heap_row(rel, values, nulls);
+}
+
+/*
  * Multi-insert batches, used by the flusher worker: rows of a few tables
  * are collected as heap tuples and written with table_multi_insert(),
  * then their index entries are added, as COPY FROM does.  One EState and
- * one open relation per table serve the whole batch.
+ * one open relation per table serve the whole batch.  A partitioned table
+ * is an entry that holds no rows: each row is queued in the entry of its
+ * leaf partition, opened the first time a row goes there.
  */
-#define BATCH_MAX_TABLES 4
+#define BATCH_MAX_TABLES 32
 #define BATCH_MAX_ROWS 1000
 
 typedef struct BatchTable
 {
 	Relation	rel;
-	ResultRelInfo *rri;
+	ResultRelInfo *rri;			/* NULL for a partitioned table */
 	BulkInsertState bistate;	/* one per relation: it keeps a page pinned */
+	Relation	root;			/* a leaf: its partitioned table, else NULL */
 	TupleTableSlot *slots[BATCH_MAX_ROWS];
 	int			nused;
 } BatchTable;
@@ -139,26 +310,64 @@ obs_batch_begin(void)
 	return b;
 }
 
+static void batch_flush_table(ObsBatch *b, BatchTable *bt);
+
+/* a new entry for rel (opened by the caller) */
+static BatchTable *
+batch_add_table(ObsBatch *b, Relation rel, Relation root)
+{
+	BatchTable *bt;
+
+	if (b->ntables >= BATCH_MAX_TABLES)
+	{
+		/* many partitions in one batch: write and close the leaves so far */
+		int			keep = 0;
+
+		for (int i = 0; i < b->ntables; i++)
+		{
+			BatchTable *t = &b->tables[i];
+
+			if (t->root != NULL)
+			{
+				batch_flush_table(b, t);
+				ExecCloseIndices(t->rri);
+				FreeBulkInsertState(t->bistate);
+				table_close(t->rel, NoLock);
+				continue;
+			}
+			if (keep != i)
+				b->tables[keep] = *t;
+			keep++;
+		}
+		for (int i = keep; i < b->ntables; i++)
+			memset(&b->tables[i], 0, sizeof(BatchTable));
+		b->ntables = keep;
+		if (b->ntables >= BATCH_MAX_TABLES)
+			elog(ERROR, "too many tables in one obs batch");
+	}
+	bt = &b->tables[b->ntables++];
+	bt->rel = rel;
+	bt->root = root;
+	bt->nused = 0;
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+		return bt;
+	bt->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(bt->rri, rel, 0, NULL, 0);
+	ExecOpenIndices(bt->rri, false);
+	bt->bistate = GetBulkInsertState();
+	return bt;
+}
+
 /* t opened for insert once per batch */
 Relation
 obs_batch_open(ObsBatch *b, ObsTable *t)
 {
 	Oid			relid = obs_relation_oid(t->relname);
-	BatchTable *bt;
 
 	for (int i = 0; i < b->ntables; i++)
-		if (RelationGetRelid(b->tables[i].rel) == relid)
+		if (RelationGetRelid(b->tables[i].rel) == relid && b->tables[i].root == NULL)
 			return b->tables[i].rel;
-	if (b->ntables >= BATCH_MAX_TABLES)
-		elog(ERROR, "too many tables in one obs batch");
-	bt = &b->tables[b->ntables++];
-	bt->rel = obs_open_table(t);
-	bt->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(bt->rri, bt->rel, 0, NULL, 0);
-	ExecOpenIndices(bt->rri, false);
-	bt->bistate = GetBulkInsertState();
-	bt->nused = 0;
-	return bt->rel;
+	return batch_add_table(b, obs_open_table(t), NULL)->rel;
 }
 
 static void
@@ -189,6 +398,29 @@ obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 			bt = &b->tables[i];
 	if (bt == NULL)
 		elog(ERROR, "relation \"%s\" is not open in this obs batch", RelationGetRelationName(rel));
+	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
+	{
+		Oid			leafid = route_row(rel, values, nulls);
+
+		bt = NULL;
+		for (int i = 0; i < b->ntables; i++)
+			if (b->tables[i].root == rel && RelationGetRelid(b->tables[i].rel) == leafid)
+				bt = &b->tables[i];
+		if (bt == NULL)
+		{
+			/* a leaf already in the batch is locked: its route is settled */
+			Relation	leaf = open_leaf(rel, values, nulls);
+
+			for (int i = 0; i < b->ntables; i++)
+				if (b->tables[i].root == rel && b->tables[i].rel == leaf)
+					bt = &b->tables[i];
+			if (bt == NULL)
+				bt = batch_add_table(b, leaf, rel);
+			else
+				table_close(leaf, NoLock);
+		}
+		rel = bt->rel;
+	}
 	if (bt->slots[bt->nused] == NULL)
 		bt->slots[bt->nused] = ExecInitExtraTupleSlot(b->estate, RelationGetDescr(rel),
 													  &TTSOpsHeapTuple);
@@ -202,17 +434,25 @@ obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 		batch_flush_table(b, bt);
 }
 
-/* write what is queued and close the batch's relations */
+/* write what is queued and close the batch's relations (leaves first) */
 void
 obs_batch_end(ObsBatch *b)
 {
-	for (int i = 0; i < b->ntables; i++)
-	{
-		batch_flush_table(b, &b->tables[i]);
-		ExecCloseIndices(b->tables[i].rri);
-		FreeBulkInsertState(b->tables[i].bistate);
-		table_close(b->tables[i].rel, NoLock);
-	}
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < b->ntables; i++)
+		{
+			BatchTable *bt = &b->tables[i];
+
+			if ((pass == 0) != (bt->root != NULL))
+				continue;
+			if (bt->rri != NULL)
+			{
+				batch_flush_table(b, bt);
+				ExecCloseIndices(bt->rri);
+				FreeBulkInsertState(bt->bistate);
+			}
+			table_close(bt->rel, NoLock);
+		}
 	b->ntables = 0;
 	ExecResetTupleTable(b->estate->es_tupleTable, false);
 	FreeExecutorState(b->estate);

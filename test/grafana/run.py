@@ -33,6 +33,7 @@ import subprocess
 import sys
 
 BIG = ("logs", "spans", "metric_points", "flow_runs", "task_runs", "alerts", "dead_letters")
+ROOTS = {}  # partition name -> its partitioned table's name (filled in main)
 # queries that read no big table, by panel title and refId
 NO_BIG_TABLE = {
     ("Ingest health", "A"): "shared-memory counters of obs.ingest_stats()",
@@ -165,9 +166,21 @@ def nodes(plan):
 
 
 def index_tables(db):
+    # an index of a partition counts as one of its partitioned table
     ok, rows, _, _ = psql(db, "NONE",
-                          "SELECT c.relname, t.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                          "JOIN pg_class t ON t.oid = i.indrelid WHERE t.relnamespace = 'obs'::regnamespace")
+                          "SELECT c.relname, r.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                          "JOIN pg_class t ON t.oid = i.indrelid "
+                          "JOIN pg_class r ON r.oid = coalesce(pg_partition_root(t.oid), t.oid) "
+                          "WHERE t.relnamespace = 'obs'::regnamespace")
+    return {r[0]: r[1] for r in rows[1:]}
+
+
+def partition_roots(db):
+    # a partition of obs's tables (obs.logs_default, ...) by its partitioned table
+    ok, rows, _, _ = psql(db, "NONE",
+                          "SELECT t.relname, r.relname FROM pg_class t "
+                          "JOIN pg_class r ON r.oid = pg_partition_root(t.oid) "
+                          "WHERE t.relnamespace = 'obs'::regnamespace AND t.relispartition")
     return {r[0]: r[1] for r in rows[1:]}
 
 
@@ -176,6 +189,7 @@ def check_plans(plans, idx_table, what, exempt):
     for plan in plans:
         for n in nodes(plan):
             rel = n.get("Relation Name") or idx_table.get(n.get("Index Name", ""), "")
+            rel = ROOTS.get(rel, rel)
             if rel in BIG:
                 scans.append((n["Node Type"], rel))
     seq = sorted({r for t, r in scans if t == "Seq Scan"})
@@ -191,6 +205,7 @@ def main():
     dash_path, db, role, t_from, t_to = sys.argv[1:6]
     dash = json.load(open(dash_path))
     idx_table = index_tables(db)
+    ROOTS.update(partition_roots(db))
 
     # template variables: their queries give their values
     values_all = {}

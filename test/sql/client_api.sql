@@ -43,8 +43,9 @@ SELECT pg_temp.err($$SELECT obs.record_span('00000000000000000000000000000000', 
 SELECT pg_temp.err($$SELECT obs.record_span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203339', '0000000000000000', 'op', 'CUSTOM', now(), now())$$);
 SELECT pg_temp.err($$SELECT obs.record_span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203339', 'b7ad6b7169203339', 'op', 'CUSTOM', now(), now())$$);
 SELECT pg_temp.err($$SELECT obs.record_span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203339', NULL, 'op', 'CUSTOM', now(), now(), tags => '[1]')$$);
--- the same (trace_id, span_id) twice: the primary key refuses it on the transactional path
-SELECT pg_temp.err($$SELECT obs.record_span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', NULL, 'again', 'CUSTOM', now(), now())$$);
+-- the same (trace_id, span_id, start_time) twice: the primary key refuses it on the transactional path
+-- (obs.spans is partitioned by start_time: the key is per partition and includes start_time)
+SELECT pg_temp.err($$SELECT obs.record_span('0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', NULL, 'again', 'CUSTOM', '2026-01-01 00:00:00+00', '2026-01-01 00:00:02+00')$$);
 SELECT count(*) AS spans_after_errors FROM obs.spans;
 
 -- head sampling by trace id, as for obs's own traces: at rate 0 nothing is stored

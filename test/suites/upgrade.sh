@@ -50,7 +50,7 @@ SELECT extversion FROM pg_extension WHERE extname = 'obs';
 SELECT c.oid::regclass, coalesce(e.extcondition[i], '')
   FROM pg_extension e, generate_subscripts(e.extconfig, 1) i
   JOIN pg_class c ON true
- WHERE e.extname = 'obs' AND c.oid = e.extconfig[i] ORDER BY 1::text;
+ WHERE e.extname = 'obs' AND c.oid = e.extconfig[i] ORDER BY c.oid::regclass::text;
 SELECT pg_describe_object(classid, objid, objsubid) FROM pg_depend
  WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
    AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'obs') ORDER BY 1;
