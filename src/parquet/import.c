@@ -131,6 +131,7 @@ typedef struct ImportState
 	int64		rg_row;
 	int			rg_index;
 	int64		row;			/* rows produced so far */
+	bool		eof;
 	const char *cur_col;
 	StringInfoData line;		/* COPY text not yet handed to COPY */
 	int			linepos;
@@ -474,6 +475,8 @@ append_timestamp(ImportCol *ic, StringInfo out, const PqVal *v)
 	}
 	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
 		out_of_range(ic, "timestamp");
+	/* an instant: printed in UTC with "+00" (EncodeDateTime wants a zone) */
+	tm.tm_isdst = 0;
 	EncodeDateTime(&tm, fsec, utc, 0, NULL, USE_ISO_DATES, buf);
 	appendStringInfoString(out, buf);
 }
@@ -751,6 +754,8 @@ produce_row(ImportState *st)
 	ErrorContextCallback errcb;
 	MemoryContext old;
 
+	if (st->eof)
+		return false;
 	while (st->rg_row >= st->rg_rows)
 	{
 		for (int i = 0; i < st->ncols && st->rg_index > 0; i++)
@@ -761,8 +766,14 @@ produce_row(ImportState *st)
 				obs_pq_bad_file("Column \"%s\" has more values than its row group has rows.",
 								st->cols[i].pf->name);
 		}
+		/* the next row group replaces the last one's data */
+		for (int i = 0; i < st->ncols; i++)
+			st->cols[i].cd = NULL;
 		if (!obs_pq_reader_next_row_group(st->reader, &st->rg_rows))
+		{
+			st->eof = true;
 			return false;
+		}
 		st->rg_index++;
 		st->rg_row = 0;
 		for (int i = 0; i < st->ncols; i++)
@@ -1046,6 +1057,7 @@ map_columns(ImportState *st, Relation rel, List *attlist)
 	int			nfields = obs_pq_reader_nfields(st->reader);
 	List	   *attnames = NIL;
 	ListCell   *lc;
+	AttrNumber	attnum;
 
 	if (nfields == 0)
 		obs_pq_bad_file("The file has no columns.");
@@ -1059,14 +1071,23 @@ map_columns(ImportState *st, Relation rel, List *attlist)
 
 			if (find_field(st->reader, name) != i)
 				obs_pq_bad_file("The file has two columns named \"%s\".", name);
-			if (get_attnum(RelationGetRelid(rel), name) <= 0)
+			attnum = get_attnum(RelationGetRelid(rel), name);
+			if (attnum <= 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" of the Parquet file does not exist in relation \"%s\"",
 								name, RelationGetRelationName(rel)),
 						 errhint("Give COPY a column list to load only the columns the table has.")));
+			/* a generated column's value is computed again, as on INSERT */
+			if (TupleDescAttr(RelationGetDescr(rel), attnum - 1)->attgenerated)
+				continue;
 			add_column(st, rel, i, name, &attnames);
 		}
+		if (attnames == NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("no column of the Parquet file can be loaded into relation \"%s\"",
+							RelationGetRelationName(rel))));
 		return attnames;
 	}
 	foreach(lc, attlist)
