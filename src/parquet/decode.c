@@ -41,6 +41,20 @@ obs_pq_read_alloc(PqReadBudget *b, size_t n)
 	return MemoryContextAllocExtended(b->cxt, Max(n, 1), MCXT_ALLOC_HUGE);
 }
 
+/* an array of n elements of size bytes, n checked before it is multiplied */
+void *
+obs_pq_read_alloc_array(PqReadBudget *b, int64 n, size_t size)
+{
+	if (n < 0 || (uint64) n > (uint64) b->limit / size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Parquet row group needs more than %lld MB of memory to read",
+						(long long) (b->limit / (1024 * 1024))),
+				 errdetail("A column chunk declares %lld values.", (long long) n),
+				 errhint("Write the file with smaller row groups.")));
+	return obs_pq_read_alloc(b, (size_t) n * size);
+}
+
 const char *
 obs_pq_codec_name(int codec)
 {
@@ -420,7 +434,7 @@ decode_delta(const uint8 *p, size_t len, int64 n, int64 *out)
 static size_t
 decode_delta_length(PqReadBudget *budget, const uint8 *p, size_t len, int64 n, PqVal *out)
 {
-	int64	   *lens = obs_pq_read_alloc(budget, sizeof(int64) * Max(n, 1));
+	int64	   *lens = obs_pq_read_alloc_array(budget, Max(n, 1), sizeof(int64));
 	size_t		pos = decode_delta(p, len, n, lens);
 
 	for (int64 i = 0; i < n; i++)
@@ -440,7 +454,7 @@ static void
 decode_delta_byte_array(PqReadBudget *budget, int physical, int type_length,
 						const uint8 *p, size_t len, int64 n, PqVal *out)
 {
-	int64	   *prefix = obs_pq_read_alloc(budget, sizeof(int64) * Max(n, 1));
+	int64	   *prefix = obs_pq_read_alloc_array(budget, Max(n, 1), sizeof(int64));
 	size_t		pos = decode_delta(p, len, n, prefix);
 	uint64		total = 0;
 	uint8	   *buf;
@@ -520,7 +534,7 @@ obs_pq_decode_values(PqReadBudget *budget, int physical, int type_length, int en
 					obs_pq_bad_file("A dictionary-encoded page has no dictionary before it.");
 				if (len < 1)
 					obs_pq_bad_file("A dictionary-encoded page has no bit width.");
-				idx = obs_pq_read_alloc(budget, sizeof(uint32) * n);
+				idx = obs_pq_read_alloc_array(budget, n, sizeof(uint32));
 				obs_pq_rle_decode(p + 1, len - 1, p[0], n, (uint32) Min(ndict - 1, (int64) PG_UINT32_MAX),
 								  NULL, idx);
 				for (int64 i = 0; i < n; i++)
@@ -539,7 +553,7 @@ obs_pq_decode_values(PqReadBudget *budget, int physical, int type_length, int en
 				memcpy(&l, p, 4);
 				if (l > len - 4)
 					obs_pq_bad_file("An RLE boolean page is shorter than it declares.");
-				bits = obs_pq_read_alloc(budget, sizeof(int16) * n);
+				bits = obs_pq_read_alloc_array(budget, n, sizeof(int16));
 				obs_pq_rle_decode(p + 4, l, 1, n, 1, bits, NULL);
 				for (int64 i = 0; i < n; i++)
 				{
@@ -555,7 +569,7 @@ obs_pq_decode_values(PqReadBudget *budget, int physical, int type_length, int en
 
 				if (physical != 1 && physical != 2)
 					obs_pq_bad_file("DELTA_BINARY_PACKED is used on a column of physical type %d.", physical);
-				v = obs_pq_read_alloc(budget, sizeof(int64) * n);
+				v = obs_pq_read_alloc_array(budget, n, sizeof(int64));
 				decode_delta(p, len, n, v);
 				for (int64 i = 0; i < n; i++)
 				{

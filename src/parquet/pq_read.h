@@ -143,6 +143,7 @@ typedef struct PqReadBudget
 /* ERROR 22P04 with "invalid Parquet file" and a detail */
 extern void obs_pq_bad_file(const char *fmt,...) pg_attribute_printf(1, 2) pg_attribute_noreturn();
 extern void *obs_pq_read_alloc(PqReadBudget *b, size_t n);
+extern void *obs_pq_read_alloc_array(PqReadBudget *b, int64 n, size_t size);
 
 /* thrift_read.c */
 extern void obs_pq_parse_footer(const uint8 *buf, size_t len, PqFileMeta *fm);

@@ -425,10 +425,10 @@ read_chunk(PqReader *r, PqRowGroup *rg, PqField *f)
 	cd = obs_pq_read_alloc(&r->budget, sizeof(PqColData));
 	memset(cd, 0, sizeof(*cd));
 	if (leaf->max_def > 0)
-		cd->defs = obs_pq_read_alloc(&r->budget, sizeof(int16) * total);
+		cd->defs = obs_pq_read_alloc_array(&r->budget, total, sizeof(int16));
 	if (leaf->max_rep > 0)
-		cd->reps = obs_pq_read_alloc(&r->budget, sizeof(int16) * total);
-	cd->vals = obs_pq_read_alloc(&r->budget, sizeof(PqVal) * total);
+		cd->reps = obs_pq_read_alloc_array(&r->budget, total, sizeof(int16));
+	cd->vals = obs_pq_read_alloc_array(&r->budget, total, sizeof(PqVal));
 
 	while (cd->nlev < total)
 	{
@@ -458,7 +458,7 @@ read_chunk(PqReader *r, PqRowGroup *rg, PqField *f)
 			if (n > (int64) ph.uncompressed * 8)
 				obs_pq_bad_file("The dictionary of column \"%s\" holds fewer values than it declares.", f->name);
 			body = page_body(r, m->codec, page, ph.compressed, ph.uncompressed);
-			dict = obs_pq_read_alloc(&r->budget, sizeof(PqVal) * Max(n, 1));
+			dict = obs_pq_read_alloc_array(&r->budget, Max(n, 1), sizeof(PqVal));
 			obs_pq_decode_values(&r->budget, leaf->physical, leaf->type_length, PQ_ENC_PLAIN,
 								 body, ph.uncompressed, n, NULL, 0, dict);
 			ndict = n;
