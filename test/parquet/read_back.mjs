@@ -6,6 +6,9 @@
 //    v1 and v2 pages and encodings, each codec); COPY FROM loads DuckDB's
 //    file into an empty copy of the table, and the rows must equal the
 //    original's (EXCEPT ALL both ways).
+//    arrow-rs (parquet-wasm) writes the same files again with the encodings
+//    DuckDB does not use: DELTA_BYTE_ARRAY on strings and fixed-length
+//    arrays, BYTE_STREAM_SPLIT on integers and fixed-length decimals.
 // 2. DuckDB writes types obs does not write itself (TIMESTAMP_MS and _NS,
 //    unsigned and small integers, DECIMAL as FIXED_LEN_BYTE_ARRAY, BLOB,
 //    TIME, nested NULL lists); the loaded values must equal the values
@@ -22,10 +25,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { psql, lit } from './lib/pg.mjs';
 import { dq } from './lib/readers.mjs';
+import * as pw from 'parquet-wasm';
 
 const DIR = process.env.OBS_PQ_DIR;
 const SEED = Number(process.env.OBS_PQ_SEED || 20261130);
-const FUZZ_CASES = Number(process.env.OBS_PQ_FUZZ_CASES || 1000);
+const FUZZ_CASES = Number(process.env.OBS_PQ_FUZZ_CASES || 1200);
 if (!DIR) {
     console.error('OBS_PQ_DIR is not set');
     process.exit(2);
@@ -175,6 +179,54 @@ async function duckdbFiles() {
         await check(`DuckDB's v2 files use ${e}`, () => seen.has(`v2:${e}`) || `not among: ${[...seen].join(' ')}`);
 }
 
+// arrow-rs: every leaf column in the encoding a layout asks for its type
+const ARROW_LAYOUTS = [
+    ['v2-delta', pw.WriterVersion.V2, pw.Compression.ZSTD,
+        { BYTE_ARRAY: 'DELTA_BYTE_ARRAY', FIXED_LEN_BYTE_ARRAY: 'DELTA_BYTE_ARRAY', INT32: 'DELTA_BINARY_PACKED', INT64: 'DELTA_BINARY_PACKED' }],
+    ['v2-split', pw.WriterVersion.V2, pw.Compression.SNAPPY,
+        { BYTE_ARRAY: 'DELTA_LENGTH_BYTE_ARRAY', FIXED_LEN_BYTE_ARRAY: 'BYTE_STREAM_SPLIT', INT32: 'BYTE_STREAM_SPLIT',
+          INT64: 'BYTE_STREAM_SPLIT', FLOAT: 'BYTE_STREAM_SPLIT', DOUBLE: 'BYTE_STREAM_SPLIT' }],
+    ['v1-dictionary', pw.WriterVersion.V1, pw.Compression.GZIP, null],
+];
+
+function arrowWrite(src, file, columns, version, codec, encs, rowGroup) {
+    let props = new pw.WriterPropertiesBuilder().setWriterVersion(version).setCompression(codec)
+        .setMaxRowGroupSize(rowGroup).setDictionaryEnabled(encs === null);
+    for (const [col, type] of columns)
+        if (encs && encs[type])
+            props = props.setColumnEncoding(col, pw.Encoding[encs[type]]);
+    fs.writeFileSync(file, pw.writeParquet(pw.readParquet(fs.readFileSync(src)), props.build()), { mode: 0o644 });
+}
+
+async function arrowFiles() {
+    const seen = new Set();
+    for (const [table, short] of TABLES) {
+        const src = path.join(DIR, `obs_${short}.parquet`);
+        const meta = await dq(`SELECT array_to_string(string_split(path_in_schema, ', '), '.'), type
+                                 FROM parquet_metadata('${src}') WHERE row_group_id = 0`);
+        for (const [layout, version, codec, encs] of ARROW_LAYOUTS) {
+            const file = path.join(DIR, `arrow_${short}_${layout}.parquet`);
+            await check(`arrow-rs ${layout} file of ${table} loads back equal`, async () => {
+                arrowWrite(src, file, meta.rows, version, codec, encs, 1000);
+                for (const e of await encodingsOf(file))
+                    seen.add(e);
+                const copy = `pqr.arrow_${short}_${layout.replace(/-/g, '_')}`;
+                psql(`CREATE TABLE ${copy} (LIKE ${table} INCLUDING GENERATED)`);
+                psql(`COPY ${copy} FROM ${lit(file)} (FORMAT parquet)`);
+                const same = psql(`SELECT pqr.same('${table}', '${copy}')`).trim();
+                if (same !== 'same')
+                    return same;
+                if (counts(copy) !== counts(table))
+                    return `${counts(copy)} rows loaded, ${counts(table)} in ${table}`;
+                return true;
+            });
+        }
+    }
+    note(`encodings in arrow-rs's files: ${[...seen].sort().join(' ')}`);
+    for (const e of ['DELTA_BYTE_ARRAY', 'BYTE_STREAM_SPLIT', 'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'RLE_DICTIONARY'])
+        await check(`arrow-rs's files use ${e}`, () => seen.has(e) || `not among: ${[...seen].join(' ')}`);
+}
+
 // DuckDB types obs does not write, against PostgreSQL's own computation
 async function duckdbTypes() {
     const N = 3000;
@@ -260,8 +312,14 @@ async function fuzz() {
     const duckV1 = path.join(DIR, 'fuzz_duck_v1.parquet');
     await dq(`COPY (SELECT * FROM read_parquet('${small}')) TO '${duckV2}' (FORMAT parquet, COMPRESSION uncompressed, PARQUET_VERSION v2, ROW_GROUP_SIZE 64)`);
     await dq(`COPY (SELECT * FROM read_parquet('${small}')) TO '${duckV1}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 64)`);
+    const meta = await dq(`SELECT array_to_string(string_split(path_in_schema, ', '), '.'), type
+                             FROM parquet_metadata('${small}') WHERE row_group_id = 0`);
+    const arrowDelta = path.join(DIR, 'fuzz_arrow_delta.parquet');
+    const arrowSplit = path.join(DIR, 'fuzz_arrow_split.parquet');
+    arrowWrite(small, arrowDelta, meta.rows, ARROW_LAYOUTS[0][1], pw.Compression.UNCOMPRESSED, ARROW_LAYOUTS[0][3], 64);
+    arrowWrite(small, arrowSplit, meta.rows, ARROW_LAYOUTS[1][1], pw.Compression.UNCOMPRESSED, ARROW_LAYOUTS[1][3], 64);
     psql('CREATE TABLE pqr.fuzz_dst (LIKE pqr.all_types)');
-    const bases = [small, smallPlain, duckV2, duckV1].map((f) => ({ f, b: fs.readFileSync(f) }));
+    const bases = [small, smallPlain, duckV2, duckV1, arrowDelta, arrowSplit].map((f) => ({ f, b: fs.readFileSync(f) }));
     await check('the fuzz base files load whole', () => {
         for (const { f } of bases) {
             const r = psql(`SELECT pqr.try(${lit(f)}, 'pqr.fuzz_dst')`).trim();
@@ -349,6 +407,7 @@ async function fuzz() {
 
 psql(SETUP);
 await duckdbFiles();
+await arrowFiles();
 await duckdbTypes();
 await fuzz();
 psql('DROP SCHEMA pqr CASCADE; TRUNCATE obs.logs, obs.spans, obs.metric_points, obs.flow_runs CASCADE');
