@@ -22,7 +22,8 @@
  * against its target column's (42804 when they cannot meet, e.g. a
  * TIMESTAMP into an integer).  Then each value is written as the text the
  * target type's input function reads exactly: integers and decimals as
- * digits, floats as their shortest exact decimal, dates and timestamps in
+ * digits, floats as their shortest exact decimal (a FLOAT into double
+ * precision as the double it is), dates and timestamps in
  * ISO form (UTC-adjusted timestamps with "+00", so that a timestamptz is
  * the same instant whatever the session's TimeZone), strings converted
  * from UTF-8 to the database encoding, binary as bytea hex, UUIDs in
@@ -114,7 +115,7 @@ typedef struct ImportCol
 	bool		is_array;
 	Oid			base;			/* scalar (element) base type */
 	TargetKind	target;
-	bool		target_float4;
+	bool		target_float8;
 	char		delim;			/* array element delimiter */
 	ImportMode	mode;
 	FmgrInfo	out;			/* IM_RAW_FIXED */
@@ -552,7 +553,8 @@ append_value(ImportCol *ic, StringInfo out, const PqVal *v)
 
 					memcpy(&f, &bits, 4);
 					d = f;
-					if (!isnan(f) && !isinf(f) && ic->target_float4)
+					/* the float's own shortest digits, but its exact value as a double */
+					if (!isnan(f) && !isinf(f) && !ic->target_float8)
 					{
 						float_to_shortest_decimal_buf(f, buf);
 						appendStringInfoString(out, buf);
@@ -1016,7 +1018,7 @@ add_column(ImportState *st, Relation rel, int field, const char *attname, List *
 	ic->is_array = OidIsValid(elem) && get_typlen(base) == -1;
 	ic->base = ic->is_array ? getBaseType(elem) : base;
 	ic->target = target_kind(ic->base);
-	ic->target_float4 = (ic->base == FLOAT4OID);
+	ic->target_float8 = (ic->base == FLOAT8OID);
 	ic->delim = ',';
 	if (ic->is_array)
 	{
