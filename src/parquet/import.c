@@ -348,6 +348,10 @@ append_hex(StringInfo out, const uint8 *p, uint32 len)
 {
 	static const char hex[] = "0123456789abcdef";
 
+	if (len > (MaxAllocSize - 1 - (Size) out->len) / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a Parquet value of %u bytes is too long to load as hex", len)));
 	enlargeStringInfo(out, (int) len * 2);
 	for (uint32 i = 0; i < len; i++)
 	{

@@ -2,13 +2,14 @@
 // and on mutated files (the fuzz test).
 //
 // 1. obs writes a table of every type it maps and obs's own tables; DuckDB
-//    reads each file and writes it again with each of its layouts (Parquet
-//    v1 and v2 pages and encodings, each codec); COPY FROM loads DuckDB's
+//    reads each file and writes it again with each of its layouts (its v1
+//    and v2 encodings, each codec); COPY FROM loads DuckDB's
 //    file into an empty copy of the table, and the rows must equal the
 //    original's (EXCEPT ALL both ways).
-//    arrow-rs (parquet-wasm) writes the same files again with the encodings
-//    DuckDB does not use: DELTA_BYTE_ARRAY on strings and fixed-length
-//    arrays, BYTE_STREAM_SPLIT on integers and fixed-length decimals.
+//    arrow-rs (parquet-wasm) writes the same files again with what DuckDB
+//    does not use: DATA_PAGE_V2 pages, DELTA_BYTE_ARRAY on strings and
+//    fixed-length arrays, BYTE_STREAM_SPLIT on integers and fixed-length
+//    decimals.
 // 2. DuckDB writes types obs does not write itself (TIMESTAMP_MS and _NS,
 //    unsigned and small integers, DECIMAL as FIXED_LEN_BYTE_ARRAY, BLOB,
 //    TIME, nested NULL lists); the loaded values must equal the values
@@ -144,6 +145,21 @@ const TABLES = [
     ['obs.flow_runs', 'flow_runs'],
 ];
 
+// the page types at the columns' data_page_offset: a page header starts
+// with field 1 (i32 type): 0x15 then the zigzag type, 0 for DATA_PAGE v1,
+// 6 for DATA_PAGE_V2
+async function pageTypesOf(file) {
+    const r = await dq(`SELECT data_page_offset FROM parquet_metadata('${file}')`);
+    const b = fs.readFileSync(file);
+    const types = new Set();
+    for (const [off] of r.rows) {
+        const o = Number(off);
+        if (b[o] === 0x15)
+            types.add(b[o + 1] === 6 ? 'DATA_PAGE_V2' : b[o + 1] === 0 ? 'DATA_PAGE' : `type ${b[o + 1] >> 1}`);
+    }
+    return types;
+}
+
 async function encodingsOf(file) {
     const r = await dq(`SELECT DISTINCT unnest(string_split(encodings, ',')) AS e FROM parquet_metadata('${file}')`);
     return new Set(r.rows.map((x) => String(x[0]).trim()));
@@ -161,6 +177,8 @@ async function duckdbFiles() {
                 fs.chmodSync(file, 0o644);
                 for (const e of await encodingsOf(file))
                     seen.add(`${layout.slice(0, 2)}:${e}`);
+                for (const e of await pageTypesOf(file))
+                    seen.add(`${layout.slice(0, 2)}:${e}`);
                 const copy = `pqr.back_${short}_${layout.replace(/-/g, '_')}`;
                 psql(`CREATE TABLE ${copy} (LIKE ${table} INCLUDING GENERATED)`);
                 psql(`COPY ${copy} FROM ${lit(file)} (FORMAT parquet)`);
@@ -175,7 +193,7 @@ async function duckdbFiles() {
     }
     note(`encodings in DuckDB's files: ${[...seen].sort().join(' ')}`);
     // the v2 files must exercise the decoders this suite is for
-    for (const e of ['DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'RLE_DICTIONARY'])
+    for (const e of ['DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'BYTE_STREAM_SPLIT', 'RLE_DICTIONARY'])
         await check(`DuckDB's v2 files use ${e}`, () => seen.has(`v2:${e}`) || `not among: ${[...seen].join(' ')}`);
 }
 
@@ -210,6 +228,8 @@ async function arrowFiles() {
                 arrowWrite(src, file, meta.rows, version, codec, encs, 1000);
                 for (const e of await encodingsOf(file))
                     seen.add(e);
+                for (const e of await pageTypesOf(file))
+                    seen.add(e);
                 const copy = `pqr.arrow_${short}_${layout.replace(/-/g, '_')}`;
                 psql(`CREATE TABLE ${copy} (LIKE ${table} INCLUDING GENERATED)`);
                 psql(`COPY ${copy} FROM ${lit(file)} (FORMAT parquet)`);
@@ -223,7 +243,7 @@ async function arrowFiles() {
         }
     }
     note(`encodings in arrow-rs's files: ${[...seen].sort().join(' ')}`);
-    for (const e of ['DELTA_BYTE_ARRAY', 'BYTE_STREAM_SPLIT', 'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'RLE_DICTIONARY'])
+    for (const e of ['DELTA_BYTE_ARRAY', 'BYTE_STREAM_SPLIT', 'DELTA_BINARY_PACKED', 'DELTA_LENGTH_BYTE_ARRAY', 'RLE_DICTIONARY', 'DATA_PAGE_V2', 'DATA_PAGE'])
         await check(`arrow-rs's files use ${e}`, () => seen.has(e) || `not among: ${[...seen].join(' ')}`);
 }
 
