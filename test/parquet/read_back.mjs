@@ -14,6 +14,8 @@
 //    unsigned and small integers, DECIMAL as FIXED_LEN_BYTE_ARRAY, BLOB,
 //    TIME, nested NULL lists); the loaded values must equal the values
 //    PostgreSQL computes from the same formulas.
+//    Trace and span ids as FIXED_LEN_BYTE_ARRAY(16) and (8) load into
+//    obs.trace_id and obs.span_id from their bytes.
 // 3. Fuzz: bit flips, truncations and overwritten bytes of valid files
 //    (obs's and DuckDB's) are loaded in one session; each must load or fail
 //    with a data or file-format SQLSTATE, never an internal error, and the
@@ -27,6 +29,7 @@ import path from 'node:path';
 import { psql, lit } from './lib/pg.mjs';
 import { dq } from './lib/readers.mjs';
 import * as pw from 'parquet-wasm';
+import * as arrow from 'apache-arrow';
 
 const DIR = process.env.OBS_PQ_DIR;
 const SEED = Number(process.env.OBS_PQ_SEED || 20261130);
@@ -247,6 +250,45 @@ async function arrowFiles() {
         await check(`arrow-rs's files use ${e}`, () => seen.has(e) || `not among: ${[...seen].join(' ')}`);
 }
 
+// ids as raw bytes: FIXED_LEN_BYTE_ARRAY(16) and (8), written by arrow-rs
+async function fixedIds() {
+    const N = 3000;
+    const hex = (n, len) => n.toString(16).padStart(len * 2, '0');
+    const bytes = (h) => Uint8Array.from(h.match(/../g).map((x) => parseInt(x, 16)));
+    const tid = [], sid = [], n = [];
+    for (let i = 1; i <= N; i++) {
+        tid.push(i % 4 === 0 ? null : bytes(hex(i * 7919, 16)));
+        sid.push(bytes(hex(i * 104729, 8)));
+        n.push(i);
+    }
+    const t = new arrow.Table({
+        trace_id: arrow.vectorFromArray(tid, new arrow.FixedSizeBinary(16)),
+        span_id: arrow.vectorFromArray(sid, new arrow.FixedSizeBinary(8)),
+        n: arrow.vectorFromArray(n, new arrow.Int32()),
+    });
+    psql('CREATE TABLE pqr.ids (trace_id obs.trace_id, span_id obs.span_id, n int)');
+    const layouts = [
+        ['v1-dictionary', new pw.WriterPropertiesBuilder()],
+        ['v2-byte-stream-split', new pw.WriterPropertiesBuilder().setWriterVersion(pw.WriterVersion.V2)
+            .setDictionaryEnabled(false).setColumnEncoding('trace_id', pw.Encoding.BYTE_STREAM_SPLIT)
+            .setColumnEncoding('span_id', pw.Encoding.BYTE_STREAM_SPLIT)],
+    ];
+    for (const [layout, props] of layouts) {
+        await check(`FIXED_LEN_BYTE_ARRAY(16)/(8) ids (${layout}) load into obs.trace_id and obs.span_id`, () => {
+            const file = path.join(DIR, `ids_${layout}.parquet`);
+            const wt = pw.Table.fromIPCStream(arrow.tableToIPC(t, 'stream'));
+            fs.writeFileSync(file, pw.writeParquet(wt, props.build()), { mode: 0o644 });
+            psql('TRUNCATE pqr.ids');
+            psql(`COPY pqr.ids FROM ${lit(file)} (FORMAT parquet)`);
+            const bad = psql(`SELECT count(*) FROM pqr.ids
+                WHERE trace_id IS DISTINCT FROM CASE WHEN n % 4 <> 0 THEN lpad(to_hex(n * 7919), 32, '0')::obs.trace_id END
+                   OR span_id IS DISTINCT FROM lpad(to_hex(n * 104729), 16, '0')::obs.span_id`).trim();
+            const total = counts('pqr.ids');
+            return (bad === '0' && total === String(N)) || `${bad} of ${total} rows differ`;
+        });
+    }
+}
+
 // DuckDB types obs does not write, against PostgreSQL's own computation
 async function duckdbTypes() {
     const N = 3000;
@@ -428,6 +470,7 @@ async function fuzz() {
 psql(SETUP);
 await duckdbFiles();
 await arrowFiles();
+await fixedIds();
 await duckdbTypes();
 await fuzz();
 psql('DROP SCHEMA pqr CASCADE; TRUNCATE obs.logs, obs.spans, obs.metric_points, obs.flow_runs CASCADE');
