@@ -1900,3 +1900,12 @@ RETURNS SETOF text
 AS 'MODULE_PATHNAME', 'obs_cloudwatch_payloads' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.cloudwatch_payloads(jsonb, text, text) IS
 $$the CloudWatch Logs PutLogEvents request bodies for rows (a JSON array of to_jsonb() rows of obs.logs), in sending order: events sorted by time, each body at most 10,000 events and 1,048,576 bytes (message bytes + 26 per event) and under 24 hours; a message over 262,118 bytes is cut at a UTF-8 boundary and ends with ...[obs: cut from N bytes]$$;
+
+/* ---- parquet reader: issue 10 item 4 ---- */
+
+CREATE FUNCTION @extschema@.restore_archive(path text, target regclass DEFAULT NULL) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'obs_restore_archive' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.restore_archive(text, regclass) IS
+    'load the Parquet file path (a server file) into target, as COPY target FROM path (FORMAT parquet); without target, the table comes from the path''s signal=<logs|spans|metrics|alerts> directory; returns the rows loaded';
+
+/* ---- end parquet reader ---- */

@@ -169,6 +169,20 @@ SELECT pg_temp.rows($$COPY obs.logs FROM '/tmp/obs_pqread_regress/logs.parquet' 
        pg_temp.rows($$COPY obs.flow_runs FROM '/tmp/obs_pqread_regress/runs.parquet' (FORMAT parquet)$$) AS runs;
 SELECT pg_temp.same('keep_logs', 'obs.logs') AS logs_same, pg_temp.same('keep_spans', 'obs.spans') AS spans_same,
        pg_temp.same('keep_points', 'obs.metric_points') AS points_same, pg_temp.same('keep_runs', 'obs.flow_runs') AS runs_same;
+-- obs.restore_archive(): the table named, or read from a Hive-style path
+SELECT pg_temp.sh('mkdir -p ''/tmp/obs_pqread_regress/lake/signal=logs/date=2026-11-30'' ''/tmp/obs_pqread_regress/lake/signal=metrics/date=2026-11-30'' ''/tmp/obs_pqread_regress/lake/signal=nope'' && chmod -R 777 /tmp/obs_pqread_regress/lake');
+COPY keep_logs TO '/tmp/obs_pqread_regress/lake/signal=logs/date=2026-11-30/part-0.parquet';
+COPY keep_points TO '/tmp/obs_pqread_regress/lake/signal=metrics/date=2026-11-30/part-0.parquet';
+TRUNCATE obs.logs, obs.metric_points;
+SELECT obs.restore_archive('/tmp/obs_pqread_regress/lake/signal=logs/date=2026-11-30/part-0.parquet') AS logs,
+       obs.restore_archive('/tmp/obs_pqread_regress/lake/signal=metrics/date=2026-11-30/part-0.parquet') AS points;
+SELECT pg_temp.same('keep_logs', 'obs.logs') AS logs_same, pg_temp.same('keep_points', 'obs.metric_points') AS points_same;
+CREATE TABLE pq_restored (LIKE obs.metric_points);
+SELECT obs.restore_archive('/tmp/obs_pqread_regress/lake/signal=metrics/date=2026-11-30/part-0.parquet', 'pq_restored') AS named;
+SELECT pg_temp.err($$SELECT obs.restore_archive('/tmp/obs_pqread_regress/logs.parquet')$$);
+SELECT pg_temp.err($$SELECT obs.restore_archive('/tmp/obs_pqread_regress/lake/signal=nope/x.parquet')$$);
+SELECT pg_temp.err($$SELECT obs.restore_archive(NULL)$$);
+SELECT pg_temp.err($$SELECT obs.restore_archive('/tmp/obs_pqread_regress/all.parquet', 'pq_some')$$);
 -- loading the same rows twice trips the primary key, as core COPY would
 SELECT pg_temp.err($$COPY obs.logs FROM '/tmp/obs_pqread_regress/logs.parquet' (FORMAT parquet)$$);
 
@@ -212,8 +226,10 @@ SELECT pg_temp.err($$COPY pq_back FROM PROGRAM 'cat /tmp/obs_pqread_regress/all.
 -- privileges: as core COPY FROM a file
 CREATE ROLE regress_obs_pqread;
 GRANT INSERT ON pq_back TO regress_obs_pqread;
+GRANT USAGE ON SCHEMA obs TO regress_obs_pqread;
 SET ROLE regress_obs_pqread;
 SELECT pg_temp.err($$COPY pq_back FROM '/tmp/obs_pqread_regress/all.parquet' (FORMAT parquet)$$);
+SELECT pg_temp.err($$SELECT obs.restore_archive('/tmp/obs_pqread_regress/all.parquet', 'pq_back')$$);
 RESET ROLE;
 GRANT pg_read_server_files TO regress_obs_pqread;
 SET ROLE regress_obs_pqread;
