@@ -221,6 +221,24 @@ target_kind(Oid base)
 	}
 }
 
+/*
+ * Can fixed-length bytes be the target type's own value?  A fixed-length,
+ * by-reference type of the same size (obs.trace_id, obs.span_id) can.
+ */
+static bool
+raw_fixed(ImportCol *ic, int length)
+{
+	Oid			outfunc;
+	bool		varlena;
+
+	if (get_typlen(ic->base) != length || get_typbyval(ic->base))
+		return false;
+	ic->mode = IM_RAW_FIXED;
+	getTypeOutputInfo(ic->base, &outfunc, &varlena);
+	fmgr_info(outfunc, &ic->out);
+	return true;
+}
+
 /* choose how the column's values are written, or say that they cannot be */
 static void
 choose_mode(ImportCol *ic)
@@ -241,6 +259,8 @@ choose_mode(ImportCol *ic)
 				obs_pq_bad_file("UUID column \"%s\" is not a FIXED_LEN_BYTE_ARRAY(16).", ic->pf->name);
 			ic->mode = (t == TK_BYTEA) ? IM_BYTEA : IM_UUID;
 			ok = (t == TK_UUID || t == TK_TEXT || t == TK_BYTEA);
+			if (!ok)
+				ok = raw_fixed(ic, l->type_length);
 			break;
 		case PQL_INT:
 			ic->mode = IM_INT;
@@ -297,8 +317,6 @@ choose_mode(ImportCol *ic)
 					break;
 				case 7:
 					{
-						int16		typlen = get_typlen(ic->base);
-
 						if (t == TK_BYTEA)
 						{
 							ic->mode = IM_BYTEA;
@@ -314,16 +332,8 @@ choose_mode(ImportCol *ic)
 							ic->mode = IM_HEX;
 							ok = true;
 						}
-						else if (typlen == l->type_length && !get_typbyval(ic->base))
-						{
-							Oid			outfunc;
-							bool		varlena;
-
-							ic->mode = IM_RAW_FIXED;
-							getTypeOutputInfo(ic->base, &outfunc, &varlena);
-							fmgr_info(outfunc, &ic->out);
-							ok = true;
-						}
+						else
+							ok = raw_fixed(ic, l->type_length);
 						break;
 					}
 			}

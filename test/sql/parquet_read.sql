@@ -102,6 +102,13 @@ SELECT count(*) AS cross_equal FROM pq_cross c JOIN pq_all a ON c.tz IS NOT DIST
    AND c.n1 IS NOT DISTINCT FROM a.n1::float8 AND c.u IS NOT DISTINCT FROM uuid_send(a.u)
    AND c.tid IS NOT DISTINCT FROM convert_to(a.tid::text, 'UTF8');
 
+-- a UUID's 16 bytes are an obs.trace_id's; not an obs.span_id's
+CREATE TABLE pq_uid (u obs.trace_id);
+COPY pq_uid (u) FROM '/tmp/obs_pqread_regress/all.parquet' (FORMAT parquet);
+SELECT count(*) AS uuid_as_trace_id FROM pq_uid p JOIN pq_all a ON p.u::text = replace(a.u::text, '-', '');
+CREATE TABLE pq_sid (u obs.span_id);
+SELECT pg_temp.err($$COPY pq_sid (u) FROM '/tmp/obs_pqread_regress/all.parquet' (FORMAT parquet)$$);
+
 -- core COPY FROM semantics: WHERE, triggers, constraints, partitions
 CREATE TABLE pq_trig (i4 int, t text);
 CREATE FUNCTION pq_trig_f() RETURNS trigger LANGUAGE plpgsql AS $$
