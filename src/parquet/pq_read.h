@@ -2,7 +2,8 @@
  * pq_read.h
  *	  obs's Parquet reader: footer and schema (thrift_read.c), page
  *	  decoding and decompression (decode.c), column chunks and rows
- *	  (reader.c), and COPY ... FROM ... (FORMAT parquet) (import.c).
+ *	  (reader.c), COPY ... FROM ... (FORMAT parquet) (import.c) and
+ *	  obs.restore_archive() (restore.c).
  *
  * Every length, count and offset a file gives is checked against the
  * bytes it actually has before it is used; a file that breaks a rule is
