@@ -3408,3 +3408,12 @@ $$retention: remove logs (ts), spans (start_time), metric_points (ts), acknowled
 pg_cron: SELECT cron.schedule('obs-retention', '17 3 * * *', 'SELECT obs.purge(''30 days'')');
 Errors: 22004 for NULL, 22023 for a negative interval.$$;
 /* ---- end partitions ---- */
+
+/* ---- parquet reader: issue 10 item 4 ---- */
+
+CREATE FUNCTION @extschema@.restore_archive(path text, target regclass DEFAULT NULL) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'obs_restore_archive' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.restore_archive(text, regclass) IS
+    'load the Parquet file path (a server file) into target, as COPY target FROM path (FORMAT parquet); without target, the table comes from the path''s signal=<logs|spans|metrics|alerts> directory; returns the rows loaded';
+
+/* ---- end parquet reader ---- */

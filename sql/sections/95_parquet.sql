@@ -1,6 +1,6 @@
 /* ------------------------------------------------------------------------
- * Section: parquet export (src/parquet/)
- * COPY ... TO ... (FORMAT parquet) needs no SQL objects: it is a hook.
+ * Section: parquet export and import (src/parquet/)
+ * COPY ... TO/FROM ... (FORMAT parquet) needs no SQL objects: it is a hook.
  * ------------------------------------------------------------------------ */
 
 CREATE FUNCTION @extschema@.save_metrics_to_parquet(dir text) RETURNS SETOF text
@@ -22,3 +22,8 @@ CREATE FUNCTION @extschema@.save_spans_to_parquet(dir text) RETURNS SETOF text
     AS 'MODULE_PATHNAME', 'obs_save_spans_to_parquet' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.save_spans_to_parquet(text) IS
     'write obs.spans to spans_<UTC timestamp>.parquet in dir; returns the path';
+
+CREATE FUNCTION @extschema@.restore_archive(path text, target regclass DEFAULT NULL) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'obs_restore_archive' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.restore_archive(text, regclass) IS
+    'load the Parquet file path (a server file) into target, as COPY target FROM path (FORMAT parquet); without target, the table comes from the path''s signal=<logs|spans|metrics|alerts> directory; returns the rows loaded';

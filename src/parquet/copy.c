@@ -34,6 +34,7 @@
 
 #include "core/core.h"
 #include "pq_export.h"
+#include "pq_read.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
@@ -54,8 +55,6 @@ is_parquet_copy(CopyStmt *stmt)
 {
 	ListCell   *lc;
 
-	if (stmt->is_from)
-		return false;
 	foreach(lc, stmt->options)
 	{
 		DefElem    *def = lfirst_node(DefElem, lc);
@@ -292,7 +291,12 @@ parquet_process_utility(PlannedStmt *pstmt, const char *queryString,
 	if (IsA(parsetree, CopyStmt) && is_parquet_copy((CopyStmt *) parsetree))
 	{
 		CopyStmt   *stmt = copyObject((CopyStmt *) parsetree);
-		uint64		processed = parquet_copy(stmt, queryString);
+		uint64		processed;
+
+		if (stmt->is_from)
+			processed = obs_pq_import(stmt, queryString);
+		else
+			processed = parquet_copy(stmt, queryString);
 
 		if (qc)
 			SetQueryCompletion(qc, CMDTAG_COPY, processed);
