@@ -24,11 +24,19 @@
  * footer metadata of written row groups, the column descriptors and the
  * codec's state live outside it.
  *
- * Dictionary encoding is tried for every column but BOOLEAN.  A column
- * whose first page is mostly distinct values is re-encoded PLAIN and keeps
- * no dictionary; a dictionary that outgrows dict_bytes stops growing and
- * the rest of the chunk is written PLAIN.  Both decisions are per column
- * chunk: the next row group starts with a fresh dictionary.
+ * Encodings are chosen per column chunk by what comes out smaller.  A
+ * chunk starts dictionary-encoded (every type but BOOLEAN); once 4096
+ * values are nearly all distinct, or its first page is mostly distinct,
+ * the dictionary is dropped before any page uses it.  On the first page
+ * holding values, the encoding trial (every TRIAL_EVERY_CHUNKS chunks)
+ * compresses that page PLAIN, with the type's other encoding
+ * (DELTA_BINARY_PACKED for INT32/INT64, BYTE_STREAM_SPLIT for FLOAT and
+ * DOUBLE) and, if it still has one, as dictionary indices plus the
+ * dictionary; the smallest wins, the dictionary keeping near ties.  The
+ * chunks in between keep the choice and build no dictionary when it lost,
+ * which saves the hash probe on high-cardinality columns.  A dictionary
+ * that outgrows dict_bytes stops growing, and the rest of the chunk uses
+ * the trial's better non-dictionary encoding.
  *
  * Statistics follow the sort order of the column's type: signed for
  * integers, dates, times, timestamps and decimals; IEEE order without NaN
@@ -60,6 +68,8 @@
 
 /* chunks a column keeps its chosen encoding before it tries them again */
 #define TRIAL_EVERY_CHUNKS	8
+/* bytes another encoding must save on a trial page to beat the dictionary */
+#define DICT_MIN_GAIN		512
 /* values after which a dictionary of nearly all distinct values is dropped */
 #define DICT_EARLY_VALUES	4096
 /* most levels a data page buffers before it is written */
@@ -860,6 +870,7 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	size_t		z_plain;
 	size_t		z_alt = SIZE_MAX;
 	size_t		z_dict = SIZE_MAX;
+	size_t		z_other;
 
 	if (!c->use_dict && c->alt_enc == ENC_PLAIN)
 		return;					/* nothing to choose from */
@@ -883,13 +894,18 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 		z_alt = trial_size(w, w->trial.data, w->trial.len);
 	}
 	c->value_enc = (z_alt < z_plain) ? c->alt_enc : ENC_PLAIN;
+	z_other = Min(z_plain, z_alt);
 	if (c->use_dict)
 	{
 		w->trial.len = 0;
 		encode_indices(c, &w->trial);
 		z_dict = trial_size(w, w->trial.data, w->trial.len) +
 			trial_size(w, c->dict.data, c->dict.len);
-		if (z_dict > Min(z_plain, z_alt))
+		/*
+		 * Readers filter and decode dictionary pages cheaply: it goes only
+		 * when the other encoding saves real bytes, 1/16 of it and 512.
+		 */
+		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 16, DICT_MIN_GAIN))
 			page_drop_dict(c);
 	}
 	c->last_dict = c->use_dict;
