@@ -68,6 +68,8 @@
 
 /* chunks a column keeps its chosen encoding before it tries them again */
 #define TRIAL_EVERY_CHUNKS	8
+/* bytes of values the encoding trial compresses each way */
+#define TRIAL_SAMPLE_BYTES	(128 * 1024)
 /* bytes another encoding must save on a trial page to beat the dictionary */
 #define DICT_MIN_GAIN		512
 /* values after which a dictionary of nearly all distinct values is dropped */
@@ -700,12 +702,16 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 	if (c->value_size > 0)
 		len = c->value_size;
 
-	stat_update(c, value, len);
 	c->page_nvals++;
 	if (c->use_dict)
 	{
+		int			ndict = c->ndict;
 		uint32		e = dict_index(w, c, value, len);
 
+		/* a value already in the chunk's dictionary moves no bound (NaNs count) */
+		if (c->ndict != ndict || c->spec.physical == OBS_PQ_FLOAT ||
+			c->spec.physical == OBS_PQ_DOUBLE)
+			stat_update(c, value, len);
 		pq_buf_append(&c->idx, &e, sizeof(e));
 		/* nearly every value new: stop paying for the hash probe now */
 		if (c->page_nvals == DICT_EARLY_VALUES && !c->dict_written &&
@@ -714,6 +720,7 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 	}
 	else
 	{
+		stat_update(c, value, len);
 		if (c->value_size == 0)
 			pq_buf_u32le(&c->vals, len);
 		pq_buf_append(&c->vals, value, len);
@@ -817,6 +824,7 @@ encode_values(PqCol *c, int enc, const char *vals, size_t len, int n, PqBuf *out
 		obs_pq_delta_encode_i32(out, vals, n);
 	else if (enc == ENC_BYTE_STREAM_SPLIT)
 		obs_pq_bss_encode(out, vals, n, c->value_size);
+
 	else if (c->spec.physical == OBS_PQ_BOOLEAN)
 		obs_pq_pack_bools(out, (const uint8 *) vals, (int) len);
 	else
@@ -854,46 +862,89 @@ trial_size(ObsPqWriter *w, const char *src, size_t len)
 
 /*
  * The encoding trial, on the first page of a chunk that holds values:
- * the page's values are encoded PLAIN, with the type's other encoding
- * (DELTA_BINARY_PACKED for integers, BYTE_STREAM_SPLIT for floats) and,
- * when the page is dictionary-encoded, as indices plus the dictionary
- * page; each is compressed with the file's codec, and the smallest wins.
- * Pages without the dictionary use the better of PLAIN and the other
- * encoding for the rest of the chunk, and the choice is kept for the next
- * TRIAL_EVERY_CHUNKS chunks, which then build no dictionary if it lost.
+ * its first TRIAL_SAMPLE_BYTES of values are encoded PLAIN and with the
+ * type's other encoding (DELTA_BINARY_PACKED for integers,
+ * BYTE_STREAM_SPLIT for floats), and compressed with the file's codec;
+ * the sizes are scaled to the page, and the other encoding must save 1/32.
+ * When the page is still dictionary-encoded, its indices and the
+ * dictionary are compressed whole, and the dictionary stays unless the
+ * better of the others saves 1/16 and DICT_MIN_GAIN bytes: readers filter
+ * and decode dictionary pages cheaply.  Pages without the dictionary use
+ * the better of PLAIN and the other encoding for the rest of the chunk,
+ * and the choice holds for the next TRIAL_EVERY_CHUNKS chunks, which build
+ * no dictionary if it lost.
  */
 static void
 encoding_trial(ObsPqWriter *w, PqCol *c)
 {
 	const char *plain;
 	size_t		plain_len;
+	int			k;				/* values in the sample */
+	double		scale;
 	size_t		z_plain;
 	size_t		z_alt = SIZE_MAX;
-	size_t		z_dict = SIZE_MAX;
+	size_t		z_dict;
 	size_t		z_other;
 
 	if (!c->use_dict && c->alt_enc == ENC_PLAIN)
 		return;					/* nothing to choose from */
+
+	/* the sample: the first whole values, about TRIAL_SAMPLE_BYTES */
 	w->body.len = 0;
 	if (c->use_dict)
 	{
-		page_indices_to_plain(c, &w->body);
+		/* PLAIN from the dictionary, one value at a time */
+		const uint32 *idx = (const uint32 *) c->idx.data;
+
+		k = 0;
+		while (k < c->page_nvals && w->body.len < TRIAL_SAMPLE_BYTES)
+		{
+			const char *p = c->dict.data + DICT_ENTS(c)[idx[k]].off;
+			uint32		l = c->value_size;
+
+			if (l == 0)
+			{
+				memcpy(&l, p, 4);
+				l += 4;
+			}
+			pq_buf_append(&w->body, p, l);
+			k++;
+		}
 		plain = w->body.data;
 		plain_len = w->body.len;
 	}
 	else
 	{
+		/* the PLAIN values buffered: a prefix of them */
+		const char *p = c->vals.data;
+
+		k = 0;
+		while (k < c->page_nvals && p - c->vals.data < TRIAL_SAMPLE_BYTES)
+		{
+			uint32		l = c->value_size;
+
+			if (l == 0)
+			{
+				memcpy(&l, p, 4);
+				l += 4;
+			}
+			p += l;
+			k++;
+		}
 		plain = c->vals.data;
-		plain_len = c->vals.len;
+		plain_len = p - c->vals.data;
 	}
-	z_plain = trial_size(w, plain, plain_len);
+	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
+
+	z_plain = (size_t) (trial_size(w, plain, plain_len) * scale);
 	if (c->alt_enc != ENC_PLAIN)
 	{
 		w->trial.len = 0;
-		encode_values(c, c->alt_enc, plain, plain_len, c->page_nvals, &w->trial);
-		z_alt = trial_size(w, w->trial.data, w->trial.len);
+		encode_values(c, c->alt_enc, plain, plain_len, k, &w->trial);
+		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len) * scale);
 	}
-	c->value_enc = (z_alt < z_plain) ? c->alt_enc : ENC_PLAIN;
+	/* PLAIN reads fastest: the other must save 1/32 of it */
+	c->value_enc = (z_alt < z_plain - z_plain / 32) ? c->alt_enc : ENC_PLAIN;
 	z_other = Min(z_plain, z_alt);
 	if (c->use_dict)
 	{
@@ -901,10 +952,6 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 		encode_indices(c, &w->trial);
 		z_dict = trial_size(w, w->trial.data, w->trial.len) +
 			trial_size(w, c->dict.data, c->dict.len);
-		/*
-		 * Readers filter and decode dictionary pages cheaply: it goes only
-		 * when the other encoding saves real bytes, 1/16 of it and 512.
-		 */
 		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 16, DICT_MIN_GAIN))
 			page_drop_dict(c);
 	}
