@@ -26,10 +26,11 @@
  *
  * Encodings are chosen per column chunk by what comes out smaller.  A
  * chunk starts dictionary-encoded (every type but BOOLEAN); once 4096
- * values are nearly all distinct, or its first page is mostly distinct,
- * the dictionary is dropped before any page uses it.  On the first page
- * holding values, the encoding trial (every TRIAL_EVERY_CHUNKS chunks)
- * compresses that page PLAIN, with the type's other encoding
+ * values are nearly all distinct, or its first 16384 values (or first
+ * page, if smaller) are mostly distinct, the dictionary is dropped before
+ * any page uses it.  At that point the encoding trial (every
+ * TRIAL_EVERY_CHUNKS chunks) compresses those values PLAIN, with the
+ * type's other encoding
  * (DELTA_BINARY_PACKED for INT32/INT64, BYTE_STREAM_SPLIT for FLOAT and
  * DOUBLE) and, if it still has one, as dictionary indices plus the
  * dictionary; the smallest wins, the dictionary keeping near ties.  The
@@ -68,6 +69,8 @@
 
 /* chunks a column keeps its chosen encoding before it tries them again */
 #define TRIAL_EVERY_CHUNKS	8
+/* values of a chunk's first page after which the encoding is chosen */
+#define TRIAL_VALUES		16384
 /* bytes of values the encoding trial compresses each way */
 #define TRIAL_SAMPLE_BYTES	(128 * 1024)
 /* bytes another encoding must save on a trial page to beat the dictionary */
@@ -159,6 +162,7 @@ struct ObsPqWriter
 };
 
 static void flush_page(ObsPqWriter *w, PqCol *c, bool to_sink);
+static void page_decide(ObsPqWriter *w, PqCol *c);
 
 void
 obs_pq_default_options(ObsPqOptions *opts)
@@ -559,11 +563,34 @@ dict_grow_slots(ObsPqWriter *w, PqCol *c)
 	c->nslots = n;
 }
 
+/* a dictionary hash: a multiply-shift mix for 4- and 8-byte values */
+static inline uint32
+value_hash(PqCol *c, const char *v, uint32 len)
+{
+	uint64		x;
+
+	if (c->value_size == 4)
+	{
+		uint32		y;
+
+		memcpy(&y, v, 4);
+		x = y;
+	}
+	else if (c->value_size == 8)
+		memcpy(&x, v, 8);
+	else
+		return hash_bytes((const unsigned char *) v, (int) len);
+	x ^= x >> 31;
+	x *= UINT64CONST(0xbf58476d1ce4e5b9);
+	x ^= x >> 29;
+	return (uint32) (x >> 32);
+}
+
 /* the dictionary index of a value, adding it when new */
 static uint32
 dict_index(ObsPqWriter *w, PqCol *c, const char *v, uint32 len)
 {
-	uint32		h = hash_bytes((const unsigned char *) v, (int) len);
+	uint32		h = value_hash(c, v, len);
 	uint32		mask;
 	uint32		pos;
 	int32		e;
@@ -725,6 +752,9 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 			pq_buf_u32le(&c->vals, len);
 		pq_buf_append(&c->vals, value, len);
 	}
+	/* choose on the first values, not after a page of dictionary probes */
+	if (c->page_nvals == TRIAL_VALUES && !c->decided)
+		page_decide(w, c);
 }
 
 void
