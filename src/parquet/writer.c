@@ -698,7 +698,14 @@ page_drop_dict(PqCol *c)
 	Assert(!c->dict_written);
 	c->vals.len = 0;
 	page_indices_to_plain(c, &c->vals);
-	c->idx.len = 0;
+	/* give the dictionary's memory back: the values now take its place */
+	obs_pq_buf_free(&c->idx);
+	obs_pq_buf_free(&c->dict);
+	obs_pq_buf_free(&c->ent);
+	if (c->slots)
+		pfree(c->slots);
+	c->slots = NULL;
+	c->nslots = 0;
 	dict_reset(c);
 	c->use_dict = false;
 	c->last_dict = false;
@@ -1255,16 +1262,22 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		total_uncompressed += c->chunk_uncompressed;
 		total_compressed += compressed;
 
-		/* fresh chunk state; the buffers go with the context reset below */
-		buf_forget(&c->defs);
-		buf_forget(&c->reps);
-		buf_forget(&c->vals);
-		buf_forget(&c->idx);
-		buf_forget(&c->dict);
-		buf_forget(&c->ent);
-		buf_forget(&c->chunk);
-		buf_forget(&c->min);
-		buf_forget(&c->max);
+		/*
+		 * Fresh chunk state.  The column's buffers are freed now, not with
+		 * the context reset below, so that a page made PLAIN while the row
+		 * group is written out never adds up over the columns.
+		 */
+		obs_pq_buf_free(&c->defs);
+		obs_pq_buf_free(&c->reps);
+		obs_pq_buf_free(&c->vals);
+		obs_pq_buf_free(&c->idx);
+		obs_pq_buf_free(&c->dict);
+		obs_pq_buf_free(&c->ent);
+		obs_pq_buf_free(&c->chunk);
+		obs_pq_buf_free(&c->min);
+		obs_pq_buf_free(&c->max);
+		if (c->slots)
+			pfree(c->slots);
 		c->slots = NULL;
 		c->nslots = 0;
 		c->chunk_levels = 0;
