@@ -703,6 +703,7 @@ async function runMisc(scalars) {
 
 async function runFuzz() {
     const rnd = prng(SEED);
+    const encSeen = new Map();   // data page encoding -> column chunks using it
     note(`fuzz: seed ${SEED}, ${FUZZ_N} tables (reproduce: OBS_PQ_SEED=${SEED} OBS_PQ_FUZZ=${FUZZ_N} OBS_PQ_ONLY=fuzz)`);
     for (let i = 0; i < FUZZ_N; i++) {
         const t = randomTable(rnd, i, SEED);
@@ -727,6 +728,9 @@ async function runFuzz() {
         if (ok) {
             await checkValues(`fuzz ${t.name}`, fx, file);
             await checkStats(`fuzz ${t.name}`, fx, file);
+            for (const [e] of (await dq(`SELECT encodings FROM parquet_metadata(${sqlStr(file)})`)).rows)
+                for (const x of String(e).split(/[ ,]+/).filter((x) => x && x !== 'RLE'))
+                    encSeen.set(x, (encSeen.get(x) || 0) + 1);
         }
         if (failed > before || !ok)
             note(`reproduce: ${t.sql}\n  COPY (SELECT * FROM pqt.${t.name} ORDER BY ord) TO '/tmp/x.parquet' WITH (${copyOpts(t.options)});`);
@@ -734,6 +738,7 @@ async function runFuzz() {
             fs.rmSync(file, { force: true });
         psql(`DROP TABLE pqt.${t.name}`);
     }
+    note(`fuzz: column chunks by encoding: ${[...encSeen].map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }
 
 async function main() {
