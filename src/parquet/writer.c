@@ -690,7 +690,8 @@ page_indices_to_plain(PqCol *c, PqBuf *out)
 
 /*
  * The current page goes PLAIN-buffered and the chunk drops its dictionary
- * (no page has used it yet); the next chunks build none until a trial.
+ * (no page has used it yet); the next chunks build none until the next
+ * encoding trial.
  */
 static void
 page_drop_dict(PqCol *c)
@@ -709,8 +710,6 @@ page_drop_dict(PqCol *c)
 	dict_reset(c);
 	c->use_dict = false;
 	c->last_dict = false;
-	if (!c->trial_due && c->trial_skip == 0)
-		c->trial_skip = TRIAL_EVERY_CHUNKS;
 }
 
 /* ---------------------------------------------------------------------
