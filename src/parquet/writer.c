@@ -860,7 +860,6 @@ encode_values(PqCol *c, int enc, const char *vals, size_t len, int n, PqBuf *out
 		obs_pq_delta_encode_i32(out, vals, n);
 	else if (enc == ENC_BYTE_STREAM_SPLIT)
 		obs_pq_bss_encode(out, vals, n, c->value_size);
-
 	else if (c->spec.physical == OBS_PQ_BOOLEAN)
 		obs_pq_pack_bools(out, (const uint8 *) vals, (int) len);
 	else
@@ -897,8 +896,9 @@ trial_size(ObsPqWriter *w, const char *src, size_t len)
 }
 
 /*
- * The encoding trial, on the first page of a chunk that holds values:
- * its first TRIAL_SAMPLE_BYTES of values are encoded PLAIN and with the
+ * The encoding trial, on a chunk's first values (its first TRIAL_VALUES,
+ * or its first page holding values if that has fewer): the first
+ * TRIAL_SAMPLE_BYTES of them are encoded PLAIN and with the
  * type's other encoding (DELTA_BINARY_PACKED for integers,
  * BYTE_STREAM_SPLIT for floats), and compressed with the file's codec;
  * the sizes are scaled to the page, and the other encoding must save 1/32.
