@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  * encoding.c
- *	  RLE/bit-packed hybrid encoding (levels, dictionary indices) and
- *	  PLAIN booleans.
+ *	  RLE/bit-packed hybrid encoding (levels, dictionary indices), PLAIN
+ *	  booleans, DELTA_BINARY_PACKED integers and BYTE_STREAM_SPLIT floats.
  *
  * The encoder sees a whole page's values at once.  A stretch of eight or
  * more equal values becomes an RLE run; everything between runs becomes
@@ -166,4 +166,175 @@ obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n)
 		if (values[i])
 			out->data[out->len + i / 8] |= (char) (1 << (i % 8));
 	out->len += nbytes;
+}
+
+/*
+ * DELTA_BINARY_PACKED: blocks of 128 values, each in 4 miniblocks of 32.
+ * Deltas wrap around in the column's own width (32 or 64 bits), as every
+ * reader adds them back, so an INT32 miniblock never needs more than 32
+ * bits whatever the values.  A monotone column with a constant step
+ * (ids) packs to zero bits per value.
+ */
+#define DELTA_BLOCK			128
+#define DELTA_MINIBLOCKS	4
+#define DELTA_MINI			(DELTA_BLOCK / DELTA_MINIBLOCKS)
+
+static inline uint64
+zigzag64(int64 v)
+{
+	return ((uint64) v << 1) ^ (uint64) (v >> 63);
+}
+
+/* n (<= 32) values of bw bits each, LSB first, padded to 32 values */
+static void
+pack_mini(PqBuf *out, const uint64 *v, int n, int bw)
+{
+	unsigned __int128 acc = 0;
+	int			nbits = 0;
+	size_t		bytes = (size_t) DELTA_MINI * bw / 8;
+	char	   *dst;
+
+	if (bw == 0)
+		return;
+	obs_pq_buf_reserve(out, bytes);
+	dst = out->data + out->len;
+	for (int i = 0; i < DELTA_MINI; i++)
+	{
+		acc |= (unsigned __int128) (i < n ? v[i] : 0) << nbits;
+		nbits += bw;
+		while (nbits >= 8)
+		{
+			*dst++ = (char) (uint8) acc;
+			acc >>= 8;
+			nbits -= 8;
+		}
+	}
+	Assert(nbits == 0);
+	out->len += bytes;
+}
+
+static pg_attribute_always_inline void
+delta_encode(PqBuf *out, const char *values, int n, bool is64)
+{
+	int64		d[DELTA_BLOCK];
+	uint64		u[DELTA_BLOCK];
+	int64		prev;
+
+	pq_buf_varint(out, DELTA_BLOCK);
+	pq_buf_varint(out, DELTA_MINIBLOCKS);
+	pq_buf_varint(out, (uint64) n);
+	if (n == 0)
+	{
+		pq_buf_varint(out, 0);
+		return;
+	}
+	if (is64)
+		memcpy(&prev, values, 8);
+	else
+	{
+		int32		x;
+
+		memcpy(&x, values, 4);
+		prev = x;
+	}
+	pq_buf_varint(out, zigzag64(prev));
+
+	for (int i = 1; i < n; i += DELTA_BLOCK)
+	{
+		int			m = Min(DELTA_BLOCK, n - i);
+		int			nmini = (m + DELTA_MINI - 1) / DELTA_MINI;
+		int64		mind;
+		uint8		widths[DELTA_MINIBLOCKS] = {0};
+
+		for (int j = 0; j < m; j++)
+		{
+			if (is64)
+			{
+				int64		v;
+
+				memcpy(&v, values + (size_t) (i + j) * 8, 8);
+				d[j] = (int64) ((uint64) v - (uint64) prev);
+				prev = v;
+			}
+			else
+			{
+				int32		v;
+
+				memcpy(&v, values + (size_t) (i + j) * 4, 4);
+				d[j] = (int32) ((uint32) v - (uint32) prev);
+				prev = v;
+			}
+		}
+		mind = d[0];
+		for (int j = 1; j < m; j++)
+			if (d[j] < mind)
+				mind = d[j];
+		for (int j = 0; j < m; j++)
+			u[j] = is64 ? (uint64) d[j] - (uint64) mind
+				: (uint64) (uint32) ((uint32) d[j] - (uint32) mind);
+		for (int k = 0; k < nmini; k++)
+		{
+			uint64		or = 0;
+			int			w = 0;
+
+			for (int j = k * DELTA_MINI; j < Min(m, (k + 1) * DELTA_MINI); j++)
+				or |= u[j];
+			while (or)
+			{
+				w++;
+				or >>= 1;
+			}
+			widths[k] = (uint8) w;
+		}
+		pq_buf_varint(out, zigzag64(mind));
+		pq_buf_append(out, widths, DELTA_MINIBLOCKS);
+		for (int k = 0; k < nmini; k++)
+			pack_mini(out, u + k * DELTA_MINI, Min(DELTA_MINI, m - k * DELTA_MINI), widths[k]);
+	}
+}
+
+/* DELTA_BINARY_PACKED of n little-endian int32 values */
+void
+obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n)
+{
+	delta_encode(out, values, n, false);
+}
+
+/* DELTA_BINARY_PACKED of n little-endian int64 values */
+void
+obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n)
+{
+	delta_encode(out, values, n, true);
+}
+
+/*
+ * BYTE_STREAM_SPLIT: byte k of every value goes to stream k.  Floats of
+ * one column share sign and exponent bytes, which the codec then finds.
+ */
+void
+obs_pq_bss_encode(PqBuf *out, const char *values, int n, int width)
+{
+	char	   *dst;
+
+	obs_pq_buf_reserve(out, (size_t) n * width);
+	dst = out->data + out->len;
+	if (width == 4)
+	{
+		for (int i = 0; i < n; i++)
+		{
+			const char *v = values + (size_t) i * 4;
+
+			dst[i] = v[0];
+			dst[n + i] = v[1];
+			dst[2 * (size_t) n + i] = v[2];
+			dst[3 * (size_t) n + i] = v[3];
+		}
+	}
+	else
+	{
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < width; k++)
+				dst[(size_t) k * n + i] = values[(size_t) i * width + k];
+	}
+	out->len += (size_t) n * width;
 }

@@ -71,7 +71,7 @@ typedef enum ConvKind
 	CK_TIME,
 	CK_TIMESTAMP,				/* timestamp and timestamptz */
 	CK_JSONB,
-	CK_OBS_ID,					/* obs.trace_id, obs.span_id: lowercase hex */
+	CK_OBS_ID,					/* obs.trace_id, obs.span_id: their bytes */
 	CK_OUTPUT					/* anything else: its text output */
 } ConvKind;
 
@@ -276,11 +276,18 @@ map_scalar(Oid typid, int32 typmod, ExportCol *ec, ObsPqColumn *pc)
 	pc->logical = OBS_PQ_LT_STRING;
 	getTypeOutputInfo(typid, &outfunc, &varlena);
 	fmgr_info(outfunc, &ec->out);
-	/* obs's own ids: the same hex text, without a call and a palloc each */
+	/*
+	 * obs's own ids: their 16 or 8 bytes as FIXED_LEN_BYTE_ARRAY without a
+	 * logical type (a trace id is no UUID): half the size of the hex text,
+	 * and bytewise order is the order of the hex text.
+	 */
 	if (ec->out.fn_addr == obs_trace_id_out || ec->out.fn_addr == obs_span_id_out)
 	{
 		ec->kind = CK_OBS_ID;
 		ec->id_len = (ec->out.fn_addr == obs_trace_id_out) ? OBS_TRACE_ID_LEN : OBS_SPAN_ID_LEN;
+		pc->physical = OBS_PQ_FIXED_LEN_BYTE_ARRAY;
+		pc->type_length = ec->id_len;
+		pc->logical = OBS_PQ_LT_NONE;
 	}
 }
 
@@ -537,13 +544,8 @@ append_value(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 				break;
 			}
 		case CK_OBS_ID:
-			{
-				char		hex[2 * OBS_TRACE_ID_LEN];
-
-				obs_hex_encode((const uint8 *) DatumGetPointer(d), ec->id_len, hex);
-				obs_pq_append(w, col, def, rep, hex, 2 * ec->id_len);
-				break;
-			}
+			obs_pq_append(w, col, def, rep, DatumGetPointer(d), ec->id_len);
+			break;
 		case CK_OUTPUT:
 			{
 				char	   *s = OutputFunctionCall(&ec->out, d);

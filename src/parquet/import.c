@@ -119,6 +119,7 @@ typedef struct ImportCol
 	char		delim;			/* array element delimiter */
 	ImportMode	mode;
 	FmgrInfo	out;			/* IM_RAW_FIXED */
+	int			fixed_len;		/* IM_RAW_FIXED: the target type's length */
 	PqColData  *cd;
 } ImportCol;
 
@@ -237,6 +238,7 @@ raw_fixed(ImportCol *ic, int length)
 	if (get_typlen(ic->base) != length || get_typbyval(ic->base))
 		return false;
 	ic->mode = IM_RAW_FIXED;
+	ic->fixed_len = length;
 	getTypeOutputInfo(ic->base, &outfunc, &varlena);
 	fmgr_info(outfunc, &ic->out);
 	return true;
@@ -314,9 +316,16 @@ choose_mode(ImportCol *ic)
 					ok = (t == TK_NUMBER || t == TK_TEXT);
 					break;
 				case 6:
-					/* binary: bytea, or text from writers that leave strings unmarked */
+					/*
+					 * binary: bytea; the bytes of a fixed-length type such
+					 * as obs.trace_id (DuckDB re-writes obs's
+					 * FIXED_LEN_BYTE_ARRAY ids as BLOB); or text from
+					 * writers that leave strings unmarked
+					 */
 					ic->mode = (t == TK_BYTEA) ? IM_BYTEA : IM_STRING;
 					ok = true;
+					if (t != TK_BYTEA && t != TK_TEXT && get_typlen(ic->base) > 0)
+						ok = raw_fixed(ic, get_typlen(ic->base)) || (ic->mode = IM_STRING, true);
 					break;
 				case 7:
 					{
@@ -540,7 +549,12 @@ append_value(ImportCol *ic, StringInfo out, const PqVal *v)
 			break;
 		case IM_RAW_FIXED:
 			{
-				char	   *copy = palloc(v->len);
+				char	   *copy;
+
+				if ((int) v->len != ic->fixed_len)
+					obs_pq_bad_file("A value of column \"%s\" has %d bytes; its target type takes %d.",
+									ic->pf->name, (int) v->len, ic->fixed_len);
+				copy = palloc(v->len);
 
 				memcpy(copy, v->p, v->len);
 				appendStringInfoString(out, OutputFunctionCall(&ic->out, PointerGetDatum(copy)));

@@ -24,11 +24,20 @@
  * footer metadata of written row groups, the column descriptors and the
  * codec's state live outside it.
  *
- * Dictionary encoding is tried for every column but BOOLEAN.  A column
- * whose first page is mostly distinct values is re-encoded PLAIN and keeps
- * no dictionary; a dictionary that outgrows dict_bytes stops growing and
- * the rest of the chunk is written PLAIN.  Both decisions are per column
- * chunk: the next row group starts with a fresh dictionary.
+ * Encodings are chosen per column chunk by what comes out smaller.  A
+ * chunk starts dictionary-encoded (every type but BOOLEAN); once 4096
+ * values are nearly all distinct, or its first 16384 values (or first
+ * page, if smaller) are mostly distinct, the dictionary is dropped before
+ * any page uses it.  At that point the encoding trial (every
+ * TRIAL_EVERY_CHUNKS chunks) compresses those values PLAIN, with the
+ * type's other encoding
+ * (DELTA_BINARY_PACKED for INT32/INT64, BYTE_STREAM_SPLIT for FLOAT and
+ * DOUBLE) and, if it still has one, as dictionary indices plus the
+ * dictionary; the smallest wins, the dictionary keeping near ties.  The
+ * chunks in between keep the choice and build no dictionary when it lost,
+ * which saves the hash probe on high-cardinality columns.  A dictionary
+ * that outgrows dict_bytes stops growing, and the rest of the chunk uses
+ * the trial's better non-dictionary encoding.
  *
  * Statistics follow the sort order of the column's type: signed for
  * integers, dates, times, timestamps and decimals; IEEE order without NaN
@@ -51,12 +60,23 @@
 /* Parquet enum values (parquet.thrift) */
 #define ENC_PLAIN			0
 #define ENC_RLE				3
+#define ENC_DELTA_BINARY_PACKED 5
 #define ENC_RLE_DICTIONARY	8
+#define ENC_BYTE_STREAM_SPLIT 9
+#define ENC_COUNT			10
 #define PAGE_DATA			0
 #define PAGE_DICTIONARY		2
 
-/* chunks a column skips the dictionary after one proved mostly distinct */
-#define DICT_RETRY_CHUNKS	4
+/* chunks a column keeps its chosen encoding before it tries them again */
+#define TRIAL_EVERY_CHUNKS	8
+/* values of a chunk's first page after which the encoding is chosen */
+#define TRIAL_VALUES		16384
+/* bytes of values the encoding trial compresses each way */
+#define TRIAL_SAMPLE_BYTES	(128 * 1024)
+/* bytes another encoding must save on a trial page to beat the dictionary */
+#define DICT_MIN_GAIN		512
+/* values after which a dictionary of nearly all distinct values is dropped */
+#define DICT_EARLY_VALUES	4096
 /* most levels a data page buffers before it is written */
 #define PAGE_MAX_LEVELS		(128 * 1024)
 /* min/max statistics longer than this are left out of the footer */
@@ -86,11 +106,18 @@ typedef struct PqCol
 	PqBuf		idx;			/* dictionary indices, uint32 each */
 	int			page_nvals;
 
+	/* encodings: alt_enc is DELTA_BINARY_PACKED or BYTE_STREAM_SPLIT or PLAIN */
+	int			alt_enc;		/* the type's other encoding (or ENC_PLAIN) */
+	int			value_enc;		/* encoding of pages that hold values */
+	bool		decided;		/* this chunk's first values page chose */
+	bool		trial_due;		/* this chunk tries every encoding */
+	bool		last_dict;		/* the last trial chose the dictionary */
+	int			trial_skip;		/* chunks left before the next trial */
+
 	/* dictionary of the current column chunk */
 	bool		dict_allowed;
 	bool		use_dict;		/* pages are dictionary-encoded now */
 	bool		dict_written;	/* some page of this chunk uses it */
-	int			dict_skip;		/* chunks left to write without trying one */
 	PqBuf		dict;			/* PLAIN-encoded entries */
 	int			ndict;
 	PqBuf		ent;			/* DictEnt per entry */
@@ -101,8 +128,7 @@ typedef struct PqCol
 	PqBuf		chunk;			/* page headers and compressed pages */
 	int64		chunk_levels;
 	int64		chunk_uncompressed;
-	int			pages_dict;
-	int			pages_plain;
+	int			pages[ENC_COUNT];	/* data pages by encoding */
 
 	/* statistics of the current column chunk */
 	int64		null_count;
@@ -130,11 +156,13 @@ struct ObsPqWriter
 	PqBuf		body;			/* scratch: an uncompressed page */
 	PqBuf		zbuf;			/* scratch: a compressed page */
 	PqBuf		hdr;			/* scratch: a page header */
+	PqBuf		trial;			/* scratch: a candidate encoding */
 	PqCompressor *compressor;
 	bool		finished;
 };
 
 static void flush_page(ObsPqWriter *w, PqCol *c, bool to_sink);
+static void page_decide(ObsPqWriter *w, PqCol *c);
 
 void
 obs_pq_default_options(ObsPqOptions *opts)
@@ -242,6 +270,23 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 		}
 		c->dict_allowed = (c->spec.physical != OBS_PQ_BOOLEAN);
 		c->use_dict = c->dict_allowed;
+		c->last_dict = c->dict_allowed;
+		c->trial_due = true;
+		c->value_enc = ENC_PLAIN;
+		switch (c->spec.physical)
+		{
+			case OBS_PQ_INT32:
+			case OBS_PQ_INT64:
+				c->alt_enc = ENC_DELTA_BINARY_PACKED;
+				break;
+			case OBS_PQ_FLOAT:
+			case OBS_PQ_DOUBLE:
+				c->alt_enc = ENC_BYTE_STREAM_SPLIT;
+				break;
+			default:
+				c->alt_enc = ENC_PLAIN;
+				break;
+		}
 		obs_pq_buf_init(&c->defs, w->rgcxt, &w->budget);
 		obs_pq_buf_init(&c->reps, w->rgcxt, &w->budget);
 		obs_pq_buf_init(&c->vals, w->rgcxt, &w->budget);
@@ -259,6 +304,7 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 	obs_pq_buf_init(&w->body, w->rgcxt, &w->budget);
 	obs_pq_buf_init(&w->zbuf, w->rgcxt, &w->budget);
 	obs_pq_buf_init(&w->hdr, w->rgcxt, &w->budget);
+	obs_pq_buf_init(&w->trial, w->rgcxt, &w->budget);
 	w->compressor = obs_pq_compressor_create(cxt, w->opts.codec, w->opts.level);
 
 	sink_write(w, "PAR1", 4);
@@ -517,11 +563,34 @@ dict_grow_slots(ObsPqWriter *w, PqCol *c)
 	c->nslots = n;
 }
 
+/* a dictionary hash: a multiply-shift mix for 4- and 8-byte values */
+static inline uint32
+value_hash(PqCol *c, const char *v, uint32 len)
+{
+	uint64		x;
+
+	if (c->value_size == 4)
+	{
+		uint32		y;
+
+		memcpy(&y, v, 4);
+		x = y;
+	}
+	else if (c->value_size == 8)
+		memcpy(&x, v, 8);
+	else
+		return hash_bytes((const unsigned char *) v, (int) len);
+	x ^= x >> 31;
+	x *= UINT64CONST(0xbf58476d1ce4e5b9);
+	x ^= x >> 29;
+	return (uint32) (x >> 32);
+}
+
 /* the dictionary index of a value, adding it when new */
 static uint32
 dict_index(ObsPqWriter *w, PqCol *c, const char *v, uint32 len)
 {
-	uint32		h = hash_bytes((const unsigned char *) v, (int) len);
+	uint32		h = value_hash(c, v, len);
 	uint32		mask;
 	uint32		pos;
 	int32		e;
@@ -575,18 +644,27 @@ dict_reset(PqCol *c)
 	c->dict_written = false;
 }
 
-/* a new column chunk: try a dictionary unless a recent one was wasted */
+/*
+ * A new column chunk: every few chunks it tries every encoding again; in
+ * between it keeps what the last trial chose, and builds no dictionary
+ * when that was not one.
+ */
 static void
 dict_chunk_start(PqCol *c)
 {
 	dict_reset(c);
-	if (c->dict_skip > 0)
+	c->decided = false;
+	if (c->trial_skip > 0)
 	{
-		c->dict_skip--;
-		c->use_dict = false;
+		c->trial_skip--;
+		c->trial_due = false;
+		c->use_dict = c->dict_allowed && c->last_dict;
 	}
 	else
+	{
+		c->trial_due = true;
 		c->use_dict = c->dict_allowed;
+	}
 }
 
 /* the current page's values, PLAIN-encoded from the dictionary, onto out */
@@ -608,6 +686,30 @@ page_indices_to_plain(PqCol *c, PqBuf *out)
 		}
 		pq_buf_append(out, p, len);
 	}
+}
+
+/*
+ * The current page goes PLAIN-buffered and the chunk drops its dictionary
+ * (no page has used it yet); the next chunks build none until the next
+ * encoding trial.
+ */
+static void
+page_drop_dict(PqCol *c)
+{
+	Assert(!c->dict_written);
+	c->vals.len = 0;
+	page_indices_to_plain(c, &c->vals);
+	/* give the dictionary's memory back: the values now take its place */
+	obs_pq_buf_free(&c->idx);
+	obs_pq_buf_free(&c->dict);
+	obs_pq_buf_free(&c->ent);
+	if (c->slots)
+		pfree(c->slots);
+	c->slots = NULL;
+	c->nslots = 0;
+	dict_reset(c);
+	c->use_dict = false;
+	c->last_dict = false;
 }
 
 /* ---------------------------------------------------------------------
@@ -633,20 +735,32 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 	if (c->value_size > 0)
 		len = c->value_size;
 
-	stat_update(c, value, len);
 	c->page_nvals++;
 	if (c->use_dict)
 	{
+		int			ndict = c->ndict;
 		uint32		e = dict_index(w, c, value, len);
 
+		/* a value already in the chunk's dictionary moves no bound (NaNs count) */
+		if (c->ndict != ndict || c->spec.physical == OBS_PQ_FLOAT ||
+			c->spec.physical == OBS_PQ_DOUBLE)
+			stat_update(c, value, len);
 		pq_buf_append(&c->idx, &e, sizeof(e));
+		/* nearly every value new: stop paying for the hash probe now */
+		if (c->page_nvals == DICT_EARLY_VALUES && !c->dict_written &&
+			c->ndict > DICT_EARLY_VALUES - DICT_EARLY_VALUES / 16)
+			page_drop_dict(c);
 	}
 	else
 	{
+		stat_update(c, value, len);
 		if (c->value_size == 0)
 			pq_buf_u32le(&c->vals, len);
 		pq_buf_append(&c->vals, value, len);
 	}
+	/* choose on the first values, not after a page of dictionary probes */
+	if (c->page_nvals == TRIAL_VALUES && !c->decided)
+		page_decide(w, c);
 }
 
 void
@@ -736,27 +850,172 @@ encode_levels(PqBuf *out, const PqBuf *levels, int n, int maxlevel)
 	out->data[at + 3] = (len >> 24) & 0xff;
 }
 
-/* how the current page is written */
-typedef enum PageKind
+/* encode n PLAIN-buffered values of column c onto out with encoding enc */
+static void
+encode_values(PqCol *c, int enc, const char *vals, size_t len, int n, PqBuf *out)
 {
-	PAGE_PLAIN,					/* PLAIN values from vals */
-	PAGE_DICT,					/* dictionary indices */
-	PAGE_DICT_AS_PLAIN			/* PLAIN values looked up in the dictionary */
-} PageKind;
+	if (enc == ENC_DELTA_BINARY_PACKED && c->value_size == 8)
+		obs_pq_delta_encode_i64(out, vals, n);
+	else if (enc == ENC_DELTA_BINARY_PACKED)
+		obs_pq_delta_encode_i32(out, vals, n);
+	else if (enc == ENC_BYTE_STREAM_SPLIT)
+		obs_pq_bss_encode(out, vals, n, c->value_size);
+	else if (c->spec.physical == OBS_PQ_BOOLEAN)
+		obs_pq_pack_bools(out, (const uint8 *) vals, (int) len);
+	else
+		pq_buf_append(out, vals, len);
+}
+
+/* dictionary indices as a data page holds them: bit width, then RLE */
+static void
+encode_indices(PqCol *c, PqBuf *out)
+{
+	int			bw = Max(1, obs_pq_bit_width(c->ndict > 0 ? c->ndict - 1 : 0));
+
+	pq_buf_byte(out, (uint8) bw);
+	obs_pq_rle_encode(out, (const uint32 *) c->idx.data,
+					  (int) (c->idx.len / sizeof(uint32)), bw);
+}
+
+/* what len bytes come to once compressed (trials only) */
+static size_t
+trial_size(ObsPqWriter *w, const char *src, size_t len)
+{
+	size_t		zlen;
+	const char *err;
+
+	if (w->opts.codec == OBS_PQ_UNCOMPRESSED || len == 0)
+		return len;
+	w->zbuf.len = 0;
+	obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
+	if (!obs_pq_compress(w->compressor, src, len, w->zbuf.data, w->zbuf.cap, &zlen, &err))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not compress Parquet page: %s", err)));
+	return zlen;
+}
 
 /*
- * A chunk whose first page is mostly distinct values gets no dictionary;
- * a page of NULLs only needs none (and must not create one).
+ * The encoding trial, on a chunk's first values (its first TRIAL_VALUES,
+ * or its first page holding values if that has fewer): the first
+ * TRIAL_SAMPLE_BYTES of them are encoded PLAIN and with the
+ * type's other encoding (DELTA_BINARY_PACKED for integers,
+ * BYTE_STREAM_SPLIT for floats), and compressed with the file's codec;
+ * the sizes are scaled to the page, and the other encoding must save 1/32.
+ * When the page is still dictionary-encoded, its indices and the
+ * dictionary are compressed whole, and the dictionary stays unless the
+ * better of the others saves 1/16 and DICT_MIN_GAIN bytes: readers filter
+ * and decode dictionary pages cheaply.  Pages without the dictionary use
+ * the better of PLAIN and the other encoding for the rest of the chunk,
+ * and the choice holds for the next TRIAL_EVERY_CHUNKS chunks, which build
+ * no dictionary if it lost.
  */
-static PageKind
-page_kind(PqCol *c)
+static void
+encoding_trial(ObsPqWriter *w, PqCol *c)
 {
-	if (!c->use_dict)
-		return PAGE_PLAIN;
-	if (!c->dict_written && c->page_nvals > 0 &&
-		(int64) c->ndict * 2 > c->page_nvals)
-		return PAGE_DICT_AS_PLAIN;
-	return c->idx.len > 0 ? PAGE_DICT : PAGE_PLAIN;
+	const char *plain;
+	size_t		plain_len;
+	int			k;				/* values in the sample */
+	double		scale;
+	size_t		z_plain;
+	size_t		z_alt = SIZE_MAX;
+	size_t		z_dict;
+	size_t		z_other;
+
+	if (!c->use_dict && c->alt_enc == ENC_PLAIN)
+		return;					/* nothing to choose from */
+
+	/* the sample: the first whole values, about TRIAL_SAMPLE_BYTES */
+	w->body.len = 0;
+	if (c->use_dict)
+	{
+		/* PLAIN from the dictionary, one value at a time */
+		const uint32 *idx = (const uint32 *) c->idx.data;
+
+		k = 0;
+		while (k < c->page_nvals && w->body.len < TRIAL_SAMPLE_BYTES)
+		{
+			const char *p = c->dict.data + DICT_ENTS(c)[idx[k]].off;
+			uint32		l = c->value_size;
+
+			if (l == 0)
+			{
+				memcpy(&l, p, 4);
+				l += 4;
+			}
+			pq_buf_append(&w->body, p, l);
+			k++;
+		}
+		plain = w->body.data;
+		plain_len = w->body.len;
+	}
+	else
+	{
+		/* the PLAIN values buffered: a prefix of them */
+		const char *p = c->vals.data;
+
+		k = 0;
+		while (k < c->page_nvals && p - c->vals.data < TRIAL_SAMPLE_BYTES)
+		{
+			uint32		l = c->value_size;
+
+			if (l == 0)
+			{
+				memcpy(&l, p, 4);
+				l += 4;
+			}
+			p += l;
+			k++;
+		}
+		plain = c->vals.data;
+		plain_len = p - c->vals.data;
+	}
+	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
+
+	z_plain = (size_t) (trial_size(w, plain, plain_len) * scale);
+	if (c->alt_enc != ENC_PLAIN)
+	{
+		w->trial.len = 0;
+		encode_values(c, c->alt_enc, plain, plain_len, k, &w->trial);
+		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len) * scale);
+	}
+	/* PLAIN reads fastest: the other must save 1/32 of it */
+	c->value_enc = (z_alt < z_plain - z_plain / 32) ? c->alt_enc : ENC_PLAIN;
+	z_other = Min(z_plain, z_alt);
+	if (c->use_dict)
+	{
+		w->trial.len = 0;
+		encode_indices(c, &w->trial);
+		z_dict = trial_size(w, w->trial.data, w->trial.len) +
+			trial_size(w, c->dict.data, c->dict.len);
+		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 16, DICT_MIN_GAIN))
+			page_drop_dict(c);
+	}
+	c->last_dict = c->use_dict;
+	c->trial_skip = TRIAL_EVERY_CHUNKS;
+}
+
+/*
+ * Before the chunk's first page with values is written: drop a dictionary
+ * of mostly distinct values, and run the encoding trial when it is due.
+ */
+static void
+page_decide(ObsPqWriter *w, PqCol *c)
+{
+	if (c->decided || c->page_nvals == 0)
+		return;
+	c->decided = true;
+	if (c->use_dict && !c->dict_written && (int64) c->ndict * 2 > c->page_nvals)
+		page_drop_dict(c);
+	if (c->trial_due)
+		encoding_trial(w, c);
+}
+
+/* will the current page be dictionary-encoded? */
+static inline bool
+page_uses_dict(PqCol *c)
+{
+	return c->use_dict && c->idx.len > 0;
 }
 
 /* the page buffers' bytes in use */
@@ -776,46 +1035,29 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	int			encoding;
 	const char *stored;
 	size_t		stored_len;
-	PageKind	kind;
 
 	if (c->nlev == 0)
 		return;
-	kind = page_kind(c);
+	page_decide(w, c);
 
 	w->body.len = 0;
 	if (c->max_rep > 0)
 		encode_levels(&w->body, &c->reps, c->nlev, c->max_rep);
 	if (c->max_def > 0)
 		encode_levels(&w->body, &c->defs, c->nlev, c->max_def);
-	if (kind == PAGE_DICT)
+	if (page_uses_dict(c))
 	{
-		int			bw = Max(1, obs_pq_bit_width(c->ndict > 0 ? c->ndict - 1 : 0));
-
-		pq_buf_byte(&w->body, (uint8) bw);
-		obs_pq_rle_encode(&w->body, (const uint32 *) c->idx.data,
-						  (int) (c->idx.len / sizeof(uint32)), bw);
+		encode_indices(c, &w->body);
 		encoding = ENC_RLE_DICTIONARY;
 		c->dict_written = true;
-		c->pages_dict++;
 	}
 	else
 	{
-		if (kind == PAGE_DICT_AS_PLAIN)
-			page_indices_to_plain(c, &w->body);
-		else if (c->spec.physical == OBS_PQ_BOOLEAN)
-			obs_pq_pack_bools(&w->body, (const uint8 *) c->vals.data, (int) c->vals.len);
-		else
-			pq_buf_append(&w->body, c->vals.data, c->vals.len);
-		encoding = ENC_PLAIN;
-		c->pages_plain++;
+		/* a page of NULLs only holds no values: PLAIN says that best */
+		encoding = c->page_nvals > 0 ? c->value_enc : ENC_PLAIN;
+		encode_values(c, encoding, c->vals.data, c->vals.len, c->page_nvals, &w->body);
 	}
-	if (kind == PAGE_DICT_AS_PLAIN)
-	{
-		/* this chunk keeps no dictionary, and the next few try none */
-		dict_reset(c);
-		c->use_dict = false;
-		c->dict_skip = DICT_RETRY_CHUNKS;
-	}
+	c->pages[encoding]++;
 
 	stored = encode_page(w, w->body.data, w->body.len, PAGE_DATA, c->nlev,
 						 encoding, &stored_len);
@@ -898,19 +1140,16 @@ static void
 encode_column_chunk(ObsPqWriter *w, ThriftEnc *tc, PqCol *c, int64 start,
 					int64 dict_off, int64 data_off, int64 compressed)
 {
-	int			encs[3];
+	int			encs[ENC_COUNT];
 	int			nenc = 0;
 	bool		levels = (c->max_def > 0 || c->max_rep > 0);
 	int			nstats = 0;
 
-	if (c->dict_written)
-		encs[nenc++] = ENC_PLAIN;
-	if (c->pages_plain > 0 && !c->dict_written)
-		encs[nenc++] = ENC_PLAIN;
-	if (levels)
-		encs[nenc++] = ENC_RLE;
-	if (c->dict_written)
-		encs[nenc++] = ENC_RLE_DICTIONARY;
+	/* each encoding once: the dictionary page's PLAIN, levels, data pages */
+	for (int e = 0; e < ENC_COUNT; e++)
+		if (c->pages[e] > 0 || (e == ENC_PLAIN && c->dict_written) ||
+			(e == ENC_RLE && levels))
+			encs[nenc++] = e;
 
 	obs_tc_struct_begin(tc);	/* ColumnChunk */
 	obs_tc_field_i64(tc, 2, start);
@@ -943,7 +1182,9 @@ encode_column_chunk(ObsPqWriter *w, ThriftEnc *tc, PqCol *c, int64 start,
 	obs_tc_struct_end(tc);
 
 	/* encoding_stats: PageEncodingStats per (page type, encoding) */
-	nstats = (c->dict_written ? 1 : 0) + (c->pages_dict > 0 ? 1 : 0) + (c->pages_plain > 0 ? 1 : 0);
+	nstats = c->dict_written ? 1 : 0;
+	for (int e = 0; e < ENC_COUNT; e++)
+		nstats += c->pages[e] > 0 ? 1 : 0;
 	obs_tc_field_list(tc, 13, TC_STRUCT, nstats);
 	if (c->dict_written)
 	{
@@ -953,20 +1194,14 @@ encode_column_chunk(ObsPqWriter *w, ThriftEnc *tc, PqCol *c, int64 start,
 		obs_tc_field_i32(tc, 3, 1);
 		obs_tc_struct_end(tc);
 	}
-	if (c->pages_dict > 0)
+	for (int e = 0; e < ENC_COUNT; e++)
 	{
+		if (c->pages[e] == 0)
+			continue;
 		obs_tc_struct_begin(tc);
 		obs_tc_field_i32(tc, 1, PAGE_DATA);
-		obs_tc_field_i32(tc, 2, ENC_RLE_DICTIONARY);
-		obs_tc_field_i32(tc, 3, c->pages_dict);
-		obs_tc_struct_end(tc);
-	}
-	if (c->pages_plain > 0)
-	{
-		obs_tc_struct_begin(tc);
-		obs_tc_field_i32(tc, 1, PAGE_DATA);
-		obs_tc_field_i32(tc, 2, ENC_PLAIN);
-		obs_tc_field_i32(tc, 3, c->pages_plain);
+		obs_tc_field_i32(tc, 2, e);
+		obs_tc_field_i32(tc, 3, c->pages[e]);
 		obs_tc_struct_end(tc);
 	}
 	obs_tc_struct_end(tc);		/* ColumnMetaData */
@@ -1001,9 +1236,11 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		int64		dict_off = -1;
 		int64		uncompressed_dict = 0;
 		int64		compressed;
-		bool		last_uses_dict = (c->nlev > 0 && page_kind(c) == PAGE_DICT);
 
-		if (c->dict_written || last_uses_dict)
+		/* the last page may be the first: decide before the dictionary */
+		if (c->nlev > 0)
+			page_decide(w, c);
+		if (c->dict_written || (c->nlev > 0 && page_uses_dict(c)))
 		{
 			const char *stored;
 			size_t		stored_len;
@@ -1024,21 +1261,27 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		total_uncompressed += c->chunk_uncompressed;
 		total_compressed += compressed;
 
-		/* fresh chunk state; the buffers go with the context reset below */
-		buf_forget(&c->defs);
-		buf_forget(&c->reps);
-		buf_forget(&c->vals);
-		buf_forget(&c->idx);
-		buf_forget(&c->dict);
-		buf_forget(&c->ent);
-		buf_forget(&c->chunk);
-		buf_forget(&c->min);
-		buf_forget(&c->max);
+		/*
+		 * Fresh chunk state.  The column's buffers are freed now, not with
+		 * the context reset below, so that a page made PLAIN while the row
+		 * group is written out never adds up over the columns.
+		 */
+		obs_pq_buf_free(&c->defs);
+		obs_pq_buf_free(&c->reps);
+		obs_pq_buf_free(&c->vals);
+		obs_pq_buf_free(&c->idx);
+		obs_pq_buf_free(&c->dict);
+		obs_pq_buf_free(&c->ent);
+		obs_pq_buf_free(&c->chunk);
+		obs_pq_buf_free(&c->min);
+		obs_pq_buf_free(&c->max);
+		if (c->slots)
+			pfree(c->slots);
 		c->slots = NULL;
 		c->nslots = 0;
 		c->chunk_levels = 0;
 		c->chunk_uncompressed = 0;
-		c->pages_dict = c->pages_plain = 0;
+		memset(c->pages, 0, sizeof(c->pages));
 		c->null_count = c->nan_count = 0;
 		c->has_minmax = false;
 		dict_chunk_start(c);
@@ -1046,6 +1289,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 	buf_forget(&w->body);
 	buf_forget(&w->zbuf);
 	buf_forget(&w->hdr);
+	buf_forget(&w->trial);
 	MemoryContextReset(w->rgcxt);
 	w->budget.over = false;
 

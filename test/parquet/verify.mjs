@@ -18,7 +18,7 @@ import os from 'node:os';
 import { psql, copyLines, lit } from './lib/pg.mjs';
 import { resolveType, truthSql, canon, canonTruth, cellEq, show, normDec } from './lib/types.mjs';
 import { READERS, dq, sqlStr, hyMetadata, arrowTableOf } from './lib/readers.mjs';
-import { SETUP_SQL, FIXTURES, CODECS_SQL, CODECS, DICT_SQL } from './lib/fixtures.mjs';
+import { SETUP_SQL, FIXTURES, CODECS_SQL, CODECS, DICT_SQL, ENCODING_FIXTURES } from './lib/fixtures.mjs';
 import { prng, randomTable } from './lib/fuzz.mjs';
 
 const DIR = process.env.OBS_PQ_DIR;
@@ -107,6 +107,7 @@ function duckCast(k, x) {
     case 'bool': return `CAST(${x} AS BOOLEAN)`;
     case 'json': return `CAST(${x} AS JSON)`;
     case 'bytea': return `unhex(${x})`;
+    case 'obsid': return `unhex(${x})`;
     case 'uuid': return `CAST(${x} AS UUID)`;
     case 'date': return `CASE WHEN ${x} LIKE '%infinity' THEN CAST(${x} AS DATE) ELSE DATE '1970-01-01' + CAST(${x} AS INTEGER) END`;
     case 'time': return `CASE WHEN ${x} = '86400000000' THEN TIME '24:00:00' ELSE TIME '00:00:00' + to_microseconds(CAST(${x} AS BIGINT)) END`;
@@ -190,7 +191,7 @@ function expectedDuck(k) {
     case 'interval': return WRITER === 'obs' ? 'VARCHAR' : null;   // documented: the output text
     case 'bool': return 'BOOLEAN';
     case 'text': case 'fallback': return 'VARCHAR';
-    case 'bytea': return 'BLOB';
+    case 'bytea': case 'obsid': return 'BLOB';
     case 'uuid': return 'UUID';
     case 'date': return 'DATE';
     case 'time': return 'TIME';
@@ -219,6 +220,10 @@ function leafProblems(k, el) {
         need(el.type === 'BYTE_ARRAY' && (lt.type === 'STRING' || lt.type === 'ENUM' || el.converted_type === 'UTF8'), `string: ${el.type} ${show(lt)}`); break;
     case 'json': need(el.type === 'BYTE_ARRAY' && lt.type === 'JSON', `json: ${el.type} ${show(lt)}`); break;
     case 'bytea': need(el.type === 'BYTE_ARRAY' && !lt.type && !el.converted_type, `bytea: ${el.type} ${show(lt)} ${el.converted_type}`); break;
+    case 'obsid':   // raw bytes, no logical type: a trace id is no UUID
+        need(el.type === 'FIXED_LEN_BYTE_ARRAY' && Number(el.type_length) === (k.typname === 'trace_id' ? 16 : 8) &&
+            !lt.type && !el.converted_type, `${k.typname}: ${el.type}(${el.type_length}) ${show(lt)} ${el.converted_type}`);
+        break;
     case 'uuid': need(el.type === 'FIXED_LEN_BYTE_ARRAY' && Number(el.type_length) === 16 && lt.type === 'UUID', `uuid: ${el.type}(${el.type_length}) ${show(lt)}`); break;
     case 'date': need(el.type === 'INT32' && (lt.type === 'DATE' || el.converted_type === 'DATE'), `date: ${el.type} ${show(lt)}`); break;
     case 'time': need(el.type === 'INT64' && lt.type === 'TIME' && lt.unit === 'MICROS', `time: ${el.type} ${show(lt)}`); break;
@@ -295,7 +300,7 @@ async function checkSchema(label, fx, file) {
 
 // Row group statistics: presence, null counts (against PostgreSQL) and
 // min/max (against DuckDB's own aggregate of the values it read).
-const STAT_KINDS = new Set(['int', 'float', 'decimal', 'bool', 'text', 'fallback', 'uuid', 'date', 'time', 'ts', 'tstz', 'bytea']);
+const STAT_KINDS = new Set(['int', 'float', 'decimal', 'bool', 'text', 'fallback', 'uuid', 'date', 'time', 'ts', 'tstz', 'bytea', 'obsid']);
 async function checkStats(label, fx, file) {
     await check(`${label}: row group statistics (null_count, min, max) present and right`, async () => {
         const md = (await dq(`SELECT row_group_id, row_group_num_rows, column_id, path_in_schema, stats_min_value, stats_max_value,
@@ -322,7 +327,7 @@ async function checkStats(label, fx, file) {
         const aggs = statCols.map((c) => {
             const x = `"${c.name}"`;
             const f = c.k.kind === 'float' ? ` FILTER (WHERE NOT isnan(${x}))` : '';
-            const len = c.k.kind === 'bytea' ? `octet_length(${x})` : `strlen(${x}::VARCHAR)`;
+            const len = ['bytea', 'obsid'].includes(c.k.kind) ? `octet_length(${x})` : `strlen(${x}::VARCHAR)`;
             return `min(${x})${f}::VARCHAR, max(${x})${f}::VARCHAR, max(${len})`;
         });
         const vals = bounds.map(([rg, a, b]) => `(${rg}, ${a}, ${b})`).join(', ');
@@ -376,7 +381,7 @@ async function checkStats(label, fx, file) {
                     return s === v;
                 };
                 const le = (x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)) <= 0;
-                const strish = ['text', 'fallback', 'bytea'].includes(c.k.kind);
+                const strish = ['text', 'fallback', 'bytea', 'obsid'].includes(c.k.kind);
                 if (!(eq(smin, amin) || (strish && minExact === false && le(smin, amin))))
                     bad.push(`rg ${rg} ${c.name}: stats min ${show(smin)}, values' min ${show(amin)}`);
                 if (!(eq(smax, amax) || (strish && maxExact === false && le(amax, smax))))
@@ -528,6 +533,33 @@ async function runDictionary() {
         /(^|[ ,])PLAIN($|[ ,])/.test(enc('high_card')) ? true : `high_card encodings [${enc('high_card')}]`);
 }
 
+// DELTA_BINARY_PACKED and BYTE_STREAM_SPLIT chunks: values, statistics and
+// schema as every fixture, and each expected column's chunks that hold
+// values use the expected encoding (an all-NULL chunk holds no values).
+async function runEncodings() {
+    for (const f of ENCODING_FIXTURES) {
+        const r = await runFixture(f);
+        if (!r || WRITER !== 'obs')
+            continue;
+        const { rows } = await dq(`SELECT row_group_id, path_in_schema, encodings, total_compressed_size, stats_null_count, row_group_num_rows
+            FROM parquet_metadata(${sqlStr(r.file)}) ORDER BY row_group_id, column_id`);
+        const sum = new Map();
+        for (const x of rows)
+            sum.set(String(x[1]), [...(sum.get(String(x[1])) || []), `${x[2]}`.replace(/\s+/g, '')]);
+        note(`${f.name} encodings by column: ${[...sum].map(([k, v]) => `${k}=[${[...new Set(v)].join(' ')}]`).join('; ')}`);
+        for (const [col, enc] of Object.entries(f.expect)) {
+            await check(`${f.name}: every chunk of ${col} holding values is ${enc}`, () => {
+                const mine = rows.filter((x) => String(x[1]).split(/[ ,.]+/)[0] === col);
+                if (!mine.length)
+                    return `no chunks of ${col}`;
+                const allNull = (x) => Number(x[4]) === Number(x[5]);   // a scalar chunk of NULLs only
+                const bad = mine.filter((x) => !String(x[2]).split(/[ ,]+/).includes(enc) && !allNull(x));
+                return bad.length ? bad.map((x) => `row group ${x[0]}: [${x[2]}]`).join('\n') : true;
+            });
+        }
+    }
+}
+
 async function runMisc(scalars) {
     // key-value metadata
     await check(`kv metadata: names the writer (obs) and its version ${EXTVERSION}`, async () => {
@@ -671,6 +703,7 @@ async function runMisc(scalars) {
 
 async function runFuzz() {
     const rnd = prng(SEED);
+    const encSeen = new Map();   // data page encoding -> column chunks using it
     note(`fuzz: seed ${SEED}, ${FUZZ_N} tables (reproduce: OBS_PQ_SEED=${SEED} OBS_PQ_FUZZ=${FUZZ_N} OBS_PQ_ONLY=fuzz)`);
     for (let i = 0; i < FUZZ_N; i++) {
         const t = randomTable(rnd, i, SEED);
@@ -695,6 +728,9 @@ async function runFuzz() {
         if (ok) {
             await checkValues(`fuzz ${t.name}`, fx, file);
             await checkStats(`fuzz ${t.name}`, fx, file);
+            for (const [e] of (await dq(`SELECT encodings FROM parquet_metadata(${sqlStr(file)})`)).rows)
+                for (const x of String(e).split(/[ ,]+/).filter((x) => x && x !== 'RLE'))
+                    encSeen.set(x, (encSeen.get(x) || 0) + 1);
         }
         if (failed > before || !ok)
             note(`reproduce: ${t.sql}\n  COPY (SELECT * FROM pqt.${t.name} ORDER BY ord) TO '/tmp/x.parquet' WITH (${copyOpts(t.options)});`);
@@ -702,6 +738,7 @@ async function runFuzz() {
             fs.rmSync(file, { force: true });
         psql(`DROP TABLE pqt.${t.name}`);
     }
+    note(`fuzz: column chunks by encoding: ${[...encSeen].map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }
 
 async function main() {
@@ -723,6 +760,8 @@ async function main() {
         await runFixture({ name: 'obs_ids', sql: `SELECT g AS ord, obs.new_trace_id() AS trace_id, obs.new_span_id() AS span_id,
             CASE WHEN g % 3 = 0 THEN NULL ELSE obs.new_trace_id() END AS maybe_trace FROM generate_series(1, 200) g` });
     }
+    if (want('encodings'))
+        await runEncodings();
     if (want('codecs'))
         codecsFx = await runCodecs();
     if (want('dictionary'))

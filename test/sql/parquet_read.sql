@@ -93,14 +93,15 @@ SELECT count(*) AS wide_equal FROM pq_wide w JOIN pq_all a ON a.i4::bigint = w.i
  WHERE w.tz = a.tz AND w.i8 = a.i8::text AND w.d = a.d::timestamp AND w.f4 = a.f4::float8
    AND w.n2 = a.n2::float8 AND w.u = a.u::text AND w.extra = 7;
 
--- instants and local times across timestamp and timestamptz, as the casts convert them
+-- instants and local times across timestamp and timestamptz, as the casts convert them;
+-- an obs.trace_id (FIXED_LEN_BYTE_ARRAY(16)) into bytea gives its 16 bytes
 CREATE TABLE pq_cross (ts timestamptz, tz timestamp, d timestamptz, i2 numeric, f4 numeric, n1 float8, u bytea, tid bytea);
 SELECT pg_temp.rows($$COPY pq_cross (ts, tz, d, i2, f4, n1, u, tid) FROM '/tmp/obs_pqread_regress/all.parquet' (FORMAT parquet)$$) AS cross_rows;
 SELECT count(*) AS cross_equal FROM pq_cross c JOIN pq_all a ON c.tz IS NOT DISTINCT FROM a.tz::timestamp
  WHERE c.ts IS NOT DISTINCT FROM a.ts::timestamptz AND c.d IS NOT DISTINCT FROM a.d::timestamptz
    AND c.i2 IS NOT DISTINCT FROM a.i2::numeric AND c.f4 IS NOT DISTINCT FROM a.f4::text::numeric
    AND c.n1 IS NOT DISTINCT FROM a.n1::float8 AND c.u IS NOT DISTINCT FROM uuid_send(a.u)
-   AND c.tid IS NOT DISTINCT FROM convert_to(a.tid::text, 'UTF8');
+   AND c.tid IS NOT DISTINCT FROM decode(a.tid::text, 'hex');
 
 -- a UUID's 16 bytes are an obs.trace_id's; not an obs.span_id's
 CREATE TABLE pq_uid (u obs.trace_id);

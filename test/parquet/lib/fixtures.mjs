@@ -192,3 +192,62 @@ export const DICT_SQL = `SELECT g AS ord, 'service-' || (g % 8) AS low_card,
         md5(g::text) || md5((g + 1)::text) || md5((g + 2)::text) AS high_card, (g % 5)::int8 AS low_i8,
         CASE WHEN g <= 50000 THEN 'svc-' || (g % 8) ELSE md5(g::text) || md5((-g)::text) END AS mixed
     FROM generate_series(1, 100000) g`;
+
+// Tables whose columns the writer should encode DELTA_BINARY_PACKED or
+// BYTE_STREAM_SPLIT: expect maps a column to the encoding every chunk of
+// it holding values must use.  ROW_GROUP_SIZE 129 makes a first chunk of
+// exactly one delta block (1 + 128 values) on which the writer chooses;
+// the next 8 chunks keep that choice and hold, by their NULL pattern,
+// 1 value (a header only), 32 values, 33 (1 + one full miniblock), none,
+// every other one, 2, and 129 again.
+const KEEP = `CASE (g - 1) / 129 WHEN 1 THEN p < 1 WHEN 2 THEN p < 32 WHEN 3 THEN p < 33 WHEN 4 THEN false
+    WHEN 6 THEN p % 2 = 0 WHEN 7 THEN p < 2 ELSE true END`;
+const NTH = (keep, v) => `CASE WHEN ${keep} THEN ${v} END`;
+export const ENCODING_FIXTURES = [
+    {
+        name: 'enc_delta',
+        options: 'ROW_GROUP_SIZE 129',
+        expect: { id8: 'DELTA_BINARY_PACKED', neg8: 'DELTA_BINARY_PACKED', edge8: 'DELTA_BINARY_PACKED',
+            edge4: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED', i4: 'DELTA_BINARY_PACKED' },
+        sql: `SELECT g AS ord,
+            ${NTH(KEEP, '1000000000000::int8 + g * 3')} AS id8,
+            ${NTH(KEEP, '5000000000000000::int8 - g::int8 * g * 1000')} AS neg8,
+            CASE p WHEN 40 THEN -9223372036854775808 WHEN 41 THEN 9223372036854775807
+                   WHEN 42 THEN -9223372036854775808 WHEN 100 THEN 9223372036854775807 ELSE g END::int8 AS edge8,
+            CASE p WHEN 40 THEN -2147483648 WHEN 41 THEN 2147483647
+                   WHEN 42 THEN -2147483648 WHEN 100 THEN 2147483647 ELSE g * 1000 END::int4 AS edge4,
+            ${NTH(KEEP, "timestamptz '2026-01-01 00:00:00+00' + g * interval '1 s' + (g * 7919 % 1000) * interval '1 ms'")} AS ts,
+            ${NTH(KEEP, '-1000000 + g * 17')}::int4 AS i4,
+            (g % 129 - 64)::int2 AS i2,
+            date '2024-01-01' + g / 10 AS d
+          FROM (SELECT g, (g - 1) % 129 AS p FROM generate_series(1, 1161) g) s`,
+    },
+    {
+        name: 'enc_bss',
+        options: 'ROW_GROUP_SIZE 129',
+        expect: { f8: 'BYTE_STREAM_SPLIT', f4: 'BYTE_STREAM_SPLIT' },
+        sql: `SELECT g AS ord,
+            CASE WHEN NOT ${KEEP} THEN NULL
+                 WHEN g = 5 * 129 + 3 THEN 'NaN' WHEN g = 5 * 129 + 4 THEN 'Infinity' WHEN g = 5 * 129 + 5 THEN '-Infinity'
+                 WHEN g = 8 * 129 + 1 THEN '-0' WHEN g = 8 * 129 + 2 THEN '5e-324' WHEN g = 8 * 129 + 3 THEN '1.7976931348623157e308'
+                 ELSE (1000 + sin(g) * 100)::text END::float8 AS f8,
+            CASE WHEN NOT ${KEEP} THEN NULL
+                 WHEN g = 5 * 129 + 3 THEN 'NaN' WHEN g = 5 * 129 + 4 THEN 'Infinity' WHEN g = 5 * 129 + 5 THEN '-Infinity'
+                 WHEN g = 8 * 129 + 1 THEN '-0' WHEN g = 8 * 129 + 2 THEN '1e-45' WHEN g = 8 * 129 + 3 THEN '3.4028235e38'
+                 ELSE (100 + cos(g) * 10)::float4::text END::float4 AS f4
+          FROM (SELECT g, (g - 1) % 129 AS p FROM generate_series(1, 1161) g) s`,
+    },
+    {
+        // one chunk of 20000 rows: many blocks in one page, lists of ids
+        name: 'enc_big',
+        expect: { id8: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED', neg8: 'DELTA_BINARY_PACKED',
+            ids: 'DELTA_BINARY_PACKED' },
+        sql: `SELECT g AS ord, g::int8 * 1000 AS id8,
+            timestamptz '2026-01-01 00:00:00+00' + g * interval '10 ms' + (g * 7919 % 97) * interval '1 us' AS ts,
+            -g::int8 * 7 AS neg8,
+            CASE WHEN g % 50 = 0 THEN NULL WHEN g % 50 = 1 THEN '{}'::int4[]
+                 ELSE ARRAY[g * 4, g * 4 + 1, CASE WHEN g % 7 = 0 THEN NULL ELSE g * 4 + 2 END] END AS ids,
+            ((g * 7919) % 100003) / 100.0::float8 AS price
+          FROM generate_series(1, 20000) g`,
+    },
+];

@@ -71,6 +71,17 @@ export const SCALARS = {
     posint: () => ({ type: 'pqt.posint', gen: `floor(${R} * 1000)::int::pqt.posint` }),
     inet: () => `('10.' || floor(${R} * 256)::int || '.' || floor(${R} * 256)::int || '.' || floor(${R} * 256)::int)::inet`,
     point: () => `point(${R}, ${R} * 1e6)`,
+    // ascending, descending and jittered series with rare limits: the
+    // writer's DELTA_BINARY_PACKED (deltas that wrap) and BYTE_STREAM_SPLIT
+    int8_seq: () => ({ type: 'int8', gen: `(CASE WHEN ${R} < 0.01 THEN ${oneOf(['-9223372036854775808', '9223372036854775807'], 'int8')}
+        ELSE g::int8 * 1000 + floor(${R} * 100)::int8 END)` }),
+    int4_desc: () => ({ type: 'int4', gen: `(CASE WHEN ${R} < 0.01 THEN ${oneOf(['-2147483648', '2147483647'], 'int4')}
+        ELSE (1000000 - g * 37 + floor(${R} * 10))::int4 END)` }),
+    ts_seq: () => ({ type: 'timestamptz', gen: `(timestamptz '2026-01-01 00:00:00+00' + g * interval '1 s' + floor(${R} * 1000) * interval '1 ms')` }),
+    float8_series: () => ({ type: 'float8', gen: `(CASE WHEN ${R} < 0.02 THEN ${oneOf(["'NaN'", "'Infinity'", "'-Infinity'", "'-0'", "'5e-324'"], 'float8')}
+        ELSE 20 + 5 * sin(g / 50.0) + ${R} END)` }),
+    float4_series: () => ({ type: 'float4', gen: `(CASE WHEN ${R} < 0.02 THEN ${oneOf(["'NaN'", "'Infinity'", "'-Infinity'", "'-0'", "'1e-45'"], 'float4')}
+        ELSE (100 + cos(g / 20.0) * 10 + ${R})::float4 END)` }),
 };
 const NO_ARRAY = new Set(['inet', 'point', 'text_lowcard']);
 

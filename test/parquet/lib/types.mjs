@@ -27,6 +27,8 @@ export const BASE_KINDS = {
     timestamptz: 'tstz',
     interval: 'interval',
     json: 'json', jsonb: 'json',
+    // obs's own ids: FIXED_LEN_BYTE_ARRAY(16) / (8), compared as hex
+    trace_id: 'obsid', span_id: 'obsid',
 };
 
 // Resolve a column type (oid, typmod) through domains and arrays.
@@ -59,7 +61,7 @@ export function resolveType(types, oid, typmod) {
 // SQL expression giving PostgreSQL's canonical text for a value x of kind k.
 export function truthSql(k, x) {
     switch (k.kind) {
-    case 'int': case 'bool': case 'uuid': case 'json': case 'decimal':
+    case 'int': case 'bool': case 'uuid': case 'json': case 'decimal': case 'obsid':
         return `(${x})::text`;
     case 'float':
         return `(${x})::float8::text`;
@@ -174,6 +176,10 @@ export function canon(k, v) {
         if (v instanceof Uint8Array)
             return hex(v);
         return tag('bytea', v);
+    case 'obsid':
+        if (v instanceof Uint8Array && (v.length === 16 || v.length === 8))
+            return hex(v);
+        return tag('obsid', v);
     case 'uuid':
         if (typeof v === 'string')
             return v.toLowerCase();
