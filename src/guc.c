@@ -106,10 +106,12 @@ check_instrument_functions(char **newval, void **extra, GucSource source)
 
 /*
  * Credentials of the sinks: set in postgresql.conf (or ALTER SYSTEM) and
- * read at SIGHUP.  The setting itself only ever shows "********" (or
- * empty): the check hook keeps the value in its extra and masks it, so
- * that neither SHOW, pg_settings nor the "parameter changed" line the
- * server logs at reload can reveal it; the assign hook hands the value to
+ * read at SIGHUP.  The setting itself only ever shows "********", set or
+ * not: the check hook keeps the value in its extra ("" when empty) and
+ * masks it, so that neither SHOW nor pg_settings can reveal it, and the
+ * shown value never changes, so the server logs no "parameter changed to"
+ * line at reload (that line quotes the file's text: it would print the
+ * secret the first time one is set).  The assign hook hands the value to
  * obs_credential_values[] (defined and read in ship/creds.c).  They are
  * also GUC_SUPERUSER_ONLY and GUC_NO_SHOW_ALL.
  */
@@ -120,19 +122,23 @@ check_secret(char **newval, void **extra, GucSource source)
 {
 	char	   *copy;
 
-	if (*newval == NULL || (*newval)[0] == '\0' || strcmp(*newval, OBS_SECRET_MASK) == 0)
+	if (*newval != NULL && strcmp(*newval, OBS_SECRET_MASK) == 0)
 	{
-		/* empty; or the mask itself (a reset to the current value): keep */
+		/* the mask itself (a reset to the current value): keep */
 		*extra = NULL;
 		return true;
 	}
-	copy = malloc(strlen(*newval) + 1);
+	/* the value, or "" when empty */
+	copy = malloc(*newval ? strlen(*newval) + 1 : 1);
 	if (copy == NULL)
 		return false;
-	strcpy(copy, *newval);
+	strcpy(copy, *newval ? *newval : "");
 	*extra = copy;
-	explicit_bzero(*newval, strlen(*newval));
-	free(*newval);
+	if (*newval)
+	{
+		explicit_bzero(*newval, strlen(*newval));
+		free(*newval);
+	}
 	*newval = malloc(sizeof(OBS_SECRET_MASK));
 	if (*newval == NULL)
 		return false;
@@ -144,8 +150,8 @@ check_secret(char **newval, void **extra, GucSource source)
 static void \
 fn(const char *newval, void *extra) \
 { \
-	if (extra != NULL || newval == NULL || newval[0] == '\0') \
-		obs_credential_values[idx] = extra; \
+	if (extra != NULL) \
+		obs_credential_values[idx] = ((const char *) extra)[0] ? extra : NULL; \
 }
 SECRET_ASSIGN(assign_elastic_api_key, OBS_CRED_ELASTIC_API_KEY)
 SECRET_ASSIGN(assign_elastic_user, OBS_CRED_ELASTIC_USER)

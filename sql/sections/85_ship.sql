@@ -296,6 +296,115 @@ $$;
 COMMENT ON FUNCTION @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text) IS
     'POST each new row of obs.alerts to url as JSON (format json) or as a Slack-compatible {"text": ...} body (format slack); returns the sink name';
 
+CREATE FUNCTION @extschema@.setup_otlp_export(
+    endpoint text, signals text[] DEFAULT '{traces,logs,metrics}', protobuf boolean DEFAULT false,
+    service_name text DEFAULT NULL, min_level text DEFAULT NULL,
+    batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
+    gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_signal text;
+    v_signals text[] := '{}';
+BEGIN
+    PERFORM @extschema@._ship_check_url('endpoint', setup_otlp_export.endpoint);
+    IF setup_otlp_export.endpoint ~ '[?#]' THEN
+        RAISE EXCEPTION 'OTLP endpoint must not have a query or fragment'
+            USING ERRCODE = '22023',
+                  HINT = 'Give the collector''s base URL, e.g. http://localhost:4318; /v1/traces, /v1/logs and /v1/metrics are appended.';
+    END IF;
+    IF setup_otlp_export.signals IS NULL OR pg_catalog.cardinality(setup_otlp_export.signals) = 0 THEN
+        RAISE EXCEPTION 'signals must not be empty' USING ERRCODE = '22023',
+            HINT = 'Valid OTLP signals are traces, logs and metrics.';
+    END IF;
+    FOREACH v_signal IN ARRAY setup_otlp_export.signals LOOP
+        IF v_signal IS NULL OR v_signal NOT IN ('traces', 'logs', 'metrics') THEN
+            RAISE EXCEPTION 'unknown OTLP signal "%"', v_signal
+                USING ERRCODE = '22023', HINT = 'Valid OTLP signals are traces, logs and metrics.';
+        END IF;
+        v_signal := CASE v_signal WHEN 'traces' THEN 'spans' ELSE v_signal END;
+        IF NOT v_signal = ANY (v_signals) THEN
+            v_signals := v_signals || v_signal;
+        END IF;
+    END LOOP;
+    IF setup_otlp_export.protobuf IS NULL THEN
+        RAISE EXCEPTION 'protobuf must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF setup_otlp_export.service_name IS NOT NULL AND pg_catalog.btrim(setup_otlp_export.service_name) = '' THEN
+        RAISE EXCEPTION 'service_name must not be empty' USING ERRCODE = '22023',
+            HINT = 'Leave service_name NULL to use the default (postgres).';
+    END IF;
+    RETURN @extschema@._sink_add(
+        COALESCE(setup_otlp_export.name,
+                 'otlp_' || pg_catalog.substr(pg_catalog.md5(setup_otlp_export.endpoint), 1, 8)),
+        'otlp', v_signals, pg_catalog.rtrim(setup_otlp_export.endpoint, '/'),
+        pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+            'protobuf', setup_otlp_export.protobuf, 'service_name', setup_otlp_export.service_name)),
+        setup_otlp_export.min_level, setup_otlp_export.batch_size, setup_otlp_export.flush_interval,
+        setup_otlp_export.gzip, setup_otlp_export.headers, setup_otlp_export.tls_verify,
+        setup_otlp_export.timeout, setup_otlp_export.start);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text) IS
+    'ship spans (traces), logs and metrics over OTLP/HTTP (JSON, or protobuf) to endpoint/v1/traces, /v1/logs and /v1/metrics, e.g. Jaeger or an OpenTelemetry collector at http://localhost:4318; returns the sink name';
+
+CREATE FUNCTION @extschema@.setup_logging_to_cloudwatch(
+    log_group text, log_stream text, region text, endpoint text DEFAULT NULL,
+    min_level text DEFAULT NULL, batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
+    gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF setup_logging_to_cloudwatch.log_group IS NULL OR setup_logging_to_cloudwatch.log_group = '' THEN
+        RAISE EXCEPTION 'log_group must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF setup_logging_to_cloudwatch.log_group !~ '^[A-Za-z0-9_./#-]+$' OR pg_catalog.length(setup_logging_to_cloudwatch.log_group) > 512 THEN
+        RAISE EXCEPTION 'invalid CloudWatch log group "%"', setup_logging_to_cloudwatch.log_group
+            USING ERRCODE = '22023',
+                  HINT = 'A log group name has 1 to 512 characters among a-z, A-Z, 0-9, _ - / . and #.';
+    END IF;
+    IF setup_logging_to_cloudwatch.log_stream IS NULL OR setup_logging_to_cloudwatch.log_stream = '' THEN
+        RAISE EXCEPTION 'log_stream must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF pg_catalog.length(setup_logging_to_cloudwatch.log_stream) > 512
+       OR setup_logging_to_cloudwatch.log_stream ~ '[:*]' THEN
+        RAISE EXCEPTION 'invalid CloudWatch log stream "%"', setup_logging_to_cloudwatch.log_stream
+            USING ERRCODE = '22023', HINT = 'A log stream name has 1 to 512 characters and no : or *.';
+    END IF;
+    IF setup_logging_to_cloudwatch.region IS NULL
+       OR setup_logging_to_cloudwatch.region !~ '^[a-z]{2}(-[a-z]+)+-[0-9]+$' THEN
+        RAISE EXCEPTION 'invalid AWS region "%"', setup_logging_to_cloudwatch.region
+            USING ERRCODE = '22023', HINT = 'An AWS region looks like us-east-1 or eu-west-3.';
+    END IF;
+    IF setup_logging_to_cloudwatch.endpoint IS NOT NULL THEN
+        PERFORM @extschema@._ship_check_url('endpoint', setup_logging_to_cloudwatch.endpoint);
+    END IF;
+    RETURN @extschema@._sink_add(
+        COALESCE(setup_logging_to_cloudwatch.name,
+                 pg_catalog.format('cloudwatch_%s_%s', setup_logging_to_cloudwatch.log_group,
+                                   setup_logging_to_cloudwatch.log_stream)),
+        'cloudwatch', '{logs}',
+        COALESCE(setup_logging_to_cloudwatch.endpoint,
+                 pg_catalog.format('https://logs.%s.amazonaws.com/', setup_logging_to_cloudwatch.region)),
+        pg_catalog.jsonb_build_object('log_group', setup_logging_to_cloudwatch.log_group,
+                                      'log_stream', setup_logging_to_cloudwatch.log_stream,
+                                      'region', setup_logging_to_cloudwatch.region),
+        setup_logging_to_cloudwatch.min_level, setup_logging_to_cloudwatch.batch_size,
+        setup_logging_to_cloudwatch.flush_interval, setup_logging_to_cloudwatch.gzip,
+        setup_logging_to_cloudwatch.headers, setup_logging_to_cloudwatch.tls_verify,
+        setup_logging_to_cloudwatch.timeout, setup_logging_to_cloudwatch.start);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text) IS
+    'ship logs to CloudWatch Logs (PutLogEvents, signed with SigV4 from obs.aws_* settings) into log_group/log_stream at https://logs.<region>.amazonaws.com/ or endpoint; returns the sink name';
+
+REVOKE EXECUTE ON FUNCTION
+    @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text),
+    @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text)
+    FROM PUBLIC;
+
 CREATE FUNCTION @extschema@._sink_set_paused(p_name text, p_paused boolean)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$

@@ -175,9 +175,13 @@ obs_http_request(const ObsHttpRequest *req, ObsHttpAnswer *ans)
 		if (n)
 			hdrs = n;
 	}
-	if (!failed)
+	if (!failed && req->aws_sigv4 == NULL)
 	{
-		/* no "Expect: 100-continue" round trip on large bodies */
+		/*
+		 * no "Expect: 100-continue" round trip on large bodies; but not with
+		 * SigV4: libcurl (7.88) would sign the empty header it does not send,
+		 * and the receiver refuses the signature
+		 */
 		struct curl_slist *n = curl_slist_append(hdrs, "Expect:");
 
 		failed = (n == NULL);

@@ -41,19 +41,7 @@ extern char *obs_credentials_file;
 /* worker.c */
 extern void obs_ship_init(void);	/* shared memory and the launcher */
 
-/*
- * Encoders of the OTLP and CloudWatch sink kinds (otlp.c, cloudwatch.c).
- * rows: a cJSON array of row objects, each exactly to_jsonb() of a row of
- * the signal's table (obs.logs, obs.spans, obs.metrics view row,
- * obs.alerts), in shipping order.  They never ereport inside cJSON calls;
- * they return false (or -1) and set *why (palloc'd) on failure.
- */
-extern bool obs_otlp_encode(const char *signal, cJSON *rows, bool protobuf,
-							const char *service_name, StringInfo body,
-							const char **content_type, char **why);
-extern int	obs_cloudwatch_encode(cJSON *rows, const char *log_group,
-								  const char *log_stream, StringInfo **bodies,
-								  char **why);
+/* the encoders of the OTLP and CloudWatch kinds: encode.h */
 
 /* http.c: one request */
 #define OBS_HTTP_MAX_HEADERS 32

@@ -19,9 +19,13 @@
  *	  {"text": ...}; rows are sent in order and a retryable failure stops
  *	  the batch there.
  *
- * The OTLP and CloudWatch kinds plug in here with an entry each whose send
- * function calls obs_otlp_encode() / obs_cloudwatch_encode() (ship.h) and
- * posts the bodies with obs_http_request().
+ *	- otlp: one OTLP/HTTP request (JSON or protobuf) per batch to
+ *	  <endpoint>/v1/traces|logs|metrics.
+ *	- cloudwatch: PutLogEvents bodies, signed with SigV4.
+ *
+ * The OTLP and CloudWatch send functions call obs_otlp_encode() /
+ * obs_cloudwatch_encode() (encode.h) and post the bodies with
+ * obs_http_request().
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -29,6 +33,7 @@
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
 
+#include "encode.h"
 #include "ship.h"
 
 /* the request every kind starts from: the sink's headers, TLS, timeout */
@@ -362,14 +367,11 @@ webhook_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	return OBS_SEND_OK;
 }
 
-#ifdef OBS_HAVE_OTLP_ENCODERS
 /* ---------------------------------------------------- OTLP/HTTP, CloudWatch */
 
 /*
- * Compiled once otlp.c and cloudwatch.c (obs_otlp_encode(),
- * obs_cloudwatch_encode()) are in the tree: the Makefile defines
- * OBS_HAVE_OTLP_ENCODERS.  Not yet run against a receiver (the test
- * receivers are in test/ship/).  Each sends the whole batch as one unit:
+ * The encoders are otlp.c and cloudwatch.c (encode.h); the TAP test
+ * test/t/032_ship_otlp_cw.pl runs both kinds against receivers.  Each sends the whole batch as one unit:
  * OTLP one request; CloudWatch its PutLogEvents bodies in order, and after
  * a retryable failure the whole batch again, so bodies accepted before it
  * are sent twice (CloudWatch does not deduplicate), as after a crash.  A
@@ -490,17 +492,14 @@ cloudwatch_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	memset(b->done, true, sizeof(bool) * b->n);
 	return OBS_SEND_OK;
 }
-#endif							/* OBS_HAVE_OTLP_ENCODERS */
 
 /* ---------------------------------------------------------------- the table */
 
 static const ObsSinkKind sink_kinds[] = {
 	{"elasticsearch", "logs,spans,metrics,alerts", es_send},
 	{"webhook", "alerts", webhook_send},
-#ifdef OBS_HAVE_OTLP_ENCODERS
 	{"otlp", "logs,spans,metrics", otlp_send},
 	{"cloudwatch", "logs", cloudwatch_send},
-#endif
 };
 
 /* the kind named kind, or NULL (a kind this build does not ship) */

@@ -1,5 +1,6 @@
 // cloudwatch-receiver.mjs: a CloudWatch Logs PutLogEvents endpoint for
-// tests, on 127.0.0.1 and an ephemeral port (printed alone on the first
+// tests, on 127.0.0.1 and the port given as the first argument (0 or none:
+// an ephemeral one; printed alone on the first
 // line of stdout).  Every request is checked:
 // - POST, X-Amz-Target: Logs_20140328.PutLogEvents, Content-Type
 //   application/x-amz-json-1.1;
@@ -144,7 +145,7 @@ const server = http.createServer((req, res) => {
     });
 });
 
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {
     process.stdout.write(`${server.address().port}\n`);
 });
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));

@@ -32,6 +32,37 @@ SELECT pg_temp.err($$SELECT obs.setup_alert_webhook('https://user:secret-pw@exam
 SELECT pg_temp.err($$SELECT obs.setup_alert_webhook('http:///hook')$$);
 SELECT pg_temp.err($$SELECT obs.setup_alert_webhook('https://example.com/hook', format => 'teams')$$);
 SELECT pg_temp.err($$SELECT obs.setup_alert_webhook(NULL)$$);
+-- OTLP
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export(NULL)$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('grpc://localhost:4317')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('localhost:4318')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://user:pw@localhost:4318')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318/?x=1')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', '{traces,profiles}')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', '{spans}')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', '{alerts}')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', '{}')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', NULL)$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', protobuf => NULL)$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', service_name => ' ')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', min_level => 'loud')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', batch_size => 10001)$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', headers => '{"Content-Type": "x"}')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', start => 'later')$$);
+-- CloudWatch
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('', 's', 'us-east-1')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch(NULL, 's', 'us-east-1')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('my group', 's', 'us-east-1')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', '', 'us-east-1')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 'a:b', 'us-east-1')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', 'US-EAST-1')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', 'useast1')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', 'us-east')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', NULL)$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', 'us-east-1', 'ftp://localhost:4566')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', 'us-east-1', 'http://AKIA:secret@localhost:4566')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', 'us-east-1', batch_size => 0)$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', 'us-east-1', headers => '{"X-Amz-Security-Token": "t"}')$$);
 SELECT pg_temp.err($$SELECT obs.pause_sink('nope')$$);
 SELECT pg_temp.err($$SELECT obs.drop_sink('nope')$$);
 
@@ -51,15 +82,34 @@ SELECT name, paused FROM obs.sinks ORDER BY name;
 SELECT count(*) AS cursors_left FROM obs.sink_cursors;
 SELECT obs.drop_sink('es2'), obs.drop_sink('slack');
 
+-- OTLP and CloudWatch sinks: good calls, what they store, duplicates refused
+SELECT obs.setup_otlp_export('http://localhost:4318/');
+SELECT obs.setup_otlp_export('https://collector.internal:4318', '{traces,traces,metrics}', protobuf => true,
+                             service_name => 'etl', gzip => true, name => 'otel');
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', name => 'otel')$$);
+SELECT obs.setup_logging_to_cloudwatch('/obs/etl', 'worker-1', 'eu-west-3');
+SELECT obs.setup_logging_to_cloudwatch('g', 's', 'us-east-1', 'http://localhost:4566', min_level => 'error', name => 'cw');
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g2', 's2', 'us-east-1', name => 'cw')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('/obs/etl', 'worker-1', 'eu-west-3')$$);
+SELECT name, kind, signals, endpoint, config, min_level, batch_size, gzip, headers
+  FROM obs.sinks ORDER BY name;
+SELECT sink, signal FROM obs.sink_cursors ORDER BY 1, 2;
+SELECT obs.drop_sink('otel'), obs.drop_sink('cw'), obs.drop_sink('cloudwatch_/obs/etl_worker-1'),
+       obs.drop_sink('otlp_' || substr(md5('http://localhost:4318/'), 1, 8));
+
 -- a non-superuser can add, pause or drop no sink, and call no cursor function
 CREATE ROLE ship_user;
 GRANT USAGE ON SCHEMA obs TO ship_user;
 -- even EXECUTE granted does not let a non-superuser add a sink
 GRANT EXECUTE ON FUNCTION obs.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text),
     obs._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text) TO ship_user;
+GRANT EXECUTE ON FUNCTION obs.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text),
+    obs.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text) TO ship_user;
 SELECT obs.setup_alert_webhook('http://127.0.0.1:1/x', name => 'keep');
 SET ROLE ship_user;
 SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost')$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_cloudwatch('g', 's', 'us-east-1')$$);
 SELECT pg_temp.err($$SELECT obs._sink_add('x', 'webhook', '{alerts}', 'http://h/', '{}', NULL, 1, '1s', false, '{}', true, '1s', 'now')$$);
 SELECT pg_temp.err($$SELECT obs.drop_sink('keep')$$);
 SELECT pg_temp.err($$SELECT obs._ship_batch('keep', 'alerts', 10)$$);
