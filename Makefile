@@ -28,3 +28,9 @@ include $(PGXS)
 
 sql/obs--$(EXTVERSION).sql: $(SQL_SECTIONS)
 	cat $^ > $@
+
+# PGXS tracks no header dependencies (unless PostgreSQL was configured with
+# --enable-depend): rebuild every object when any of obs's headers changes,
+# so that an object never keeps an old struct layout or an inline function
+# that is gone.
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/*/*.h)

@@ -41,10 +41,59 @@ typedef struct PqBuf
 	PqBudget   *budget;			/* NULL: growth is not capped */
 } PqBuf;
 
-/* an empty buffer; nothing is allocated until the first append */
-extern void obs_pq_buf_init(PqBuf *b, MemoryContext cxt, PqBudget *budget);
-extern void obs_pq_buf_reserve(PqBuf *b, size_t extra);
-extern void obs_pq_buf_free(PqBuf *b);
+/*
+ * The buffer's functions are all inline here, so that this header needs no
+ * file of the writer: an empty buffer allocates nothing until the first
+ * append.
+ */
+static inline void
+obs_pq_buf_init(PqBuf *b, MemoryContext cxt, PqBudget *budget)
+{
+	b->cxt = cxt;
+	b->budget = budget;
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/*
+ * Make room for extra more bytes.  The buffer doubles while that keeps its
+ * budget within the limit; past it, the buffer grows by just what is asked
+ * and the budget is marked over, so that the writer closes its row group.
+ */
+static inline void
+obs_pq_buf_reserve(PqBuf *b, size_t extra)
+{
+	size_t		need = b->len + extra;
+	size_t		cap;
+
+	if (need <= b->cap)
+		return;
+	cap = Max(b->cap, 32);
+	while (cap < need)
+		cap *= 2;
+	if (b->budget != NULL &&
+		pq_budget_held(b->budget) + (int64) (cap - b->cap) > b->budget->limit)
+	{
+		cap = need;
+		b->budget->over = true;
+	}
+	if (b->data == NULL)
+		b->data = MemoryContextAllocHuge(b->cxt, cap);
+	else
+		b->data = repalloc_huge(b->data, cap);
+	b->cap = cap;
+}
+
+/* release the buffer's memory; it stays usable, empty */
+static inline void
+obs_pq_buf_free(PqBuf *b)
+{
+	if (b->data)
+		pfree(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
 
 static inline void
 pq_buf_append(PqBuf *b, const void *data, size_t len)

@@ -1,7 +1,6 @@
 /*-------------------------------------------------------------------------
  * thrift.c
- *	  Thrift compact protocol encoder for Parquet page headers and footer,
- *	  plus the byte buffer every part of the writer appends to.
+ *	  Thrift compact protocol encoder for Parquet page headers and footer.
  *
  * Field headers carry the delta from the previous field id of the same
  * struct when it fits in four bits, else the type and a zigzag varint id;
@@ -15,54 +14,6 @@
 #include "utils/memutils.h"
 
 #include "pq_internal.h"
-
-void
-obs_pq_buf_init(PqBuf *b, MemoryContext cxt, PqBudget *budget)
-{
-	b->cxt = cxt;
-	b->budget = budget;
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
-
-/*
- * Make room for extra more bytes.  The buffer doubles while that keeps its
- * budget within the limit; past it, the buffer grows by just what is asked
- * and the budget is marked over, so that the writer closes its row group.
- */
-void
-obs_pq_buf_reserve(PqBuf *b, size_t extra)
-{
-	size_t		need = b->len + extra;
-	size_t		cap;
-
-	if (need <= b->cap)
-		return;
-	cap = Max(b->cap, 32);
-	while (cap < need)
-		cap *= 2;
-	if (b->budget != NULL &&
-		pq_budget_held(b->budget) + (int64) (cap - b->cap) > b->budget->limit)
-	{
-		cap = need;
-		b->budget->over = true;
-	}
-	if (b->data == NULL)
-		b->data = MemoryContextAllocHuge(b->cxt, cap);
-	else
-		b->data = repalloc_huge(b->data, cap);
-	b->cap = cap;
-}
-
-/* release the buffer's memory; it stays usable, empty */
-void
-obs_pq_buf_free(PqBuf *b)
-{
-	if (b->data)
-		pfree(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
 
 static inline uint64
 zigzag64(int64 v)
