@@ -51,5 +51,7 @@ VALUES ('error_rate_high', 'error_rate', 0.05, 'greater', '5 minutes');
 INSERT INTO obs.dead_letters (received_at, signal, record, reason)
 SELECT '2024-01-01'::timestamptz + i * interval '1 second', 'log', jsonb_build_object('i', i), 'test'
   FROM generate_series(1, 120000) i;
+-- a shipping sink, for the sink health panel (it ships once obs is preloaded)
+SELECT obs.setup_logging_to_elk('127.0.0.1', 9200, signals => '{logs,spans}', name => 'grafana-es');
 ANALYZE obs.logs, obs.spans, obs.metric_series, obs.metric_points, obs.flow_runs, obs.task_runs,
         obs.alerts, obs.alert_rules, obs.dead_letters;
