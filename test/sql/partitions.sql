@@ -87,7 +87,7 @@ ALTER TABLE obs.logs ADD CONSTRAINT no_secrets CHECK (message NOT LIKE '%passwor
 SELECT split_part(pg_temp.err($$SELECT obs.info('the password is hunter2', ts => '2026-12-01 10:00+00')$$), ' [', 1) AS err;
 ALTER TABLE obs.logs DROP CONSTRAINT no_secrets;
 
--- the buffered path (the flusher's batches) is in test/t/030_partitions.pl:
+-- the buffered path (the flusher's batches) is in test/t/040_partitions.pl:
 -- it needs obs in shared_preload_libraries
 
 -- alerts stored by SQL INSERT (evaluate_alert_rules) go to their partitions
