@@ -224,8 +224,9 @@ obs_ring_copy_out(ObsRing *ring, uint64 pos, char *dst, Size len)
 		memcpy(dst + first, data, len - first);
 }
 
-static void
-copy_in(ObsRing *ring, const char *src, Size len)
+/* append len bytes at head; the caller holds the lock and checked the room */
+void
+obs_ring_copy_in(ObsRing *ring, const char *src, Size len)
 {
 	uint64		size = obs_shared->ring_size;
 	Size		off = ring->head % size;
@@ -305,7 +306,7 @@ obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
 		{
 			uint64		threshold = size / 8;
 
-			copy_in(ring, rec->data, len);
+			obs_ring_copy_in(ring, rec->data, len);
 			ring->counters[sig][OBS_C_ACCEPTED]++;
 			/*
 			 * wake the flusher when the fill level crosses 1/8; with no
@@ -368,9 +369,25 @@ existing_ring(void)
 }
 
 /*
+ * Whether every record in the ring before target is settled: tail passed
+ * it, and no record set aside and appended again (deferred) entered the
+ * ring before it.  The origin of deferred records is kept as their
+ * lowest, so this may also wait for a deferred record that came later.
+ */
+static bool
+flushed_to(ObsRing *ring, uint64 target)
+{
+	if (ring->tail < target)
+		return false;
+	return ring->deferred_end <= ring->tail || ring->deferred_origin >= target;
+}
+
+/*
  * obs.flush(timeout interval): wait until every record that was in this
  * database's ring when the call began is stored (committed by the
- * flusher) or dead-lettered.  True at once when the database has no ring.
+ * flusher) or dead-lettered, including records the flusher set aside
+ * behind a user transaction's lock.  True at once when the database has
+ * no ring.
  * A timeout longer than INT_MAX ms (about 24.8 days) is cut to that.
  */
 Datum
@@ -397,7 +414,7 @@ obs_flush(PG_FUNCTION_ARGS)
 	/* ask the flusher to store up to target at once, in full batches */
 	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 	target = ring->head;
-	done = ring->tail >= target;
+	done = flushed_to(ring, target);
 	if (!done && ring->flush_request < target)
 		ring->flush_request = target;
 	LWLockRelease(ring->lock);
@@ -411,7 +428,7 @@ obs_flush(PG_FUNCTION_ARGS)
 		long		ms;
 
 		LWLockAcquire(ring->lock, LW_SHARED);
-		done = ring->tail >= target;
+		done = flushed_to(ring, target);
 		LWLockRelease(ring->lock);
 		if (done)
 			break;

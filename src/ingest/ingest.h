@@ -77,6 +77,14 @@ typedef struct ObsRing
 	uint64		head;
 	uint64		tail;
 	uint64		flush_request;	/* obs.flush() waits for tail to reach it */
+	/*
+	 * Records the flusher set aside (a lock a user transaction holds) are
+	 * appended again at head; until tail passes deferred_end, some record
+	 * before it first entered the ring at deferred_origin or later, and
+	 * obs.flush() calls that began after deferred_origin wait for it too.
+	 */
+	uint64		deferred_origin;
+	uint64		deferred_end;
 	uint64		counters[OBS_NUM_SIGNALS][OBS_NUM_COUNTERS];
 	pg_atomic_uint64 sampled_out[OBS_NUM_SIGNALS];
 	uint64		batches;
@@ -117,6 +125,7 @@ extern bool obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort);
 extern void obs_count_sampled_out(ObsSignal sig);
 extern char *obs_ring_data(ObsRing *ring);
 extern void obs_ring_copy_out(ObsRing *ring, uint64 pos, char *dst, Size len);
+extern void obs_ring_copy_in(ObsRing *ring, const char *src, Size len);
 
 /* codec.c */
 extern bool obs_enqueue_log(const ObsLogRecord *rec);

@@ -25,10 +25,16 @@
  * dropped_other, the rest decoded and stored with the signals' obs_store_*()
  * functions into one multi-insert batch, commits, and only then advances
  * tail under the lock and wakes waiters.  If the batch fails:
- *	- a transient error (serialization, deadlock, lock timeout, shutdown,
- *	  out of resources) leaves the batch in the ring to be retried later,
- *	  with growing pauses, MAX_BATCH_RETRIES times in a row at most; then
- *	  it goes record by record as below, transient errors included;
+ *	- a transient error (serialization, deadlock, shutdown, out of
+ *	  resources) leaves the batch in the ring to be retried later, with
+ *	  growing pauses, MAX_BATCH_RETRIES times in a row at most; then it
+ *	  goes record by record as below, transient errors included;
+ *	- a lock timeout (a lock a user transaction holds) goes record by
+ *	  record at once: a record that times out again, and the later records
+ *	  of its series, run or signal, are set aside: appended again at head
+ *	  (in the same step that advances tail, so they always fit, stay
+ *	  pending and are as durable as before), and tried after the records
+ *	  buffered meanwhile; the others are stored now;
  *	- any other error retries the batch record by record, each in its own
  *	  subtransaction, so good records are stored and each bad one goes to
  *	  obs.dead_letters with its error;
@@ -76,6 +82,8 @@
 #define FLUSHER_LOCK_TIMEOUT_MS 500
 /* pauses between retries of a batch that waits for such a lock */
 #define MAX_LOCK_RETRY_PAUSE_MS 1000
+/* lock timeouts in one pass record by record; then the rest is set aside */
+#define MAX_LOCK_SKIPS 3
 
 /*
  * The smallest record the codec writes: a metric with a NULL or one-byte
@@ -223,6 +231,7 @@ free_slot(ObsRing *ring, Oid dbid)
 		ring->dbid = InvalidOid;
 		ring->closed = false;
 		ring->head = ring->tail = ring->flush_request = 0;
+		ring->deferred_origin = ring->deferred_end = 0;
 		memset(ring->counters, 0, sizeof(ring->counters));
 		for (int s = 0; s < OBS_NUM_SIGNALS; s++)
 			pg_atomic_write_u64(&ring->sampled_out[s], 0);
@@ -548,8 +557,24 @@ obs_launcher_main(Datum arg)
 typedef enum BatchResult
 {
 	BATCH_DONE,					/* stored, dead-lettered or dropped: advance */
-	BATCH_RETRY					/* transient failure: keep it in the ring */
+	BATCH_RETRY					/* transient failure, or all set aside: pause */
 } BatchResult;
+
+/* a record's status when it is set aside behind a lock (not a counter) */
+#define STATUS_DEFERRED ((ObsCounter) OBS_NUM_COUNTERS)
+
+/*
+ * The locks one record-by-record pass timed out on: the keys of the
+ * records that waited (a metric series, a run, or a whole signal), so
+ * that later records with the same key are set aside untried and keep
+ * their order; after MAX_LOCK_SKIPS timeouts every later record is.
+ */
+typedef struct LockSkips
+{
+	List	   *keys;			/* char *, in batch_cxt */
+	int			timeouts;
+	char	   *message;		/* the last lock timeout's message */
+} LockSkips;
 
 static ObsRing *flusher_ring = NULL;
 static MemoryContext batch_cxt = NULL;
@@ -804,19 +829,62 @@ dead_letter(const char *rec, ObsDecoded *d, bool decoded, ErrorData *edata)
 }
 
 /*
+ * What a record may wait for behind a user transaction: the lock of its
+ * metric series or run (a new one not yet committed), else its signal's
+ * table as a whole.
+ */
+static char *
+record_lock_key(const ObsDecoded *d)
+{
+	switch ((ObsSignal) d->hdr.signal)
+	{
+		case OBS_SIGNAL_METRIC:
+			return psprintf("metric|%s|%d|%s", d->metric.name ? d->metric.name : "",
+							d->metric.kind,
+							JsonbToCString(NULL, &d->metric.tags->root, VARSIZE(d->metric.tags)));
+		case OBS_SIGNAL_FLOW_RUN:
+			return psprintf("flow_run|%s", d->run.flow_run_id ? d->run.flow_run_id : "");
+		case OBS_SIGNAL_TASK_RUN:
+			return psprintf("task_run|%s", d->run.task_run_id ? d->run.task_run_id : "");
+		default:
+			return psprintf("%d", d->hdr.signal);
+	}
+}
+
+static bool
+key_blocked(const LockSkips *skips, const char *key)
+{
+	ListCell   *lc;
+
+	foreach(lc, skips->keys)
+		if (strcmp((const char *) lfirst(lc), key) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Store one record in its own subtransaction of the current transaction;
  * on a non-transient error, dead-letter it instead.  A transient error is
  * thrown on, to fail the whole transaction, unless the batch has been
- * retried too often already (give_up): then it is dead-lettered too.
+ * retried too often already (give_up): then it is dead-lettered too.  A
+ * lock timeout (a lock a user transaction holds) sets the record aside
+ * (STATUS_DEFERRED) and notes its key in skips, as are, untried, later
+ * records of a key that timed out and all records once MAX_LOCK_SKIPS
+ * timeouts were reached.
  */
 static ObsCounter
-store_one(const char *rec, bool give_up)
+store_one(const char *rec, bool give_up, LockSkips *skips)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
 	ObsDecoded *d = palloc0(sizeof(ObsDecoded));
 	volatile bool decoded = false;
+	volatile bool skipped = false;
+	char	   *volatile key = NULL;
 	ErrorData  *edata = NULL;
+
+	if (skips->timeouts >= MAX_LOCK_SKIPS)
+		return STATUS_DEFERRED;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);
@@ -824,8 +892,14 @@ store_one(const char *rec, bool give_up)
 	{
 		obs_decode_record(rec, d);
 		decoded = true;
-		debug_store_error(d);
-		obs_store_decoded(d, NULL);
+		key = MemoryContextStrdup(batch_cxt, record_lock_key(d));
+		if (key_blocked(skips, key))
+			skipped = true;
+		else
+		{
+			debug_store_error(d);
+			obs_store_decoded(d, NULL);
+		}
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;
@@ -841,32 +915,45 @@ store_one(const char *rec, bool give_up)
 	}
 	PG_END_TRY();
 
+	if (skipped)
+		return STATUS_DEFERRED;
 	if (edata == NULL)
 		return OBS_C_STORED;
-	/* a batch behind a user's lock waits for it, however often retried */
-	if ((!give_up && is_transient(edata->sqlerrcode)) ||
-		edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+	/* a record behind a user's lock waits for it, however often retried */
+	if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+	{
+		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+
+		skips->timeouts++;
+		if (key != NULL)
+			skips->keys = lappend(skips->keys, key);
+		skips->message = pstrdup(edata->message);
+		MemoryContextSwitchTo(old);
+		return STATUS_DEFERRED;
+	}
+	if (!give_up && is_transient(edata->sqlerrcode))
 		ReThrowError(edata);
 	return dead_letter(rec, d, decoded, edata);
 }
 
 /*
  * The batch again, record by record, each in a subtransaction: good
- * records are stored, bad ones dead-lettered.  status[i] gets
- * OBS_C_STORED, OBS_C_DEAD_LETTERED or (not even dead-lettered)
- * OBS_C_DROPPED_OTHER.  Returns the error that defeated
- * the whole transaction, or NULL.
+ * records are stored, bad ones dead-lettered, those behind a user's lock
+ * set aside.  status[i] gets OBS_C_STORED, OBS_C_DEAD_LETTERED, (not even
+ * dead-lettered) OBS_C_DROPPED_OTHER or STATUS_DEFERRED.  Returns the
+ * error that defeated the whole transaction, or NULL.
  */
 static ErrorData *
-store_one_by_one(char **recs, int n, ObsCounter *status, bool give_up)
+store_one_by_one(char **recs, int n, ObsCounter *status, bool give_up, LockSkips *skips)
 {
 	ErrorData  *fatal = NULL;
 
+	memset(skips, 0, sizeof(*skips));
 	PG_TRY();
 	{
 		start_xact();
 		for (int i = 0; i < n; i++)
-			status[i] = store_one(recs[i], give_up);
+			status[i] = store_one(recs[i], give_up, skips);
 		commit_xact();
 	}
 	PG_CATCH();
@@ -923,10 +1010,10 @@ persist_state(ObsRing *ring, uint64 new_tail, uint64 (*settled)[OBS_NUM_COUNTERS
 }
 
 /*
- * The batch timed out on a lock that another transaction holds (LOCK
- * TABLE, a new metric series or run not yet committed, a prepared
- * transaction): it stays in the ring and is tried again after a pause,
- * however long that takes; it never counts toward MAX_BATCH_RETRIES.
+ * The batch timed out on a lock that another transaction holds even
+ * record by record (the lock of obs.dead_letters, say): it stays in the
+ * ring and is tried again after a pause, however long that takes; it
+ * never counts toward MAX_BATCH_RETRIES.
  */
 static BatchResult
 batch_waits_for_lock(ObsRing *ring, ErrorData *edata)
@@ -945,6 +1032,28 @@ batch_waits_for_lock(ObsRing *ring, ErrorData *edata)
 }
 
 /*
+ * Records of the batch timed out on locks that other transactions hold
+ * (a new metric series or run not yet committed, say): they are set aside
+ * and appended again at head, so that the records behind them are stored
+ * now; they are tried again after those, and never dead-lettered for it.
+ */
+static void
+note_deferred(ObsRing *ring, const LockSkips *skips, int ndeferred)
+{
+	lock_waits++;
+	if (lock_waits == 1 || lock_waits % 100 == 0)
+		ereport(LOG,
+				(errmsg("obs flusher: waiting for a lock held by another transaction: %s",
+						skips->message ? skips->message : "lock timeout"),
+				 errdetail("%d records were set aside and are retried after the others (%d tries in a row set records aside).",
+						   ndeferred, lock_waits),
+				 errhint("The records set aside are stored once that transaction ends.")));
+	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+	ring->retries++;
+	LWLockRelease(ring->lock);
+}
+
+/*
  * Store the records in [tail, head): at most obs.batch_size of them, in
  * one transaction.  Advances tail and the counters unless the failure was
  * transient; after MAX_BATCH_RETRIES transient failures of the same batch
@@ -957,7 +1066,12 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 	int			max = obs_batch_size;
 	char	  **recs = palloc(max * sizeof(char *));
 	uint8	   *sigs = palloc(max);
+	uint64	   *rpos = palloc(max * sizeof(uint64));
 	ObsCounter *status = palloc(max * sizeof(ObsCounter));
+	LockSkips	skips;
+	int			ndeferred = 0;
+	uint64		deferred_bytes = 0;
+	uint64		first_deferred = 0;
 	uint64		counts[OBS_NUM_SIGNALS][OBS_NUM_COUNTERS];
 	uint64		pos = tail;
 	int			n = 0;
@@ -988,6 +1102,7 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 		recs[n] = palloc(h.len);
 		obs_ring_copy_out(ring, pos, recs[n], h.len);
 		sigs[n] = h.signal;
+		rpos[n] = pos;
 		status[n] = OBS_C_STORED;
 		n++;
 		pos += h.len;
@@ -1031,11 +1146,11 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 	if (n > 0)
 	{
 		edata = store_batch(recs, n);
-		if (edata != NULL && edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
-			return batch_waits_for_lock(ring, edata);
 		if (edata != NULL)
 		{
-			if (!give_up && is_transient(edata->sqlerrcode))
+			/* behind a lock: record by record, setting aside what waits */
+			if (!give_up && is_transient(edata->sqlerrcode) &&
+				edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 			{
 				(*failures)++;
 				report_failure("batch failed and will be retried", edata, *failures);
@@ -1045,7 +1160,7 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 				persist_state(ring, ring->tail, NULL, false);
 				return BATCH_RETRY;
 			}
-			edata = store_one_by_one(recs, n, status, give_up);
+			edata = store_one_by_one(recs, n, status, give_up, &skips);
 			if (edata != NULL && edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 				return batch_waits_for_lock(ring, edata);
 			if (edata != NULL)
@@ -1071,14 +1186,51 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 		}
 	}
 	*failures = 0;
-	lock_waits = 0;
-	*stored = n;
 	for (int i = 0; i < n; i++)
-		counts[sigs[i]][status[i]]++;
+	{
+		if (status[i] == STATUS_DEFERRED)
+		{
+			if (ndeferred++ == 0)
+				first_deferred = rpos[i];
+			deferred_bytes += ((ObsRecordHeader *) recs[i])->len;
+		}
+		else
+			counts[sigs[i]][status[i]]++;
+	}
+	*stored = n - ndeferred;
+	if (ndeferred > 0)
+		note_deferred(ring, &skips, ndeferred);
+	else
+		lock_waits = 0;
 
-	persist_state(ring, pos, counts, false);
+	/*
+	 * Advance tail past the batch and append the records set aside at head
+	 * again, in one step under the lock: they fit, since they were in the
+	 * ring before.  They stay pending (accepted once, counted once) with
+	 * the same durability as any buffered record, behind the records that
+	 * arrived meanwhile.  deferred_origin/deferred_end let obs.flush()
+	 * wait for them.
+	 */
+	persist_state(ring, pos - deferred_bytes, counts, false);
 	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
-	ring->tail = pos;
+	Assert(ring->tail == tail);
+	Assert(ring->head - pos + deferred_bytes <= obs_shared->ring_size);
+	if (ndeferred > 0)
+	{
+		uint64		origin = first_deferred;
+
+		/* an older deferred record keeps its first position */
+		if (ring->deferred_end > tail)
+			origin = Min(origin, ring->deferred_origin);
+		ring->tail = pos;
+		for (int i = 0; i < n; i++)
+			if (status[i] == STATUS_DEFERRED)
+				obs_ring_copy_in(ring, recs[i], ((ObsRecordHeader *) recs[i])->len);
+		ring->deferred_origin = origin;
+		ring->deferred_end = ring->head;
+	}
+	else
+		ring->tail = pos;
 	for (int s = 0; s < OBS_NUM_SIGNALS; s++)
 		for (int c = 0; c < OBS_NUM_COUNTERS; c++)
 			ring->counters[s][c] += counts[s][c];
@@ -1086,7 +1238,8 @@ flush_batch(ObsRing *ring, uint64 tail, uint64 head, int *failures, int *stored)
 	ring->last_flush_at = GetCurrentTimestamp();
 	LWLockRelease(ring->lock);
 	ConditionVariableBroadcast(&ring->cv);
-	return BATCH_DONE;
+	/* everything set aside: pause as for a lock wait before trying again */
+	return ndeferred > 0 && ndeferred == n ? BATCH_RETRY : BATCH_DONE;
 }
 
 /* wait at most ms (and FLUSHER_LOCK_TIMEOUT_MS) for any lock */

@@ -109,9 +109,22 @@ $a->query_safe(q{SELECT obs.record_metric('held.series', 1)});
 my $retries0 = counter('retries', 'log');
 $offset = -s $node->logfile;
 sql(q{SELECT obs.record_metric('held.series', 2);
-    SELECT count(obs.info('behind the lock ' || g)) FROM generate_series(1, 100) g});
+    SELECT count(obs.info('behind the lock ' || g)) FROM generate_series(1, 100) g;
+    SELECT obs.record_metric('other.series', 3)});
+# the record behind the lock is set aside: the others are stored meanwhile
+ok( $node->poll_query_until('postgres',
+		q{SELECT (SELECT count(*) FROM obs.logs WHERE message LIKE 'behind the lock %') = 100
+		     AND (SELECT count(*) FROM obs.metrics WHERE name = 'other.series' AND value = 3) = 1}),
+	'records of other series and signals behind the held record are stored while the lock is held');
 ok($node->poll_query_until('postgres', "SELECT sum(retries) > $retries0 + 2 FROM obs.ingest_stats"),
 	'the flusher times out on the lock and retries instead of waiting on it');
+is(sql(q{SELECT pending FROM obs.ingest_stats WHERE signal = 'metric'}), '1',
+	'the record set aside stays pending');
+($ret, $out, $err) = $node->psql('postgres', q{SELECT obs.flush('1s')});
+like($err, qr/obs.flush\(\) timed out/, 'obs.flush() waits for the record set aside');
+is( sql(q{SELECT bool_and(accepted = stored + dropped_full + dropped_other + dead_lettered + pending)
+            FROM obs.ingest_stats}),
+	't', 'counters add up while a record is set aside');
 like(log_from($offset), qr/obs flusher: waiting for a lock held by another transaction/,
 	'the wait for the lock is logged');
 ok( $node->poll_query_until('postgres',
