@@ -746,6 +746,37 @@ row_id(const char *signal, cJSON *row, const char *txid, int64 ordinal)
 }
 
 /*
+ * A row cJSON cannot parse as it is (a value nested more deeply than its
+ * 1000 levels, which jsonb allows): the row again with each object or
+ * array column as its JSON text, parsed in cxt, so that one row never
+ * stalls its sink.  NULL if even that fails.
+ */
+static cJSON *
+parse_row_flat(const char *text, MemoryContext cxt)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	char	   *flat = NULL;
+
+	start_xact();
+	args[0] = CStringGetTextDatum(text);
+	if (SPI_execute_with_args("SELECT pg_catalog.jsonb_object_agg(e.key, "
+							  "CASE WHEN pg_catalog.jsonb_typeof(e.value) IN ('object', 'array') "
+							  "THEN pg_catalog.to_jsonb(e.value::text) ELSE e.value END)::text "
+							  "FROM pg_catalog.jsonb_each($1::jsonb) e",
+							  1, types, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		flat = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		MemoryContextSwitchTo(old);
+	}
+	commit_xact();
+	MemoryContextSwitchTo(cxt);
+	return flat ? cJSON_Parse(flat) : NULL;
+}
+
+/*
  * Step 1: the next batch of (sink, signal) into st; false when there is
  * nothing to ship.  The texts are parsed in st->cxt, outside SPI.
  */
@@ -826,6 +857,8 @@ fetch_batch(const ObsSink *sink, ShipState *st)
 		{
 			cJSON	   *row = cJSON_Parse(texts[i]);
 
+			if (row == NULL)
+				row = parse_row_flat(texts[i], st->cxt);
 			if (row == NULL)
 			{
 				cJSON_Delete(b->rows);
