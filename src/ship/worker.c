@@ -959,6 +959,38 @@ record_outcome(const ObsSink *sink, ShipState *st, ObsSendOutcome outcome, ObsSe
 	commit_xact();
 }
 
+/*
+ * A batch that could not be read (a lock not had in lock_timeout, a row
+ * that cannot be parsed, ...): counted in failures with its error, so that
+ * obs.sink_stats shows a stalled sink; nothing was sent, so no retry.
+ */
+static void
+record_read_failure(const ObsSink *sink, ShipState *st, const char *error)
+{
+	PG_TRY();
+	{
+		Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+		Datum		args[4];
+		const char *schema;
+
+		start_xact();
+		schema = quote_identifier(get_namespace_name(obs_schema_oid()));
+		args[0] = CStringGetTextDatum(sink->name);
+		args[1] = CStringGetTextDatum(st->signal);
+		args[2] = CStringGetTextDatum(psprintf("could not read a batch: %s", error));
+		args[3] = BoolGetDatum(false);
+		if (SPI_execute_with_args(psprintf("SELECT %s._ship_failed($1, $2, $3, $4)", schema),
+								  4, types, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not count a failed read");
+		commit_xact();
+	}
+	PG_CATCH();
+	{
+		abort_xact("count a failed read");
+	}
+	PG_END_TRY();
+}
+
 /* exponential backoff with full jitter, at least Retry-After */
 static long
 backoff_ms(int attempts, long retry_after_s)
@@ -991,7 +1023,8 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 
 		if (st->batch == NULL)
 		{
-			bool		got = false;
+			volatile bool got = false;
+			char	   *volatile read_error = NULL;
 
 			PG_TRY();
 			{
@@ -999,12 +1032,17 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 			}
 			PG_CATCH();
 			{
-				abort_xact("read a batch");
+				read_error = abort_xact("read a batch");
 				drop_batch(st);
+			}
+			PG_END_TRY();
+			if (read_error != NULL)
+			{
+				/* in obs.sink_stats too: a sink that cannot read is stalled */
+				record_read_failure(sink, st, read_error);
 				st->next_attempt = TimestampTzPlusMilliseconds(now, backoff_ms(3, -1));
 				return backoff_ms(3, -1);
 			}
-			PG_END_TRY();
 			if (!got)
 				return sink->flush_interval_ms;
 		}

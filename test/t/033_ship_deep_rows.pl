@@ -2,7 +2,8 @@
 # deeply than the JSON parser's 1000 levels) must not stall the sink.  An
 # Elasticsearch sink sends the row as stored; an OTLP sink, which encodes
 # parsed rows, gets the too-deep value as its JSON text.  The rows after it
-# arrive in both.
+# arrive in both.  A batch the worker cannot read (here: a lock not had in
+# its lock_timeout) is counted in obs.sink_stats, so a stalled sink shows.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -87,5 +88,19 @@ ok(wait_for(sub { (grep { /^otlp after / } otlp_bodies()) == 5 }), 'OTLP: the ro
 ok((grep { $_ eq 'otlp deep' } otlp_bodies()) == 1, 'OTLP: the too-deep row arrives once');
 is(sql(q{SELECT failures FROM obs.sink_stats WHERE sink = 'otlp'}), '0', 'OTLP: no failed attempt');
 is(sql(q{SELECT failures FROM obs.sink_stats WHERE sink = 'es'}), '0', 'no failed attempt');
+
+# a batch that cannot be read shows in sink_stats (read here from
+# obs.sink_cursors: the view's lag waits for the lock too)
+my $bg = $node->background_psql('postgres');
+$bg->query_safe('BEGIN');
+$bg->query_safe('LOCK TABLE obs.logs IN ACCESS EXCLUSIVE MODE');
+ok(wait_for(sub { sql(q{SELECT failures > 0 FROM obs.sink_cursors WHERE sink = 'es'}) eq 't' }, 30),
+	'a read that waits past lock_timeout counts as a failure');
+like(sql(q{SELECT last_error FROM obs.sink_cursors WHERE sink = 'es'}), qr/^could not read a batch: .*lock timeout/,
+	'with its error');
+$bg->query_safe('COMMIT');
+$bg->quit;
+sql(q{SELECT obs.info('after the lock')});
+ok(wait_for(sub { arrived($log, qr/^after the lock$/) == 1 }), 'shipping goes on once the lock is gone');
 
 done_testing();
