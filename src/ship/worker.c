@@ -746,6 +746,37 @@ row_id(const char *signal, cJSON *row, const char *txid, int64 ordinal)
 }
 
 /*
+ * A row cJSON cannot parse as it is (a value nested more deeply than its
+ * 1000 levels, which jsonb allows): the row again with each object or
+ * array column as its JSON text, parsed in cxt, so that one row never
+ * stalls its sink.  NULL if even that fails.
+ */
+static cJSON *
+parse_row_flat(const char *text, MemoryContext cxt)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	char	   *flat = NULL;
+
+	start_xact();
+	args[0] = CStringGetTextDatum(text);
+	if (SPI_execute_with_args("SELECT pg_catalog.jsonb_object_agg(e.key, "
+							  "CASE WHEN pg_catalog.jsonb_typeof(e.value) IN ('object', 'array') "
+							  "THEN pg_catalog.to_jsonb(e.value::text) ELSE e.value END)::text "
+							  "FROM pg_catalog.jsonb_each($1::jsonb) e",
+							  1, types, args, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		flat = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		MemoryContextSwitchTo(old);
+	}
+	commit_xact();
+	MemoryContextSwitchTo(cxt);
+	return flat ? cJSON_Parse(flat) : NULL;
+}
+
+/*
  * Step 1: the next batch of (sink, signal) into st; false when there is
  * nothing to ship.  The texts are parsed in st->cxt, outside SPI.
  */
@@ -826,6 +857,8 @@ fetch_batch(const ObsSink *sink, ShipState *st)
 		{
 			cJSON	   *row = cJSON_Parse(texts[i]);
 
+			if (row == NULL)
+				row = parse_row_flat(texts[i], st->cxt);
 			if (row == NULL)
 			{
 				cJSON_Delete(b->rows);
@@ -926,6 +959,38 @@ record_outcome(const ObsSink *sink, ShipState *st, ObsSendOutcome outcome, ObsSe
 	commit_xact();
 }
 
+/*
+ * A batch that could not be read (a lock not had in lock_timeout, a row
+ * that cannot be parsed, ...): counted in failures with its error, so that
+ * obs.sink_stats shows a stalled sink; nothing was sent, so no retry.
+ */
+static void
+record_read_failure(const ObsSink *sink, ShipState *st, const char *error)
+{
+	PG_TRY();
+	{
+		Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+		Datum		args[4];
+		const char *schema;
+
+		start_xact();
+		schema = quote_identifier(get_namespace_name(obs_schema_oid()));
+		args[0] = CStringGetTextDatum(sink->name);
+		args[1] = CStringGetTextDatum(st->signal);
+		args[2] = CStringGetTextDatum(psprintf("could not read a batch: %s", error));
+		args[3] = BoolGetDatum(false);
+		if (SPI_execute_with_args(psprintf("SELECT %s._ship_failed($1, $2, $3, $4)", schema),
+								  4, types, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not count a failed read");
+		commit_xact();
+	}
+	PG_CATCH();
+	{
+		abort_xact("count a failed read");
+	}
+	PG_END_TRY();
+}
+
 /* exponential backoff with full jitter, at least Retry-After */
 static long
 backoff_ms(int attempts, long retry_after_s)
@@ -958,7 +1023,8 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 
 		if (st->batch == NULL)
 		{
-			bool		got = false;
+			volatile bool got = false;
+			char	   *volatile read_error = NULL;
 
 			PG_TRY();
 			{
@@ -966,12 +1032,17 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 			}
 			PG_CATCH();
 			{
-				abort_xact("read a batch");
+				read_error = abort_xact("read a batch");
 				drop_batch(st);
+			}
+			PG_END_TRY();
+			if (read_error != NULL)
+			{
+				/* in obs.sink_stats too: a sink that cannot read is stalled */
+				record_read_failure(sink, st, read_error);
 				st->next_attempt = TimestampTzPlusMilliseconds(now, backoff_ms(3, -1));
 				return backoff_ms(3, -1);
 			}
-			PG_END_TRY();
 			if (!got)
 				return sink->flush_interval_ms;
 		}

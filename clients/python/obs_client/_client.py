@@ -503,6 +503,7 @@ class ObsClient:
         # the transaction id of a batch whose COMMIT got no answer (the
         # connection broke): it may have committed; asked before writing again
         state = {"xid": None}
+        staging_retried = False
         while True:
             try:
                 if encoded is None:
@@ -522,6 +523,15 @@ class ObsClient:
                 if failed_before:
                     with self._cv:
                         self._stats["retries"] += 1
+                return
+            except psycopg.errors.UndefinedTable as e:
+                # a staging table dropped behind the client's back: made
+                # again on the second try; a table missing for another
+                # reason refuses the batch as any other error does
+                if not staging_retried:
+                    staging_retried = True
+                    continue
+                self._write_one_by_one(batch, e)
                 return
             except psycopg.OperationalError as e:
                 # connection lost (server restart, network): keep the batch,
@@ -560,29 +570,38 @@ class ObsClient:
         a temporary staging table (emptied at commit) and call obs's
         function on each row, in order."""
         with self.connection() as conn:
-            with conn.transaction():
-                with conn.cursor() as cur:
-                    for kind, first, text in encoded:
-                        cols, call = _STAGING[kind]
-                        table = "obs_client_" + kind
-                        made = _staged.setdefault(conn, set())
-                        if kind not in made:
-                            cur.execute("CREATE TEMPORARY TABLE IF NOT EXISTS %s (seq integer, %s)"
-                                        " ON COMMIT DELETE ROWS" % (table, cols))
-                            made.add(kind)
-                        with cur.copy("COPY pg_temp.%s FROM STDIN" % table) as copy:
-                            copy.write(text)
-                        # with the transaction's id: once the last run is
-                        # stored, only the COMMIT is left, and if its answer
-                        # is lost, this id tells whether the batch is stored
-                        state["xid"] = cur.execute(self.statement(
-                            conn, "SELECT pg_catalog.count(" + call + "),"
-                            " pg_catalog.pg_current_xact_id()::text FROM (SELECT * FROM pg_temp."
-                            + table + " WHERE seq >= %d ORDER BY seq) b" % first)).fetchone()[1]
+            try:
+                self._write_staged(conn, encoded, state)
+            except psycopg.Error:
+                # the session may have lost its staging tables (DISCARD ALL,
+                # DISCARD TEMP, a pool's reset): made again by the next try
+                _staged.pop(conn, None)
+                raise
             if not conn.autocommit:
                 conn.commit()
             state["xid"] = None
         self._count_written(batch)
+
+    def _write_staged(self, conn, encoded, state):
+        with conn.transaction():
+            with conn.cursor() as cur:
+                for kind, first, text in encoded:
+                    cols, call = _STAGING[kind]
+                    table = "obs_client_" + kind
+                    made = _staged.setdefault(conn, set())
+                    if kind not in made:
+                        cur.execute("CREATE TEMPORARY TABLE IF NOT EXISTS %s (seq integer, %s)"
+                                    " ON COMMIT DELETE ROWS" % (table, cols))
+                        made.add(kind)
+                    with cur.copy("COPY pg_temp.%s FROM STDIN" % table) as copy:
+                        copy.write(text)
+                    # with the transaction's id: once the last run is
+                    # stored, only the COMMIT is left, and if its answer
+                    # is lost, this id tells whether the batch is stored
+                    state["xid"] = cur.execute(self.statement(
+                        conn, "SELECT pg_catalog.count(" + call + "),"
+                        " pg_catalog.pg_current_xact_id()::text FROM (SELECT * FROM pg_temp."
+                        + table + " WHERE seq >= %d ORDER BY seq) b" % first)).fetchone()[1]
 
     def _count_written(self, batch):
         with self._cv:

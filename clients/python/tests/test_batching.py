@@ -306,3 +306,27 @@ def test_one_batch_of_mixed_records(pg):
     assert (got[1]["t"], got[1]["s"]) == (span.trace_id, span.span_id)
     assert [r["t"] for r in (got[0], got[2], got[3])] == [None, None, None]
     assert (got[2]["et"], got[2]["em"]) == ("ValueError", "bad\tvalue")
+
+
+def test_batches_survive_discard_all_on_a_given_connection(pg):
+    # a pool's reset (or the application) runs DISCARD ALL: the staging
+    # tables are gone; the next batches make them again instead of falling
+    # back to one transaction per record for good
+    conn = psycopg.connect(autocommit=True)
+    client = ObsClient(connection=conn, batch_size=100, flush_interval=0.05)
+    log = StructuredLogger("discard", client=client)
+    log.info("before")
+    assert client.flush(30)
+    assert client.stats()["batches"] == 1
+    conn.execute("DISCARD ALL")
+    for n in range(3):
+        for i in range(5):
+            log.info("after %d.%d" % (n, i))
+        assert client.flush(30)
+    st = client.stats()
+    client.close()
+    conn.close()
+    assert st["written"] == 16 and st["rejected"] == 0 and st["lost"] == 0, st
+    assert st["batches"] == 4, st
+    got = rows(pg, "SELECT count(*) AS n FROM obs.logs WHERE logger = 'discard'")
+    assert got == [{"n": 16}]
