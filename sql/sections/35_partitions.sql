@@ -211,6 +211,13 @@ BEGIN
     EXECUTE pg_catalog.format('CREATE TABLE @extschema@.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)',
                               n, s.parent);
     part := pg_catalog.format('@extschema@.%I', n)::regclass;
+    /*
+     * the partition belongs to the parent's owner, whoever runs the
+     * maintenance (another superuser, a pg_cron job): retention, run as
+     * the extension owner, can drop it later
+     */
+    EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %s', part,
+                              (SELECT c.relowner::regrole FROM pg_catalog.pg_class c WHERE c.oid = s.parent));
     PERFORM @extschema@._partition_prepare($1, part);
     /*
      * no row may reach the default partition between the move and ATTACH
