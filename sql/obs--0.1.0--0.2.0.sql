@@ -3759,6 +3759,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.clear_archive(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_write(@extschema@.archive_config, regclass, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_put(@extschema@.archive_config, text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_run(timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._archive_manifest(text, text) FROM PUBLIC;
 
 /* run_maintenance(): the archive step first, and retention waits for a confirmed archive */
 CREATE OR REPLACE FUNCTION @extschema@.run_maintenance(as_of timestamptz DEFAULT pg_catalog.now())
@@ -3862,11 +3863,11 @@ BEGIN
                     UPDATE @extschema@.archived_partitions ap SET dropped_at = pg_catalog.now()
                      WHERE ap.location = arow.location AND ap.path = arow.path;
                 END IF;
+                acts := acts || 'dropped'::text; parts := parts || p.part::text; cnts := cnts || NULL::bigint;
                 doomed := doomed || p.part;
             END LOOP;
             /* every drop after every check: a drop locks the parent to the end */
             FOR i IN 1 .. pg_catalog.cardinality(doomed) LOOP
-                acts := acts || 'dropped'::text; parts := parts || doomed[i]::text; cnts := cnts || NULL::bigint;
                 EXECUTE pg_catalog.format('DROP TABLE %s', doomed[i]);
             END LOOP;
             /*

@@ -332,11 +332,11 @@ BEGIN
                     UPDATE @extschema@.archived_partitions ap SET dropped_at = pg_catalog.now()
                      WHERE ap.location = arow.location AND ap.path = arow.path;
                 END IF;
+                acts := acts || 'dropped'::text; parts := parts || p.part::text; cnts := cnts || NULL::bigint;
                 doomed := doomed || p.part;
             END LOOP;
             /* every drop after every check: a drop locks the parent to the end */
             FOR i IN 1 .. pg_catalog.cardinality(doomed) LOOP
-                acts := acts || 'dropped'::text; parts := parts || doomed[i]::text; cnts := cnts || NULL::bigint;
                 EXECUTE pg_catalog.format('DROP TABLE %s', doomed[i]);
             END LOOP;
             /*

@@ -241,3 +241,4 @@ REVOKE EXECUTE ON FUNCTION @extschema@.clear_archive(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_write(@extschema@.archive_config, regclass, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_put(@extschema@.archive_config, text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_run(timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._archive_manifest(text, text) FROM PUBLIC;

@@ -164,13 +164,29 @@ make_parent_dirs(const char *root, const char *path)
 	char	   *full = psprintf("%s/%s", root, path);
 	char	   *slash = strrchr(full, '/');
 	char	   *p;
+	struct stat st;
 
 	*slash = '\0';
+	/* the location itself, as the save functions make their directory */
+	if (stat(root, &st) != 0)
+	{
+		if (errno != ENOENT)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat directory \"%s\": %m", root)));
+		if (pg_mkdir_p(pstrdup(root), S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create directory \"%s\": %m", root)));
+	}
+	else if (!S_ISDIR(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("archive location \"%s\" is not a directory", root)));
 	p = full + strlen(root);
 	for (;;)
 	{
-		struct stat st;
-		char		save;
+		char		save = '\0';
 
 		p = strchr(p + 1, '/');
 		if (p)
