@@ -329,9 +329,11 @@ BEGIN
                         acts := acts || 'stale'::text; parts := parts || p.part::text; cnts := cnts || n;
                         CONTINUE;
                     END IF;
-                    UPDATE @extschema@.archived_partitions ap SET dropped_at = pg_catalog.now()
-                     WHERE ap.location = arow.location AND ap.path = arow.path;
                 END IF;
+                /* a file of the partition (archived before clear_archive, too) is now its only copy */
+                UPDATE @extschema@.archived_partitions ap SET dropped_at = pg_catalog.now()
+                 WHERE ap.signal = sig AND ap.lower_bound = p.lower_bound
+                   AND ap.upper_bound = p.upper_bound AND ap.dropped_at IS NULL;
                 acts := acts || 'dropped'::text; parts := parts || p.part::text; cnts := cnts || NULL::bigint;
                 doomed := doomed || p.part;
             END LOOP;
