@@ -18,9 +18,11 @@
 //   GET  /_stats   {"verified": n, "rejected": n, "errors": [...],
 //                   "requests": ["PUT /lake/...", ...], "stalled": n}
 //   POST /_fail    {"status": 500, "count": 1, "match": "part-"}: answer the
-//                  next count requests whose path holds match with status
-//   POST /_stall   {"match": "part-"}: accept the body of such requests and
-//                  never answer them (the sender is to be killed)
+//                  next count requests whose path and query hold match with
+//                  status
+//   POST /_stall   {"match": "part-"}: accept the body of such requests
+//                  (HEAD aside) and never answer them (the sender is to be
+//                  killed)
 //   POST /_reset   forget counters, failures and stalls
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -135,12 +137,12 @@ const server = http.createServer((req, res) => {
         }
         stats.verified++;
         stats.requests.push(`${req.method} ${url.pathname}${url.search}`);
-        if (stall && req.method !== 'HEAD' && url.pathname.includes(stall.match || '')) {
+        if (stall && req.method !== 'HEAD' && (url.pathname + url.search).includes(stall.match || '')) {
             stats.stalled++;
             stalledRes.push(res);
             return;
         }
-        if (fail && fail.count > 0 && url.pathname.includes(fail.match || '')) {
+        if (fail && fail.count > 0 && (url.pathname + url.search).includes(fail.match || '')) {
             fail.count--;
             return xmlError(res, fail.status || 500, 'InternalError', 'failing on request');
         }
