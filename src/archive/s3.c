@@ -137,6 +137,7 @@ s3_request_ext(const ObsArchiveTarget *t, const char *method, const char *url,
 	char		b64[32];
 	int			b64len;
 	volatile sig_atomic_t *saved_abort = obs_http_abort;
+	volatile sig_atomic_t *saved_also = obs_http_abort_also;
 	char	   *userpwd;
 
 	if ((key_id == NULL || secret == NULL) && nothrow)
@@ -173,9 +174,11 @@ s3_request_ext(const ObsArchiveTarget *t, const char *method, const char *url,
 		obs_http_add_header(&req, psprintf("x-amz-security-token: %s", token));
 
 	/* a cancel or terminate request stops the transfer */
-	obs_http_abort = &InterruptPending;
+	obs_http_abort = &QueryCancelPending;
+	obs_http_abort_also = &ProcDiePending;
 	obs_http_request(&req, ans);
 	obs_http_abort = saved_abort;
+	obs_http_abort_also = saved_also;
 	explicit_bzero(userpwd, strlen(userpwd));
 	if (!nothrow)
 		CHECK_FOR_INTERRUPTS();

@@ -24,14 +24,19 @@
 
 static bool curl_ready = false;
 
-/* the worker's SIGTERM flag: a transfer in progress stops when it is set */
+/*
+ * The worker's SIGTERM flag (or a backend's cancel and die flags, for the
+ * archive): a transfer in progress stops when one is set
+ */
 volatile sig_atomic_t *obs_http_abort = NULL;
+volatile sig_atomic_t *obs_http_abort_also = NULL;
 
 static int
 transfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 				  curl_off_t ultotal, curl_off_t ulnow)
 {
-	return (obs_http_abort && *obs_http_abort) ? 1 : 0;
+	return ((obs_http_abort && *obs_http_abort) ||
+			(obs_http_abort_also && *obs_http_abort_also)) ? 1 : 0;
 }
 
 typedef struct AnswerBuf

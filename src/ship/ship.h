@@ -77,6 +77,7 @@ typedef struct ObsHttpAnswer
 
 extern void obs_http_request(const ObsHttpRequest *req, ObsHttpAnswer *ans);
 extern volatile sig_atomic_t *obs_http_abort;	/* set: abort transfers */
+extern volatile sig_atomic_t *obs_http_abort_also;	/* a second such flag */
 extern void obs_http_add_header(ObsHttpRequest *req, const char *line);
 
 /* creds.c */

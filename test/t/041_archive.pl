@@ -280,6 +280,25 @@ sub kill_during_upload
 }
 sql(q{SELECT count(obs.record_metric('arch.m', g, ts => '2026-11-06 00:00+00'::timestamptz + g * interval '1 minute'))
         FROM generate_series(0, 99) g});
+# a cancel stops a transfer in progress: the run ends, the partition stays
+control('/_reset');
+control('/_stall', '{"match": "signal%3Dmetrics/date%3D2026-11-06/part-0.parquet"}');
+my $cbg = IPC::Run::start(['psql', '-X', '-d', $node->connstr('postgres'), '-c',
+		"SELECT * FROM obs.run_maintenance('2026-11-07 12:00+00')"], '>', "$tmp/cancel.out", '2>', "$tmp/cancel.err",
+	IPC::Run::timeout(120));
+my $held = 0;
+for (1 .. 600) { last if ($held = stats()->{stalled}) > 0; usleep(100_000); }
+ok($held, 'cancel: the upload is under way (the server holds it)');
+is(sql(q{SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%run_maintenance%' AND pid <> pg_backend_pid()}),
+	'1', 'cancel: the archiving backend is sent a cancel');
+# bounded: without the cancel check the transfer would wait for the server
+my $ended = eval { $cbg->finish; 1 };
+ok($ended, 'cancel: the run ends without waiting for the server');
+$cbg->kill_kill unless $ended;
+like(slurp_file("$tmp/cancel.err"), qr/canceling statement due to user request/, 'cancel: the run is canceled');
+is(sql(q{SELECT count(*) FROM obs.metric_points_p20261106}), '100', 'cancel: the partition is kept');
+ok(!s3_object('obs/v1/signal=metrics/date=2026-11-06/part-0.parquet'), 'cancel: no object is visible');
+
 kill_during_upload('single PUT', 'signal%3Dmetrics/date%3D2026-11-06/part-0.parquet', '2026-11-07 12:00+00',
 	'obs.metric_points_p20261106', 'obs/v1/signal=metrics/date=2026-11-06/part-0.parquet');
 sql(q{SELECT count(obs.info(md5(g::text) || md5((g + 1)::text) || md5((g * 7)::text), ts => '2026-11-07 00:00+00'::timestamptz + g * interval '1 ms'))
