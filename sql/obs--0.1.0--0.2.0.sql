@@ -3707,6 +3707,15 @@ BEGIN
                                   AND NOT ap.stale)
              ORDER BY x.lower_bound
         LOOP
+            /*
+             * an alerts partition only once every alert in it is acknowledged:
+             * a file holds the final rows (retention keeps such a partition anyway)
+             */
+            IF a.signal = 'alerts' THEN
+                EXECUTE pg_catalog.format('SELECT count(*) FROM %s x WHERE x.acknowledged_at IS NULL', p.part)
+                   INTO n;
+                CONTINUE WHEN n > 0;
+            END IF;
             /* a stale file is written again at its path; else the next free part-<n> of its day */
             SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
              WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL

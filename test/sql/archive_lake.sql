@@ -123,5 +123,20 @@ SELECT obs.clear_archive('logs');
 SELECT count(obs.info('unarchived', ts => '2026-11-05 10:00+00'));
 SELECT * FROM obs.run_maintenance('2026-11-07 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 SELECT path, dropped_at IS NOT NULL AS dropped FROM obs.archived_partitions ORDER BY lower_bound;
+-- alerts: a partition is archived once every alert in it is acknowledged
+SELECT (obs.add_alert_rule('arch_rule', 'arch.m', 10.5, 'greater', '10 days')).rule_name;
+SELECT count(obs.record_metric('arch.m', 11, ts => t))
+  FROM unnest(ARRAY['2026-11-05 10:00+00', '2026-11-06 10:00+00']::timestamptz[]) t;
+SELECT count(*) AS new_alerts FROM obs.evaluate_alert_rules('2026-11-07 00:00+00');
+SELECT count(obs.acknowledge_alert(alert_id)) FROM obs.alerts WHERE observed_at < '2026-11-06';
+SELECT obs.set_archive('alerts', '/tmp/obs_archive_regress/lake', '1 hour');
+SELECT * FROM obs.run_maintenance('2026-11-07 12:00+00')
+ WHERE signal = 'alerts' AND action <> 'created' AND partition_name >= 'obs.alerts_p20261105';
+SELECT obs.acknowledge_alert(alert_id) FROM obs.alerts WHERE observed_at >= '2026-11-06';
+SELECT * FROM obs.run_maintenance('2026-11-07 12:00+00')
+ WHERE signal = 'alerts' AND action <> 'created' AND partition_name >= 'obs.alerts_p20261105';
+SELECT path, row_count FROM obs.archived_partitions WHERE signal = 'alerts' AND row_count > 0 ORDER BY path;
+SELECT obs.clear_archive('alerts');
+
 SELECT obs.clear_retention('logs');
 COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';
