@@ -283,17 +283,19 @@ xml_value(const char *xml, const char *tag)
 	return pnstrdup(b, e - b);
 }
 
-/* read exactly len bytes at offset of file into buf */
+/* read exactly len bytes at offset of fd into buf */
 static void
-read_chunk(File f, const char *path, char *buf, size_t len, off_t offset)
+read_chunk(int fd, const char *path, char *buf, size_t len, off_t offset)
 {
 	size_t		done = 0;
 
 	while (done < len)
 	{
-		int			n = FileRead(f, buf + done, Min(len - done, (size_t) 1 << 30),
-								 offset + done, 0);
+		ssize_t		n = pg_pread(fd, buf + done, Min(len - done, (size_t) 1 << 30),
+								 offset + done);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
@@ -329,7 +331,7 @@ void
 obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
 						const char *path, uint64 size, const uint8 *sha256)
 {
-	File		f;
+	int			f;
 	size_t		part = t->part_size;
 	char	   *buf;
 	pg_cryptohash_ctx *whole_md5;
@@ -342,7 +344,8 @@ obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
 	int			nparts;
 	StringInfoData complete;
 
-	f = PathNameOpenFile(path, O_RDONLY | PG_BINARY);
+	/* a transient file: closed at the end of the transaction, on error too */
+	f = OpenTransientFile(path, O_RDONLY | PG_BINARY);
 	if (f < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -370,7 +373,7 @@ obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
 				   "application/vnd.apache.parquet", &ans);
 		check_answer(t, "upload", key, &ans);
 		pg_cryptohash_free(md5s);
-		FileClose(f);
+		CloseTransientFile(f);
 		confirm_object(t, key, size, hex_whole, NULL);
 		return;
 	}
@@ -453,7 +456,7 @@ obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	FileClose(f);
+	CloseTransientFile(f);
 	hash_end(whole_md5, digest, 16);
 	obs_archive_hex(digest, 16, hex_whole);
 	hash_end(md5s, digest, 16);
