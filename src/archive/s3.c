@@ -36,12 +36,6 @@
 
 #define S3_TIMEOUT_MS (10 * 60 * 1000)
 
-typedef struct Digest
-{
-	pg_cryptohash_ctx *md5;
-	pg_cryptohash_ctx *sha;
-} Digest;
-
 static pg_cryptohash_ctx *
 hash_new(pg_cryptohash_type type)
 {
