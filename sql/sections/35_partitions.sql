@@ -258,10 +258,19 @@ DECLARE
     acts text[];
     parts text[];
     cnts bigint[];
+    archived boolean;
+    arow record;
+    doomed regclass[];
 BEGIN
     IF $1 IS NULL THEN
         RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = '22004';
     END IF;
+    /*
+     * the archive first (36_archive.sql): it reads old partitions only
+     * (ACCESS SHARE), so no writer waits during an upload; the drops
+     * below take their locks after it
+     */
+    RETURN QUERY SELECT * FROM @extschema@._archive_run($1);
     FOREACH sig IN ARRAY ARRAY['logs', 'spans', 'metrics', 'alerts'] LOOP
         s := @extschema@._partition_signal(sig);
         SELECT coalesce(pc.partition_interval, '1 day') AS ival, coalesce(pc.premake, 3) AS premake,
@@ -288,8 +297,10 @@ BEGIN
              * run; taken before the default partition's lock (below), it
              * never waits for a writer that waits for this run.
              */
+            archived := EXISTS (SELECT 1 FROM @extschema@.archive_config ac WHERE ac.signal = sig);
+            doomed := '{}';
             FOR p IN
-                SELECT x.partition_name AS part, x.upper_bound FROM @extschema@.partitions() x
+                SELECT x.partition_name AS part, x.lower_bound, x.upper_bound FROM @extschema@.partitions() x
                  WHERE x.signal = sig AND NOT x.is_default AND x.upper_bound <= cutoff
                  ORDER BY x.lower_bound
             LOOP
@@ -302,14 +313,40 @@ BEGIN
                         CONTINUE;
                     END IF;
                 END IF;
-                /*
-                 * ARCHIVE HOOK (issue 10 item 3, not built): the partition is
-                 * to be written to the Parquet lake here, and dropped only
-                 * once its archive is confirmed.  Today it is dropped unread
-                 * (row_count NULL: a drop does not count rows).
-                 */
+                IF archived THEN
+                    /* with an archive, only a partition whose file is confirmed goes */
+                    SELECT ap.location, ap.path, ap.row_count INTO arow
+                      FROM @extschema@.archived_partitions ap
+                     WHERE ap.signal = sig AND ap.lower_bound = p.lower_bound
+                       AND ap.upper_bound = p.upper_bound AND ap.dropped_at IS NULL AND NOT ap.stale;
+                    IF NOT FOUND THEN
+                        acts := acts || 'not_archived'::text; parts := parts || p.part::text; cnts := cnts || NULL::bigint;
+                        CONTINUE;
+                    END IF;
+                    /*
+                     * rows written to the partition after its file (late
+                     * rows) would be lost: count under the lock the drop
+                     * takes anyway, the parent not yet locked
+                     */
+                    EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', p.part);
+                    EXECUTE pg_catalog.format('SELECT count(*) FROM %s', p.part) INTO n;
+                    IF n <> arow.row_count THEN
+                        UPDATE @extschema@.archived_partitions ap SET stale = true
+                         WHERE ap.location = arow.location AND ap.path = arow.path;
+                        acts := acts || 'stale'::text; parts := parts || p.part::text; cnts := cnts || n;
+                        CONTINUE;
+                    END IF;
+                END IF;
+                /* a file of the partition (archived before clear_archive, too) is now its only copy */
+                UPDATE @extschema@.archived_partitions ap SET dropped_at = pg_catalog.now()
+                 WHERE ap.signal = sig AND ap.lower_bound = p.lower_bound
+                   AND ap.upper_bound = p.upper_bound AND ap.dropped_at IS NULL;
                 acts := acts || 'dropped'::text; parts := parts || p.part::text; cnts := cnts || NULL::bigint;
-                EXECUTE pg_catalog.format('DROP TABLE %s', p.part);
+                doomed := doomed || p.part;
+            END LOOP;
+            /* every drop after every check: a drop locks the parent to the end */
+            FOR i IN 1 .. pg_catalog.cardinality(doomed) LOOP
+                EXECUTE pg_catalog.format('DROP TABLE %s', doomed[i]);
             END LOOP;
             /*
              * the ranges to have: the current one and premake ahead, and every
@@ -344,7 +381,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.run_maintenance(timestamptz) IS
-$$for each signal (logs, spans, metrics, alerts): drop the partitions wholly older than as_of - retention (alerts: not while they hold an unacknowledged alert), then make the time partition holding as_of and obs.partition_config.premake ahead (moving the default partition's rows of those ranges and of every range it still holds within retention into new partitions).  Idempotent; waits at most 500 ms for a lock (lock_timeout), else skips the signal until the next run.  Returns what it did: created (row_count: rows moved from the default partition), dropped (row_count NULL: a drop reads nothing), kept (row_count: unacknowledged alerts), skipped.
+$$for each signal (logs, spans, metrics, alerts): drop the partitions wholly older than as_of - retention (alerts: not while they hold an unacknowledged alert), then make the time partition holding as_of and obs.partition_config.premake ahead (moving the default partition's rows of those ranges and of every range it still holds within retention into new partitions).  Idempotent; waits at most 500 ms for a lock (lock_timeout), else skips the signal until the next run.  With an archive (obs.set_archive), it first writes each partition past the archive's age to the Parquet lake, and retention drops only partitions whose file is confirmed and holds all their rows.  Returns what it did: created (row_count: rows moved from the default partition), dropped (row_count NULL: a drop reads nothing), kept (row_count: unacknowledged alerts), skipped, archived (row_count: rows written), archive_failed (a WARNING says why; the partition stays), archive_busy (another run is archiving the signal), not_archived (past retention, kept until its file is confirmed), stale (row_count: rows now in the partition, not those of its file; it is archived again).
 pg_cron: SELECT cron.schedule('obs-maintenance', '* * * * *', 'SELECT count(*) FROM obs.run_maintenance()');
 Errors: 22004 for a NULL as_of.$$;
 

@@ -26,6 +26,7 @@
 #include "access/tupdesc.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
 #include "common/int.h"
 #include "executor/executor.h"
 #include "libpq/pqformat.h"
@@ -107,6 +108,8 @@ typedef struct ExportState
 	const char *filename;		/* NULL: the client */
 	char	   *tmppath;
 	int			fd;
+	ObsPqWritten *written;		/* NULL, or bytes and SHA-256 to report */
+	pg_cryptohash_ctx *hash;	/* of the bytes written, when reported */
 } ExportState;
 
 /*
@@ -637,6 +640,12 @@ file_sink(void *arg, const char *data, size_t len)
 {
 	ExportState *st = (ExportState *) arg;
 
+	if (st->written)
+	{
+		st->written->bytes += len;
+		if (pg_cryptohash_update(st->hash, (const uint8 *) data, len) < 0)
+			elog(ERROR, "could not update a SHA-256 hash");
+	}
 	while (len > 0)
 	{
 		ssize_t		n;
@@ -887,6 +896,18 @@ uint64
 obs_pq_export(Node *raw_query, const char *query_string, const char *filename,
 			  const ObsPqOptions *opts)
 {
+	return obs_pq_export_file(raw_query, query_string, filename, opts, NULL);
+}
+
+/*
+ * obs_pq_export() that also reports, in *written (when not NULL and
+ * filename is set), the bytes written and their SHA-256: what a caller
+ * reading the file back must find.
+ */
+uint64
+obs_pq_export_file(Node *raw_query, const char *query_string, const char *filename,
+				   const ObsPqOptions *opts, ObsPqWritten *written)
+{
 	ExportState *st = palloc0(sizeof(ExportState));
 
 	st->pub.receiveSlot = export_receive;
@@ -896,6 +917,14 @@ obs_pq_export(Node *raw_query, const char *query_string, const char *filename,
 	st->pub.mydest = DestCopyOut;
 	st->filename = filename;
 	st->fd = -1;
+	if (written && filename)
+	{
+		memset(written, 0, sizeof(*written));
+		st->written = written;
+		st->hash = pg_cryptohash_create(PG_SHA256);
+		if (st->hash == NULL || pg_cryptohash_init(st->hash) < 0)
+			elog(ERROR, "could not initialize a SHA-256 hash");
+	}
 	st->to_utf8 = (GetDatabaseEncoding() != PG_UTF8 &&
 				   GetDatabaseEncoding() != PG_SQL_ASCII);
 
@@ -952,6 +981,14 @@ obs_pq_export(Node *raw_query, const char *query_string, const char *filename,
 			commit_target(st);
 		else
 			pq_putemptymessage('c');
+		if (st->written)
+		{
+			if (pg_cryptohash_final(st->hash, st->written->sha256,
+									sizeof(st->written->sha256)) < 0)
+				elog(ERROR, "could not finish a SHA-256 hash");
+			pg_cryptohash_free(st->hash);
+			st->hash = NULL;
+		}
 		obs_pq_writer_free(st->writer);
 		st->writer = NULL;
 		MemoryContextDelete(st->rowcxt);
@@ -964,6 +1001,8 @@ obs_pq_export(Node *raw_query, const char *query_string, const char *filename,
 		if (st->tmppath)
 			unlink(st->tmppath);
 		exit_tmppath[0] = '\0';
+		if (st->hash)
+			pg_cryptohash_free(st->hash);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

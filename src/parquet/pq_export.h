@@ -21,6 +21,17 @@
 extern uint64 obs_pq_export(Node *raw_query, const char *query_string,
 							const char *filename, const ObsPqOptions *opts);
 
+/* what obs_pq_export_file() wrote: the file's size and SHA-256 */
+typedef struct ObsPqWritten
+{
+	uint64		bytes;
+	uint8		sha256[32];
+} ObsPqWritten;
+
+extern uint64 obs_pq_export_file(Node *raw_query, const char *query_string,
+								 const char *filename, const ObsPqOptions *opts,
+								 ObsPqWritten *written);
+
 /* copy.c: the COPY ... (FORMAT parquet) hook, installed by _PG_init */
 extern void obs_parquet_init(void);
 

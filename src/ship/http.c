@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * http.c
- *	  One HTTP POST with libcurl, for every sink kind.
+ *	  One HTTP request with libcurl, for every sink kind (POST) and for the
+ *	  archive's S3 requests (PUT, HEAD, DELETE, POST).
  *
  * The request carries the sink's extra headers, an optional gzip body
  * (compressed here with zlib: CURLOPT_ACCEPT_ENCODING only concerns
@@ -23,14 +24,19 @@
 
 static bool curl_ready = false;
 
-/* the worker's SIGTERM flag: a transfer in progress stops when it is set */
+/*
+ * The worker's SIGTERM flag (or a backend's cancel and die flags, for the
+ * archive): a transfer in progress stops when one is set
+ */
 volatile sig_atomic_t *obs_http_abort = NULL;
+volatile sig_atomic_t *obs_http_abort_also = NULL;
 
 static int
 transfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 				  curl_off_t ultotal, curl_off_t ulnow)
 {
-	return (obs_http_abort && *obs_http_abort) ? 1 : 0;
+	return ((obs_http_abort && *obs_http_abort) ||
+			(obs_http_abort_also && *obs_http_abort_also)) ? 1 : 0;
 }
 
 typedef struct AnswerBuf
@@ -51,6 +57,46 @@ answer_write(char *ptr, size_t size, size_t nmemb, void *arg)
 
 	memcpy(b->data + b->len, ptr, take);
 	b->len += take;
+	return n;
+}
+
+/* libcurl's header callback: keep the ETag and Content-Length values */
+static size_t
+answer_header(char *ptr, size_t size, size_t nitems, void *arg)
+{
+	ObsHttpAnswer *ans = arg;
+	size_t		n = size * nitems;
+	size_t		vlen;
+	const char *v;
+
+	if (n > 5 && pg_strncasecmp(ptr, "etag:", 5) == 0)
+	{
+		v = ptr + 5;
+		vlen = n - 5;
+	}
+	else if (n > 15 && pg_strncasecmp(ptr, "content-length:", 15) == 0)
+	{
+		char		num[32];
+		size_t		k = 0;
+
+		for (size_t i = 15; i < n && k < sizeof(num) - 1; i++)
+			if (ptr[i] >= '0' && ptr[i] <= '9')
+				num[k++] = ptr[i];
+		num[k] = '\0';
+		if (k > 0 && k < 19)
+			ans->content_length = strtoll(num, NULL, 10);
+		return n;
+	}
+	else
+		return n;
+	while (vlen > 0 && (*v == ' ' || *v == '\t'))
+		v++, vlen--;
+	while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+		vlen--;
+	if (vlen >= sizeof(ans->etag))
+		vlen = sizeof(ans->etag) - 1;
+	memcpy(ans->etag, v, vlen);
+	ans->etag[vlen] = '\0';
 	return n;
 }
 
@@ -98,8 +144,8 @@ obs_http_retryable(long status)
 }
 
 /*
- * POST req->body to req->url.  Fills ans; never throws for network or
- * HTTP errors (only for out-of-memory before the transfer).
+ * POST (or req->method) req->body to req->url.  Fills ans; never throws for
+ * network or HTTP errors (only for out-of-memory before the transfer).
  */
 void
 obs_http_request(const ObsHttpRequest *req, ObsHttpAnswer *ans)
@@ -115,6 +161,7 @@ obs_http_request(const ObsHttpRequest *req, ObsHttpAnswer *ans)
 
 	memset(ans, 0, sizeof(*ans));
 	ans->retry_after_s = -1;
+	ans->content_length = -1;
 	buf.cap = OBS_HTTP_MAX_ANSWER;
 	buf.data = palloc(buf.cap + 1);
 	buf.len = 0;
@@ -197,9 +244,18 @@ obs_http_request(const ObsHttpRequest *req, ObsHttpAnswer *ans)
 	else
 	{
 		curl_easy_setopt(curl, CURLOPT_URL, req->url);
-		curl_easy_setopt(curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+		if (req->method && strcmp(req->method, "HEAD") == 0)
+			curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		else
+		{
+			curl_easy_setopt(curl, CURLOPT_POST, 1L);
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
+			curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+			if (req->method)
+				curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
+		}
+		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, answer_header);
+		curl_easy_setopt(curl, CURLOPT_HEADERDATA, ans);
 		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, answer_write);
 		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);

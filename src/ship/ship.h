@@ -12,7 +12,8 @@
  *	sinks.c		the table of sink kinds: how each kind turns a batch of
  *				rows into requests and judges the answers
  *	http.c		one HTTP request with libcurl: headers, gzip, TLS, timeout,
- *				Retry-After, AWS SigV4; never ereports inside libcurl
+ *				Retry-After, AWS SigV4; never ereports inside libcurl (also
+ *				the archive's S3 requests: PUT, HEAD, DELETE, ETag)
  *	creds.c		credentials: superuser-only settings, the environment, a
  *				file only the server can read; scrubbing them from text
  *	jaeger.c	obs.export_jaeger()
@@ -49,6 +50,7 @@ extern void obs_ship_init(void);	/* shared memory and the launcher */
 
 typedef struct ObsHttpRequest
 {
+	const char *method;			/* NULL: POST; or "PUT", "HEAD", "DELETE" */
 	const char *url;
 	const char *content_type;
 	const char *body;
@@ -69,10 +71,13 @@ typedef struct ObsHttpAnswer
 	char	   *body;			/* palloc'd, NUL-terminated, cut at MAX_ANSWER */
 	size_t		body_len;
 	char		error[256];		/* network error text, scrubbed */
+	char		etag[128];		/* the ETag header's value, "" when none */
+	int64		content_length; /* the Content-Length header, -1 when none */
 } ObsHttpAnswer;
 
 extern void obs_http_request(const ObsHttpRequest *req, ObsHttpAnswer *ans);
 extern volatile sig_atomic_t *obs_http_abort;	/* set: abort transfers */
+extern volatile sig_atomic_t *obs_http_abort_also;	/* a second such flag */
 extern void obs_http_add_header(ObsHttpRequest *req, const char *line);
 
 /* creds.c */

@@ -182,10 +182,12 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('drop_sink', $$SELECT obs.drop_sink('hostile_hook')$$),
     ('drop_sink', $$SELECT obs.drop_sink('hostile_es')$$),
     ('set_partitioning', $$SELECT obs.set_partitioning('spans', '12 hours', 1)$$),
+    ('set_archive', $$SELECT obs.set_archive('logs', '/tmp/obs_hostile_path_regress/lake', '0')$$),
     ('set_retention', $$SELECT obs.set_retention('logs', '1 day'), obs.set_retention('alerts', '1 day')$$),
     ('run_maintenance', $$SELECT count(*) FROM obs.run_maintenance('2024-01-01 12:00+00')$$),
     ('run_maintenance', $$SELECT count(*) FROM obs.run_maintenance('2024-01-04 12:00+00')$$),
     ('clear_retention', $$SELECT obs.clear_retention('logs')$$),
+    ('clear_archive', $$SELECT obs.clear_archive('logs')$$),
     ('partition_stats', $$SELECT count(*) FROM obs.partition_stats$$),
     ('purge', $$SELECT * FROM obs.purge('1 day')$$)) v(call, q);
 RESET search_path;

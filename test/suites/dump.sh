@@ -11,7 +11,8 @@
 # the extension: dumped as tables) and moves the rows into them, and one
 # row per signal is left in each default partition (a member, whose rows
 # are dumped as configuration), and a retention setting in
-# obs.partition_config.  After the round trip each table must have the same rows
+# obs.partition_config, an archive in obs.archive_config and a file of it in
+# obs.archived_partitions.  After the round trip each table must have the same rows
 # (count and an md5 over every column of every row) and each sequence the
 # same position; then every kind of row is written once more.  The README
 # (Operations, Backups) says what pg_dump keeps of changes made to obs's
@@ -64,6 +65,8 @@ if "${PSQL[@]}" -d "$src" -c "CREATE EXTENSION obs" \
     -c "SELECT obs.info('stray', ts => '1999-01-01 00:00+00'), obs.record_span(obs.new_trace_id(), obs.new_span_id(), NULL, 'stray', 'CUSTOM', '1999-01-01', '1999-01-01')" \
     -c "SELECT obs.record_metric('stray', 1, ts => '1999-01-01 00:00+00')" \
     -c "INSERT INTO obs.alerts (metric_name, series_id, tags, observed_at, value, threshold, comparison, severity) SELECT 'stray', series_id, '{}', '1999-01-01', 1, 0, 'greater', 'warning' FROM obs.metric_series WHERE name = 'stray'" \
+    -c "SELECT obs.set_archive('spans', 's3://dump-lake/obs', '400 days', endpoint => 'http://127.0.0.1:9')" \
+    -c "INSERT INTO obs.archived_partitions (location, path, signal, lower_bound, upper_bound, row_count, bytes, sha256, archived_at, dropped_at) VALUES ('s3://dump-lake/obs', 'signal=spans/date=2026-10-01/part-0.parquet', 'spans', '2026-10-01', '2026-10-02', 10, 1000, repeat('ab', 32), '2026-10-03', '2026-10-04')" \
     >"$work/load.out" 2>&1; then
     ok "a database with rows in every obs table"
 else

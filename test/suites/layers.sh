@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 awk '
 BEGIN {
 	split("core:0:core.h trace:1:trace.h store:2:store.h ingest:3:ingest.h " \
-	      "api:4:- instrument:4:instrument.h parquet:4:pq_export.h ship:4:ship.h .:5:-", L, " ")
+	      "api:4:- instrument:4:instrument.h parquet:4:pq_export.h ship:4:ship.h archive:5:archive.h .:5:-", L, " ")
 	for (i in L) { split(L[i], p, ":"); rank[p[1]] = p[2]; face[p[1]] = p[3] }
 }
 FNR == 1 { if (NR > 1) { if (bad) failed++; else passed++ } bad = 0
@@ -41,7 +41,7 @@ if [ -z "$objs" ]; then
 else
 	for o in $objs; do nm -g "$o" | sed "s|^|$o |"; done | awk '
 	BEGIN {
-		split("core:0 trace:1 store:2 ingest:3 api:4 instrument:4 parquet:4 ship:4 .:5", L, " ")
+		split("core:0 trace:1 store:2 ingest:3 api:4 instrument:4 parquet:4 ship:4 archive:5 .:5", L, " ")
 		for (i in L) { split(L[i], p, ":"); rank[p[1]] = p[2] }
 	}
 	function folder(f,  d) { d = f; sub(/^src\//, "", d); if (d !~ /\//) return "."; sub(/\/.*/, "", d); return d }

@@ -1,0 +1,476 @@
+/*-------------------------------------------------------------------------
+ * archive.c
+ *	  obs._archive_write(cfg, part, path): one time partition as a Parquet
+ *	  file at <location>/<path>, confirmed; obs._archive_put(cfg, path,
+ *	  body): one small text object (the manifest) the same way.
+ *
+ * obs.run_maintenance() (sql/sections/36_archive.sql) calls them for each
+ * partition older than the archive's age and records the file in
+ * obs.archived_partitions only when they return: a function that returns
+ * has confirmed its object, one that fails has left no visible object but
+ * at most an orphan temporary file or an unfinished multipart upload.
+ *
+ * The rows are read with SELECT * FROM <partition> under the caller's
+ * snapshot: ACCESS SHARE on that old partition only, so writers to the
+ * current partitions never wait.  The Parquet writer (obs_pq_export_file)
+ * reports the bytes it wrote and their SHA-256.
+ *
+ * A server directory: the file is written to a temporary name beside its
+ * target, fsync'd and renamed (the writer does this), the new directories
+ * fsync'd, then the file is read back: its size and SHA-256 must be the
+ * writer's, and it must begin and end with the Parquet magic.
+ * S3: the file is written to base/pgsql_tmp (removed at once, and by the
+ * server's restart after a crash), then uploaded and confirmed by s3.c.
+ *
+ * Superuser only: these write server files and use the AWS credentials.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cryptohash.h"
+#include "common/file_perm.h"
+#include "executor/executor.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "parser/parser.h"
+#include "storage/fd.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "parquet/pq_export.h"
+#include "archive.h"
+
+PG_FUNCTION_INFO_V1(obs_archive_write);
+PG_FUNCTION_INFO_V1(obs_archive_put);
+
+void
+obs_archive_hex(const uint8 *bytes, int n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < n; i++)
+	{
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static void
+require_superuser(void)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to write an archive"),
+				 errdetail("The archive writes server files and uses the AWS credentials of the obs.aws_* settings."),
+				 errhint("Run obs.run_maintenance() as a superuser when an archive is set.")));
+}
+
+static char *
+cfg_text(HeapTupleHeader cfg, const char *name, bool required)
+{
+	bool		isnull;
+	Datum		d = GetAttributeByName(cfg, name, &isnull);
+
+	if (isnull)
+	{
+		if (required)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("archive setting \"%s\" must not be null", name)));
+		return NULL;
+	}
+	return TextDatumGetCString(d);
+}
+
+/* the target of an obs.archive_config row (set_archive checked it) */
+static ObsArchiveTarget *
+target_of(HeapTupleHeader cfg)
+{
+	ObsArchiveTarget *t = palloc0(sizeof(ObsArchiveTarget));
+	char	   *loc = cfg_text(cfg, "location", true);
+	bool		isnull;
+	Datum		d;
+
+	t->location = loc;
+	if (strncmp(loc, "s3://", 5) == 0)
+	{
+		const char *b = loc + 5;
+		size_t		blen = strcspn(b, "/");
+		const char *p = b + blen;
+		size_t		plen;
+
+		t->s3 = true;
+		t->bucket = pnstrdup(b, blen);
+		while (*p == '/')
+			p++;
+		plen = strlen(p);
+		while (plen > 0 && p[plen - 1] == '/')
+			plen--;
+		t->prefix = plen ? psprintf("%.*s/", (int) plen, p) : "";
+		if (t->bucket[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("archive location \"%s\" names no bucket", loc)));
+		t->endpoint = cfg_text(cfg, "endpoint", false);
+		if (t->endpoint)
+		{
+			size_t		n = strlen(t->endpoint);
+
+			while (n > 0 && t->endpoint[n - 1] == '/')
+				t->endpoint[--n] = '\0';
+		}
+		t->region = cfg_text(cfg, "region", true);
+		d = GetAttributeByName(cfg, "part_size_mb", &isnull);
+		t->part_size = (size_t) (isnull ? 64 : DatumGetInt32(d)) * 1024 * 1024;
+		d = GetAttributeByName(cfg, "tls_verify", &isnull);
+		t->tls_verify = isnull ? true : DatumGetBool(d);
+	}
+	else
+	{
+		size_t		n = strlen(loc);
+
+		if (!is_absolute_path(loc))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("archive location \"%s\" is neither an absolute directory nor s3://bucket/prefix", loc)));
+		while (n > 1 && loc[n - 1] == '/')
+			n--;
+		t->dir = pnstrdup(loc, n);
+	}
+	return t;
+}
+
+/* a relative object path: no "..", no leading '/', no empty segment */
+static void
+check_rel_path(const char *path)
+{
+	if (path[0] == '\0' || path[0] == '/' || strstr(path, "//") ||
+		strcmp(path, "..") == 0 || strncmp(path, "../", 3) == 0 ||
+		strstr(path, "/../") || (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("archive path \"%s\" is not a relative path inside the archive", path)));
+}
+
+/* make the directories of file path, fsync'ing each one made and its parent */
+static void
+make_parent_dirs(const char *root, const char *path)
+{
+	char	   *full = psprintf("%s/%s", root, path);
+	char	   *slash = strrchr(full, '/');
+	char	   *p;
+	struct stat st;
+
+	*slash = '\0';
+	/* the location itself, as the save functions make their directory */
+	if (stat(root, &st) != 0)
+	{
+		if (errno != ENOENT)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not stat directory \"%s\": %m", root)));
+		if (pg_mkdir_p(pstrdup(root), S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create directory \"%s\": %m", root)));
+	}
+	else if (!S_ISDIR(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("archive location \"%s\" is not a directory", root)));
+	p = full + strlen(root);
+	for (;;)
+	{
+		char		save = '\0';
+
+		p = strchr(p + 1, '/');
+		if (p)
+		{
+			save = *p;
+			*p = '\0';
+		}
+		if (stat(full, &st) != 0)
+		{
+			if (errno != ENOENT)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not stat directory \"%s\": %m", full)));
+			if (mkdir(full, S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) != 0 && errno != EEXIST)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not create directory \"%s\": %m", full)));
+			/* the server's umask is 077; as readable as the files in it */
+			if (chmod(full, S_IRWXU | S_IRGRP | S_IXGRP | S_IROTH | S_IXOTH) != 0)
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not change permissions of directory \"%s\": %m", full)));
+			{
+				char	   *parent = pstrdup(full);
+
+				get_parent_directory(parent);
+				fsync_fname(full, true);
+				fsync_fname(parent, true);
+			}
+		}
+		else if (!S_ISDIR(st.st_mode))
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("\"%s\" is not a directory", full)));
+		if (p == NULL)
+			break;
+		*p = save;
+	}
+}
+
+/* read path back: its size and SHA-256 must be bytes and sha256 */
+static void
+confirm_file(const char *path, uint64 bytes, const uint8 *sha256, bool parquet)
+{
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	pg_cryptohash_ctx *h;
+	char	   *buf = palloc(1 << 20);
+	uint64		total = 0;
+	uint8		digest[32];
+	char		head[4] = {0};
+	char		tail[4] = {0};
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\": %m", path)));
+	h = pg_cryptohash_create(PG_SHA256);
+	if (h == NULL || pg_cryptohash_init(h) < 0)
+		elog(ERROR, "could not initialize a SHA-256 hash");
+	for (;;)
+	{
+		ssize_t		n = read(fd, buf, 1 << 20);
+
+		if (n < 0)
+		{
+			if (errno == EINTR)
+				continue;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", path)));
+		}
+		if (n == 0)
+			break;
+		if (total == 0 && n >= 4)
+			memcpy(head, buf, 4);
+		if (n >= 4)
+			memcpy(tail, buf + n - 4, 4);
+		else
+		{
+			memmove(tail, tail + n, 4 - n);
+			memcpy(tail + 4 - n, buf, n);
+		}
+		if (pg_cryptohash_update(h, (uint8 *) buf, n) < 0)
+			elog(ERROR, "could not update a SHA-256 hash");
+		total += n;
+		CHECK_FOR_INTERRUPTS();
+	}
+	CloseTransientFile(fd);
+	if (pg_cryptohash_final(h, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not finish a SHA-256 hash");
+	pg_cryptohash_free(h);
+	if (total != bytes)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("archive file \"%s\" has %llu bytes, %llu were written",
+						path, (unsigned long long) total, (unsigned long long) bytes)));
+	if (memcmp(digest, sha256, 32) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("archive file \"%s\" does not have the SHA-256 of what was written", path)));
+	if (parquet && (memcmp(head, "PAR1", 4) != 0 || memcmp(tail, "PAR1", 4) != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("archive file \"%s\" is not a Parquet file", path)));
+}
+
+/* base/pgsql_tmp/pgsql_tmp_obs_archive_<pid>.parquet: removed at restart too */
+static char *
+staging_path(void)
+{
+	char	   *dir = psprintf("%s/%s/%s", DataDir, PG_TEMP_FILES_DIR, "");
+	struct stat st;
+
+	dir[strlen(dir) - 1] = '\0';
+	if (stat(dir, &st) != 0 && MakePGDirectory(dir) != 0 && errno != EEXIST)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create directory \"%s\": %m", dir)));
+	return psprintf("%s/%sobs_archive_%d.parquet", dir, PG_TEMP_FILE_PREFIX, MyProcPid);
+}
+
+Datum
+obs_archive_write(PG_FUNCTION_ARGS)
+{
+	ObsArchiveTarget *t;
+	Oid			part;
+	char	   *path;
+	char	   *sql;
+	List	   *raw;
+	ObsPqOptions opts;
+	ObsPqWritten w;
+	uint64		rows;
+	char		hex[65];
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	require_superuser();
+	for (int i = 0; i < 3; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the arguments of obs._archive_write() must not be null")));
+	t = target_of(PG_GETARG_HEAPTUPLEHEADER(0));
+	part = PG_GETARG_OID(1);
+	path = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	check_rel_path(path);
+	if (get_rel_name(part) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", part)));
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	sql = psprintf("SELECT * FROM %s",
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(part)),
+											  get_rel_name(part)));
+	raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	obs_pq_default_options(&opts);
+
+	if (!t->s3)
+	{
+		char	   *file = psprintf("%s/%s", t->dir, path);
+
+		make_parent_dirs(t->dir, path);
+		rows = obs_pq_export_file(linitial_node(RawStmt, raw)->stmt, sql, file, &opts, &w);
+		confirm_file(file, w.bytes, w.sha256, true);
+	}
+	else
+	{
+		char	   *staging = staging_path();
+
+		PG_TRY();
+		{
+			rows = obs_pq_export_file(linitial_node(RawStmt, raw)->stmt, sql, staging, &opts, &w);
+			obs_archive_s3_put_file(t, path, staging, w.bytes, w.sha256);
+		}
+		PG_FINALLY();
+		{
+			unlink(staging);
+		}
+		PG_END_TRY();
+	}
+	obs_archive_hex(w.sha256, 32, hex);
+	values[0] = Int64GetDatum((int64) rows);
+	values[1] = Int64GetDatum((int64) w.bytes);
+	values[2] = CStringGetTextDatum(hex);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+/* body to a temporary file beside path, fsync'd and renamed, then read back */
+static void
+write_local(const char *root, const char *path, const char *body, size_t len)
+{
+	char	   *file = psprintf("%s/%s", root, path);
+	char	   *slash = strrchr(file, '/');
+	char	   *tmp = psprintf("%.*s.%s.obs-%d.tmp", (int) (slash + 1 - file), file,
+							   slash + 1, MyProcPid);
+	int			fd;
+	uint8		sha[32];
+	pg_cryptohash_ctx *h;
+
+	make_parent_dirs(root, path);
+	fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for writing: %m", tmp)));
+	PG_TRY();
+	{
+		size_t		done = 0;
+
+		if (fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not change permissions of file \"%s\": %m", tmp)));
+		while (done < len)
+		{
+			ssize_t		n = write(fd, body + done, len - done);
+
+			if (n <= 0)
+			{
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n == 0)
+					errno = ENOSPC;
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not write to file \"%s\": %m", tmp)));
+			}
+			done += n;
+		}
+		if (pg_fsync(fd) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not fsync file \"%s\": %m", tmp)));
+		if (CloseTransientFile(fd) != 0)
+		{
+			fd = -1;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not close file \"%s\": %m", tmp)));
+		}
+		fd = -1;
+		durable_rename(tmp, file, ERROR);
+	}
+	PG_CATCH();
+	{
+		if (fd >= 0)
+			CloseTransientFile(fd);
+		unlink(tmp);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	h = pg_cryptohash_create(PG_SHA256);
+	if (h == NULL || pg_cryptohash_init(h) < 0 ||
+		pg_cryptohash_update(h, (const uint8 *) body, len) < 0 ||
+		pg_cryptohash_final(h, sha, sizeof(sha)) < 0)
+		elog(ERROR, "could not compute a SHA-256 hash");
+	pg_cryptohash_free(h);
+	confirm_file(file, len, sha, false);
+}
+
+Datum
+obs_archive_put(PG_FUNCTION_ARGS)
+{
+	ObsArchiveTarget *t;
+	char	   *path;
+	text	   *body;
+
+	require_superuser();
+	for (int i = 0; i < 3; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the arguments of obs._archive_put() must not be null")));
+	t = target_of(PG_GETARG_HEAPTUPLEHEADER(0));
+	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	body = PG_GETARG_TEXT_PP(2);
+	check_rel_path(path);
+	if (t->s3)
+		obs_archive_s3_put_bytes(t, path, VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body),
+								 "application/json");
+	else
+		write_local(t->dir, path, VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body));
+	PG_RETURN_INT64((int64) VARSIZE_ANY_EXHDR(body));
+}

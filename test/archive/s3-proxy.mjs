@@ -1,0 +1,165 @@
+// s3-proxy.mjs: an S3-compatible endpoint for the archive tests, on
+// 127.0.0.1 (an ephemeral port, printed alone on the first line of stdout).
+// It runs s3rver (the objects, multipart uploads) behind a proxy that
+// checks every request first, since s3rver does not verify SigV4:
+// - the SigV4 signature (service s3), recomputed with @smithy/signature-v4
+//   from the known key over the headers the request says it signed, with
+//   host, x-amz-date and x-amz-content-sha256 among them;
+// - x-amz-content-sha256 must be the SHA-256 of the body received;
+// - Content-MD5, when present, the MD5 of the body (else 400 BadDigest);
+// - x-amz-security-token, when S3_SESSION_TOKEN is set.
+// A request that fails a check gets 403 SignatureDoesNotMatch (or 400) and
+// never reaches s3rver.
+//
+// Environment: S3_KEY_ID (default S3RVER, the key s3rver knows), S3_SECRET,
+// S3_SESSION_TOKEN, S3_REGION (default us-east-1), S3_BUCKET (made at
+// start, default lake), S3_DIR (s3rver's directory).
+// Control endpoints (paths starting with /_):
+//   GET  /_stats   {"verified": n, "rejected": n, "errors": [...],
+//                   "requests": ["PUT /lake/...", ...], "stalled": n}
+//   POST /_fail    {"status": 500, "count": 1, "match": "part-"}: answer the
+//                  next count requests whose path and query hold match with
+//                  status
+//   POST /_stall   {"match": "part-"}: accept the body of such requests
+//                  (HEAD aside) and never answer them (the sender is to be
+//                  killed)
+//   POST /_reset   forget counters, failures and stalls
+import http from 'node:http';
+import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import S3rver from 's3rver';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+
+const KEY_ID = process.env.S3_KEY_ID || 'S3RVER';
+const SECRET = process.env.S3_SECRET || 'S3RVER';
+const TOKEN = process.env.S3_SESSION_TOKEN || '';
+const REGION = process.env.S3_REGION || 'us-east-1';
+const BUCKET = process.env.S3_BUCKET || 'lake';
+const DIR = process.env.S3_DIR || fs.mkdtempSync(path.join(os.tmpdir(), 's3rver-'));
+
+let stats = { verified: 0, rejected: 0, errors: [], requests: [], stalled: 0 };
+let fail = null;
+let stall = null;
+const stalledRes = [];
+
+function amzDate(s) {
+    const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s || '');
+    return m ? new Date(Date.UTC(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : null;
+}
+
+// null when the request is signed by the known key over its body, else why not
+async function verify(req, body) {
+    const auth = req.headers.authorization;
+    if (!auth) return 'no Authorization header';
+    const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;\-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
+    if (!m) return `malformed Authorization header: ${auth}`;
+    const [, keyId, day, region, service, signedList] = m;
+    if (keyId !== KEY_ID) return `unknown access key ${keyId}`;
+    if (region !== REGION || service !== 's3') return `credential scope ${region}/${service}, expected ${REGION}/s3`;
+    const date = amzDate(req.headers['x-amz-date']);
+    if (!date || req.headers['x-amz-date'].slice(0, 8) !== day) return 'no valid X-Amz-Date header';
+    const signed = signedList.split(';');
+    for (const h of ['host', 'x-amz-date', 'x-amz-content-sha256'])
+        if (!signed.includes(h)) return `${h} is not signed`;
+    const sha = crypto.createHash('sha256').update(body).digest('hex');
+    if (req.headers['x-amz-content-sha256'] !== sha) return 'x-amz-content-sha256 is not the SHA-256 of the body';
+    if (TOKEN && (req.headers['x-amz-security-token'] !== TOKEN || !signed.includes('x-amz-security-token')))
+        return 'missing, wrong or unsigned x-amz-security-token';
+    const headers = {};
+    for (const h of signed) {
+        if (req.headers[h] === undefined) return `signed header ${h} is missing`;
+        headers[h] = Array.isArray(req.headers[h]) ? req.headers[h].join(',') : req.headers[h];
+    }
+    const url = new URL(req.url, 'http://x');
+    const query = {};
+    for (const [k, v] of url.searchParams) query[k] = v;
+    // S3 signs the path as sent, encoded once (uriEscapePath: false)
+    const signer = new SignatureV4({
+        credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET, ...(TOKEN ? { sessionToken: TOKEN } : {}) },
+        region: REGION, service: 's3', sha256: Sha256, uriEscapePath: false, applyChecksum: false,
+    });
+    const out = await signer.sign({
+        method: req.method, protocol: 'http:', hostname: headers.host,
+        path: url.pathname, query, headers, body,
+    }, { signingDate: date, signableHeaders: new Set(signed) });
+    if (out.headers.authorization !== auth) return 'The request signature we calculated does not match the signature you provided.';
+    return null;
+}
+
+function xmlError(res, status, code, message) {
+    const text = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+    res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+}
+
+function json(res, obj) {
+    const text = JSON.stringify(obj);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+}
+
+const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: DIR,
+                        configureBuckets: [{ name: BUCKET }] });
+const s3addr = await s3.run();
+
+const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+        const body = Buffer.concat(chunks);
+        const url = new URL(req.url, 'http://x');
+        if (url.pathname.startsWith('/_')) {
+            if (req.method === 'GET' && url.pathname === '/_stats') return json(res, stats);
+            const arg = body.length ? JSON.parse(body.toString('utf8')) : {};
+            if (url.pathname === '/_fail') fail = arg;
+            else if (url.pathname === '/_stall') stall = arg;
+            else if (url.pathname === '/_reset') {
+                stats = { verified: 0, rejected: 0, errors: [], requests: [], stalled: 0 };
+                fail = null; stall = null;
+                for (const r of stalledRes.splice(0)) r.destroy();
+            }
+            return json(res, { ok: true });
+        }
+        const bad = await verify(req, body);
+        if (bad) {
+            stats.rejected++;
+            stats.errors.push(`${req.method} ${url.pathname}: ${bad}`);
+            return xmlError(res, 403, 'SignatureDoesNotMatch', bad);
+        }
+        const md5 = req.headers['content-md5'];
+        if (md5 !== undefined && md5 !== crypto.createHash('md5').update(body).digest('base64')) {
+            stats.rejected++;
+            stats.errors.push(`${req.method} ${url.pathname}: Content-MD5 is not the MD5 of the body`);
+            return xmlError(res, 400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+        }
+        stats.verified++;
+        stats.requests.push(`${req.method} ${url.pathname}${url.search}`);
+        if (stall && req.method !== 'HEAD' && (url.pathname + url.search).includes(stall.match || '')) {
+            stats.stalled++;
+            stalledRes.push(res);
+            return;
+        }
+        if (fail && fail.count > 0 && (url.pathname + url.search).includes(fail.match || '')) {
+            fail.count--;
+            return xmlError(res, fail.status || 500, 'InternalError', 'failing on request');
+        }
+        const headers = { ...req.headers };
+        delete headers.expect;
+        headers['content-length'] = String(body.length);
+        const fwd = http.request({ host: '127.0.0.1', port: s3addr.port, method: req.method,
+                                   path: req.url, headers }, (up) => {
+            res.writeHead(up.statusCode, up.headers);
+            up.pipe(res);
+        });
+        fwd.on('error', (e) => xmlError(res, 502, 'BadGateway', e.message));
+        fwd.end(body);
+    });
+});
+server.listen(0, '127.0.0.1', () => {
+    console.log(server.address().port);
+    console.log(DIR);
+});
+process.on('SIGTERM', async () => { server.close(); await s3.close(); process.exit(0); });

@@ -1,0 +1,142 @@
+-- the Parquet lake: obs.set_archive() / obs.clear_archive() and their
+-- errors; obs.run_maintenance() archives old partitions to a server
+-- directory (Hive layout, manifest), and retention drops only partitions
+-- whose file is confirmed and holds all their rows
+\ir test/setup.sql
+SET obs.write_path = 'transactional';
+SET TimeZone = 'UTC';
+COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress && mkdir -p /tmp/obs_archive_regress && touch /tmp/obs_archive_regress/a_file';
+
+-- errors of set_archive, one per argument
+SELECT pg_temp.err($$SELECT obs.set_archive(NULL, '/tmp/x', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('traces', '/tmp/x', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', NULL, '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', NULL)$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '1 day', region => NULL)$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '1 day', part_size_mb => NULL)$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '1 day', tls_verify => NULL)$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 'relative/dir', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 'gs://bucket/prefix', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 'file:///tmp/x', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://Bucket_Upper/p', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/a b', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/../etc', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', E'/tmp/x\ny', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '-1 hour')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '1 day', endpoint => 'http://127.0.0.1:9000')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/p', '1 day', endpoint => 'ftp://127.0.0.1')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/p', '1 day', endpoint => 'http://127.0.0.1:9000/path')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/p', '1 day', region => 'EU West')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/p', '1 day', part_size_mb => 4)$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/p', '1 day', part_size_mb => 513)$$);
+SELECT pg_temp.err($$SELECT obs.clear_archive(NULL)$$);
+SELECT pg_temp.err($$SELECT obs.clear_archive('traces')$$);
+-- nothing was stored
+SELECT count(*) FROM obs.archive_config;
+
+-- accepted forms
+SELECT obs.set_archive('spans', 's3://my-bucket.example/obs/lake/', '0', endpoint => 'http://127.0.0.1:9000',
+                       region => 'eu-west-3', part_size_mb => 5, tls_verify => false);
+SELECT obs.set_archive('metrics', 's3://my-bucket', '2 days');
+SELECT signal, location, after, endpoint, region, part_size_mb, tls_verify FROM obs.archive_config ORDER BY 1;
+SELECT obs.clear_archive('spans'), obs.clear_archive('metrics'), obs.clear_archive('alerts');
+SELECT count(*) FROM obs.archive_config;
+
+-- superusers only; the internal writers too
+CREATE ROLE regress_obs_archiver;
+GRANT USAGE ON SCHEMA obs TO regress_obs_archiver;
+GRANT EXECUTE ON FUNCTION obs.set_archive(text, text, interval, text, text, integer, boolean),
+                          obs.clear_archive(text),
+                          obs._archive_write(obs.archive_config, regclass, text),
+                          obs._archive_put(obs.archive_config, text, text) TO regress_obs_archiver;
+SET ROLE regress_obs_archiver;
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/obs_archive_regress', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.clear_archive('logs')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT * FROM obs._archive_write(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'obs.logs_default', 'x.parquet')$$);
+RESET ROLE;
+-- paths outside the location are refused
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, '../x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'a/../../x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, '/etc/x.json', '{}')$$);
+REVOKE ALL ON FUNCTION obs.set_archive(text, text, interval, text, text, integer, boolean),
+                       obs.clear_archive(text),
+                       obs._archive_write(obs.archive_config, regclass, text),
+                       obs._archive_put(obs.archive_config, text, text) FROM regress_obs_archiver;
+REVOKE USAGE ON SCHEMA obs FROM regress_obs_archiver;
+DROP ROLE regress_obs_archiver;
+
+-- a day of logs in each of three daily partitions, and a location that is a file
+SELECT count(*) > 0 AS made FROM obs.run_maintenance('2026-11-01 12:00+00');
+SELECT count(obs.info('day ' || d || ' row ' || g, ts => '2026-11-01 00:00+00'::timestamptz + d * interval '1 day' + g * interval '1 minute'))
+  FROM generate_series(0, 2) d, generate_series(1, 100) g;
+SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/a_file', '1 hour');
+SELECT obs.set_retention('logs', '1 day');
+-- the archive fails: the partitions past retention stay (not_archived)
+SELECT * FROM obs.run_maintenance('2026-11-04 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT count(*) AS records FROM obs.archived_partitions;
+SELECT count(*) AS logs_kept FROM obs.logs;
+
+-- a directory that does not exist yet: made, then every old partition archived
+SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/lake', '1 hour');
+SELECT * FROM obs.run_maintenance('2026-11-04 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT path, signal, lower_bound, upper_bound, row_count, bytes > 0 AS has_bytes,
+       length(sha256) AS sha_len, dropped_at IS NOT NULL AS dropped, stale
+  FROM obs.archived_partitions ORDER BY lower_bound;
+SELECT count(*) AS logs_left FROM obs.logs;
+-- the files and the manifest (size and SHA-256 as recorded)
+SELECT a.path, (pg_stat_file('/tmp/obs_archive_regress/lake/' || a.path)).size = a.bytes AS size_ok,
+       encode(sha256(pg_read_binary_file('/tmp/obs_archive_regress/lake/' || a.path)), 'hex') = a.sha256 AS sha_ok
+  FROM obs.archived_partitions a ORDER BY a.path;
+SELECT m->>'format' AS format, m->>'version' AS version, m->>'signal' AS signal,
+       jsonb_array_length(m->'files') AS files,
+       (SELECT array_agg(f->>'path' || ' ' || (f->>'rows') || ' ' || (f->>'lower_bound') || ' ' || (f->>'upper_bound'))
+          FROM jsonb_array_elements(m->'files') f) AS listed,
+       (SELECT bool_and(f->>'sha256' = a.sha256 AND (f->>'bytes')::bigint = a.bytes)
+          FROM jsonb_array_elements(m->'files') f JOIN obs.archived_partitions a ON a.path = f->>'path') AS checksums
+  FROM (SELECT pg_read_file('/tmp/obs_archive_regress/lake/signal=logs/_manifest.json')::jsonb AS m) s;
+-- no temporary file is left
+SELECT count(*) AS temp_files
+  FROM pg_ls_dir('/tmp/obs_archive_regress/lake/signal=logs') f
+ WHERE f LIKE '%.tmp';
+-- a rerun writes nothing again
+SELECT * FROM obs.run_maintenance('2026-11-04 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+
+-- the file of a dropped partition restores its rows exactly
+CREATE TEMP TABLE restored (LIKE obs.logs);
+SELECT obs.restore_archive('/tmp/obs_archive_regress/lake/signal=logs/date=2026-11-01/part-0.parquet', 'restored');
+SELECT count(*), min(message), max(message) FROM restored;
+
+-- a late row in an archived partition: the partition is stale, kept, archived again, then dropped
+SELECT obs.info('late row', ts => '2026-11-03 23:59+00') IS NOT NULL AS written;
+SELECT * FROM obs.run_maintenance('2026-11-05 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT path, row_count, stale, dropped_at IS NOT NULL AS dropped FROM obs.archived_partitions ORDER BY lower_bound;
+SELECT * FROM obs.run_maintenance('2026-11-05 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT path, row_count, stale, dropped_at IS NOT NULL AS dropped FROM obs.archived_partitions ORDER BY lower_bound;
+TRUNCATE restored;
+SELECT obs.restore_archive('/tmp/obs_archive_regress/lake/signal=logs/date=2026-11-03/part-0.parquet', 'restored');
+SELECT count(*) FILTER (WHERE message = 'late row') AS late FROM restored;
+
+-- clear_archive: retention drops again without a file
+SELECT obs.clear_archive('logs');
+SELECT count(obs.info('unarchived', ts => '2026-11-05 10:00+00'));
+SELECT * FROM obs.run_maintenance('2026-11-07 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT path, dropped_at IS NOT NULL AS dropped FROM obs.archived_partitions ORDER BY lower_bound;
+-- alerts: a partition is archived once every alert in it is acknowledged
+SELECT (obs.add_alert_rule('arch_rule', 'arch.m', 10.5, 'greater', '10 days')).rule_name;
+SELECT count(obs.record_metric('arch.m', 11, ts => t))
+  FROM unnest(ARRAY['2026-11-05 10:00+00', '2026-11-06 10:00+00']::timestamptz[]) t;
+SELECT count(*) AS new_alerts FROM obs.evaluate_alert_rules('2026-11-07 00:00+00');
+SELECT count(obs.acknowledge_alert(alert_id)) FROM obs.alerts WHERE observed_at < '2026-11-06';
+SELECT obs.set_archive('alerts', '/tmp/obs_archive_regress/lake', '1 hour');
+SELECT * FROM obs.run_maintenance('2026-11-07 12:00+00')
+ WHERE signal = 'alerts' AND action <> 'created' AND partition_name >= 'obs.alerts_p20261105';
+SELECT obs.acknowledge_alert(alert_id) FROM obs.alerts WHERE observed_at >= '2026-11-06';
+SELECT * FROM obs.run_maintenance('2026-11-07 12:00+00')
+ WHERE signal = 'alerts' AND action <> 'created' AND partition_name >= 'obs.alerts_p20261105';
+SELECT path, row_count FROM obs.archived_partitions WHERE signal = 'alerts' AND row_count > 0 ORDER BY path;
+SELECT obs.clear_archive('alerts');
+
+SELECT obs.clear_retention('logs');
+COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';
