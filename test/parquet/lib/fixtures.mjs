@@ -238,6 +238,19 @@ export const ENCODING_FIXTURES = [
           FROM (SELECT g, (g - 1) % 129 AS p FROM generate_series(1, 1161) g) s`,
     },
     {
+        // dictionary indices that drift: each value is near the last
+        // ones (a window of 16 entries that moves along a dictionary of
+        // about 1000, 10 bits packed), like a gauge's readings.  In whole
+        // bytes the high byte repeats and the low one takes few values,
+        // which the codec entropy-codes; packed across byte boundaries it
+        // cannot.  maxBits bounds a chunk's compressed bits per value.
+        name: 'enc_dict_bytes',
+        expect: { drift: 'RLE_DICTIONARY' },
+        maxBits: { drift: 9 },
+        sql: `SELECT g AS ord, 'v' || (g / 50 + ('x' || substr(md5(g::text), 1, 1))::bit(4)::int) AS drift
+          FROM generate_series(1, 50000) g`,
+    },
+    {
         // one chunk of 20000 rows: many blocks in one page, lists of ids
         name: 'enc_big',
         expect: { id8: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED', neg8: 'DELTA_BINARY_PACKED',
