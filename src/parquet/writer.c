@@ -37,7 +37,9 @@
  * chunks in between keep the choice and build no dictionary when it lost,
  * which saves the hash probe on high-cardinality columns.  A dictionary
  * that outgrows dict_bytes stops growing, and the rest of the chunk uses
- * the trial's better non-dictionary encoding.
+ * the trial's better non-dictionary encoding.  Each page of dictionary
+ * indices is compressed twice, with the indices packed at their bit width
+ * and in whole bytes, and the smaller is written.
  *
  * Statistics follow the sort order of the column's type: signed for
  * integers, dates, times, timestamps and decimals; IEEE order without NaN
@@ -1054,6 +1056,16 @@ page_bytes(PqCol *c)
 	return c->defs.len + c->reps.len + c->vals.len + c->idx.len;
 }
 
+/* exchange two buffers (their bytes stay where they are) */
+static inline void
+buf_swap(PqBuf *a, PqBuf *b)
+{
+	PqBuf		tmp = *a;
+
+	*a = *b;
+	*b = tmp;
+}
+
 /*
  * Encode and compress the current page; append it to the column chunk, or
  * write it to the sink when the chunk is being written out.
@@ -1110,32 +1122,21 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 		 */
 		const char *stored_bytes;
 		size_t		bytes_len;
-		PqBuf		tmp;
 
-		tmp = w->zbuf;
-		w->zbuf = w->zbuf2;
-		w->zbuf2 = tmp;
-		tmp = w->hdr;
-		w->hdr = w->hdr2;
-		w->hdr2 = tmp;
+		buf_swap(&w->zbuf, &w->zbuf2);
+		buf_swap(&w->hdr, &w->hdr2);
 		stored_bytes = encode_page(w, w->trial.data, w->trial.len, PAGE_DATA,
 								   c->nlev, encoding, &bytes_len);
 		if (bytes_len < stored_len)
 		{
 			stored = stored_bytes;
 			stored_len = bytes_len;
-			tmp = w->body;
-			w->body = w->trial;
-			w->trial = tmp;
+			buf_swap(&w->body, &w->trial);
 		}
 		else
 		{
-			tmp = w->zbuf;
-			w->zbuf = w->zbuf2;
-			w->zbuf2 = tmp;
-			tmp = w->hdr;
-			w->hdr = w->hdr2;
-			w->hdr2 = tmp;
+			buf_swap(&w->zbuf, &w->zbuf2);
+			buf_swap(&w->hdr, &w->hdr2);
 		}
 	}
 	if (to_sink)

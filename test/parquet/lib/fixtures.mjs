@@ -8,6 +8,10 @@ export const SETUP_SQL = `
 DROP SCHEMA IF EXISTS pqt CASCADE;
 CREATE SCHEMA pqt;
 CREATE TYPE pqt.mood AS ENUM ('sad', 'ok', 'happy', 'très content 😀');
+DO $$ BEGIN
+    EXECUTE (SELECT 'CREATE TYPE pqt.many AS ENUM (' || string_agg(quote_literal('label ' || g), ', ' ORDER BY g) || ')'
+               FROM generate_series(1, 100) g);
+END $$;
 CREATE DOMAIN pqt.posint AS int4 CHECK (VALUE >= 0);
 CREATE DOMAIN pqt.short_text AS varchar(10);
 `;
@@ -139,6 +143,16 @@ export const FIXTURES = [
         name: 'one_row',
         sql: `SELECT 1 AS ord, 7::int4 AS i4, 'only'::text AS t, 2.5::numeric(4,1) AS n,
                 timestamptz '2020-02-02 02:02:02.020202+00' AS tz, ARRAY['x', NULL] AS arr, NULL::int8 AS nothing`,
+    },
+    {
+        // enums: the writer keeps the labels of the first 64 values of a
+        // column it meets and asks the type for the others every time
+        name: 'enums',
+        sql: `SELECT g AS ord, (enum_range(NULL::pqt.many))[1 + (g * 37) % 100] AS many,
+            (enum_range(NULL::pqt.mood))[1 + g % 4] AS mood,
+            CASE WHEN g % 9 = 0 THEN NULL
+                 ELSE ARRAY[(enum_range(NULL::pqt.many))[1 + (g * 7) % 100], NULL, 'label 1'] END AS many_a
+          FROM generate_series(1, 3000) g`,
     },
     {
         name: 'rowgroups',
