@@ -73,6 +73,8 @@
 #define TRIAL_EVERY_CHUNKS	8
 /* values of a chunk's first page after which the encoding is chosen */
 #define TRIAL_VALUES		16384
+/* at most the values a chunk is expected to hold, for the trial */
+#define TRIAL_CHUNK_VALUES	131072
 /* bytes of values the encoding trial compresses each way */
 #define TRIAL_SAMPLE_BYTES	(128 * 1024)
 /* bytes another encoding must save on a trial page to beat the dictionary */
@@ -115,6 +117,7 @@ typedef struct PqCol
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
 	int			trial_skip;		/* chunks left before the next trial */
+	int			ndict_half;		/* dictionary entries at TRIAL_VALUES / 2 */
 
 	/* dictionary of the current column chunk */
 	bool		dict_allowed;
@@ -765,7 +768,9 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 		pq_buf_append(&c->vals, value, len);
 	}
 	/* choose on the first values, not after a page of dictionary probes */
-	if (c->page_nvals == TRIAL_VALUES && !c->decided)
+	if (c->page_nvals == TRIAL_VALUES / 2 && !c->decided)
+		c->ndict_half = c->ndict;
+	else if (c->page_nvals == TRIAL_VALUES && !c->decided)
 		page_decide(w, c);
 }
 
@@ -918,6 +923,31 @@ trial_size(ObsPqWriter *w, const char *src, size_t len)
 }
 
 /*
+ * The part of the dictionary page's size that the trial's values bear.
+ * The dictionary page is written once per chunk: when the second half of
+ * the trial's values added few entries, the dictionary is nearly whole
+ * and the rest of the chunk shares its cost; when they added as many as
+ * the first half, it grows with the chunk and the trial's values bear it
+ * all.  The chunk is taken to hold the row group's row count of values,
+ * at most TRIAL_CHUNK_VALUES.
+ */
+static double
+dict_share(ObsPqWriter *w, PqCol *c)
+{
+	double		n = c->page_nvals;
+	double		chunk;
+	double		rate;
+	double		final;
+
+	if (c->page_nvals < TRIAL_VALUES || c->ndict == 0)
+		return 1.0;
+	chunk = Max(n, (double) Min(w->opts.row_group_rows, TRIAL_CHUNK_VALUES));
+	rate = (double) (c->ndict - c->ndict_half) / (n - TRIAL_VALUES / 2);
+	final = c->ndict + rate * (chunk - n);
+	return Min(1.0, (final / c->ndict) * (n / chunk));
+}
+
+/*
  * The encoding trial, on a chunk's first values (its first TRIAL_VALUES,
  * or its first page holding values if that has fewer): the first
  * TRIAL_SAMPLE_BYTES of them are encoded PLAIN and with the
@@ -926,7 +956,8 @@ trial_size(ObsPqWriter *w, const char *src, size_t len)
  * the sizes are scaled to the page, and the other encoding must save 1/32.
  * When the page is still dictionary-encoded, its indices (the smaller of
  * packed and whole bytes, as flush_page chooses) and the dictionary are
- * compressed whole, and the dictionary stays unless the
+ * compressed whole, the dictionary counted for the share of it these
+ * values bear (dict_share), and the dictionary stays unless the
  * better of the others saves 1/64 and DICT_MIN_GAIN bytes: readers filter
  * and decode dictionary pages cheaply.  Pages without the dictionary use
  * the better of PLAIN and the other encoding for the rest of the chunk,
@@ -1018,7 +1049,8 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 			encode_indices(c, &w->trial, true);
 			z_idx = Min(z_idx, trial_size(w, w->trial.data, w->trial.len));
 		}
-		z_dict = z_idx + trial_size(w, c->dict.data, c->dict.len);
+		z_dict = z_idx + (size_t) (trial_size(w, c->dict.data, c->dict.len) *
+									dict_share(w, c));
 		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 64, DICT_MIN_GAIN))
 			page_drop_dict(c);
 	}

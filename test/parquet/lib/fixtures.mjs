@@ -265,6 +265,16 @@ export const ENCODING_FIXTURES = [
           FROM generate_series(1, 50000) g`,
     },
     {
+        // a dictionary whole after its first values (2,000 random dates):
+        // the dictionary page is written once per chunk of 122,880 values,
+        // so the trial on the first 16,384 must not charge it all to them
+        // (it would pick DELTA_BINARY_PACKED, 9% larger)
+        name: 'enc_dict_whole',
+        expect: { day: 'RLE_DICTIONARY' },
+        sql: `SELECT g AS ord, date '2020-01-01' + (('x' || substr(md5(g::text), 1, 8))::bit(32)::int8 % 2000)::int AS day
+          FROM generate_series(1, 130000) g`,
+    },
+    {
         // one chunk of 20000 rows: many blocks in one page, lists of ids
         name: 'enc_big',
         expect: { id8: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED', neg8: 'DELTA_BINARY_PACKED',
