@@ -28,7 +28,10 @@
 #   - per column: compressed bytes and encodings of both files.
 # Asserts nothing.  BENCH_ROWS (default 300000) rows per table,
 # BENCH_METRIC_ROWS (default 1000000) for obs.metric_points, BENCH_REPEAT
-# (default 3, best of).  About 3 minutes on 2 cores.
+# (default 3, best of).  BENCH_LEVELS="6 9" also times obs at those zstd
+# levels (COMPRESSION_LEVEL), each against CSV again, interleaved.  About
+# 3 minutes on 2 cores, 2 more per level.
+LEVELS=${BENCH_LEVELS:-}
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh
@@ -158,14 +161,15 @@ COPY $table TO '$target' WITH ($opts);
 \! awk -v t0=\$T0 -v c0=\$(cat $W/cpu0) -v hz=\$(getconf CLK_TCK) -v t1=\$(date +%s.%N) '{printf "%.3f %.3f\\n", t1 - t0, (\$14 + \$15 - c0) / hz}' /proc/\$BPID/stat
 SQL
 }
-# best of $REPEAT for csv and parquet, runs interleaved: "csv_wall csv_cpu pq_wall pq_cpu"
+# best of $REPEAT for csv and parquet, runs interleaved: "csv_wall csv_cpu pq_wall pq_cpu";
+# $3: the parquet COPY's options
 time_pair() {
-    local table=$1 key=$2 cw="" cc="" pw="" pc="" w c
+    local table=$1 key=$2 pqopts=$3 cw="" cc="" pw="" pc="" w c
     for _ in $(seq "$REPEAT"); do
         read -r w c < <(copy_once "$table" "$W/out/$key.csv" "FORMAT csv, HEADER")
         cw=$(awk -v a="$w" -v b="${cw:-1e9}" 'BEGIN {print (a < b) ? a : b}')
         cc=$(awk -v a="$c" -v b="${cc:-1e9}" 'BEGIN {print (a < b) ? a : b}')
-        read -r w c < <(copy_once "$table" "$W/out/$key.parquet" "FORMAT parquet, COMPRESSION zstd")
+        read -r w c < <(copy_once "$table" "$W/out/$key.parquet" "$pqopts")
         pw=$(awk -v a="$w" -v b="${pw:-1e9}" 'BEGIN {print (a < b) ? a : b}')
         pc=$(awk -v a="$c" -v b="${pc:-1e9}" 'BEGIN {print (a < b) ? a : b}')
     done
@@ -180,12 +184,14 @@ SEL_t14_noise="CAST(id AS BIGINT) AS id, CAST(ts AS TIMESTAMPTZ) AS ts, CAST(fla
 SEL_t14=$SEL_t14_noise
 SEL_logs="CAST(log_id AS BIGINT) AS log_id, CAST(ts AS TIMESTAMPTZ) AS ts, level, logger, message,
   CAST(context AS JSON) AS context, CAST(tags AS JSON) AS tags, trace_id,
-  span_id, CAST(error AS JSON) AS error, CAST(backend_pid AS INTEGER) AS backend_pid"
+  span_id, CAST(error AS JSON) AS error, CAST(backend_pid AS INTEGER) AS backend_pid,
+  CAST(txid AS BIGINT) AS txid"
 SEL_spans="trace_id, span_id, parent_span_id,
   operation, service_type, service_name, CAST(start_time AS TIMESTAMPTZ) AS start_time,
   CAST(end_time AS TIMESTAMPTZ) AS end_time, CAST(duration_us AS BIGINT) AS duration_us, status, error,
-  CAST(tags AS JSON) AS tags, CAST(span_seq AS BIGINT) AS span_seq"
-SEL_metric_points="CAST(series_id AS INTEGER) AS series_id, CAST(ts AS TIMESTAMPTZ) AS ts, CAST(value AS DOUBLE) AS value"
+  CAST(tags AS JSON) AS tags, CAST(span_seq AS BIGINT) AS span_seq, CAST(txid AS BIGINT) AS txid"
+SEL_metric_points="CAST(series_id AS INTEGER) AS series_id, CAST(ts AS TIMESTAMPTZ) AS ts, CAST(value AS DOUBLE) AS value,
+  CAST(txid AS BIGINT) AS txid"
 
 # DuckDB with obs's ids as BLOBs: the same bytes obs writes
 blob_ids() { sed -E 's/(^|[ ,])(trace_id|span_id|parent_span_id),/\1unhex(\2) AS \2,/g' <<<"$1"; }
@@ -195,7 +201,11 @@ for t in t14 t14_noise obs.logs obs.spans obs.metric_points; do
     sel_var="SEL_$key"
     n=$("${PSQL[@]}" -Atc "SELECT count(*) FROM $t")
     echo "timing $t ($n rows) ..."
-    read -r t_csv c_csv t_pq c_pq < <(time_pair "$t" "$key")
+    # a partitioned table (obs's own) is copied through a query, both ways
+    src=$t
+    [ "$("${PSQL[@]}" -Atc "SELECT relkind FROM pg_class WHERE oid = '$t'::regclass")" = p ] &&
+        src="(SELECT * FROM $t)"
+    read -r t_csv c_csv t_pq c_pq < <(time_pair "$src" "$key" "FORMAT parquet, COMPRESSION zstd")
     sz_csv=$(stat -c %s "$W/out/$key.csv")
     sz_pq=$(stat -c %s "$W/out/$key.parquet")
     declare -A D=()
@@ -230,6 +240,14 @@ for t in t14 t14_noise obs.logs obs.spans obs.metric_points; do
     [ "$duck_blob" = "${D[duckdb_bytes]}" ] || blob=" ($(ratio "$sz_pq" "$duck_blob") vs ids as BLOBs)"
     summary+=("$(printf '  %-18s %-8s %-14s %-14s %-15s%s' "$t" "$(ratio "$sz_pq" "${D[duckdb_bytes]}")" \
         "$(ratio "$t_csv" "$t_pq")" "$(ratio "$c_csv" "$c_pq")" "$(ratio "${D[duckdb_write_s]}" "$t_pq")" "$blob")")
+    for lv in $LEVELS; do
+        read -r lt_csv lc_csv lt_pq lc_pq < <(time_pair "$src" "$key" "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL $lv")
+        lsz=$(stat -c %s "$W/out/$key.parquet")
+        row "  COPY TO .csv again" "$lt_csv" "$lc_csv" "$(stat -c %s "$W/out/$key.csv")"
+        row "  COPY TO .parquet, zstd level $lv" "$lt_pq" "$lc_pq" "$lsz"
+        summary+=("$(printf '  %-18s %-8s %-14s %-14s' "  level $lv" "$(ratio "$lsz" "${D[duckdb_bytes]}")" \
+            "$(ratio "$lt_csv" "$lt_pq")" "$(ratio "$lc_csv" "$lc_pq")")")
+    done
     rm -f "$W/out/$key.csv" "$W/out/$key.parquet" "$W/out/$key.duck.parquet"
 done
 echo

@@ -73,8 +73,19 @@ typedef enum ConvKind
 	CK_TIMESTAMP,				/* timestamp and timestamptz */
 	CK_JSONB,
 	CK_OBS_ID,					/* obs.trace_id, obs.span_id: their bytes */
+	CK_ENUM,					/* enums: their labels, cached */
 	CK_OUTPUT					/* anything else: its text output */
 } ConvKind;
+
+/* labels of an enum column already written, by the value's OID */
+#define ENUM_CACHE_SIZE 64
+
+typedef struct EnumLabel
+{
+	Oid			oid;
+	int			len;
+	char	   *label;			/* in the label's server encoding */
+} EnumLabel;
 
 typedef struct ExportCol
 {
@@ -88,8 +99,11 @@ typedef struct ExportCol
 	int			scale;
 	ObsPqPhysical physical;
 	int			type_length;
-	FmgrInfo	out;			/* CK_OUTPUT */
+	FmgrInfo	out;			/* CK_OUTPUT and CK_ENUM */
 	int			id_len;			/* CK_OBS_ID: bytes */
+	EnumLabel  *enums;			/* CK_ENUM: ENUM_CACHE_SIZE slots */
+	int			nenums;
+	MemoryContext enumcxt;		/* ... where they live */
 	const char *name;
 } ExportCol;
 
@@ -284,7 +298,18 @@ map_scalar(Oid typid, int32 typmod, ExportCol *ec, ObsPqColumn *pc)
 	 * logical type (a trace id is no UUID): half the size of the hex text,
 	 * and bytewise order is the order of the hex text.
 	 */
-	if (ec->out.fn_addr == obs_trace_id_out || ec->out.fn_addr == obs_span_id_out)
+	if (type_is_enum(typid))
+	{
+		/*
+		 * An enum's output looks its label up in the catalog cache and
+		 * copies it, for every value: the labels seen are kept instead.
+		 */
+		ec->kind = CK_ENUM;
+		ec->enumcxt = CurrentMemoryContext;
+		ec->enums = palloc(sizeof(EnumLabel) * ENUM_CACHE_SIZE);
+		ec->nenums = 0;
+	}
+	else if (ec->out.fn_addr == obs_trace_id_out || ec->out.fn_addr == obs_span_id_out)
 	{
 		ec->kind = CK_OBS_ID;
 		ec->id_len = (ec->out.fn_addr == obs_trace_id_out) ? OBS_TRACE_ID_LEN : OBS_SPAN_ID_LEN;
@@ -408,6 +433,39 @@ append_decimal(ExportState *st, int col, ExportCol *ec, Datum d, int def, int re
 			b[n - 1 - i] = (uint8) (v >> (8 * i));
 		obs_pq_append(st->writer, col, def, rep, b, n);
 	}
+}
+
+/*
+ * An enum value: its label from the column's cache, or from the type's
+ * output function, kept when the cache has room (an enum with more than
+ * ENUM_CACHE_SIZE labels in use calls it for the others every time).
+ */
+static void
+append_enum(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
+{
+	Oid			oid = DatumGetObjectId(d);
+	char	   *s;
+	int			len;
+
+	for (int i = 0; i < ec->nenums; i++)
+	{
+		if (ec->enums[i].oid == oid)
+		{
+			append_text(st, col, def, rep, ec->enums[i].label, ec->enums[i].len);
+			return;
+		}
+	}
+	s = OutputFunctionCall(&ec->out, d);
+	len = strlen(s);
+	if (ec->nenums < ENUM_CACHE_SIZE)
+	{
+		EnumLabel  *e = &ec->enums[ec->nenums++];
+
+		e->oid = oid;
+		e->len = len;
+		e->label = MemoryContextStrdup(ec->enumcxt, s);
+	}
+	append_text(st, col, def, rep, s, len);
 }
 
 /* one non-null scalar (or list element) of column col */
@@ -548,6 +606,9 @@ append_value(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 			}
 		case CK_OBS_ID:
 			obs_pq_append(w, col, def, rep, DatumGetPointer(d), ec->id_len);
+			break;
+		case CK_ENUM:
+			append_enum(st, col, ec, d, def, rep);
 			break;
 		case CK_OUTPUT:
 			{

@@ -37,7 +37,9 @@
  * chunks in between keep the choice and build no dictionary when it lost,
  * which saves the hash probe on high-cardinality columns.  A dictionary
  * that outgrows dict_bytes stops growing, and the rest of the chunk uses
- * the trial's better non-dictionary encoding.
+ * the trial's better non-dictionary encoding.  Each page of dictionary
+ * indices is compressed twice, with the indices packed at their bit width
+ * and in whole bytes, and the smaller is written.
  *
  * Statistics follow the sort order of the column's type: signed for
  * integers, dates, times, timestamps and decimals; IEEE order without NaN
@@ -71,6 +73,8 @@
 #define TRIAL_EVERY_CHUNKS	8
 /* values of a chunk's first page after which the encoding is chosen */
 #define TRIAL_VALUES		16384
+/* at most the values a chunk is expected to hold, for the trial */
+#define TRIAL_CHUNK_VALUES	131072
 /* bytes of values the encoding trial compresses each way */
 #define TRIAL_SAMPLE_BYTES	(128 * 1024)
 /* bytes another encoding must save on a trial page to beat the dictionary */
@@ -113,6 +117,7 @@ typedef struct PqCol
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
 	int			trial_skip;		/* chunks left before the next trial */
+	int			ndict_half;		/* dictionary entries at TRIAL_VALUES / 2 */
 
 	/* dictionary of the current column chunk */
 	bool		dict_allowed;
@@ -157,6 +162,8 @@ struct ObsPqWriter
 	PqBuf		zbuf;			/* scratch: a compressed page */
 	PqBuf		hdr;			/* scratch: a page header */
 	PqBuf		trial;			/* scratch: a candidate encoding */
+	PqBuf		zbuf2;			/* scratch: the other candidate's page */
+	PqBuf		hdr2;			/* ... and its header */
 	PqCompressor *compressor;
 	bool		finished;
 };
@@ -305,6 +312,8 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 	obs_pq_buf_init(&w->zbuf, w->rgcxt, &w->budget);
 	obs_pq_buf_init(&w->hdr, w->rgcxt, &w->budget);
 	obs_pq_buf_init(&w->trial, w->rgcxt, &w->budget);
+	obs_pq_buf_init(&w->zbuf2, w->rgcxt, &w->budget);
+	obs_pq_buf_init(&w->hdr2, w->rgcxt, &w->budget);
 	w->compressor = obs_pq_compressor_create(cxt, w->opts.codec, w->opts.level);
 
 	sink_write(w, "PAR1", 4);
@@ -759,7 +768,9 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 		pq_buf_append(&c->vals, value, len);
 	}
 	/* choose on the first values, not after a page of dictionary probes */
-	if (c->page_nvals == TRIAL_VALUES && !c->decided)
+	if (c->page_nvals == TRIAL_VALUES / 2 && !c->decided)
+		c->ndict_half = c->ndict;
+	else if (c->page_nvals == TRIAL_VALUES && !c->decided)
 		page_decide(w, c);
 }
 
@@ -866,12 +877,28 @@ encode_values(PqCol *c, int enc, const char *vals, size_t len, int n, PqBuf *out
 		pq_buf_append(out, vals, len);
 }
 
-/* dictionary indices as a data page holds them: bit width, then RLE */
-static void
-encode_indices(PqCol *c, PqBuf *out)
+/* the bit width of the current dictionary's indices */
+static inline int
+index_bit_width(PqCol *c)
 {
-	int			bw = Max(1, obs_pq_bit_width(c->ndict > 0 ? c->ndict - 1 : 0));
+	return Max(1, obs_pq_bit_width(c->ndict > 0 ? c->ndict - 1 : 0));
+}
 
+/*
+ * Dictionary indices as a data page holds them: bit width, then RLE.  With
+ * bytes, the bit width is rounded up to whole bytes: readers take any
+ * width the page names, and the codec then sees each index as a byte (or
+ * two) of its own, which it entropy-codes far better than indices packed
+ * across byte boundaries when some entries are much more frequent than
+ * others, or when the indices of neighbouring values are close.
+ */
+static void
+encode_indices(PqCol *c, PqBuf *out, bool bytes)
+{
+	int			bw = index_bit_width(c);
+
+	if (bytes)
+		bw = (bw + 7) & ~7;
 	pq_buf_byte(out, (uint8) bw);
 	obs_pq_rle_encode(out, (const uint32 *) c->idx.data,
 					  (int) (c->idx.len / sizeof(uint32)), bw);
@@ -896,15 +923,42 @@ trial_size(ObsPqWriter *w, const char *src, size_t len)
 }
 
 /*
+ * The part of the dictionary page's size that the trial's values bear.
+ * The dictionary page is written once per chunk: when the second half of
+ * the trial's values added few entries, the dictionary is nearly whole
+ * and the rest of the chunk shares its cost; when they added as many as
+ * the first half, it grows with the chunk and the trial's values bear it
+ * all.  The chunk is taken to hold the row group's row count of values,
+ * at most TRIAL_CHUNK_VALUES.
+ */
+static double
+dict_share(ObsPqWriter *w, PqCol *c)
+{
+	double		n = c->page_nvals;
+	double		chunk;
+	double		rate;
+	double		final;
+
+	if (c->page_nvals < TRIAL_VALUES || c->ndict == 0)
+		return 1.0;
+	chunk = Max(n, (double) Min(w->opts.row_group_rows, TRIAL_CHUNK_VALUES));
+	rate = (double) (c->ndict - c->ndict_half) / (n - TRIAL_VALUES / 2);
+	final = c->ndict + rate * (chunk - n);
+	return Min(1.0, (final / c->ndict) * (n / chunk));
+}
+
+/*
  * The encoding trial, on a chunk's first values (its first TRIAL_VALUES,
  * or its first page holding values if that has fewer): the first
  * TRIAL_SAMPLE_BYTES of them are encoded PLAIN and with the
  * type's other encoding (DELTA_BINARY_PACKED for integers,
  * BYTE_STREAM_SPLIT for floats), and compressed with the file's codec;
  * the sizes are scaled to the page, and the other encoding must save 1/32.
- * When the page is still dictionary-encoded, its indices and the
- * dictionary are compressed whole, and the dictionary stays unless the
- * better of the others saves 1/16 and DICT_MIN_GAIN bytes: readers filter
+ * When the page is still dictionary-encoded, its indices (the smaller of
+ * packed and whole bytes, as flush_page chooses) and the dictionary are
+ * compressed whole, the dictionary counted for the share of it these
+ * values bear (dict_share), and the dictionary stays unless the
+ * better of the others saves 1/64 and DICT_MIN_GAIN bytes: readers filter
  * and decode dictionary pages cheaply.  Pages without the dictionary use
  * the better of PLAIN and the other encoding for the rest of the chunk,
  * and the choice holds for the next TRIAL_EVERY_CHUNKS chunks, which build
@@ -984,11 +1038,20 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	z_other = Min(z_plain, z_alt);
 	if (c->use_dict)
 	{
+		size_t		z_idx;
+
 		w->trial.len = 0;
-		encode_indices(c, &w->trial);
-		z_dict = trial_size(w, w->trial.data, w->trial.len) +
-			trial_size(w, c->dict.data, c->dict.len);
-		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 16, DICT_MIN_GAIN))
+		encode_indices(c, &w->trial, false);
+		z_idx = trial_size(w, w->trial.data, w->trial.len);
+		if (index_bit_width(c) % 8 != 0)
+		{
+			w->trial.len = 0;
+			encode_indices(c, &w->trial, true);
+			z_idx = Min(z_idx, trial_size(w, w->trial.data, w->trial.len));
+		}
+		z_dict = z_idx + (size_t) (trial_size(w, c->dict.data, c->dict.len) *
+									dict_share(w, c));
+		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 64, DICT_MIN_GAIN))
 			page_drop_dict(c);
 	}
 	c->last_dict = c->use_dict;
@@ -1025,6 +1088,16 @@ page_bytes(PqCol *c)
 	return c->defs.len + c->reps.len + c->vals.len + c->idx.len;
 }
 
+/* exchange two buffers (their bytes stay where they are) */
+static inline void
+buf_swap(PqBuf *a, PqBuf *b)
+{
+	PqBuf		tmp = *a;
+
+	*a = *b;
+	*b = tmp;
+}
+
 /*
  * Encode and compress the current page; append it to the column chunk, or
  * write it to the sink when the chunk is being written out.
@@ -1035,6 +1108,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	int			encoding;
 	const char *stored;
 	size_t		stored_len;
+	bool		try_bytes = false;
 
 	if (c->nlev == 0)
 		return;
@@ -1047,9 +1121,20 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 		encode_levels(&w->body, &c->defs, c->nlev, c->max_def);
 	if (page_uses_dict(c))
 	{
-		encode_indices(c, &w->body);
+		size_t		levels_len = w->body.len;
+
+		encode_indices(c, &w->body, false);
 		encoding = ENC_RLE_DICTIONARY;
 		c->dict_written = true;
+		/* the indices in whole bytes too, when that differs */
+		try_bytes = (w->opts.codec != OBS_PQ_UNCOMPRESSED &&
+					 index_bit_width(c) % 8 != 0);
+		if (try_bytes)
+		{
+			w->trial.len = 0;
+			pq_buf_append(&w->trial, w->body.data, levels_len);
+			encode_indices(c, &w->trial, true);
+		}
 	}
 	else
 	{
@@ -1061,6 +1146,31 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 
 	stored = encode_page(w, w->body.data, w->body.len, PAGE_DATA, c->nlev,
 						 encoding, &stored_len);
+	if (try_bytes)
+	{
+		/*
+		 * Keep the smaller page: the packed one moves to zbuf2 and hdr2
+		 * while the whole-byte one is compressed into zbuf and hdr.
+		 */
+		const char *stored_bytes;
+		size_t		bytes_len;
+
+		buf_swap(&w->zbuf, &w->zbuf2);
+		buf_swap(&w->hdr, &w->hdr2);
+		stored_bytes = encode_page(w, w->trial.data, w->trial.len, PAGE_DATA,
+								   c->nlev, encoding, &bytes_len);
+		if (bytes_len < stored_len)
+		{
+			stored = stored_bytes;
+			stored_len = bytes_len;
+			buf_swap(&w->body, &w->trial);
+		}
+		else
+		{
+			buf_swap(&w->zbuf, &w->zbuf2);
+			buf_swap(&w->hdr, &w->hdr2);
+		}
+	}
 	if (to_sink)
 	{
 		sink_write(w, w->hdr.data, w->hdr.len);
@@ -1290,6 +1400,8 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 	buf_forget(&w->zbuf);
 	buf_forget(&w->hdr);
 	buf_forget(&w->trial);
+	buf_forget(&w->zbuf2);
+	buf_forget(&w->hdr2);
 	MemoryContextReset(w->rgcxt);
 	w->budget.over = false;
 

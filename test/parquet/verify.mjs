@@ -547,6 +547,16 @@ async function runEncodings() {
         for (const x of rows)
             sum.set(String(x[1]), [...(sum.get(String(x[1])) || []), `${x[2]}`.replace(/\s+/g, '')]);
         note(`${f.name} encodings by column: ${[...sum].map(([k, v]) => `${k}=[${[...new Set(v)].join(' ')}]`).join('; ')}`);
+        for (const [col, bits] of Object.entries(f.maxBits || {})) {
+            await check(`${f.name}: ${col} takes at most ${bits} compressed bits per value`, () => {
+                const mine = rows.filter((x) => String(x[1]).split(/[ ,.]+/)[0] === col);
+                const bytes = mine.reduce((a, x) => a + Number(x[3]), 0);
+                const n = mine.reduce((a, x) => a + Number(x[5]) - Number(x[4]), 0);
+                const got = (bytes * 8) / n;
+                note(`${f.name}: ${col}: ${bytes} bytes for ${n} values, ${got.toFixed(2)} bits each`);
+                return got <= bits ? true : `${got.toFixed(2)} bits per value`;
+            });
+        }
         for (const [col, enc] of Object.entries(f.expect)) {
             await check(`${f.name}: every chunk of ${col} holding values is ${enc}`, () => {
                 const mine = rows.filter((x) => String(x[1]).split(/[ ,.]+/)[0] === col);

@@ -81,6 +81,16 @@ SELECT pg_temp.same('pq_all', 'pq_back') AS same_one_row_group;
 TRUNCATE pq_back;
 COPY (SELECT * FROM pq_all WHERE false) TO '/tmp/obs_pqread_regress/empty.parquet';
 SELECT pg_temp.rows($$COPY pq_back FROM '/tmp/obs_pqread_regress/empty.parquet'$$) AS empty_rows;
+-- dictionary indices in whole bytes: values that drift along a dictionary
+-- of about 1000 entries (10 bits packed), as enc_dict_bytes in test/parquet
+CREATE TABLE pq_drift AS
+SELECT g, 'v' || (g / 50 + ('x' || substr(md5(g::text), 1, 1))::bit(4)::int) AS drift,
+       (g / 50 + ('x' || substr(md5(g::text), 2, 1))::bit(4)::int)::float8 AS fdrift
+  FROM generate_series(1, 50000) g;
+CREATE TABLE pq_drift_back (LIKE pq_drift);
+COPY pq_drift TO '/tmp/obs_pqread_regress/drift.parquet';
+COPY pq_drift_back FROM '/tmp/obs_pqread_regress/drift.parquet';
+SELECT pg_temp.same('pq_drift', 'pq_drift_back') AS same_drift;
 
 -- a column list picks columns; the others take their defaults
 CREATE TABLE pq_some (i4 int, t text DEFAULT 'dflt', extra int DEFAULT 42);

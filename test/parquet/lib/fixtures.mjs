@@ -8,6 +8,10 @@ export const SETUP_SQL = `
 DROP SCHEMA IF EXISTS pqt CASCADE;
 CREATE SCHEMA pqt;
 CREATE TYPE pqt.mood AS ENUM ('sad', 'ok', 'happy', 'très content 😀');
+DO $$ BEGIN
+    EXECUTE (SELECT 'CREATE TYPE pqt.many AS ENUM (' || string_agg(quote_literal('label ' || g), ', ' ORDER BY g) || ')'
+               FROM generate_series(1, 100) g);
+END $$;
 CREATE DOMAIN pqt.posint AS int4 CHECK (VALUE >= 0);
 CREATE DOMAIN pqt.short_text AS varchar(10);
 `;
@@ -141,6 +145,16 @@ export const FIXTURES = [
                 timestamptz '2020-02-02 02:02:02.020202+00' AS tz, ARRAY['x', NULL] AS arr, NULL::int8 AS nothing`,
     },
     {
+        // enums: the writer keeps the labels of the first 64 values of a
+        // column it meets and asks the type for the others every time
+        name: 'enums',
+        sql: `SELECT g AS ord, (enum_range(NULL::pqt.many))[1 + (g * 37) % 100] AS many,
+            (enum_range(NULL::pqt.mood))[1 + g % 4] AS mood,
+            CASE WHEN g % 9 = 0 THEN NULL
+                 ELSE ARRAY[(enum_range(NULL::pqt.many))[1 + (g * 7) % 100], NULL, 'label 1'] END AS many_a
+          FROM generate_series(1, 3000) g`,
+    },
+    {
         name: 'rowgroups',
         options: 'ROW_GROUP_SIZE 1000',
         sql: `SELECT g AS ord, g::int8 AS id, 'grp' || lpad((g / 1000)::text, 3, '0') AS grp,
@@ -236,6 +250,29 @@ export const ENCODING_FIXTURES = [
                  WHEN g = 8 * 129 + 1 THEN '-0' WHEN g = 8 * 129 + 2 THEN '1e-45' WHEN g = 8 * 129 + 3 THEN '3.4028235e38'
                  ELSE (100 + cos(g) * 10)::float4::text END::float4 AS f4
           FROM (SELECT g, (g - 1) % 129 AS p FROM generate_series(1, 1161) g) s`,
+    },
+    {
+        // dictionary indices that drift: each value is near the last
+        // ones (a window of 16 entries that moves along a dictionary of
+        // about 1000, 10 bits packed), like a gauge's readings.  In whole
+        // bytes the high byte repeats and the low one takes few values,
+        // which the codec entropy-codes; packed across byte boundaries it
+        // cannot.  maxBits bounds a chunk's compressed bits per value.
+        name: 'enc_dict_bytes',
+        expect: { drift: 'RLE_DICTIONARY' },
+        maxBits: { drift: 9 },
+        sql: `SELECT g AS ord, 'v' || (g / 50 + ('x' || substr(md5(g::text), 1, 1))::bit(4)::int) AS drift
+          FROM generate_series(1, 50000) g`,
+    },
+    {
+        // a dictionary whole after its first values (2,000 random dates):
+        // the dictionary page is written once per chunk of 122,880 values,
+        // so the trial on the first 16,384 must not charge it all to them
+        // (it would pick DELTA_BINARY_PACKED, 9% larger)
+        name: 'enc_dict_whole',
+        expect: { day: 'RLE_DICTIONARY' },
+        sql: `SELECT g AS ord, date '2020-01-01' + (('x' || substr(md5(g::text), 1, 8))::bit(32)::int8 % 2000)::int AS day
+          FROM generate_series(1, 130000) g`,
     },
     {
         // one chunk of 20000 rows: many blocks in one page, lists of ids
