@@ -212,6 +212,14 @@ define_size_gucs(void)
 							PGC_POSTMASTER, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("obs.flushers_per_database",
+							"Number of flusher workers (and rings sharing obs.buffer_size) of each database.",
+							"Records of one session, and of one run, go through one flusher, in order.",
+							&obs_flushers_per_database,
+							1, 1, 8,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
 }
 
 /* settings of the buffered write path, sampling and instrumentation */

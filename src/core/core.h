@@ -57,6 +57,7 @@ extern bool obs_preloaded;
 extern int	obs_write_path;
 extern int	obs_max_databases;
 extern int	obs_buffer_size;
+extern int	obs_flushers_per_database;
 extern int	obs_buffer_full_action;
 extern int	obs_buffer_full_timeout;
 extern int	obs_flush_interval;

@@ -24,6 +24,7 @@ bool		obs_preloaded = false;
 int			obs_write_path = OBS_WRITE_TRANSACTIONAL;
 int			obs_max_databases = 4;
 int			obs_buffer_size = 8192;
+int			obs_flushers_per_database = 1;
 int			obs_buffer_full_action = OBS_FULL_WAIT;
 int			obs_buffer_full_timeout = 1000;
 int			obs_flush_interval = 200;
