@@ -335,6 +335,13 @@ define_ingest_gucs(void)
 							   "function",
 							   PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+	DefineCustomIntVariable("obs.instrument_metric_interval",
+							"Aggregate the duration metric of instrumented functions over this interval in each session; 0 records a point per call.",
+							"Each interval, and at the end of each transaction, a session records the mean duration and the number of calls per function and status.",
+							&obs_instrument_metric_interval,
+							0, 0, PG_INT32_MAX,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 }
 
 void

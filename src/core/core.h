@@ -68,6 +68,7 @@ extern double obs_log_sample_rate;
 extern double obs_metric_sample_rate;
 extern char *obs_instrument_functions;
 extern char *obs_instrument_metric_prefix;
+extern int	obs_instrument_metric_interval;
 extern bool obs_debug_corrupt_records;
 extern bool obs_debug_store_error;
 extern void obs_guc_init(void);

@@ -35,5 +35,6 @@ double		obs_log_sample_rate = 1.0;
 double		obs_metric_sample_rate = 1.0;
 char	   *obs_instrument_functions = NULL;
 char	   *obs_instrument_metric_prefix = NULL;
+int			obs_instrument_metric_interval = 0;
 bool		obs_debug_corrupt_records = false;
 bool		obs_debug_store_error = false;

@@ -47,6 +47,7 @@
 #include "partitioning/partbounds.h"
 #include "partitioning/partdesc.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
 #include "utils/rel.h"
@@ -153,6 +154,29 @@ route_row(Relation root, Datum *values, bool *nulls)
 }
 
 /*
+ * Leaves that passed check_leaf() (with their root), so that a row does
+ * not compare the columns again; any invalidation of either relation (an
+ * ALTER TABLE, say) forgets the pair.
+ */
+#define CHECKED_LEAVES 8
+typedef struct CheckedLeaf
+{
+	Oid			leaf;
+	Oid			root;
+} CheckedLeaf;
+static CheckedLeaf checked_leaves[CHECKED_LEAVES];
+static int	checked_next = 0;
+static bool checked_callback = false;
+
+static void
+checked_leaf_inval(Datum arg, Oid relid)
+{
+	for (int i = 0; i < CHECKED_LEAVES; i++)
+		if (!OidIsValid(relid) || checked_leaves[i].leaf == relid || checked_leaves[i].root == relid)
+			checked_leaves[i].leaf = checked_leaves[i].root = InvalidOid;
+}
+
+/*
  * A leaf partition takes obs's rows as its parent would: a heap table
  * whose columns are the parent's, in order (dropped columns aside).
  */
@@ -163,6 +187,11 @@ check_leaf(Relation root, Relation leaf)
 	TupleDesc	ld = RelationGetDescr(leaf);
 	int			r = 0;
 	int			l = 0;
+
+	for (int i = 0; i < CHECKED_LEAVES; i++)
+		if (checked_leaves[i].leaf == RelationGetRelid(leaf) &&
+			checked_leaves[i].root == RelationGetRelid(root))
+			return;
 
 	if (leaf->rd_rel->relkind != RELKIND_RELATION || leaf->rd_rel->relam != HEAP_TABLE_AM_OID)
 		ereport(ERROR,
@@ -189,6 +218,14 @@ check_leaf(Relation root, Relation leaf)
 		r++;
 		l++;
 	}
+	if (!checked_callback)
+	{
+		CacheRegisterRelcacheCallback(checked_leaf_inval, (Datum) 0);
+		checked_callback = true;
+	}
+	checked_leaves[checked_next].leaf = RelationGetRelid(leaf);
+	checked_leaves[checked_next].root = RelationGetRelid(root);
+	checked_next = (checked_next + 1) % CHECKED_LEAVES;
 }
 
 /*
