@@ -494,7 +494,7 @@ obs_flush(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(true);
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
-	for (int l = 0; l < lanes && all_done == false; l++)
+	for (int l = 0; l < lanes; l++)
 	{
 		ObsRing    *ring = &group[l];
 

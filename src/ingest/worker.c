@@ -5,9 +5,12 @@
  *
  * The launcher is a static background worker (registered in _PG_init when
  * obs is preloaded), connected to no database so that it can read
- * pg_database.  It starts one dynamic flusher per claimed ring slot that
- * has records pending, connected to that slot's database as the bootstrap
- * superuser.  A flusher that found its ring empty for IDLE_EXIT_MS exits,
+ * pg_database.  It starts one dynamic flusher per ring that has records
+ * pending (a database has obs.flushers_per_database rings, its lanes, see
+ * buffer.c), connected to that ring's database as the bootstrap
+ * superuser.  Each flusher works on its own ring only, as below, and
+ * saves its own state; flushers of one database commit in any order, each
+ * batch with its own transaction's txid.  A flusher that found its ring empty for IDLE_EXIT_MS exits,
  * so that its database can be dropped or used as a template; when the
  * database no longer exists the launcher frees its slot (counters reset)
  * for another database to claim.  Writers claiming a slot, or writing to
