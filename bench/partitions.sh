@@ -11,6 +11,10 @@
 #    obs writes into them.  Transactional path: pgbench calls per second
 #    at 1 and 2 clients.  Buffered path: rows per second from the first
 #    obs.info() of 200k to the end of obs.flush() (the flusher's batches).
+#    And the transactional path without a commit per call: 50k calls in
+#    one statement, rows/s (the per-row cost of routing alone).
+#    BENCH_ROUNDS rounds (default 5), the two databases interleaved, taking
+#    turns to go first; the median ratio is the figure.
 # 2. Retention of one day of obs.logs holding BENCH_ROWS rows (default 1M):
 #    DROP of its partition (obs.run_maintenance() with a retention) against
 #    DELETE of the same rows from a partition of another day.
@@ -77,18 +81,63 @@ rate() {   # db script clients
         pgbench -n -c "$3" -j "$3" -T "$SECONDS_PER_RUN" -f "$W/$2.sql" "$1" 2>/dev/null |
         awk '/^tps/ {print int($3)}'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# BENCH_ROUNDS rounds, the two databases interleaved and taking turns to
+# go first (load from elsewhere hits both sides alike); the median ratio
+ROUNDS=${BENCH_ROUNDS:-5}
 
 echo
-echo "transactional path (calls/s, pgbench -T $SECONDS_PER_RUN)"
-printf '%-26s %8s %14s %14s %7s\n' "call" clients partitioned unpartitioned ratio
+echo "transactional path (calls/s, pgbench -T $SECONDS_PER_RUN, $ROUNDS interleaved rounds)"
+printf '%-10s %8s %20s %20s %8s\n' "call" clients "partitioned (med.)" "unpartitioned (med.)" "median"
 for c in 1 2; do
     for sig in log metric span; do
-        "${PSQL[@]}" -d postgres -c "CHECKPOINT"
-        u=$(rate unpart "$sig" "$c")
-        p=$(rate part "$sig" "$c")
-        printf '%-26s %8s %14s %14s %7s\n' "$sig" "$c" "$p" "$u" "$(ratio "$p" "$u")"
+        ps="" us="" rs=""
+        for r in $(seq 1 "$ROUNDS"); do
+            "${PSQL[@]}" -d postgres -c "CHECKPOINT"
+            if [ $((r % 2)) = 1 ]; then
+                u=$(rate unpart "$sig" "$c"); p=$(rate part "$sig" "$c")
+            else
+                p=$(rate part "$sig" "$c"); u=$(rate unpart "$sig" "$c")
+            fi
+            ps="$ps $p" us="$us $u" rs="$rs $(ratio "$p" "$u")"
+        done
+        printf '%-10s %8s %20s %20s %7.2fx   (ratios:%s)\n' "$sig" "$c" "$(echo "$ps" | median)" \
+            "$(echo "$us" | median)" "$(echo "$rs" | median)" "$rs"
     done
+done
+
+# the same per-row work without a commit per call: 50k transactional calls
+# in one statement, rows/s (routing and leaf opening are per row here)
+inline() {   # db what
+    local q
+    case $2 in
+        log) q="SELECT count(obs.info('User data loaded', '{\"user_id\": 123}', '{\"environment\": \"production\"}', 'bench')) FROM generate_series(1, 50000)";;
+        metric) q="SELECT count(obs.record_metric('api_latency_ms', i, '{\"endpoint\": \"/data\"}')) FROM generate_series(1, 50000) i";;
+        span) q="SELECT count(obs.finish_span(obs.start_span('fetch_company_data', 'DATA_FETCH'))) FROM generate_series(1, 50000)";;
+    esac
+    "${PSQL[@]}" -d "$1" <<SQL | tail -1
+SET obs.write_path = 'transactional';
+SELECT clock_timestamp() AS t0 \gset
+$q;
+SELECT (50000 / extract(epoch FROM clock_timestamp() - :'t0'::timestamptz))::bigint;
+SQL
+}
+echo
+echo "transactional path, 50k calls in one statement (rows/s, $ROUNDS interleaved rounds)"
+printf '%-10s %20s %20s %8s\n' "call" "partitioned (med.)" "unpartitioned (med.)" "median"
+for sig in log metric span; do
+    ps="" us="" rs=""
+    for r in $(seq 1 "$ROUNDS"); do
+        if [ $((r % 2)) = 1 ]; then
+            u=$(inline unpart "$sig"); p=$(inline part "$sig")
+        else
+            p=$(inline part "$sig"); u=$(inline unpart "$sig")
+        fi
+        ps="$ps $p" us="$us $u" rs="$rs $(ratio "$p" "$u")"
+    done
+    printf '%-10s %20s %20s %7.2fx   (ratios:%s)\n' "$sig" "$(echo "$ps" | median)" \
+        "$(echo "$us" | median)" "$(echo "$rs" | median)" "$rs"
 done
 
 # buffered: 200k rows through the flusher; rows/s from the first call to the end of the flush
@@ -107,15 +156,21 @@ SELECT (200000 / extract(epoch FROM clock_timestamp() - :'t0'::timestamptz))::bi
 SQL
 }
 echo
-echo "buffered path (rows/s through the flusher, 200k rows)"
-printf '%-26s %14s %14s %7s\n' "signal" partitioned unpartitioned ratio
+echo "buffered path (rows/s through the flusher, 200k rows, $ROUNDS interleaved rounds)"
+printf '%-10s %20s %20s %8s\n' "signal" "partitioned (med.)" "unpartitioned (med.)" "median"
 for sig in log metric; do
-    for round in 1 2 3; do
+    ps="" us="" rs=""
+    for r in $(seq 1 "$ROUNDS"); do
         "${PSQL[@]}" -d postgres -c "CHECKPOINT"
-        u=$(buffered unpart "$sig")
-        p=$(buffered part "$sig")
-        printf '%-26s %14s %14s %7s\n' "$sig (round $round)" "$p" "$u" "$(ratio "$p" "$u")"
+        if [ $((r % 2)) = 1 ]; then
+            u=$(buffered unpart "$sig"); p=$(buffered part "$sig")
+        else
+            p=$(buffered part "$sig"); u=$(buffered unpart "$sig")
+        fi
+        ps="$ps $p" us="$us $u" rs="$rs $(ratio "$p" "$u")"
     done
+    printf '%-10s %20s %20s %7.2fx   (ratios:%s)\n' "$sig" "$(echo "$ps" | median)" \
+        "$(echo "$us" | median)" "$(echo "$rs" | median)" "$rs"
 done
 
 # retention: one day of ROWS logs dropped against the same rows deleted

@@ -212,6 +212,14 @@ define_size_gucs(void)
 							PGC_POSTMASTER, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	DefineCustomIntVariable("obs.flushers_per_database",
+							"Number of flusher workers (and rings sharing obs.buffer_size) of each database.",
+							"Records of one session, and of one run, go through one flusher, in order.",
+							&obs_flushers_per_database,
+							1, 1, 8,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
 }
 
 /* settings of the buffered write path, sampling and instrumentation */
@@ -327,6 +335,13 @@ define_ingest_gucs(void)
 							   "function",
 							   PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+	DefineCustomIntVariable("obs.instrument_metric_interval",
+							"Aggregate the duration metric of instrumented functions over this interval in each session; 0 records a point per call.",
+							"Each interval, and at the end of each transaction, a session records the mean duration and the number of calls per function and status.",
+							&obs_instrument_metric_interval,
+							0, 0, PG_INT32_MAX,
+							PGC_SUSET, GUC_UNIT_MS,
+							NULL, NULL, NULL);
 }
 
 void

@@ -4,13 +4,18 @@
  *	  writers' side of the buffered write path, obs.flush() and
  *	  obs.ingest_stats().
  *
- * With obs in shared_preload_libraries, obs.max_databases ring slots of
- * obs.buffer_size bytes each live in shared memory (requested through
- * PG15's shmem_request_hook).  A backend claims the slot of its database
- * on its first buffered write, under the global lock; the launcher
- * (worker.c) then starts a flusher for it, and frees the slot (counters
- * reset) once the database has been dropped.  A backend caches its slot,
- * so a writer re-checks the slot's database under the ring lock.
+ * With obs in shared_preload_libraries, obs.max_databases slots live in
+ * shared memory (requested through PG15's shmem_request_hook), each of
+ * obs.flushers_per_database rings (lanes) that share obs.buffer_size
+ * bytes.  A backend claims the slot of its database on its first buffered
+ * write, under the global lock, and takes its lane round-robin; the
+ * launcher (worker.c) starts a flusher for each lane with records, and
+ * frees the lanes (counters reset) once the database has been dropped.
+ * A backend's records go through its lane, in order; the records of a
+ * run (and of its tasks) go through the lane its flow run id hashes to,
+ * whoever writes them, so that its updates keep their order.  A backend
+ * caches its lane, so a writer re-checks the lane's database under the
+ * ring lock.  obs.flush() and obs.ingest_stats() cover all the lanes.
  *
  * A writer encodes its record (codec.c) in its own memory, then takes the
  * ring's LWLock only to copy the bytes in at head and bump counters.  When
@@ -30,6 +35,7 @@
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
+#include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -49,28 +55,36 @@ ObsShared  *obs_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-/* this backend's ring, once claimed */
+/* this backend's slot (its first lane) and lane, once claimed */
+static ObsRing *my_group = NULL;
 static ObsRing *my_ring = NULL;
 static bool no_slot_warned = false;
 
+/* bytes of one lane's ring: its share of obs.buffer_size, a multiple of 8 */
 static Size
 ring_bytes(void)
 {
-	return (Size) obs_buffer_size * 1024;
+	return ((Size) obs_buffer_size * 1024 / obs_flushers_per_database) & ~((Size) 7);
+}
+
+static int
+total_rings(void)
+{
+	return obs_max_databases * obs_flushers_per_database;
 }
 
 static Size
 header_bytes(void)
 {
 	return MAXALIGN(add_size(offsetof(ObsShared, rings),
-							 mul_size(obs_max_databases, sizeof(ObsRing))));
+							 mul_size(total_rings(), sizeof(ObsRing))));
 }
 
 /* the one size function: header, ring descriptors, ring data */
 static Size
 obs_shmem_size(void)
 {
-	return add_size(header_bytes(), mul_size(obs_max_databases, MAXALIGN(ring_bytes())));
+	return add_size(header_bytes(), mul_size(total_rings(), MAXALIGN(ring_bytes())));
 }
 
 static void
@@ -79,7 +93,7 @@ obs_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(obs_shmem_size());
-	RequestNamedLWLockTranche("obs", obs_max_databases + 1);
+	RequestNamedLWLockTranche("obs", total_rings() + 1);
 }
 
 static void
@@ -98,15 +112,18 @@ obs_shmem_startup(void)
 
 		memset(obs_shared, 0, header_bytes());
 		obs_shared->lock = &locks[0].lock;
-		obs_shared->nrings = obs_max_databases;
+		obs_shared->nrings = total_rings();
+		obs_shared->lanes = obs_flushers_per_database;
 		obs_shared->ring_size = ring_bytes();
-		for (int i = 0; i < obs_max_databases; i++)
+		for (int i = 0; i < obs_shared->nrings; i++)
 		{
 			ObsRing    *ring = &obs_shared->rings[i];
 
 			ring->lock = &locks[i + 1].lock;
 			ConditionVariableInit(&ring->cv);
 			ring->dbid = InvalidOid;
+			ring->lane = i % obs_shared->lanes;
+			pg_atomic_init_u32(&ring->next_lane, 0);
 			ring->data_offset = header_bytes() + i * MAXALIGN(ring_bytes());
 			for (int s = 0; s < OBS_NUM_SIGNALS; s++)
 				pg_atomic_init_u64(&ring->sampled_out[s], 0);
@@ -133,36 +150,48 @@ obs_ring_data(ObsRing *ring)
 	return (char *) obs_shared + ring->data_offset;
 }
 
-/* the ring of this database, claiming a free slot when create */
+/* whether every lane of the slot starting at first is free */
+static bool
+slot_free(ObsRing *first)
+{
+	for (int l = 0; l < obs_shared->lanes; l++)
+		if (OidIsValid(first[l].dbid))
+			return false;
+	return true;
+}
+
+/* the slot (first lane) of this database, claiming a free one when create */
 static ObsRing *
-get_ring(bool create)
+get_group(bool create)
 {
 	ObsRing    *ring = NULL;
 	bool		claimed = false;
 	int			free_slot = -1;
 
 	/* the launcher frees the slot of a dropped database: check it is ours */
-	if (my_ring != NULL && my_ring->dbid == MyDatabaseId)
-		return my_ring;
+	if (my_group != NULL && my_group->dbid == MyDatabaseId)
+		return my_group;
+	my_group = NULL;
 	my_ring = NULL;
 	if (obs_shared == NULL || !OidIsValid(MyDatabaseId))
 		return NULL;
 
 	LWLockAcquire(obs_shared->lock, create ? LW_EXCLUSIVE : LW_SHARED);
-	for (int i = 0; i < obs_shared->nrings; i++)
+	for (int i = 0; i < obs_shared->nrings; i += obs_shared->lanes)
 	{
 		if (obs_shared->rings[i].dbid == MyDatabaseId)
 		{
 			ring = &obs_shared->rings[i];
 			break;
 		}
-		if (free_slot < 0 && !OidIsValid(obs_shared->rings[i].dbid))
+		if (free_slot < 0 && slot_free(&obs_shared->rings[i]))
 			free_slot = i;
 	}
 	if (ring == NULL && create && free_slot >= 0)
 	{
 		ring = &obs_shared->rings[free_slot];
-		ring->dbid = MyDatabaseId;
+		for (int l = 0; l < obs_shared->lanes; l++)
+			ring[l].dbid = MyDatabaseId;
 		claimed = true;
 	}
 	LWLockRelease(obs_shared->lock);
@@ -177,11 +206,41 @@ get_ring(bool create)
 				 errmsg("obs has no free buffer for database \"%s\"",
 						get_database_name(MyDatabaseId)),
 				 errdetail("All %d buffers are in use by other databases; records of this database are stored transactionally.",
-						   obs_shared->nrings),
+						   obs_shared->nrings / obs_shared->lanes),
 				 errhint("Raise obs.max_databases and restart the server.")));
 	}
-	my_ring = ring;
+	my_group = ring;
 	return ring;
+}
+
+/* this backend's lane of its database's slot: round-robin among backends */
+static ObsRing *
+get_ring(bool create)
+{
+	ObsRing    *group;
+
+	if (my_ring != NULL && my_ring->dbid == MyDatabaseId)
+		return my_ring;
+	my_ring = NULL;
+	group = get_group(create);
+	if (group == NULL)
+		return NULL;
+	my_ring = group + pg_atomic_fetch_add_u32(&group->next_lane, 1) % obs_shared->lanes;
+	return my_ring;
+}
+
+/* the lane of a record: by its route key when it has one, else the backend's */
+static ObsRing *
+route_ring(const char *route_key)
+{
+	ObsRing    *group;
+
+	if (route_key == NULL || obs_shared == NULL || obs_shared->lanes == 1)
+		return get_ring(true);
+	group = get_group(true);
+	if (group == NULL)
+		return NULL;
+	return group + hash_bytes((const unsigned char *) route_key, strlen(route_key)) % obs_shared->lanes;
 }
 
 /* whether this call takes the buffered path */
@@ -240,7 +299,8 @@ obs_ring_copy_in(ObsRing *ring, const char *src, Size len)
 }
 
 /*
- * Hand one encoded record to this database's ring.  True when it was
+ * Hand one encoded record to this database's ring: the lane of
+ * route_key, or this backend's lane when NULL.  True when it was
  * buffered; false when it was dropped (full past the wait, or the worker
  * is shutting down), which is counted.  A record larger than the whole
  * ring is an error, except while an error is being unwound (in_abort),
@@ -248,9 +308,9 @@ obs_ring_copy_in(ObsRing *ring, const char *src, Size len)
  * dropped and counted at once.
  */
 bool
-obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
+obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort, const char *route_key)
 {
-	ObsRing    *ring = get_ring(true);
+	ObsRing    *ring = route_ring(route_key);
 	uint64		size;
 	uint32		len = rec->len;
 	bool		may_wait = !in_abort && obs_buffer_full_action == OBS_FULL_WAIT &&
@@ -270,7 +330,9 @@ obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("obs record of %u bytes does not fit in the buffer", len),
-					 errdetail("obs.buffer_size is %d kB.", obs_buffer_size),
+					 obs_shared->lanes > 1
+					 ? errdetail("obs.buffer_size is %d kB, shared by %d flushers.", obs_buffer_size, obs_shared->lanes)
+					 : errdetail("obs.buffer_size is %d kB.", obs_buffer_size),
 					 errhint("Raise obs.buffer_size, or store this record with SET LOCAL obs.write_path = 'transactional'.")));
 		LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 		ring->counters[sig][OBS_C_ACCEPTED]++;
@@ -289,7 +351,8 @@ obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort)
 			/* the slot was freed and maybe reused meanwhile: claim again */
 			LWLockRelease(ring->lock);
 			my_ring = NULL;
-			if (rechecked || (ring = get_ring(true)) == NULL)
+			my_group = NULL;
+			if (rechecked || (ring = route_ring(route_key)) == NULL)
 				break;
 			rechecked = true;
 			continue;
@@ -361,11 +424,11 @@ obs_count_sampled_out(ObsSignal sig)
 		pg_atomic_fetch_add_u64(&ring->sampled_out[sig], 1);
 }
 
-/* the ring of this database if one was claimed, without claiming */
+/* the slot (first lane) of this database if one was claimed, without claiming */
 static ObsRing *
-existing_ring(void)
+existing_group(void)
 {
-	return get_ring(false);
+	return get_group(false);
 }
 
 /*
@@ -384,21 +447,23 @@ flushed_to(ObsRing *ring, uint64 target)
 
 /*
  * obs.flush(timeout interval): wait until every record that was in this
- * database's ring when the call began is stored (committed by the
- * flusher) or dead-lettered, including records the flusher set aside
- * behind a user transaction's lock.  True at once when the database has
- * no ring.
+ * database's rings (all its lanes) when the call began is stored
+ * (committed by the flushers) or dead-lettered, including records a
+ * flusher set aside behind a user transaction's lock.  True at once when
+ * the database has no ring.
  * A timeout longer than INT_MAX ms (about 24.8 days) is cut to that.
  */
 Datum
 obs_flush(PG_FUNCTION_ARGS)
 {
 	Interval   *iv = PG_GETARG_INTERVAL_P(0);
-	ObsRing    *ring = existing_ring();
-	uint64		target;
+	ObsRing    *group = existing_group();
+	uint64		targets[OBS_MAX_LANES];
+	bool		done[OBS_MAX_LANES];
+	int			lanes;
 	int64		timeout_ms;
 	TimestampTz deadline;
-	bool		done = false;
+	bool		all_done = true;
 
 	timeout_ms = (iv->time / 1000) +
 		((int64) iv->day + (int64) iv->month * DAYS_PER_MONTH) * (USECS_PER_DAY / 1000);
@@ -408,50 +473,65 @@ obs_flush(PG_FUNCTION_ARGS)
 				 errmsg("flush timeout must not be negative")));
 	/* like statement_timeout, at most INT_MAX ms: a deadline must not overflow */
 	timeout_ms = Min(timeout_ms, (int64) PG_INT32_MAX);
-	if (ring == NULL)
+	if (group == NULL)
 		PG_RETURN_BOOL(true);
+	lanes = obs_shared->lanes;
 
-	/* ask the flusher to store up to target at once, in full batches */
-	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
-	target = ring->head;
-	done = flushed_to(ring, target);
-	if (!done && ring->flush_request < target)
-		ring->flush_request = target;
-	LWLockRelease(ring->lock);
-	if (done)
+	/* ask each flusher to store up to its target at once, in full batches */
+	for (int l = 0; l < lanes; l++)
+	{
+		ObsRing    *ring = &group[l];
+
+		LWLockAcquire(ring->lock, LW_EXCLUSIVE);
+		targets[l] = ring->head;
+		done[l] = flushed_to(ring, targets[l]);
+		if (!done[l] && ring->flush_request < targets[l])
+			ring->flush_request = targets[l];
+		LWLockRelease(ring->lock);
+		all_done &= done[l];
+	}
+	if (all_done)
 		PG_RETURN_BOOL(true);
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
-	ConditionVariablePrepareToSleep(&ring->cv);
-	for (;;)
+	for (int l = 0; l < lanes; l++)
 	{
-		long		ms;
+		ObsRing    *ring = &group[l];
 
-		LWLockAcquire(ring->lock, LW_SHARED);
-		done = flushed_to(ring, target);
-		LWLockRelease(ring->lock);
-		if (done)
-			break;
-		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
-		if (ms <= 0)
-			break;
-		wake_flusher(ring);
-		(void) ConditionVariableTimedSleep(&ring->cv, Min(ms, 1000), PG_WAIT_EXTENSION);
+		if (done[l])
+			continue;
+		ConditionVariablePrepareToSleep(&ring->cv);
+		for (;;)
+		{
+			long		ms;
+
+			LWLockAcquire(ring->lock, LW_SHARED);
+			done[l] = flushed_to(ring, targets[l]);
+			LWLockRelease(ring->lock);
+			if (done[l])
+				break;
+			ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+			if (ms <= 0)
+				break;
+			wake_flusher(ring);
+			(void) ConditionVariableTimedSleep(&ring->cv, Min(ms, 1000), PG_WAIT_EXTENSION);
+		}
+		ConditionVariableCancelSleep();
+		if (!done[l])
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("obs.flush() timed out after " INT64_FORMAT " ms", timeout_ms),
+					 errdetail("Records buffered before the call are not all stored yet."),
+					 errhint("See obs.ingest_stats and the server log for the state of the obs flusher worker.")));
 	}
-	ConditionVariableCancelSleep();
-	if (!done)
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("obs.flush() timed out after " INT64_FORMAT " ms", timeout_ms),
-				 errdetail("Records buffered before the call are not all stored yet."),
-				 errhint("See obs.ingest_stats and the server log for the state of the obs flusher worker.")));
 	PG_RETURN_BOOL(true);
 }
 
 /*
- * obs.ingest_stats(): one row per database ring and signal.  Rings of other
- * databases (their names, counters and worker pids) are shown only to
- * members of pg_monitor, as pg_stat_activity does.
+ * obs.ingest_stats(): one row per database and signal, the sums over the
+ * database's lanes.  Rings of other databases (their names, counters and
+ * worker pids) are shown only to members of pg_monitor, as
+ * pg_stat_activity does.
  */
 Datum
 obs_ingest_stats(PG_FUNCTION_ARGS)
@@ -463,27 +543,52 @@ obs_ingest_stats(PG_FUNCTION_ARGS)
 	if (obs_shared == NULL)
 		return (Datum) 0;
 
-	for (int i = 0; i < obs_shared->nrings; i++)
+	for (int g = 0; g < obs_shared->nrings; g += obs_shared->lanes)
 	{
-		ObsRing    *ring = &obs_shared->rings[i];
-		ObsRing		copy;
+		ObsRing		sum;
+		uint64		sampled[OBS_NUM_SIGNALS] = {0};
+		uint64		used = 0;
+		pid_t		pid = 0;
 		char	   *dbname;
 
-		/* copy out under the lock, build tuples after */
-		LWLockAcquire(ring->lock, LW_SHARED);
-		memcpy(&copy, ring, sizeof(ObsRing));
-		LWLockRelease(ring->lock);
-		if (!OidIsValid(copy.dbid))
+		/* copy out under each lane's lock, add up, build tuples after */
+		memset(&sum, 0, sizeof(sum));
+		for (int l = 0; l < obs_shared->lanes; l++)
+		{
+			ObsRing    *ring = &obs_shared->rings[g + l];
+			ObsRing		copy;
+
+			LWLockAcquire(ring->lock, LW_SHARED);
+			memcpy(&copy, ring, sizeof(ObsRing));
+			LWLockRelease(ring->lock);
+			if (!OidIsValid(copy.dbid) || (OidIsValid(sum.dbid) && copy.dbid != sum.dbid))
+				continue;
+			sum.dbid = copy.dbid;
+			for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+			{
+				for (int c = 0; c < OBS_NUM_COUNTERS; c++)
+					sum.counters[s][c] += copy.counters[s][c];
+				sum.lost_at_crash[s] += copy.lost_at_crash[s];
+				sampled[s] += pg_atomic_read_u64(&ring->sampled_out[s]);
+			}
+			used += copy.head - copy.tail;
+			sum.batches += copy.batches;
+			sum.retries += copy.retries;
+			sum.last_flush_at = Max(sum.last_flush_at, copy.last_flush_at);
+			if (pid == 0)
+				pid = copy.worker_pid;
+		}
+		if (!OidIsValid(sum.dbid))
 			continue;
-		if (copy.dbid != MyDatabaseId && !all_databases)
+		if (sum.dbid != MyDatabaseId && !all_databases)
 			continue;
-		dbname = get_database_name(copy.dbid);
+		dbname = get_database_name(sum.dbid);
 
 		for (int s = 0; s < OBS_NUM_SIGNALS; s++)
 		{
 			Datum		values[16];
 			bool		nulls[16] = {false};
-			uint64	   *c = copy.counters[s];
+			uint64	   *c = sum.counters[s];
 			int64		pending = c[OBS_C_ACCEPTED] - c[OBS_C_STORED] - c[OBS_C_DROPPED_FULL] -
 				c[OBS_C_DROPPED_OTHER] - c[OBS_C_DEAD_LETTERED];
 
@@ -496,16 +601,16 @@ obs_ingest_stats(PG_FUNCTION_ARGS)
 			values[5] = Int64GetDatum(c[OBS_C_DROPPED_OTHER]);
 			values[6] = Int64GetDatum(c[OBS_C_DEAD_LETTERED]);
 			values[7] = Int64GetDatum(pending);
-			values[8] = Int64GetDatum(pg_atomic_read_u64(&ring->sampled_out[s]));
-			values[9] = Int64GetDatum(copy.head - copy.tail);
-			values[10] = Int64GetDatum(obs_shared->ring_size);
-			values[11] = Int64GetDatum(copy.batches);
-			values[12] = Int64GetDatum(copy.retries);
-			values[13] = TimestampTzGetDatum(copy.last_flush_at);
-			nulls[13] = copy.last_flush_at == 0;
-			values[14] = Int32GetDatum(copy.worker_pid);
-			nulls[14] = copy.worker_pid == 0;
-			values[15] = Int64GetDatum(copy.lost_at_crash[s]);
+			values[8] = Int64GetDatum(sampled[s]);
+			values[9] = Int64GetDatum(used);
+			values[10] = Int64GetDatum(obs_shared->ring_size * obs_shared->lanes);
+			values[11] = Int64GetDatum(sum.batches);
+			values[12] = Int64GetDatum(sum.retries);
+			values[13] = TimestampTzGetDatum(sum.last_flush_at);
+			nulls[13] = sum.last_flush_at == 0;
+			values[14] = Int32GetDatum(pid);
+			nulls[14] = pid == 0;
+			values[15] = Int64GetDatum(sum.lost_at_crash[s]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -90,13 +90,14 @@ put_finish(StringInfo b)
 	memcpy(b->data + offsetof(ObsRecordHeader, len), &len, sizeof(len));
 }
 
+/* route_key: records with the same key go through the same flusher, in order */
 static bool
-enqueue(ObsSignal sig, StringInfo b, bool in_abort)
+enqueue(ObsSignal sig, StringInfo b, bool in_abort, const char *route_key)
 {
 	bool		ok;
 
 	put_finish(b);
-	ok = obs_buffer_put(sig, b, in_abort);
+	ok = obs_buffer_put(sig, b, in_abort, route_key);
 	pfree(b->data);
 	return ok;
 }
@@ -120,7 +121,7 @@ obs_enqueue_log(const ObsLogRecord *r)
 	put_jsonb(&b, r->context);
 	put_jsonb(&b, r->tags);
 	put_jsonb(&b, r->error);
-	return enqueue(OBS_SIGNAL_LOG, &b, false);
+	return enqueue(OBS_SIGNAL_LOG, &b, false, NULL);
 }
 
 bool
@@ -141,7 +142,7 @@ obs_enqueue_span(const ObsSpanRecord *r, bool in_abort)
 	put_str(&b, r->status);
 	put_str(&b, r->error);
 	put_jsonb(&b, r->tags);
-	return enqueue(OBS_SIGNAL_SPAN, &b, in_abort);
+	return enqueue(OBS_SIGNAL_SPAN, &b, in_abort, NULL);
 }
 
 bool
@@ -156,7 +157,7 @@ obs_enqueue_metric(const ObsMetricRecord *r, bool in_abort)
 	PUT(&b, r->value);
 	put_jsonb(&b, r->tags);
 	PUT(&b, r->ts);
-	return enqueue(OBS_SIGNAL_METRIC, &b, in_abort);
+	return enqueue(OBS_SIGNAL_METRIC, &b, in_abort, NULL);
 }
 
 bool
@@ -180,7 +181,8 @@ obs_enqueue_run(ObsSignal sig, const ObsRunRecord *r)
 	put_str(&b, r->error);
 	put_jsonb(&b, r->tags);
 	PUT(&b, r->updated_at);
-	return enqueue(sig, &b, false);
+	/* a run's records, and its tasks', keep their order whoever writes them */
+	return enqueue(sig, &b, false, r->flow_run_id ? r->flow_run_id : r->task_run_id);
 }
 
 /* ---- decoding ---- */

@@ -20,6 +20,9 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
+/* the most flushers (and rings) a database can have: obs.flushers_per_database */
+#define OBS_MAX_LANES 8
+
 /* the record kinds a ring carries, in the order of obs_signal_names */
 typedef enum ObsSignal
 {
@@ -59,7 +62,9 @@ typedef struct ObsRecordHeader
 #define OBS_RECORD_VERSION 1
 
 /*
- * One database's ring.  head and tail are byte counters that only grow;
+ * One ring of a database: a database has obs.flushers_per_database of
+ * them (its lanes), each with its own flusher.  head and tail are byte
+ * counters that only grow;
  * a position's offset in data is pos % size.  Writers append at head under
  * the lock; the worker alone reads [tail, head) (immutable until tail
  * moves, so it copies without the lock) and advances tail after the
@@ -71,6 +76,8 @@ typedef struct ObsRing
 	LWLock	   *lock;
 	ConditionVariable cv;		/* tail advanced: room, or a flush done */
 	Oid			dbid;			/* InvalidOid: free slot */
+	int			lane;			/* its place among its database's rings */
+	pg_atomic_uint32 next_lane;	/* lane 0: the lane of the next backend */
 	bool		closed;			/* worker shutting down: writers drop */
 	pid_t		worker_pid;
 	Latch	   *worker_latch;
@@ -99,9 +106,10 @@ typedef struct ObsShared
 	LWLock	   *lock;			/* claims of ring slots */
 	Latch	   *launcher_latch;
 	pid_t		launcher_pid;
-	int			nrings;
+	int			nrings;			/* obs.max_databases * lanes */
+	int			lanes;			/* rings per database (obs.flushers_per_database) */
 	bool		crash_checked;	/* the launcher read the saved flusher states */
-	uint64		ring_size;
+	uint64		ring_size;		/* of each ring: obs.buffer_size / lanes */
 	ObsRing		rings[FLEXIBLE_ARRAY_MEMBER];
 } ObsShared;
 
@@ -121,7 +129,7 @@ extern ObsShared *obs_shared;
 extern void obs_buffer_init(void);
 extern bool obs_use_buffer(void);
 extern bool obs_buffer_ready(void);
-extern bool obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort);
+extern bool obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort, const char *route_key);
 extern void obs_count_sampled_out(ObsSignal sig);
 extern char *obs_ring_data(ObsRing *ring);
 extern void obs_ring_copy_out(ObsRing *ring, uint64 pos, char *dst, Size len);

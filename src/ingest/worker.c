@@ -5,9 +5,12 @@
  *
  * The launcher is a static background worker (registered in _PG_init when
  * obs is preloaded), connected to no database so that it can read
- * pg_database.  It starts one dynamic flusher per claimed ring slot that
- * has records pending, connected to that slot's database as the bootstrap
- * superuser.  A flusher that found its ring empty for IDLE_EXIT_MS exits,
+ * pg_database.  It starts one dynamic flusher per ring that has records
+ * pending (a database has obs.flushers_per_database rings, its lanes, see
+ * buffer.c), connected to that ring's database as the bootstrap
+ * superuser.  Each flusher works on its own ring only, as below, and
+ * saves its own state; flushers of one database commit in any order, each
+ * batch with its own transaction's txid.  A flusher that found its ring empty for IDLE_EXIT_MS exits,
  * so that its database can be dropped or used as a template; when the
  * database no longer exists the launcher frees its slot (counters reset)
  * for another database to claim.  Writers claiming a slot, or writing to
@@ -114,10 +117,11 @@ typedef struct FlusherState
 
 static volatile sig_atomic_t got_sigterm = false;
 
-static void remove_state(Oid dbid);
-static void save_state(const FlusherState *st);
-/* launcher: databases whose saved state it reset at start */
+static void remove_state(Oid dbid, int lane);
+static void save_state(const FlusherState *st, int lane);
+/* launcher: databases and lanes whose saved state it reset at start */
 static List *reset_dbids = NIL;
+static List *reset_lanes = NIL;
 static void persist_state(ObsRing *ring, uint64 new_tail, uint64 (*settled)[OBS_NUM_COUNTERS], bool stopped);
 
 /* register the launcher; called from _PG_init when preloaded */
@@ -149,9 +153,10 @@ static void
 launcher_detach(int code, Datum arg)
 {
 	ListCell   *lc;
+	ListCell   *lc2;
 
 	/* databases whose state the launcher reset and that have no ring now */
-	foreach(lc, reset_dbids)
+	forboth(lc, reset_dbids, lc2, reset_lanes)
 	{
 		Oid			dbid = lfirst_oid(lc);
 		bool		has_ring = false;
@@ -168,7 +173,7 @@ launcher_detach(int code, Datum arg)
 			st.stopped = true;
 			st.ring_size = obs_shared->ring_size;
 			st.saved_at = GetCurrentTimestamp();
-			save_state(&st);
+			save_state(&st, lfirst_int(lc2));
 		}
 	}
 	for (int i = 0; i < obs_shared->nrings; i++)
@@ -199,7 +204,11 @@ start_flusher(int slot, Oid dbid, BackgroundWorkerHandle **handle)
 	w.bgw_restart_time = BGW_NEVER_RESTART;
 	snprintf(w.bgw_library_name, BGW_MAXLEN, "obs");
 	snprintf(w.bgw_function_name, BGW_MAXLEN, "obs_flusher_main");
-	snprintf(w.bgw_name, BGW_MAXLEN, "obs flusher for database %u", dbid);
+	if (obs_shared->lanes > 1)
+		snprintf(w.bgw_name, BGW_MAXLEN, "obs flusher %d for database %u",
+				 obs_shared->rings[slot].lane + 1, dbid);
+	else
+		snprintf(w.bgw_name, BGW_MAXLEN, "obs flusher for database %u", dbid);
 	snprintf(w.bgw_type, BGW_MAXLEN, "obs flusher");
 	w.bgw_main_arg = Int32GetDatum(slot);
 	memcpy(w.bgw_extra, &dbid, sizeof(Oid));
@@ -242,13 +251,17 @@ free_slot(ObsRing *ring, Oid dbid)
 	LWLockRelease(ring->lock);
 	LWLockRelease(obs_shared->lock);
 	ConditionVariableBroadcast(&ring->cv);
-	remove_state(dbid);
+	remove_state(dbid, ring->lane);
 }
 
+/* the state file of a lane: obs_ingest_<dbid>.state, or obs_ingest_<dbid>_<lane>.state */
 static void
-state_path(char *path, Oid dbid, const char *suffix)
+state_path(char *path, Oid dbid, int lane, const char *suffix)
 {
-	snprintf(path, MAXPGPATH, STATE_DIR "/" STATE_PREFIX "%u.%s", dbid, suffix);
+	if (lane == 0)
+		snprintf(path, MAXPGPATH, STATE_DIR "/" STATE_PREFIX "%u.%s", dbid, suffix);
+	else
+		snprintf(path, MAXPGPATH, STATE_DIR "/" STATE_PREFIX "%u_%d.%s", dbid, lane, suffix);
 }
 
 /*
@@ -257,14 +270,14 @@ state_path(char *path, Oid dbid, const char *suffix)
  * Failures are logged, never thrown: they cost the bound, not records.
  */
 static void
-save_state(const FlusherState *st)
+save_state(const FlusherState *st, int lane)
 {
 	char		tmp[MAXPGPATH];
 	char		path[MAXPGPATH];
 	int			fd;
 
-	state_path(tmp, st->dbid, "tmp");
-	state_path(path, st->dbid, "state");
+	state_path(tmp, st->dbid, lane, "tmp");
+	state_path(path, st->dbid, lane, "state");
 	fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 	if (fd < 0)
 	{
@@ -293,19 +306,44 @@ save_state(const FlusherState *st)
 }
 
 static void
-remove_state(Oid dbid)
+remove_state(Oid dbid, int lane)
 {
 	char		path[MAXPGPATH];
 
-	state_path(path, dbid, "state");
+	state_path(path, dbid, lane, "state");
 	if (unlink(path) != 0 && errno != ENOENT)
 		ereport(LOG, (errcode_for_file_access(),
 					  errmsg("could not remove file \"%s\": %m", path)));
 }
 
+/* the database and lane of a state file's name; false if it is none */
+static bool
+parse_state_name(const char *name, Oid *dbid, int *lane)
+{
+	unsigned int dbid_u;
+	int			l;
+	char		suffix[16];
+
+	if (sscanf(name, STATE_PREFIX "%u_%d.%15s", &dbid_u, &l, suffix) == 3 &&
+		strcmp(suffix, "state") == 0 && l > 0 && l < OBS_MAX_LANES)
+	{
+		*dbid = dbid_u;
+		*lane = l;
+		return true;
+	}
+	if (sscanf(name, STATE_PREFIX "%u.%15s", &dbid_u, suffix) == 2 &&
+		strcmp(suffix, "state") == 0)
+	{
+		*dbid = dbid_u;
+		*lane = 0;
+		return true;
+	}
+	return false;
+}
+
 /*
  * Once per start of shared memory (a server start, or a restart after a
- * crash): read the states the flushers saved.  A state not marked stopped
+ * crash): read the states the flushers saved (one per lane).  A state not marked stopped
  * means the server went down without its flusher emptying the buffer:
  * the records pending then, plus as many as the free space of the buffer
  * could hold, may have been accepted and never stored.  The bound is
@@ -334,11 +372,10 @@ report_crash_loss(void)
 	dir = AllocateDir(STATE_DIR);
 	while ((de = ReadDir(dir, STATE_DIR)) != NULL)
 	{
-		unsigned int dbid_u;
-		char		suffix[16];
+		Oid			dbid;
+		int			lane;
 
-		if (sscanf(de->d_name, STATE_PREFIX "%u.%15s", &dbid_u, suffix) == 2 &&
-			strcmp(suffix, "state") == 0)
+		if (parse_state_name(de->d_name, &dbid, &lane))
 			names = lappend(names, pstrdup(de->d_name));
 	}
 	FreeDir(dir);
@@ -347,8 +384,8 @@ report_crash_loss(void)
 	{
 		char	   *name = (char *) lfirst(lc);
 		char		path[MAXPGPATH];
-		char		suffix[16];
-		unsigned int dbid_u;
+		Oid			dbid_u;
+		int			lane;
 		FlusherState st;
 		FlusherState fresh;
 		uint64		bound[OBS_NUM_SIGNALS];
@@ -359,7 +396,7 @@ report_crash_loss(void)
 		bool		exists;
 		char	   *dbname = NULL;
 
-		if (sscanf(name, STATE_PREFIX "%u.%15s", &dbid_u, suffix) != 2)
+		if (!parse_state_name(name, &dbid_u, &lane))
 			continue;
 		snprintf(path, sizeof(path), STATE_DIR "/%s", name);
 		fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
@@ -409,36 +446,58 @@ report_crash_loss(void)
 							   pending_total, (unsigned long long) st.ring_size),
 					 errhint("The bound per signal is in obs.ingest_stats.lost_at_crash_max. A smaller obs.buffer_size lowers it.")));
 
-			/* show the bound in obs.ingest_stats: the database's slot, claimed if need be */
+			/*
+			 * show the bound in obs.ingest_stats: the database's slot,
+			 * claimed if need be, in the lane of the state (obs.ingest_stats
+			 * adds the lanes up)
+			 */
 			LWLockAcquire(obs_shared->lock, LW_EXCLUSIVE);
-			for (int i = 0; i < obs_shared->nrings && ring == NULL; i++)
+			for (int i = 0; i < obs_shared->nrings && ring == NULL; i += obs_shared->lanes)
 				if (obs_shared->rings[i].dbid == st.dbid)
 					ring = &obs_shared->rings[i];
-			for (int i = 0; i < obs_shared->nrings && ring == NULL; i++)
-				if (!OidIsValid(obs_shared->rings[i].dbid))
+			for (int i = 0; i < obs_shared->nrings && ring == NULL; i += obs_shared->lanes)
+			{
+				bool		free_slot = true;
+
+				for (int l = 0; l < obs_shared->lanes; l++)
+					free_slot &= !OidIsValid(obs_shared->rings[i + l].dbid);
+				if (free_slot)
 				{
 					ring = &obs_shared->rings[i];
-					ring->dbid = st.dbid;
+					for (int l = 0; l < obs_shared->lanes; l++)
+						ring[l].dbid = st.dbid;
 				}
+			}
 			if (ring != NULL)
 			{
+				ring += lane % obs_shared->lanes;
 				LWLockAcquire(ring->lock, LW_EXCLUSIVE);
-				memcpy(ring->lost_at_crash, bound, sizeof(bound));
+				for (int s = 0; s < OBS_NUM_SIGNALS; s++)
+					ring->lost_at_crash[s] += bound[s];
 				LWLockRelease(ring->lock);
 			}
 			LWLockRelease(obs_shared->lock);
 		}
 
+		/* a lane that obs.flushers_per_database no longer has: its state goes */
+		if (lane >= obs_shared->lanes)
+		{
+			unlink(path);
+			if (dbname)
+				pfree(dbname);
+			continue;
+		}
 		memset(&fresh, 0, sizeof(fresh));
 		fresh.magic = STATE_MAGIC;
 		fresh.dbid = st.dbid;
 		fresh.ring_size = obs_shared->ring_size;
 		fresh.saved_at = GetCurrentTimestamp();
-		save_state(&fresh);
+		save_state(&fresh, lane);
 		{
 			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 			reset_dbids = lappend_oid(reset_dbids, st.dbid);
+			reset_lanes = lappend_int(reset_lanes, lane);
 			MemoryContextSwitchTo(old);
 		}
 		if (dbname)
@@ -1006,7 +1065,7 @@ persist_state(ObsRing *ring, uint64 new_tail, uint64 (*settled)[OBS_NUM_COUNTERS
 	}
 	LWLockRelease(ring->lock);
 	st.saved_at = GetCurrentTimestamp();
-	save_state(&st);
+	save_state(&st, ring->lane);
 }
 
 /*

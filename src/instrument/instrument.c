@@ -456,24 +456,132 @@ obs_needs_fmgr_hook(Oid fn_oid)
 	return lookup_traced(fn_oid) != NULL;
 }
 
+/* one sample of the duration metric, or of its call count (an aggregate) */
 static void
-record_duration(const char *fname, TimestampTz start, bool failed, bool in_abort)
+put_metric(const char *fname, const char *suffix, int kind, double value, bool failed,
+		   bool in_abort)
 {
 	ObsMetricRecord m;
 
-	if (obs_instrument_metric_prefix == NULL || obs_instrument_metric_prefix[0] == '\0')
-		return;
 	if (!obs_sample(obs_metric_sample_rate))
 	{
 		obs_count_sampled_out(OBS_SIGNAL_METRIC);
 		return;
 	}
-	m.name = psprintf("%s.%s", obs_instrument_metric_prefix, fname);
-	m.kind = 0;
-	m.value = (double) (GetCurrentTimestamp() - start) / 1000.0;
+	m.name = psprintf("%s.%s%s", obs_instrument_metric_prefix, fname, suffix);
+	m.kind = kind;
+	m.value = value;
 	m.tags = failed ? tags_error : tags_ok;
 	m.ts = GetCurrentTimestamp();
 	(void) obs_enqueue_metric(&m, in_abort);
+}
+
+/*
+ * With obs.instrument_metric_interval > 0 a session aggregates the
+ * durations of its traced calls per function and status, and records, once
+ * the interval since the first call of the aggregate has passed (at the
+ * next call) and at the end of each transaction: <prefix>.<function> =
+ * the mean duration in ms (a gauge) and <prefix>.<function>.calls = the
+ * number of calls (a counter), tagged with the status.  A traced call then
+ * costs the flusher one span row instead of a span and a metric row.
+ */
+typedef struct DurationAgg
+{
+	char		key[NAMEDATALEN + 1];	/* hash key: status byte, then function name */
+	int64		calls;
+	double		sum_ms;
+	TimestampTz since;			/* first call of the aggregate */
+} DurationAgg;
+
+static HTAB *aggs = NULL;
+static int	naggs_pending = 0;
+
+static void
+emit_agg(DurationAgg *agg, bool in_abort)
+{
+	bool		failed = agg->key[0] == 'e';
+
+	if (agg->calls > 0)
+	{
+		put_metric(agg->key + 1, "", 0, agg->sum_ms / agg->calls, failed, in_abort);
+		put_metric(agg->key + 1, ".calls", 1, (double) agg->calls, failed, in_abort);
+		naggs_pending--;
+	}
+	agg->calls = 0;
+	agg->sum_ms = 0;
+}
+
+/* at the end of a transaction: record every aggregate still open */
+static void
+flush_aggs(bool in_abort)
+{
+	HASH_SEQ_STATUS st;
+	DurationAgg *agg;
+	MemoryContext old;
+
+	if (aggs == NULL || naggs_pending == 0)
+		return;
+	old = MemoryContextSwitchTo(abort_cxt);
+	hash_seq_init(&st, aggs);
+	while ((agg = hash_seq_search(&st)) != NULL)
+		emit_agg(agg, in_abort);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(abort_cxt);
+}
+
+static void
+aggs_xact_callback(XactEvent event, void *arg)
+{
+	/* before commit a record may still wait for room; after an abort never */
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT ||
+		event == XACT_EVENT_PRE_PREPARE)
+		flush_aggs(false);
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		flush_aggs(true);
+}
+
+static void
+record_duration(const char *fname, TimestampTz start, bool failed, bool in_abort)
+{
+	TimestampTz now;
+	double		ms;
+	char		key[NAMEDATALEN + 1];
+	DurationAgg *agg;
+	bool		found;
+
+	if (obs_instrument_metric_prefix == NULL || obs_instrument_metric_prefix[0] == '\0')
+		return;
+	now = GetCurrentTimestamp();
+	ms = (double) (now - start) / 1000.0;
+	if (obs_instrument_metric_interval <= 0)
+	{
+		put_metric(fname, "", 0, ms, failed, in_abort);
+		return;
+	}
+	if (aggs == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN + 1;
+		ctl.entrysize = sizeof(DurationAgg);
+		ctl.hcxt = TopMemoryContext;
+		aggs = hash_create("obs instrumented durations", 16, &ctl,
+						   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	key[0] = failed ? 'e' : 'o';
+	strlcpy(key + 1, fname, NAMEDATALEN);
+	agg = hash_search(aggs, key, HASH_ENTER, &found);
+	if (!found || agg->calls == 0)
+	{
+		agg->calls = 0;
+		agg->sum_ms = 0;
+		agg->since = now;
+		naggs_pending++;
+	}
+	agg->calls++;
+	agg->sum_ms += ms;
+	if (TimestampDifferenceExceeds(agg->since, now, obs_instrument_metric_interval))
+		emit_agg(agg, in_abort);
 }
 
 /*
@@ -636,6 +744,7 @@ obs_instrument_init(void)
 	needs_fmgr_hook = obs_needs_fmgr_hook;
 	prev_fmgr_hook = fmgr_hook;
 	fmgr_hook = obs_fmgr_hook;
+	RegisterXactCallback(aggs_xact_callback, NULL);
 	CacheRegisterSyscacheCallback(PROCOID, proc_inval, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, namespace_inval, (Datum) 0);
 }

@@ -47,6 +47,7 @@
 #include "partitioning/partbounds.h"
 #include "partitioning/partdesc.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/partcache.h"
 #include "utils/rel.h"
@@ -153,6 +154,29 @@ route_row(Relation root, Datum *values, bool *nulls)
 }
 
 /*
+ * Leaves that passed check_leaf() (with their root), so that a row does
+ * not compare the columns again; any invalidation of either relation (an
+ * ALTER TABLE, say) forgets the pair.
+ */
+#define CHECKED_LEAVES 8
+typedef struct CheckedLeaf
+{
+	Oid			leaf;
+	Oid			root;
+} CheckedLeaf;
+static CheckedLeaf checked_leaves[CHECKED_LEAVES];
+static int	checked_next = 0;
+static bool checked_callback = false;
+
+static void
+checked_leaf_inval(Datum arg, Oid relid)
+{
+	for (int i = 0; i < CHECKED_LEAVES; i++)
+		if (!OidIsValid(relid) || checked_leaves[i].leaf == relid || checked_leaves[i].root == relid)
+			checked_leaves[i].leaf = checked_leaves[i].root = InvalidOid;
+}
+
+/*
  * A leaf partition takes obs's rows as its parent would: a heap table
  * whose columns are the parent's, in order (dropped columns aside).
  */
@@ -163,6 +187,11 @@ check_leaf(Relation root, Relation leaf)
 	TupleDesc	ld = RelationGetDescr(leaf);
 	int			r = 0;
 	int			l = 0;
+
+	for (int i = 0; i < CHECKED_LEAVES; i++)
+		if (checked_leaves[i].leaf == RelationGetRelid(leaf) &&
+			checked_leaves[i].root == RelationGetRelid(root))
+			return;
 
 	if (leaf->rd_rel->relkind != RELKIND_RELATION || leaf->rd_rel->relam != HEAP_TABLE_AM_OID)
 		ereport(ERROR,
@@ -189,6 +218,14 @@ check_leaf(Relation root, Relation leaf)
 		r++;
 		l++;
 	}
+	if (!checked_callback)
+	{
+		CacheRegisterRelcacheCallback(checked_leaf_inval, (Datum) 0);
+		checked_callback = true;
+	}
+	checked_leaves[checked_next].leaf = RelationGetRelid(leaf);
+	checked_leaves[checked_next].root = RelationGetRelid(root);
+	checked_next = (checked_next + 1) % CHECKED_LEAVES;
 }
 
 /*
@@ -280,9 +317,33 @@ obs_insert_row(Relation rel, Datum *values, bool *nulls)
  * one open relation per table serve the whole batch.  A partitioned table
  * is an entry that holds no rows: each row is queued in the entry of its
  * leaf partition, opened the first time a row goes there.
+ *
+ * The tuple slots outlive the batch (SlotSet): a batch of 1,000 rows
+ * would otherwise make 1,000 slots, each pinning the relation's tuple
+ * descriptor in the transaction's resource owner.  A set is kept per
+ * relation, with its own copy of the descriptor (not reference counted,
+ * so no resource owner sees it), and remade when the relation's
+ * descriptor changes.
  */
 #define BATCH_MAX_TABLES 32
 #define BATCH_MAX_ROWS 1000
+/* a set per table a batch can have open at once, so none in use is remade */
+#define SLOT_SETS BATCH_MAX_TABLES
+
+typedef struct SlotSet
+{
+	Oid			relid;			/* InvalidOid: unused */
+	TupleDesc	desc;			/* a copy, in slot_cxt */
+	uint64		last_used;
+	uint64		batch;			/* the batch that uses it, or 0 */
+	int			nmade;
+	TupleTableSlot *slots[BATCH_MAX_ROWS];
+} SlotSet;
+
+static MemoryContext slot_cxt = NULL;
+static SlotSet *slot_sets = NULL;
+static uint64 slot_clock = 0;
+static uint64 batch_clock = 0;	/* numbers the batches, from 1 */
 
 typedef struct BatchTable
 {
@@ -290,8 +351,10 @@ typedef struct BatchTable
 	ResultRelInfo *rri;			/* NULL for a partitioned table */
 	BulkInsertState bistate;	/* one per relation: it keeps a page pinned */
 	Relation	root;			/* a leaf: its partitioned table, else NULL */
-	TupleTableSlot *slots[BATCH_MAX_ROWS];
+	SlotSet    *slots;			/* NULL for a partitioned table */
 	int			nused;
+	Oid			last_leaf;		/* partitioned: the leaf the last row went to */
+	int			last_leaf_index;	/* and its entry */
 } BatchTable;
 
 struct ObsBatch
@@ -301,10 +364,83 @@ struct ObsBatch
 	int			ntables;
 };
 
+/*
+ * The slot set of rel for the current batch, kept across batches: found
+ * by relation and descriptor, else the least recently used set that no
+ * open table of this batch uses is remade for rel.  A slot may still hold
+ * a tuple of an aborted batch, in memory already freed: it is emptied
+ * without freeing that tuple.
+ */
+static SlotSet *
+slot_set_for(Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	SlotSet    *set = NULL;
+	MemoryContext old;
+
+	if (slot_sets == NULL)
+	{
+		slot_cxt = AllocSetContextCreate(TopMemoryContext, "obs batch slots",
+										 ALLOCSET_DEFAULT_SIZES);
+		slot_sets = MemoryContextAllocZero(slot_cxt, SLOT_SETS * sizeof(SlotSet));
+	}
+	for (int i = 0; i < SLOT_SETS && set == NULL; i++)
+		if (slot_sets[i].relid == RelationGetRelid(rel) &&
+			equalTupleDescs(slot_sets[i].desc, desc))
+			set = &slot_sets[i];
+	if (set == NULL)
+	{
+		for (int i = 0; i < SLOT_SETS; i++)
+			if (slot_sets[i].batch != batch_clock &&
+				(set == NULL || slot_sets[i].last_used < set->last_used))
+				set = &slot_sets[i];
+		if (set == NULL)
+			elog(ERROR, "too many tables in one obs batch");
+		for (int i = 0; i < set->nmade; i++)
+		{
+			set->slots[i]->tts_flags &= ~TTS_FLAG_SHOULDFREE;
+			ExecDropSingleTupleTableSlot(set->slots[i]);
+		}
+		if (set->desc != NULL)
+			FreeTupleDesc(set->desc);
+		old = MemoryContextSwitchTo(slot_cxt);
+		set->desc = CreateTupleDescCopyConstr(desc);
+		MemoryContextSwitchTo(old);
+		set->relid = RelationGetRelid(rel);
+		set->nmade = 0;
+	}
+	set->last_used = ++slot_clock;
+	set->batch = batch_clock;
+	for (int i = 0; i < set->nmade; i++)
+		if (!TTS_EMPTY(set->slots[i]))
+		{
+			set->slots[i]->tts_flags &= ~TTS_FLAG_SHOULDFREE;
+			ExecClearTuple(set->slots[i]);
+		}
+	return set;
+}
+
+/* slot i of set, made on first use */
+static TupleTableSlot *
+slot_at(SlotSet *set, int i)
+{
+	if (i >= set->nmade)
+	{
+		MemoryContext old = MemoryContextSwitchTo(slot_cxt);
+
+		Assert(i == set->nmade);
+		set->slots[set->nmade++] = MakeSingleTupleTableSlot(set->desc, &TTSOpsHeapTuple);
+		MemoryContextSwitchTo(old);
+	}
+	return set->slots[i];
+}
+
 ObsBatch *
 obs_batch_begin(void)
 {
 	ObsBatch   *b = palloc0(sizeof(ObsBatch));
+
+	batch_clock++;
 
 	b->estate = CreateExecutorState();
 	return b;
@@ -332,6 +468,7 @@ batch_add_table(ObsBatch *b, Relation rel, Relation root)
 				batch_flush_table(b, t);
 				ExecCloseIndices(t->rri);
 				FreeBulkInsertState(t->bistate);
+				t->slots->batch = 0;	/* free for another table */
 				table_close(t->rel, NoLock);
 				continue;
 			}
@@ -349,8 +486,10 @@ batch_add_table(ObsBatch *b, Relation rel, Relation root)
 	bt->rel = rel;
 	bt->root = root;
 	bt->nused = 0;
+	bt->last_leaf = InvalidOid;
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 		return bt;
+	bt->slots = slot_set_for(rel);
 	bt->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(bt->rri, rel, 0, NULL, 0);
 	ExecOpenIndices(bt->rri, false);
@@ -375,12 +514,12 @@ batch_flush_table(ObsBatch *b, BatchTable *bt)
 {
 	if (bt->nused == 0)
 		return;
-	table_multi_insert(bt->rel, bt->slots, bt->nused, GetCurrentCommandId(true), 0, bt->bistate);
+	table_multi_insert(bt->rel, bt->slots->slots, bt->nused, GetCurrentCommandId(true), 0, bt->bistate);
 	for (int i = 0; i < bt->nused; i++)
 	{
 		if (bt->rri->ri_NumIndices > 0)
-			ExecInsertIndexTuples(bt->rri, bt->slots[i], b->estate, false, false, NULL, NIL);
-		ExecClearTuple(bt->slots[i]);
+			ExecInsertIndexTuples(bt->rri, bt->slots->slots[i], b->estate, false, false, NULL, NIL);
+		ExecClearTuple(bt->slots->slots[i]);
 	}
 	ResetPerTupleExprContext(b->estate);
 	bt->nused = 0;
@@ -392,6 +531,7 @@ obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 {
 	BatchTable *bt = NULL;
 	HeapTuple	tuple;
+	TupleTableSlot *slot;
 
 	for (int i = 0; i < b->ntables; i++)
 		if (b->tables[i].rel == rel)
@@ -400,10 +540,17 @@ obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 		elog(ERROR, "relation \"%s\" is not open in this obs batch", RelationGetRelationName(rel));
 	if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 	{
+		BatchTable *root_bt = bt;
 		Oid			leafid = route_row(rel, values, nulls);
 
 		bt = NULL;
-		for (int i = 0; i < b->ntables; i++)
+		/* rows of a batch mostly go where the previous one went */
+		if (leafid == root_bt->last_leaf &&
+			root_bt->last_leaf_index < b->ntables &&
+			b->tables[root_bt->last_leaf_index].root == rel &&
+			RelationGetRelid(b->tables[root_bt->last_leaf_index].rel) == leafid)
+			bt = &b->tables[root_bt->last_leaf_index];
+		for (int i = 0; i < b->ntables && bt == NULL; i++)
 			if (b->tables[i].root == rel && RelationGetRelid(b->tables[i].rel) == leafid)
 				bt = &b->tables[i];
 		if (bt == NULL)
@@ -415,21 +562,27 @@ obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 				if (b->tables[i].root == rel && b->tables[i].rel == leaf)
 					bt = &b->tables[i];
 			if (bt == NULL)
+			{
 				bt = batch_add_table(b, leaf, rel);
+				/* batch_add_table() may have moved the entries */
+				for (int i = 0; i < b->ntables; i++)
+					if (b->tables[i].rel == rel)
+						root_bt = &b->tables[i];
+			}
 			else
 				table_close(leaf, NoLock);
 		}
+		root_bt->last_leaf = RelationGetRelid(bt->rel);
+		root_bt->last_leaf_index = bt - b->tables;
 		rel = bt->rel;
 	}
-	if (bt->slots[bt->nused] == NULL)
-		bt->slots[bt->nused] = ExecInitExtraTupleSlot(b->estate, RelationGetDescr(rel),
-													  &TTSOpsHeapTuple);
+	slot = slot_at(bt->slots, bt->nused);
 	physical_row(RelationGetDescr(rel), &values, &nulls);
 	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
-	ExecStoreHeapTuple(tuple, bt->slots[bt->nused], true);
+	ExecStoreHeapTuple(tuple, slot, true);
 	/* a row that breaks a constraint fails now, before it is queued */
 	if (rel->rd_att->constr)
-		ExecConstraints(bt->rri, bt->slots[bt->nused], b->estate);
+		ExecConstraints(bt->rri, slot, b->estate);
 	if (++bt->nused == BATCH_MAX_ROWS)
 		batch_flush_table(b, bt);
 }

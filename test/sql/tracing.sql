@@ -168,3 +168,18 @@ SELECT operation FROM obs.open_spans();
 SELECT obs.reset_spans() AS discarded;
 SELECT count(*) AS open_left FROM obs.open_spans();
 SELECT obs.current_trace_id() IS NULL AS no_stale_context;
+
+-- a trace obs starts has an id that begins with the time in ms (6 bytes),
+-- so that new spans go to the right edge of obs.spans' key; the rest is random
+SELECT obs.start_span('timed trace') AS tt \gset
+SELECT abs(('x' || substr(obs.current_trace_id()::text, 1, 12))::bit(48)::bigint
+           - (extract(epoch FROM clock_timestamp()) * 1000)::bigint) < 60000 AS trace_id_starts_with_ms;
+SELECT obs.start_span('second trace') IS NOT NULL AS nested;
+SELECT obs.finish_span(obs.current_span_id()) >= 0 AS nested_done;
+SELECT obs.finish_span(:'tt') >= 0 AS timed_done;
+SELECT pg_sleep(0.005);  -- a later millisecond
+SELECT obs.start_span('later trace') AS lt \gset
+SELECT substr(obs.current_trace_id()::text, 13) <> substr(t.trace_id::text, 13) AS random_tail,
+       obs.current_trace_id() > t.trace_id AS later_trace_sorts_after
+  FROM obs.spans t WHERE t.span_id = :'tt';
+SELECT obs.finish_span(:'lt') >= 0 AS later_done;

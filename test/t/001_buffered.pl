@@ -118,8 +118,40 @@ is( sql(q{SELECT string_agg(name || ':' || (tags->>'status') || ':' || n, ',' OR
 	'each traced call records <prefix>.<function> in ms');
 is(sql(q{SELECT count(*) FROM obs.spans WHERE operation = 'untraced_fn'}), '0',
 	'functions not named are not traced');
+
+# obs.instrument_metric_interval: per session, function and status, the
+# mean duration and the number of calls, once per interval and at the end
+# of each transaction (committed or not)
+sql(q{ALTER DATABASE postgres SET obs.instrument_metric_prefix = 'agg';
+    ALTER DATABASE postgres SET obs.instrument_metric_interval = '1h';});
+sql('SELECT traced_sql(g) FROM generate_series(1, 3) g');
+sql('SELECT traced_sql(g) FROM generate_series(1, 2) g');
+$node->psql('postgres', 'SELECT outer_fn(g) FROM generate_series(1, 2) g; SELECT outer_fn(-1)');
+is( sql(q{SELECT obs.flush();
+        SELECT string_agg(name || ':' || kind || ':' || (tags->>'status') || ':' || n || ':' || total,
+                          ',' ORDER BY name, tags->>'status')
+          FROM (SELECT name, kind, tags, count(*) AS n, sum(value) AS total FROM obs.metrics
+                 WHERE name LIKE 'agg.%.calls' GROUP BY 1, 2, 3) m}),
+	"t\nagg.inner_fn.calls:counter:error:1:1,agg.inner_fn.calls:counter:ok:1:2,"
+	  . "agg.outer_fn.calls:counter:error:1:1,agg.outer_fn.calls:counter:ok:1:2,"
+	  . "agg.traced_sql.calls:counter:ok:2:5",
+	'with an interval, each transaction records the number of calls per function and status');
+is( sql(q{SELECT string_agg(name || ':' || kind || ':' || (tags->>'status') || ':' || n || ':' || positive,
+                          ',' ORDER BY name, tags->>'status')
+          FROM (SELECT name, kind, tags, count(*) AS n, bool_and(value > 0) AS positive FROM obs.metrics
+                 WHERE name LIKE 'agg.%' AND name NOT LIKE '%.calls' GROUP BY 1, 2, 3) m}),
+	'agg.inner_fn:gauge:error:1:true,agg.inner_fn:gauge:ok:1:true,'
+	  . 'agg.outer_fn:gauge:error:1:true,agg.outer_fn:gauge:ok:1:true,agg.traced_sql:gauge:ok:2:true',
+	'and their mean duration in ms, one point each');
+is( sql(q{SET obs.instrument_metric_prefix = 'agg2';
+        SET obs.instrument_metric_interval = '1ms';
+        SELECT count(traced_sql(g)) FROM generate_series(1, 20000) g;
+        SELECT obs.flush();
+        SELECT count(*) > 1 AND sum(value) = 20000 FROM obs.metrics WHERE name = 'agg2.traced_sql.calls'}),
+	"20000\nt\nt", 'a long statement records a point per interval, and every call is counted');
 sql(q{ALTER DATABASE postgres RESET obs.instrument_functions;
-    ALTER DATABASE postgres RESET obs.instrument_metric_prefix;});
+    ALTER DATABASE postgres RESET obs.instrument_metric_prefix;
+    ALTER DATABASE postgres RESET obs.instrument_metric_interval;});
 
 # ------------------------------------------------------------ flush order
 set_conf("obs.flush_interval = '60s'", 0);
