@@ -3529,3 +3529,85 @@ REVOKE EXECUTE ON FUNCTION
     FROM PUBLIC;
 
 /* ---- end shipping: OTLP and CloudWatch sinks ---- */
+
+/* ---- shipping throughput: issue 9 ---- */
+
+/* batches as row_to_json() (json), read by the (txid, key) index whatever the statistics say */
+DROP FUNCTION @extschema@._ship_batch(text, text, integer);
+CREATE FUNCTION @extschema@._ship_batch(p_sink text, p_signal text, p_limit integer)
+RETURNS TABLE (txid xid8, key bigint, doc json)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off AS $$
+DECLARE
+    c @extschema@.sink_cursors;
+    v_level @extschema@.log_level;
+    v_win pg_snapshot;
+    v_opened boolean := false;
+    v_n bigint;
+    v_sql text;
+BEGIN
+    SELECT * INTO c FROM @extschema@.sink_cursors k WHERE k.sink = p_sink AND k.signal = p_signal FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT s.min_level INTO v_level FROM @extschema@.sinks s WHERE s.name = p_sink;
+    v_win := c.window_snap;
+    IF v_win IS NULL THEN
+        v_win := pg_catalog.pg_current_snapshot();
+        v_opened := true;
+    END IF;
+    v_sql := CASE p_signal
+        WHEN 'logs' THEN $q$
+            SELECT t.txid, t.log_id, pg_catalog.row_to_json(t) FROM @extschema@.logs t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.log_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+               AND ($7 IS NULL OR t.level >= $7)
+             ORDER BY t.txid, t.log_id LIMIT $6 $q$
+        WHEN 'spans' THEN $q$
+            SELECT t.txid, t.span_seq, pg_catalog.row_to_json(t) FROM @extschema@.spans t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.span_seq) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+             ORDER BY t.txid, t.span_seq LIMIT $6 $q$
+        WHEN 'alerts' THEN $q$
+            SELECT t.txid, t.alert_id, pg_catalog.row_to_json(t) FROM @extschema@.alerts t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.alert_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+             ORDER BY t.txid, t.alert_id LIMIT $6 $q$
+        /* metric points have no key: the position is an offset in pos_txid */
+        WHEN 'metrics' THEN $q$
+            SELECT m.txid, NULL::bigint, pg_catalog.row_to_json(m) FROM (
+                SELECT p.ts, s.name, s.kind, s.tags, p.value, p.series_id, p.txid
+                  FROM @extschema@.metric_points p JOIN @extschema@.metric_series s ON s.series_id = p.series_id
+                 WHERE p.txid >= pg_catalog.pg_snapshot_xmin($1) AND p.txid < pg_catalog.pg_snapshot_xmax($2)
+                   AND p.txid >= COALESCE($3, '0'::xid8)
+                   AND pg_catalog.pg_visible_in_snapshot(p.txid, $2)
+                   AND NOT pg_catalog.pg_visible_in_snapshot(p.txid, $1)
+                 ORDER BY p.txid, p.series_id, p.ts, p.value
+                OFFSET CASE WHEN $3 IS NULL THEN 0 ELSE $5 END LIMIT $6) m $q$
+    END;
+    IF v_sql IS NULL THEN
+        RAISE EXCEPTION 'unknown signal "%"', p_signal USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY EXECUTE v_sql USING c.shipped_snap, v_win, c.pos_txid, c.pos_key, c.pos_off, p_limit, v_level;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 AND v_opened THEN
+        UPDATE @extschema@.sink_cursors k SET window_snap = v_win
+         WHERE k.sink = p_sink AND k.signal = p_signal;
+    ELSIF v_n = 0 AND (NOT v_opened OR c.advanced_at < pg_catalog.clock_timestamp() - interval '10 seconds') THEN
+        /* the open window is exhausted (its last batch was full), or an empty one is old enough */
+        UPDATE @extschema@.sink_cursors k
+           SET shipped_snap = v_win, window_snap = NULL, pos_txid = NULL, pos_key = NULL, pos_off = 0,
+               advanced_at = pg_catalog.clock_timestamp()
+         WHERE k.sink = p_sink AND k.signal = p_signal;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._ship_batch(text, text, integer) IS
+    'internal (ship worker): the next rows of a sink''s signal past its cursor, opening a snapshot window when none is open';
+REVOKE EXECUTE ON FUNCTION @extschema@._ship_batch(text, text, integer) FROM PUBLIC;

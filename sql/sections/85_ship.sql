@@ -452,14 +452,20 @@ COMMENT ON FUNCTION @extschema@.drop_sink(text) IS 'remove a sink and its cursor
 
 /*
  * The next batch of a sink's signal: at most p_limit rows past the cursor,
- * in (txid, key) order, each as to_jsonb() of its row (metric points as a
- * row of obs.metrics).  Opens a window (the current snapshot) when none is
- * open; an empty window closes at once (at most every 10 s, so that an
- * idle sink does not burn an xid per poll).
+ * in (txid, key) order, each as row_to_json() of its row (metric points as
+ * a row of obs.metrics): json, not jsonb, which would sort the keys of
+ * every row only for the worker to print it again.  Opens a window (the
+ * current snapshot) when none is open; an empty window closes at once (at
+ * most every 10 s, so that an idle sink does not burn an xid per poll).
+ *
+ * The planner settings make each batch a walk of the (txid, key) index
+ * from the position: a table never analyzed looks tiny to the planner,
+ * which would otherwise read and sort the whole window for every batch.
  */
 CREATE FUNCTION @extschema@._ship_batch(p_sink text, p_signal text, p_limit integer)
-RETURNS TABLE (txid xid8, key bigint, doc jsonb)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS TABLE (txid xid8, key bigint, doc json)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off AS $$
 DECLARE
     c @extschema@.sink_cursors;
     v_level @extschema@.log_level;
@@ -480,7 +486,7 @@ BEGIN
     END IF;
     v_sql := CASE p_signal
         WHEN 'logs' THEN $q$
-            SELECT t.txid, t.log_id, pg_catalog.to_jsonb(t) FROM @extschema@.logs t
+            SELECT t.txid, t.log_id, pg_catalog.row_to_json(t) FROM @extschema@.logs t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.log_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
@@ -488,14 +494,14 @@ BEGIN
                AND ($7 IS NULL OR t.level >= $7)
              ORDER BY t.txid, t.log_id LIMIT $6 $q$
         WHEN 'spans' THEN $q$
-            SELECT t.txid, t.span_seq, pg_catalog.to_jsonb(t) FROM @extschema@.spans t
+            SELECT t.txid, t.span_seq, pg_catalog.row_to_json(t) FROM @extschema@.spans t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.span_seq) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
                AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
              ORDER BY t.txid, t.span_seq LIMIT $6 $q$
         WHEN 'alerts' THEN $q$
-            SELECT t.txid, t.alert_id, pg_catalog.to_jsonb(t) FROM @extschema@.alerts t
+            SELECT t.txid, t.alert_id, pg_catalog.row_to_json(t) FROM @extschema@.alerts t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.alert_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
@@ -503,7 +509,7 @@ BEGIN
              ORDER BY t.txid, t.alert_id LIMIT $6 $q$
         /* metric points have no key: the position is an offset in pos_txid */
         WHEN 'metrics' THEN $q$
-            SELECT m.txid, NULL::bigint, pg_catalog.to_jsonb(m) FROM (
+            SELECT m.txid, NULL::bigint, pg_catalog.row_to_json(m) FROM (
                 SELECT p.ts, s.name, s.kind, s.tags, p.value, p.series_id, p.txid
                   FROM @extschema@.metric_points p JOIN @extschema@.metric_series s ON s.series_id = p.series_id
                  WHERE p.txid >= pg_catalog.pg_snapshot_xmin($1) AND p.txid < pg_catalog.pg_snapshot_xmax($2)

@@ -5,7 +5,7 @@
  *	  PutLogEvents request bodies.
  *
  * The encoders take rows as a cJSON array of row objects, each exactly
- * to_jsonb() of a row of the signal's table: obs.spans for "traces",
+ * row_to_json() of a row of the signal's table (obs._ship_batch()): obs.spans for "traces",
  * obs.logs for "logs", the obs.metrics view (ts, name, kind, tags, value,
  * series_id) for "metrics".  They only read the cJSON tree (it stays the
  * caller's), build their output in palloc'd memory and never ereport on

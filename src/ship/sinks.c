@@ -32,6 +32,7 @@
 
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 
 #include "encode.h"
 #include "ship.h"
@@ -131,23 +132,15 @@ es_index(const char *pattern, const char *signal, cJSON *row)
 	return s.data;
 }
 
-/* a JSON string literal of s (cJSON does the escaping) */
+/* a JSON string literal of s */
 static char *
 json_string(const char *s)
 {
-	cJSON	   *j = cJSON_CreateString(s);
-	char	   *printed;
-	char	   *out;
+	StringInfoData out;
 
-	if (j == NULL)
-		elog(ERROR, "out of memory");
-	printed = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	if (printed == NULL)
-		elog(ERROR, "out of memory");
-	out = pstrdup(printed);
-	cJSON_free(printed);
-	return out;
+	initStringInfo(&out);
+	escape_json(&out, s);
+	return out.data;
 }
 
 static ObsSendOutcome
@@ -165,27 +158,38 @@ es_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	int			nsent = 0;
 	cJSON	   *answer;
 	cJSON	   *items;
+	cJSON	   *item;
+	cJSON	   *row = b->rows->child;	/* row i, walked along with i */
 	bool		pending = false;
 
 	initStringInfo(&body);
-	for (int i = 0; i < b->n; i++)
+	enlargeStringInfo(&body, 64 * 1024);
+	for (int i = 0; i < b->n; i++, row = row->next)
 	{
-		cJSON	   *row = cJSON_GetArrayItem(b->rows, i);
 		cJSON	   *t = cJSON_GetObjectItemCaseSensitive(row, time_field(b->signal));
 		const char *doc = b->texts[i];
 		int			start = body.len;
 
 		if (b->done[i])
 			continue;
-		appendStringInfo(&body, "{\"index\":{\"_index\":%s,\"_id\":%s}}\n",
-						 json_string(es_index(pattern, b->signal, row)), json_string(b->ids[i]));
+		appendStringInfoString(&body, "{\"index\":{\"_index\":");
+		escape_json(&body, es_index(pattern, b->signal, row));
+		appendStringInfoString(&body, ",\"_id\":");
+		escape_json(&body, b->ids[i]);
+		appendStringInfoString(&body, "}}\n");
 		/* the row with "@timestamp" first, the field Kibana sorts by */
 		while (*doc == ' ')
 			doc++;
 		if (cJSON_IsString(t) && doc[0] == '{' && doc[1] != '}')
-			appendStringInfo(&body, "{\"@timestamp\":%s, %s\n", json_string(t->valuestring), doc + 1);
+		{
+			appendStringInfoString(&body, "{\"@timestamp\":");
+			escape_json(&body, t->valuestring);
+			appendStringInfoString(&body, ", ");
+			appendStringInfoString(&body, doc + 1);
+		}
 		else
-			appendStringInfo(&body, "%s\n", doc);
+			appendStringInfoString(&body, doc);
+		appendStringInfoChar(&body, '\n');
 		lines[nsent] = pnstrdup(body.data + start, body.len - start);
 		sent[nsent++] = i;
 	}
@@ -249,9 +253,9 @@ es_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 		return OBS_SEND_RETRY;
 	}
 	/* item by item: accepted, to retry, or refused for good */
-	for (int k = 0; k < nsent; k++)
+	item = items->child;
+	for (int k = 0; k < nsent; k++, item = item ? item->next : NULL)
 	{
-		cJSON	   *item = cJSON_GetArrayItem(items, k);
 		cJSON	   *action = item ? item->child : NULL;
 		cJSON	   *st = action ? cJSON_GetObjectItemCaseSensitive(action, "status") : NULL;
 		long		status = cJSON_IsNumber(st) ? (long) st->valuedouble : 0;
@@ -320,8 +324,9 @@ webhook_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	cJSON	   *fmt = cJSON_GetObjectItemCaseSensitive(sink->config, "format");
 	bool		slack = cJSON_IsString(fmt) && strcmp(fmt->valuestring, "slack") == 0;
 	const char *token = obs_credential(OBS_CRED_WEBHOOK_TOKEN);
+	cJSON	   *row = b->rows->child;	/* row i */
 
-	for (int i = 0; i < b->n; i++)
+	for (int i = 0; i < b->n; i++, row = row->next)
 	{
 		ObsHttpRequest req;
 		ObsHttpAnswer ans;
@@ -334,7 +339,7 @@ webhook_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 			StringInfoData s;
 
 			initStringInfo(&s);
-			appendStringInfo(&s, "{\"text\":%s}", json_string(slack_text(cJSON_GetArrayItem(b->rows, i))));
+			appendStringInfo(&s, "{\"text\":%s}", json_string(slack_text(row)));
 			body = s.data;
 		}
 		else
