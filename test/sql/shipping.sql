@@ -212,3 +212,19 @@ SELECT pg_temp.err($$SELECT obs.export_jaeger('/tmp')$$);
 RESET ROLE;
 DROP OWNED BY ship_reader;
 DROP ROLE ship_reader;
+
+-- a batch is a walk of the (txid, key) index from the cursor's position,
+-- whatever the statistics say: a table never analyzed looks tiny to the
+-- planner, which would read (and sort) the whole window for every batch
+SELECT obs.setup_logging_to_elk('localhost', batch_size => 10, name => 'idx', start => 'all'), obs.pause_sink('idx');
+INSERT INTO obs.logs (ts, level, logger, message, backend_pid)
+SELECT '2024-01-01', 'INFO', 'bulk', 'bulk ' || g, 1 FROM generate_series(1, 5000) g;
+CREATE FUNCTION pg_temp.txid_idx_reads() RETURNS bigint LANGUAGE sql AS $$
+    SELECT sum(idx_tup_read)::bigint FROM pg_stat_user_indexes
+     WHERE schemaname = 'obs' AND indexrelname ~ '^logs.*_txid_idx$' $$;
+SELECT pg_stat_force_next_flush();
+SELECT pg_temp.txid_idx_reads() AS reads0 \gset
+SELECT count(*) AS batch FROM obs._ship_batch('idx', 'logs', 10);
+SELECT pg_stat_force_next_flush();
+SELECT pg_temp.txid_idx_reads() - :reads0 < 100 AS index_walk;
+SELECT obs.drop_sink('idx');
