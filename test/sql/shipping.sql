@@ -24,6 +24,8 @@ SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost', headers => '{"
 SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost', headers => '{"X-Bad Name": "v"}')$$);
 SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost', start => 'yesterday')$$);
 SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost', name => '')$$);
+SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost', max_retries => -1)$$);
+SELECT pg_temp.err($$SELECT obs.setup_otlp_export('http://localhost:4318', max_retries => 1000001)$$);
 -- an unknown option is no parameter of the function
 SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost', compression => 'zstd')$$);
 SELECT pg_temp.err($$SELECT obs.setup_alert_webhook('ftp://example.com/hook')$$);
@@ -70,11 +72,11 @@ SELECT pg_temp.err($$SELECT obs.drop_sink('nope')$$);
 SELECT obs.setup_logging_to_elk('localhost');
 SELECT obs.setup_logging_to_elk('es.internal', 9243, 'obs-%{signal}-%Y.%m.%d', scheme => 'https',
                                 signals => '{logs,spans}', min_level => 'warning', gzip => true,
-                                headers => '{"X-Team": "data"}', tls_verify => false, name => 'es2');
+                                headers => '{"X-Team": "data"}', tls_verify => false, name => 'es2', max_retries => 5);
 SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost')$$);
 SELECT obs.setup_alert_webhook('https://hooks.example.com/T1/B2', format => 'slack', name => 'slack');
 SELECT name, kind, signals, endpoint, config, min_level, batch_size, flush_interval_ms, gzip, headers,
-       tls_verify, timeout_ms, paused
+       tls_verify, timeout_ms, paused, max_retries
   FROM obs.sinks ORDER BY name;
 SELECT sink, signal, window_snap IS NULL AS no_window, pos_txid IS NULL AS no_pos FROM obs.sink_cursors ORDER BY 1, 2;
 SELECT obs.pause_sink('slack'), obs.resume_sink('es2'), obs.drop_sink('elk_localhost_9200');
@@ -101,10 +103,10 @@ SELECT obs.drop_sink('otel'), obs.drop_sink('cw'), obs.drop_sink('cloudwatch_/ob
 CREATE ROLE ship_user;
 GRANT USAGE ON SCHEMA obs TO ship_user;
 -- even EXECUTE granted does not let a non-superuser add a sink
-GRANT EXECUTE ON FUNCTION obs.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text),
-    obs._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text) TO ship_user;
-GRANT EXECUTE ON FUNCTION obs.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text),
-    obs.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text) TO ship_user;
+GRANT EXECUTE ON FUNCTION obs.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer),
+    obs._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text, integer) TO ship_user;
+GRANT EXECUTE ON FUNCTION obs.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer),
+    obs.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer) TO ship_user;
 SELECT obs.setup_alert_webhook('http://127.0.0.1:1/x', name => 'keep');
 SET ROLE ship_user;
 SELECT pg_temp.err($$SELECT obs.setup_logging_to_elk('localhost')$$);
