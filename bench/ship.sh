@@ -15,7 +15,9 @@
 #    runs, off and on interleaved BENCH_ROUNDS times (off on off on ...), so
 #    that load from other processes falls on both sides; "on" is an
 #    Elasticsearch sink and an OTLP protobuf sink of logs shipping what the
-#    run writes.  Prints the ratio of the means.
+#    run writes.  Prints the ratio of the means and the median of the
+#    rounds' ratios (on a shared machine, load from others moves between
+#    rounds; the median is the steadier figure).
 #   BENCH_SECONDS=10 BENCH_BATCH=1000 BENCH_BACKLOG=400000 bash bench/ship.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,7 @@ SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 BATCH=${BENCH_BATCH:-1000}
 CLIENTS=${BENCH_CLIENTS:-1}
 BACKLOG=${BENCH_BACKLOG:-400000}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 
 obs_install_deps
 obs_take_install_lock
@@ -57,7 +59,7 @@ cpu_ticks() {   # utime + stime of a pid, in clock ticks
 worker_pid() {
     local pid=
     for _ in $(seq 1 100); do
-        pid=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs ship worker'")
+        pid=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs ship worker' AND datname = current_database()")
         [ -n "$pid" ] && break
         sleep 0.1
     done
@@ -131,7 +133,7 @@ echo "receiver: $(curl -s "http://127.0.0.1:$PORT/stats")"
 # 2. ingest with sinks off and on, interleaved
 echo "== ingest, obs.info() at $CLIENTS client(s), ${SECONDS_PER_RUN} s per run, sinks off and on interleaved"
 rate 3 >/dev/null    # warm-up
-offs=""; ons=""; cpus=""
+offs=""; ons=""; ratios=""
 for r in $(seq 1 "$ROUNDS"); do
     q "SELECT obs.drop_sink(name) FROM obs.sinks" >/dev/null
     sleep 1
@@ -147,10 +149,12 @@ for r in $(seq 1 "$ROUNDS"); do
     lag=$(q "SELECT COALESCE(max(lag_rows), 0) FROM obs.sink_stats")
     cpu=$(awk -v c0="$c0" -v c1="$c1" -v hz="$HZ" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f", 100 * (c1 - c0) / hz / (t1 - t0) }')
     echo "round $r: off $off calls/s, on $on calls/s (ratio $(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.2f", a / b }')), shipper CPU $cpu% of a core, lag at the end $lag rows"
-    offs="$offs $off"; ons="$ons $on"
+    offs="$offs $off"; ons="$ons $on"; ratios="$ratios $(awk -v a="$on" -v b="$off" 'BEGIN { printf "%.3f", a / b }')"
 done
 q "SELECT obs.drop_sink(name) FROM obs.sinks" >/dev/null
 echo "$offs" "|" "$ons" | awk '{
     for (i = 1; $i != "|"; i++) { off += $i; n++ }
     for (i++; i <= NF; i++) on += $i
-    printf "ingest with sinks on / off: %.2f (mean of %d interleaved runs each: %d vs %d calls/s)\n", on / off, n, on / n, off / n }'
+    printf "ingest with sinks on / off: %.2f (means of %d interleaved runs each: %d vs %d calls/s)\n", on / off, n, on / n, off / n }'
+echo "$ratios" | tr ' ' '\n' | grep . | sort -n | awk '{ r[NR] = $1 } END {
+    printf "median of the rounds\x27 ratios: %.2f\n", (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }'
