@@ -3532,8 +3532,13 @@ REVOKE EXECUTE ON FUNCTION
 
 /* ---- shipping throughput: issue 9 ---- */
 
-/* batches as row_to_json() (json), read by the (txid, key) index whatever the statistics say */
+/* batches as row_to_json() text (json, by _ship_row_json()), read by the (txid, key) index whatever the statistics say */
 DROP FUNCTION @extschema@._ship_batch(text, text, integer);
+/* a row as JSON, byte for byte row_to_json(), without its per-row catalog lookups (src/ship/rowjson.c) */
+CREATE FUNCTION @extschema@._ship_row_json(record) RETURNS json
+    AS 'MODULE_PATHNAME', 'obs_ship_row_json' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._ship_row_json(record) IS
+    'internal (ship worker): row_to_json() of a row, with the columns'' conversions worked out once per query';
 CREATE FUNCTION @extschema@._ship_batch(p_sink text, p_signal text, p_limit integer)
 RETURNS TABLE (txid xid8, key bigint, doc json)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -3558,7 +3563,7 @@ BEGIN
     END IF;
     v_sql := CASE p_signal
         WHEN 'logs' THEN $q$
-            SELECT t.txid, t.log_id, pg_catalog.row_to_json(t) FROM @extschema@.logs t
+            SELECT t.txid, t.log_id, @extschema@._ship_row_json(t) FROM @extschema@.logs t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.log_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
@@ -3566,14 +3571,14 @@ BEGIN
                AND ($7 IS NULL OR t.level >= $7)
              ORDER BY t.txid, t.log_id LIMIT $6 $q$
         WHEN 'spans' THEN $q$
-            SELECT t.txid, t.span_seq, pg_catalog.row_to_json(t) FROM @extschema@.spans t
+            SELECT t.txid, t.span_seq, @extschema@._ship_row_json(t) FROM @extschema@.spans t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.span_seq) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
                AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
              ORDER BY t.txid, t.span_seq LIMIT $6 $q$
         WHEN 'alerts' THEN $q$
-            SELECT t.txid, t.alert_id, pg_catalog.row_to_json(t) FROM @extschema@.alerts t
+            SELECT t.txid, t.alert_id, @extschema@._ship_row_json(t) FROM @extschema@.alerts t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.alert_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
@@ -3581,7 +3586,7 @@ BEGIN
              ORDER BY t.txid, t.alert_id LIMIT $6 $q$
         /* metric points have no key: the position is an offset in pos_txid */
         WHEN 'metrics' THEN $q$
-            SELECT m.txid, NULL::bigint, pg_catalog.row_to_json(m) FROM (
+            SELECT m.txid, NULL::bigint, @extschema@._ship_row_json(m) FROM (
                 SELECT p.ts, s.name, s.kind, s.tags, p.value, p.series_id, p.txid
                   FROM @extschema@.metric_points p JOIN @extschema@.metric_series s ON s.series_id = p.series_id
                  WHERE p.txid >= pg_catalog.pg_snapshot_xmin($1) AND p.txid < pg_catalog.pg_snapshot_xmax($2)
@@ -3610,7 +3615,7 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@._ship_batch(text, text, integer) IS
     'internal (ship worker): the next rows of a sink''s signal past its cursor, opening a snapshot window when none is open';
-REVOKE EXECUTE ON FUNCTION @extschema@._ship_batch(text, text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._ship_batch(text, text, integer), @extschema@._ship_row_json(record) FROM PUBLIC;
 
 /* sinks: max_retries, the retries of a failing batch before its rows become a dead letter */
 ALTER TABLE @extschema@.sinks ADD COLUMN max_retries integer CHECK (max_retries BETWEEN 0 AND 1000000);

@@ -462,11 +462,17 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.drop_sink(text) IS 'remove a sink and its cursors; its dead letters stay';
 
+/* a row as JSON, byte for byte row_to_json(), without its per-row catalog lookups (src/ship/rowjson.c) */
+CREATE FUNCTION @extschema@._ship_row_json(record) RETURNS json
+    AS 'MODULE_PATHNAME', 'obs_ship_row_json' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._ship_row_json(record) IS
+    'internal (ship worker): row_to_json() of a row, with the columns'' conversions worked out once per query';
+
 /*
  * The next batch of a sink's signal: at most p_limit rows past the cursor,
  * in (txid, key) order, each as row_to_json() of its row (metric points as
- * a row of obs.metrics): json, not jsonb, which would sort the keys of
- * every row only for the worker to print it again.  Opens a window (the
+ * a row of obs.metrics), made by _ship_row_json(): json, not jsonb, which
+ * would sort the keys of every row only for the worker to print it again.  Opens a window (the
  * current snapshot) when none is open; an empty window closes at once (at
  * most every 10 s, so that an idle sink does not burn an xid per poll).
  *
@@ -498,7 +504,7 @@ BEGIN
     END IF;
     v_sql := CASE p_signal
         WHEN 'logs' THEN $q$
-            SELECT t.txid, t.log_id, pg_catalog.row_to_json(t) FROM @extschema@.logs t
+            SELECT t.txid, t.log_id, @extschema@._ship_row_json(t) FROM @extschema@.logs t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.log_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
@@ -506,14 +512,14 @@ BEGIN
                AND ($7 IS NULL OR t.level >= $7)
              ORDER BY t.txid, t.log_id LIMIT $6 $q$
         WHEN 'spans' THEN $q$
-            SELECT t.txid, t.span_seq, pg_catalog.row_to_json(t) FROM @extschema@.spans t
+            SELECT t.txid, t.span_seq, @extschema@._ship_row_json(t) FROM @extschema@.spans t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.span_seq) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
                AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
              ORDER BY t.txid, t.span_seq LIMIT $6 $q$
         WHEN 'alerts' THEN $q$
-            SELECT t.txid, t.alert_id, pg_catalog.row_to_json(t) FROM @extschema@.alerts t
+            SELECT t.txid, t.alert_id, @extschema@._ship_row_json(t) FROM @extschema@.alerts t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.alert_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
@@ -521,7 +527,7 @@ BEGIN
              ORDER BY t.txid, t.alert_id LIMIT $6 $q$
         /* metric points have no key: the position is an offset in pos_txid */
         WHEN 'metrics' THEN $q$
-            SELECT m.txid, NULL::bigint, pg_catalog.row_to_json(m) FROM (
+            SELECT m.txid, NULL::bigint, @extschema@._ship_row_json(m) FROM (
                 SELECT p.ts, s.name, s.kind, s.tags, p.value, p.series_id, p.txid
                   FROM @extschema@.metric_points p JOIN @extschema@.metric_series s ON s.series_id = p.series_id
                  WHERE p.txid >= pg_catalog.pg_snapshot_xmin($1) AND p.txid < pg_catalog.pg_snapshot_xmax($2)
@@ -677,5 +683,5 @@ REVOKE EXECUTE ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb
     @extschema@._ship_ack(text, text, integer, xid8, bigint, bigint, boolean, integer),
     @extschema@._ship_failed(text, text, text, boolean),
     @extschema@._ship_dead_letter(text, text, integer, text, text, text[]),
-    @extschema@._ship_wake(), @extschema@.export_jaeger(text)
+    @extschema@._ship_wake(), @extschema@.export_jaeger(text), @extschema@._ship_row_json(record)
     FROM PUBLIC;

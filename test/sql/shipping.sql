@@ -230,3 +230,34 @@ SELECT count(*) AS batch FROM obs._ship_batch('idx', 'logs', 10);
 SELECT pg_stat_force_next_flush();
 SELECT pg_temp.txid_idx_reads() - :reads0 < 100 AS index_walk;
 SELECT obs.drop_sink('idx');
+
+-- obs._ship_row_json(): byte for byte row_to_json(), on every kind of column
+CREATE TYPE ship_comp AS (a int, b text);
+CREATE DOMAIN ship_dom AS jsonb;
+CREATE TYPE ship_mood AS ENUM ('calm');
+CREATE FUNCTION ship_mood_json(ship_mood) RETURNS json LANGUAGE sql IMMUTABLE
+    AS $$ SELECT json_build_object('mood', $1::text) $$;
+CREATE CAST (ship_mood AS json) WITH FUNCTION ship_mood_json(ship_mood);
+CREATE TABLE ship_types (b bool, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8, n numeric, d date,
+    ts timestamp, tz timestamptz, j json, jb jsonb, arr int[], tarr text[], c ship_comp, carr ship_comp[],
+    dm ship_dom, mood ship_mood, t text, x xid8, lvl obs.log_level, tid obs.trace_id, iv interval,
+    by bytea, pt point, dropped int, "quo""ted" text);
+ALTER TABLE ship_types DROP COLUMN dropped;
+INSERT INTO ship_types VALUES (true, 1, -2, 9223372036854775807, 1.5, 'NaN', 1e40, '2024-02-29',
+    '2024-01-01 12:00:00.123456', '2024-06-01 00:00:00+02', '{"a" : [1, 2]}', '{"b": {"c": null}}', '{1,NULL,3}',
+    '{"x\"y", "é"}', ROW(1, 'q"'), ARRAY[ROW(2, 'r')::ship_comp], '{"d": [true]}', 'calm',
+    E'tab\there "quote" \\ back \u0001 nl\n', '123', 'ERROR', '0123456789abcdef0123456789abcdef', '1 day',
+    '\x00ff', '(1,2)', 'last');
+INSERT INTO ship_types (f8, f4, n, ts, tz, d) VALUES ('Infinity', '-Infinity', 'NaN', '-infinity', 'infinity', 'infinity');
+INSERT INTO ship_types DEFAULT VALUES;
+SELECT obs._ship_row_json(r)::text = row_to_json(r)::text AS same, obs._ship_row_json(r)
+  FROM ship_types r ORDER BY b, f8;
+SELECT obs._ship_row_json(m)::text = row_to_json(m)::text AS same_subquery_row
+  FROM (SELECT 1 AS a, 'x' AS b, '{1}'::int[] AS c) m;
+SELECT count(*) >= 5000 AS many_rows, bool_and(obs._ship_row_json(l)::text = row_to_json(l)::text) AS logs_same FROM obs.logs l;
+DROP TABLE ship_types;
+DROP CAST (ship_mood AS json);
+DROP FUNCTION ship_mood_json(ship_mood);
+DROP TYPE ship_mood;
+DROP DOMAIN ship_dom;
+DROP TYPE ship_comp;
