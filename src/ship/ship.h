@@ -16,6 +16,7 @@
  *	creds.c		credentials: superuser-only settings, the environment, a
  *				file only the server can read; scrubbing them from text
  *	jaeger.c	obs.export_jaeger()
+ *	rowjson.c	obs._ship_row_json(): a batch's rows as JSON text
  *-------------------------------------------------------------------------
  */
 #ifndef OBS_SHIP_H
