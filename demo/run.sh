@@ -36,8 +36,8 @@ outdir="$OBS_CLUSTER_DIR/db"       # the seed's db/ directory, written by the se
 psql -X -q -v ON_ERROR_STOP=1 -v outdir="$outdir" -f demo/seed_example.sql
 echo
 echo "== shipping: logs to an Elasticsearch-style receiver, spans to an OTLP receiver"
-if [ ! -d test/ship/node_modules ]; then
-    echo "   (npm ci in test/ship: the OTLP receiver decodes with @opentelemetry/otlp-transformer)"
+if [ ! -d test/ship/node_modules/@elastic/elasticsearch ] || [ ! -d test/ship/node_modules/@opentelemetry/otlp-transformer ]; then
+    echo "   (npm ci in test/ship: the receivers use @opentelemetry/otlp-transformer and @elastic/elasticsearch)"
     (cd test/ship && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
 fi
 es_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')

@@ -3926,3 +3926,392 @@ pg_cron: SELECT cron.schedule('obs-maintenance', '* * * * *', 'SELECT count(*) F
 Errors: 22004 for a NULL as_of.$$;
 
 /* ---- end archive: issue 10 item 3 ---- */
+/* ---- shipping throughput: issue 9 ---- */
+
+/* batches as row_to_json() text (json, by _ship_row_json()), read by the (txid, key) index whatever the statistics say */
+DROP FUNCTION @extschema@._ship_batch(text, text, integer);
+/* a row as JSON, byte for byte row_to_json(), without its per-row catalog lookups (src/ship/rowjson.c) */
+CREATE FUNCTION @extschema@._ship_row_json(record) RETURNS json
+    AS 'MODULE_PATHNAME', 'obs_ship_row_json' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._ship_row_json(record) IS
+    'internal (ship worker): row_to_json() of a row, with the columns'' conversions worked out once per query';
+CREATE FUNCTION @extschema@._ship_batch(p_sink text, p_signal text, p_limit integer)
+RETURNS TABLE (txid xid8, key bigint, doc json)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off AS $$
+DECLARE
+    c @extschema@.sink_cursors;
+    v_level @extschema@.log_level;
+    v_win pg_snapshot;
+    v_opened boolean := false;
+    v_n bigint;
+    v_sql text;
+BEGIN
+    SELECT * INTO c FROM @extschema@.sink_cursors k WHERE k.sink = p_sink AND k.signal = p_signal FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT s.min_level INTO v_level FROM @extschema@.sinks s WHERE s.name = p_sink;
+    v_win := c.window_snap;
+    IF v_win IS NULL THEN
+        v_win := pg_catalog.pg_current_snapshot();
+        v_opened := true;
+    END IF;
+    v_sql := CASE p_signal
+        WHEN 'logs' THEN $q$
+            SELECT t.txid, t.log_id, @extschema@._ship_row_json(t) FROM @extschema@.logs t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.log_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+               AND ($7 IS NULL OR t.level >= $7)
+             ORDER BY t.txid, t.log_id LIMIT $6 $q$
+        WHEN 'spans' THEN $q$
+            SELECT t.txid, t.span_seq, @extschema@._ship_row_json(t) FROM @extschema@.spans t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.span_seq) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+             ORDER BY t.txid, t.span_seq LIMIT $6 $q$
+        WHEN 'alerts' THEN $q$
+            SELECT t.txid, t.alert_id, @extschema@._ship_row_json(t) FROM @extschema@.alerts t
+             WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
+               AND (t.txid, t.alert_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
+               AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
+               AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
+             ORDER BY t.txid, t.alert_id LIMIT $6 $q$
+        /* metric points have no key: the position is an offset in pos_txid */
+        WHEN 'metrics' THEN $q$
+            SELECT m.txid, NULL::bigint, @extschema@._ship_row_json(m) FROM (
+                SELECT p.ts, s.name, s.kind, s.tags, p.value, p.series_id, p.txid
+                  FROM @extschema@.metric_points p JOIN @extschema@.metric_series s ON s.series_id = p.series_id
+                 WHERE p.txid >= pg_catalog.pg_snapshot_xmin($1) AND p.txid < pg_catalog.pg_snapshot_xmax($2)
+                   AND p.txid >= COALESCE($3, '0'::xid8)
+                   AND pg_catalog.pg_visible_in_snapshot(p.txid, $2)
+                   AND NOT pg_catalog.pg_visible_in_snapshot(p.txid, $1)
+                 ORDER BY p.txid, p.series_id, p.ts, p.value
+                OFFSET CASE WHEN $3 IS NULL THEN 0 ELSE $5 END LIMIT $6) m $q$
+    END;
+    IF v_sql IS NULL THEN
+        RAISE EXCEPTION 'unknown signal "%"', p_signal USING ERRCODE = '22023';
+    END IF;
+    RETURN QUERY EXECUTE v_sql USING c.shipped_snap, v_win, c.pos_txid, c.pos_key, c.pos_off, p_limit, v_level;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 AND v_opened THEN
+        UPDATE @extschema@.sink_cursors k SET window_snap = v_win
+         WHERE k.sink = p_sink AND k.signal = p_signal;
+    ELSIF v_n = 0 AND (NOT v_opened OR c.advanced_at < pg_catalog.clock_timestamp() - interval '10 seconds') THEN
+        /* the open window is exhausted (its last batch was full), or an empty one is old enough */
+        UPDATE @extschema@.sink_cursors k
+           SET shipped_snap = v_win, window_snap = NULL, pos_txid = NULL, pos_key = NULL, pos_off = 0,
+               advanced_at = pg_catalog.clock_timestamp()
+         WHERE k.sink = p_sink AND k.signal = p_signal;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._ship_batch(text, text, integer) IS
+    'internal (ship worker): the next rows of a sink''s signal past its cursor, opening a snapshot window when none is open';
+REVOKE EXECUTE ON FUNCTION @extschema@._ship_batch(text, text, integer), @extschema@._ship_row_json(record) FROM PUBLIC;
+
+/* sinks: max_retries, the retries of a failing batch before its rows become a dead letter */
+ALTER TABLE @extschema@.sinks ADD COLUMN max_retries integer CHECK (max_retries BETWEEN 0 AND 1000000);
+DROP FUNCTION @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text);
+DROP FUNCTION @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text);
+DROP FUNCTION @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text);
+DROP FUNCTION @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text);
+DROP FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text);
+CREATE FUNCTION @extschema@._sink_add(
+    p_name text, p_kind text, p_signals text[], p_endpoint text, p_config jsonb,
+    p_min_level text, p_batch_size integer, p_flush_interval interval, p_gzip boolean,
+    p_headers jsonb, p_tls_verify boolean, p_timeout interval, p_start text,
+    p_max_retries integer DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_signal text;
+    v_key text;
+    v_level @extschema@.log_level;
+    v_snap pg_snapshot;
+    v_ms bigint;
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'permission denied to add a sink'
+            USING ERRCODE = '42501',
+                  DETAIL = 'The ship worker sends rows with the rights of the bootstrap superuser.',
+                  HINT = 'Ask a superuser to add the sink.';
+    END IF;
+    IF p_name IS NULL OR pg_catalog.btrim(p_name) = '' THEN
+        RAISE EXCEPTION 'sink name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF p_signals IS NULL OR pg_catalog.cardinality(p_signals) = 0 THEN
+        RAISE EXCEPTION 'signals must not be empty' USING ERRCODE = '22023',
+            HINT = 'Valid signals are logs, spans, metrics and alerts.';
+    END IF;
+    FOREACH v_signal IN ARRAY p_signals LOOP
+        IF v_signal IS NULL OR v_signal NOT IN ('logs', 'spans', 'metrics', 'alerts') THEN
+            RAISE EXCEPTION 'unknown signal "%"', v_signal
+                USING ERRCODE = '22023',
+                      HINT = 'Valid signals are logs, spans, metrics and alerts.';
+        END IF;
+    END LOOP;
+    PERFORM @extschema@._ship_check_url('endpoint', p_endpoint);
+    IF p_min_level IS NOT NULL THEN
+        BEGIN
+            v_level := pg_catalog.upper(p_min_level)::@extschema@.log_level;
+        EXCEPTION WHEN invalid_text_representation THEN
+            RAISE EXCEPTION 'invalid min_level "%"', p_min_level
+                USING ERRCODE = '22023',
+                      HINT = 'Valid levels are debug, info, warning, error and critical.';
+        END;
+    END IF;
+    IF p_batch_size IS NULL OR p_batch_size NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'batch_size must be between 1 and 10000'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The batch_size given was %s.', p_batch_size);
+    END IF;
+    v_ms := (EXTRACT(epoch FROM p_flush_interval) * 1000)::bigint;
+    IF v_ms IS NULL OR v_ms NOT BETWEEN 10 AND 3600000 THEN
+        RAISE EXCEPTION 'flush_interval must be between 10 milliseconds and 1 hour'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The flush_interval given was %s.', p_flush_interval);
+    END IF;
+    IF p_timeout IS NULL OR (EXTRACT(epoch FROM p_timeout) * 1000)::bigint NOT BETWEEN 100 AND 600000 THEN
+        RAISE EXCEPTION 'timeout must be between 100 milliseconds and 10 minutes'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The timeout given was %s.', p_timeout);
+    END IF;
+    IF p_gzip IS NULL OR p_tls_verify IS NULL THEN
+        RAISE EXCEPTION 'gzip and tls_verify must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF p_headers IS NULL OR pg_catalog.jsonb_typeof(p_headers) <> 'object' THEN
+        RAISE EXCEPTION 'headers must be a JSON object'
+            USING ERRCODE = '22023', DETAIL = 'Give headers as ''{"X-Name": "value"}''.';
+    END IF;
+    FOR v_key IN SELECT e.key FROM pg_catalog.jsonb_each(p_headers) e ORDER BY e.key LOOP
+        IF pg_catalog.jsonb_typeof(p_headers -> v_key) <> 'string' OR v_key !~ '^[!#$%&''*+.^_`|~0-9A-Za-z-]+$'
+           OR (p_headers ->> v_key) ~ '[\r\n]' THEN
+            RAISE EXCEPTION 'invalid header "%"', v_key
+                USING ERRCODE = '22023', DETAIL = 'A header name is an HTTP token and its value a string on one line.';
+        END IF;
+        IF pg_catalog.lower(v_key) IN ('authorization', 'proxy-authorization', 'x-api-key', 'api-key',
+                                       'x-amz-security-token', 'cookie', 'content-length', 'content-encoding',
+                                       'content-type', 'host') THEN
+            RAISE EXCEPTION 'header "%" cannot be set per sink', v_key
+                USING ERRCODE = '22023',
+                      DETAIL = 'obs sets this header itself, or it would store a credential in a table.',
+                      HINT = 'Credentials come from obs.* settings, the server environment or obs.credentials_file.';
+        END IF;
+    END LOOP;
+    IF p_max_retries IS NOT NULL AND p_max_retries NOT BETWEEN 0 AND 1000000 THEN
+        RAISE EXCEPTION 'max_retries must be between 0 and 1000000'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The max_retries given was %s.', p_max_retries),
+                  HINT = 'Leave max_retries NULL to retry a failing batch without limit.';
+    END IF;
+    IF p_start IS NULL OR p_start NOT IN ('now', 'all') THEN
+        RAISE EXCEPTION 'invalid start "%"', p_start
+            USING ERRCODE = '22023',
+                  HINT = 'start => ''now'' ships rows committed from now on, ''all'' every row already stored as well.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.sinks s WHERE s.name = p_name) THEN
+        RAISE EXCEPTION 'sink "%" already exists', p_name
+            USING ERRCODE = '42710', HINT = 'Choose another name, or drop the sink with obs.drop_sink().';
+    END IF;
+
+    INSERT INTO @extschema@.sinks (name, kind, signals, endpoint, config, min_level, batch_size,
+                                   flush_interval_ms, gzip, headers, tls_verify, timeout_ms, max_retries)
+    VALUES (p_name, p_kind, p_signals, p_endpoint, COALESCE(p_config, '{}'::jsonb), v_level, p_batch_size,
+            v_ms, p_gzip, p_headers, p_tls_verify, (EXTRACT(epoch FROM p_timeout) * 1000)::integer, p_max_retries);
+    /* 'now': rows visible now count as shipped; 'all': none does */
+    v_snap := CASE p_start WHEN 'now' THEN pg_catalog.pg_current_snapshot() ELSE '1:1:'::pg_snapshot END;
+    INSERT INTO @extschema@.sink_cursors (sink, signal, shipped_snap)
+    SELECT p_name, s, v_snap FROM pg_catalog.unnest(p_signals) s GROUP BY s;
+    PERFORM @extschema@._ship_wake();
+    RETURN p_name;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text, integer) IS
+    'internal: check the options and add a sink with one cursor per signal (superusers only)';
+
+CREATE FUNCTION @extschema@.setup_logging_to_elk(
+    host text, port integer DEFAULT 9200, index text DEFAULT 'obs-logs',
+    scheme text DEFAULT 'http', signals text[] DEFAULT '{logs}', min_level text DEFAULT NULL,
+    batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
+    gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL,
+    max_retries integer DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF setup_logging_to_elk.host IS NULL OR setup_logging_to_elk.host !~ '^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$' THEN
+        RAISE EXCEPTION 'invalid Elasticsearch host "%"', setup_logging_to_elk.host
+            USING ERRCODE = '22023', HINT = 'Give a host name or address, e.g. ''localhost'', without scheme or port.';
+    END IF;
+    IF setup_logging_to_elk.port IS NULL OR setup_logging_to_elk.port NOT BETWEEN 1 AND 65535 THEN
+        RAISE EXCEPTION 'port % is out of range', setup_logging_to_elk.port
+            USING ERRCODE = '22003', HINT = 'A TCP port is between 1 and 65535.';
+    END IF;
+    IF setup_logging_to_elk.scheme IS NULL OR setup_logging_to_elk.scheme NOT IN ('http', 'https') THEN
+        RAISE EXCEPTION 'invalid endpoint scheme'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The scheme given was %s.', setup_logging_to_elk.scheme),
+                  HINT = 'Only http:// and https:// URLs are accepted.';
+    END IF;
+    IF setup_logging_to_elk.index IS NULL OR pg_catalog.btrim(setup_logging_to_elk.index) = '' THEN
+        RAISE EXCEPTION 'index must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF pg_catalog.regexp_replace(setup_logging_to_elk.index, '%(Y|m|d|\{signal\}|%)', '', 'g') ~ '[\\/*?"<>| ,#:A-Z%]'
+       OR setup_logging_to_elk.index ~ '^[-_+]' THEN
+        RAISE EXCEPTION 'invalid Elasticsearch index "%"', setup_logging_to_elk.index
+            USING ERRCODE = '22023',
+                  HINT = 'An index name is lower case and has none of \ / * ? " < > | , # : or space; %Y, %m, %d and %{signal} are replaced.';
+    END IF;
+    RETURN @extschema@._sink_add(
+        COALESCE(setup_logging_to_elk.name,
+                 pg_catalog.format('elk_%s_%s', setup_logging_to_elk.host, setup_logging_to_elk.port)),
+        'elasticsearch', setup_logging_to_elk.signals,
+        pg_catalog.format('%s://%s:%s/_bulk', setup_logging_to_elk.scheme, setup_logging_to_elk.host, setup_logging_to_elk.port),
+        pg_catalog.jsonb_build_object('index', setup_logging_to_elk.index),
+        setup_logging_to_elk.min_level, setup_logging_to_elk.batch_size, setup_logging_to_elk.flush_interval,
+        setup_logging_to_elk.gzip, setup_logging_to_elk.headers, setup_logging_to_elk.tls_verify,
+        setup_logging_to_elk.timeout, setup_logging_to_elk.start, setup_logging_to_elk.max_retries);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer) IS
+    'ship logs (and optionally spans, metrics, alerts) to Elasticsearch''s _bulk API at scheme://host:port, into index (%Y.%m.%d and %{signal} replaced); returns the sink name';
+
+CREATE FUNCTION @extschema@.setup_alert_webhook(
+    url text, format text DEFAULT 'json', headers jsonb DEFAULT '{}',
+    batch_size integer DEFAULT 100, flush_interval interval DEFAULT '1 second',
+    tls_verify boolean DEFAULT true, timeout interval DEFAULT '10 seconds',
+    start text DEFAULT 'now', name text DEFAULT NULL,
+    max_retries integer DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@._ship_check_url('url', setup_alert_webhook.url);
+    IF setup_alert_webhook.format IS NULL OR setup_alert_webhook.format NOT IN ('json', 'slack') THEN
+        RAISE EXCEPTION 'invalid webhook format "%"', setup_alert_webhook.format
+            USING ERRCODE = '22023', HINT = 'Valid formats are json and slack.';
+    END IF;
+    RETURN @extschema@._sink_add(
+        COALESCE(setup_alert_webhook.name,
+                 'webhook_' || pg_catalog.substr(pg_catalog.md5(setup_alert_webhook.url), 1, 8)),
+        'webhook', '{alerts}', setup_alert_webhook.url,
+        pg_catalog.jsonb_build_object('format', setup_alert_webhook.format),
+        NULL, setup_alert_webhook.batch_size, setup_alert_webhook.flush_interval, false,
+        setup_alert_webhook.headers, setup_alert_webhook.tls_verify, setup_alert_webhook.timeout,
+        setup_alert_webhook.start, setup_alert_webhook.max_retries);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text, integer) IS
+    'POST each new row of obs.alerts to url as JSON (format json) or as a Slack-compatible {"text": ...} body (format slack); returns the sink name';
+
+CREATE FUNCTION @extschema@.setup_otlp_export(
+    endpoint text, signals text[] DEFAULT '{traces,logs,metrics}', protobuf boolean DEFAULT false,
+    service_name text DEFAULT NULL, min_level text DEFAULT NULL,
+    batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
+    gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL,
+    max_retries integer DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_signal text;
+    v_signals text[] := '{}';
+BEGIN
+    PERFORM @extschema@._ship_check_url('endpoint', setup_otlp_export.endpoint);
+    IF setup_otlp_export.endpoint ~ '[?#]' THEN
+        RAISE EXCEPTION 'OTLP endpoint must not have a query or fragment'
+            USING ERRCODE = '22023',
+                  HINT = 'Give the collector''s base URL, e.g. http://localhost:4318; /v1/traces, /v1/logs and /v1/metrics are appended.';
+    END IF;
+    IF setup_otlp_export.signals IS NULL OR pg_catalog.cardinality(setup_otlp_export.signals) = 0 THEN
+        RAISE EXCEPTION 'signals must not be empty' USING ERRCODE = '22023',
+            HINT = 'Valid OTLP signals are traces, logs and metrics.';
+    END IF;
+    FOREACH v_signal IN ARRAY setup_otlp_export.signals LOOP
+        IF v_signal IS NULL OR v_signal NOT IN ('traces', 'logs', 'metrics') THEN
+            RAISE EXCEPTION 'unknown OTLP signal "%"', v_signal
+                USING ERRCODE = '22023', HINT = 'Valid OTLP signals are traces, logs and metrics.';
+        END IF;
+        v_signal := CASE v_signal WHEN 'traces' THEN 'spans' ELSE v_signal END;
+        IF NOT v_signal = ANY (v_signals) THEN
+            v_signals := v_signals || v_signal;
+        END IF;
+    END LOOP;
+    IF setup_otlp_export.protobuf IS NULL THEN
+        RAISE EXCEPTION 'protobuf must not be null' USING ERRCODE = '22004';
+    END IF;
+    IF setup_otlp_export.service_name IS NOT NULL AND pg_catalog.btrim(setup_otlp_export.service_name) = '' THEN
+        RAISE EXCEPTION 'service_name must not be empty' USING ERRCODE = '22023',
+            HINT = 'Leave service_name NULL to use the default (postgres).';
+    END IF;
+    RETURN @extschema@._sink_add(
+        COALESCE(setup_otlp_export.name,
+                 'otlp_' || pg_catalog.substr(pg_catalog.md5(setup_otlp_export.endpoint), 1, 8)),
+        'otlp', v_signals, pg_catalog.rtrim(setup_otlp_export.endpoint, '/'),
+        pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+            'protobuf', setup_otlp_export.protobuf, 'service_name', setup_otlp_export.service_name)),
+        setup_otlp_export.min_level, setup_otlp_export.batch_size, setup_otlp_export.flush_interval,
+        setup_otlp_export.gzip, setup_otlp_export.headers, setup_otlp_export.tls_verify,
+        setup_otlp_export.timeout, setup_otlp_export.start, setup_otlp_export.max_retries);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer) IS
+    'ship spans (traces), logs and metrics over OTLP/HTTP (JSON, or protobuf) to endpoint/v1/traces, /v1/logs and /v1/metrics, e.g. Jaeger or an OpenTelemetry collector at http://localhost:4318; returns the sink name';
+
+CREATE FUNCTION @extschema@.setup_logging_to_cloudwatch(
+    log_group text, log_stream text, region text, endpoint text DEFAULT NULL,
+    min_level text DEFAULT NULL, batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
+    gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL,
+    max_retries integer DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF setup_logging_to_cloudwatch.log_group IS NULL OR setup_logging_to_cloudwatch.log_group = '' THEN
+        RAISE EXCEPTION 'log_group must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF setup_logging_to_cloudwatch.log_group !~ '^[A-Za-z0-9_./#-]+$' OR pg_catalog.length(setup_logging_to_cloudwatch.log_group) > 512 THEN
+        RAISE EXCEPTION 'invalid CloudWatch log group "%"', setup_logging_to_cloudwatch.log_group
+            USING ERRCODE = '22023',
+                  HINT = 'A log group name has 1 to 512 characters among a-z, A-Z, 0-9, _ - / . and #.';
+    END IF;
+    IF setup_logging_to_cloudwatch.log_stream IS NULL OR setup_logging_to_cloudwatch.log_stream = '' THEN
+        RAISE EXCEPTION 'log_stream must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF pg_catalog.length(setup_logging_to_cloudwatch.log_stream) > 512
+       OR setup_logging_to_cloudwatch.log_stream ~ '[:*]' THEN
+        RAISE EXCEPTION 'invalid CloudWatch log stream "%"', setup_logging_to_cloudwatch.log_stream
+            USING ERRCODE = '22023', HINT = 'A log stream name has 1 to 512 characters and no : or *.';
+    END IF;
+    IF setup_logging_to_cloudwatch.region IS NULL
+       OR setup_logging_to_cloudwatch.region !~ '^[a-z]{2}(-[a-z]+)+-[0-9]+$' THEN
+        RAISE EXCEPTION 'invalid AWS region "%"', setup_logging_to_cloudwatch.region
+            USING ERRCODE = '22023', HINT = 'An AWS region looks like us-east-1 or eu-west-3.';
+    END IF;
+    IF setup_logging_to_cloudwatch.endpoint IS NOT NULL THEN
+        PERFORM @extschema@._ship_check_url('endpoint', setup_logging_to_cloudwatch.endpoint);
+    END IF;
+    RETURN @extschema@._sink_add(
+        COALESCE(setup_logging_to_cloudwatch.name,
+                 pg_catalog.format('cloudwatch_%s_%s', setup_logging_to_cloudwatch.log_group,
+                                   setup_logging_to_cloudwatch.log_stream)),
+        'cloudwatch', '{logs}',
+        COALESCE(setup_logging_to_cloudwatch.endpoint,
+                 pg_catalog.format('https://logs.%s.amazonaws.com/', setup_logging_to_cloudwatch.region)),
+        pg_catalog.jsonb_build_object('log_group', setup_logging_to_cloudwatch.log_group,
+                                      'log_stream', setup_logging_to_cloudwatch.log_stream,
+                                      'region', setup_logging_to_cloudwatch.region),
+        setup_logging_to_cloudwatch.min_level, setup_logging_to_cloudwatch.batch_size,
+        setup_logging_to_cloudwatch.flush_interval, setup_logging_to_cloudwatch.gzip,
+        setup_logging_to_cloudwatch.headers, setup_logging_to_cloudwatch.tls_verify,
+        setup_logging_to_cloudwatch.timeout, setup_logging_to_cloudwatch.start, setup_logging_to_cloudwatch.max_retries);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer) IS
+    'ship logs to CloudWatch Logs (PutLogEvents, signed with SigV4 from obs.aws_* settings) into log_group/log_stream at https://logs.<region>.amazonaws.com/ or endpoint; returns the sink name';
+
+REVOKE EXECUTE ON FUNCTION
+    @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text, integer),
+    @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer),
+    @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text, integer),
+    @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer),
+    @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer)
+    FROM PUBLIC;

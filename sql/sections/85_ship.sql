@@ -33,7 +33,9 @@ CREATE TABLE @extschema@.sinks (
     tls_verify     boolean NOT NULL DEFAULT true,
     timeout_ms     integer NOT NULL DEFAULT 10000 CHECK (timeout_ms BETWEEN 100 AND 600000),
     paused         boolean NOT NULL DEFAULT false,
-    created_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+    created_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    /* retries of a batch after network errors, 408, 429, 5xx; NULL: no limit */
+    max_retries    integer CHECK (max_retries BETWEEN 0 AND 1000000)
 );
 COMMENT ON TABLE @extschema@.sinks IS
     'shipping destinations added by obs.setup_*(); no credentials (they come from settings, the environment or obs.credentials_file)';
@@ -125,7 +127,8 @@ COMMENT ON FUNCTION @extschema@._ship_check_url(text, text) IS
 CREATE FUNCTION @extschema@._sink_add(
     p_name text, p_kind text, p_signals text[], p_endpoint text, p_config jsonb,
     p_min_level text, p_batch_size integer, p_flush_interval interval, p_gzip boolean,
-    p_headers jsonb, p_tls_verify boolean, p_timeout interval, p_start text)
+    p_headers jsonb, p_tls_verify boolean, p_timeout interval, p_start text,
+    p_max_retries integer DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -200,6 +203,11 @@ BEGIN
                       HINT = 'Credentials come from obs.* settings, the server environment or obs.credentials_file.';
         END IF;
     END LOOP;
+    IF p_max_retries IS NOT NULL AND p_max_retries NOT BETWEEN 0 AND 1000000 THEN
+        RAISE EXCEPTION 'max_retries must be between 0 and 1000000'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The max_retries given was %s.', p_max_retries),
+                  HINT = 'Leave max_retries NULL to retry a failing batch without limit.';
+    END IF;
     IF p_start IS NULL OR p_start NOT IN ('now', 'all') THEN
         RAISE EXCEPTION 'invalid start "%"', p_start
             USING ERRCODE = '22023',
@@ -211,9 +219,9 @@ BEGIN
     END IF;
 
     INSERT INTO @extschema@.sinks (name, kind, signals, endpoint, config, min_level, batch_size,
-                                   flush_interval_ms, gzip, headers, tls_verify, timeout_ms)
+                                   flush_interval_ms, gzip, headers, tls_verify, timeout_ms, max_retries)
     VALUES (p_name, p_kind, p_signals, p_endpoint, COALESCE(p_config, '{}'::jsonb), v_level, p_batch_size,
-            v_ms, p_gzip, p_headers, p_tls_verify, (EXTRACT(epoch FROM p_timeout) * 1000)::integer);
+            v_ms, p_gzip, p_headers, p_tls_verify, (EXTRACT(epoch FROM p_timeout) * 1000)::integer, p_max_retries);
     /* 'now': rows visible now count as shipped; 'all': none does */
     v_snap := CASE p_start WHEN 'now' THEN pg_catalog.pg_current_snapshot() ELSE '1:1:'::pg_snapshot END;
     INSERT INTO @extschema@.sink_cursors (sink, signal, shipped_snap)
@@ -222,7 +230,7 @@ BEGIN
     RETURN p_name;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text) IS
+COMMENT ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text, integer) IS
     'internal: check the options and add a sink with one cursor per signal (superusers only)';
 
 CREATE FUNCTION @extschema@.setup_logging_to_elk(
@@ -230,7 +238,8 @@ CREATE FUNCTION @extschema@.setup_logging_to_elk(
     scheme text DEFAULT 'http', signals text[] DEFAULT '{logs}', min_level text DEFAULT NULL,
     batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
     gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
-    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL)
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL,
+    max_retries integer DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -264,17 +273,18 @@ BEGIN
         pg_catalog.jsonb_build_object('index', setup_logging_to_elk.index),
         setup_logging_to_elk.min_level, setup_logging_to_elk.batch_size, setup_logging_to_elk.flush_interval,
         setup_logging_to_elk.gzip, setup_logging_to_elk.headers, setup_logging_to_elk.tls_verify,
-        setup_logging_to_elk.timeout, setup_logging_to_elk.start);
+        setup_logging_to_elk.timeout, setup_logging_to_elk.start, setup_logging_to_elk.max_retries);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text) IS
+COMMENT ON FUNCTION @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer) IS
     'ship logs (and optionally spans, metrics, alerts) to Elasticsearch''s _bulk API at scheme://host:port, into index (%Y.%m.%d and %{signal} replaced); returns the sink name';
 
 CREATE FUNCTION @extschema@.setup_alert_webhook(
     url text, format text DEFAULT 'json', headers jsonb DEFAULT '{}',
     batch_size integer DEFAULT 100, flush_interval interval DEFAULT '1 second',
     tls_verify boolean DEFAULT true, timeout interval DEFAULT '10 seconds',
-    start text DEFAULT 'now', name text DEFAULT NULL)
+    start text DEFAULT 'now', name text DEFAULT NULL,
+    max_retries integer DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -290,10 +300,10 @@ BEGIN
         pg_catalog.jsonb_build_object('format', setup_alert_webhook.format),
         NULL, setup_alert_webhook.batch_size, setup_alert_webhook.flush_interval, false,
         setup_alert_webhook.headers, setup_alert_webhook.tls_verify, setup_alert_webhook.timeout,
-        setup_alert_webhook.start);
+        setup_alert_webhook.start, setup_alert_webhook.max_retries);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text) IS
+COMMENT ON FUNCTION @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text, integer) IS
     'POST each new row of obs.alerts to url as JSON (format json) or as a Slack-compatible {"text": ...} body (format slack); returns the sink name';
 
 CREATE FUNCTION @extschema@.setup_otlp_export(
@@ -301,7 +311,8 @@ CREATE FUNCTION @extschema@.setup_otlp_export(
     service_name text DEFAULT NULL, min_level text DEFAULT NULL,
     batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
     gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
-    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL)
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL,
+    max_retries integer DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -343,17 +354,18 @@ BEGIN
             'protobuf', setup_otlp_export.protobuf, 'service_name', setup_otlp_export.service_name)),
         setup_otlp_export.min_level, setup_otlp_export.batch_size, setup_otlp_export.flush_interval,
         setup_otlp_export.gzip, setup_otlp_export.headers, setup_otlp_export.tls_verify,
-        setup_otlp_export.timeout, setup_otlp_export.start);
+        setup_otlp_export.timeout, setup_otlp_export.start, setup_otlp_export.max_retries);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text) IS
+COMMENT ON FUNCTION @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer) IS
     'ship spans (traces), logs and metrics over OTLP/HTTP (JSON, or protobuf) to endpoint/v1/traces, /v1/logs and /v1/metrics, e.g. Jaeger or an OpenTelemetry collector at http://localhost:4318; returns the sink name';
 
 CREATE FUNCTION @extschema@.setup_logging_to_cloudwatch(
     log_group text, log_stream text, region text, endpoint text DEFAULT NULL,
     min_level text DEFAULT NULL, batch_size integer DEFAULT 500, flush_interval interval DEFAULT '1 second',
     gzip boolean DEFAULT false, headers jsonb DEFAULT '{}', tls_verify boolean DEFAULT true,
-    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL)
+    timeout interval DEFAULT '10 seconds', start text DEFAULT 'now', name text DEFAULT NULL,
+    max_retries integer DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -394,15 +406,15 @@ BEGIN
         setup_logging_to_cloudwatch.min_level, setup_logging_to_cloudwatch.batch_size,
         setup_logging_to_cloudwatch.flush_interval, setup_logging_to_cloudwatch.gzip,
         setup_logging_to_cloudwatch.headers, setup_logging_to_cloudwatch.tls_verify,
-        setup_logging_to_cloudwatch.timeout, setup_logging_to_cloudwatch.start);
+        setup_logging_to_cloudwatch.timeout, setup_logging_to_cloudwatch.start, setup_logging_to_cloudwatch.max_retries);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text) IS
+COMMENT ON FUNCTION @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer) IS
     'ship logs to CloudWatch Logs (PutLogEvents, signed with SigV4 from obs.aws_* settings) into log_group/log_stream at https://logs.<region>.amazonaws.com/ or endpoint; returns the sink name';
 
 REVOKE EXECUTE ON FUNCTION
-    @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text),
-    @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text)
+    @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer),
+    @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer)
     FROM PUBLIC;
 
 CREATE FUNCTION @extschema@._sink_set_paused(p_name text, p_paused boolean)
@@ -450,16 +462,28 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.drop_sink(text) IS 'remove a sink and its cursors; its dead letters stay';
 
+/* a row as JSON, byte for byte row_to_json(), without its per-row catalog lookups (src/ship/rowjson.c) */
+CREATE FUNCTION @extschema@._ship_row_json(record) RETURNS json
+    AS 'MODULE_PATHNAME', 'obs_ship_row_json' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@._ship_row_json(record) IS
+    'internal (ship worker): row_to_json() of a row, with the columns'' conversions worked out once per query';
+
 /*
  * The next batch of a sink's signal: at most p_limit rows past the cursor,
- * in (txid, key) order, each as to_jsonb() of its row (metric points as a
- * row of obs.metrics).  Opens a window (the current snapshot) when none is
- * open; an empty window closes at once (at most every 10 s, so that an
- * idle sink does not burn an xid per poll).
+ * in (txid, key) order, each as row_to_json() of its row (metric points as
+ * a row of obs.metrics), made by _ship_row_json(): json, not jsonb, which
+ * would sort the keys of every row only for the worker to print it again.  Opens a window (the
+ * current snapshot) when none is open; an empty window closes at once (at
+ * most every 10 s, so that an idle sink does not burn an xid per poll).
+ *
+ * The planner settings make each batch a walk of the (txid, key) index
+ * from the position: a table never analyzed looks tiny to the planner,
+ * which would otherwise read and sort the whole window for every batch.
  */
 CREATE FUNCTION @extschema@._ship_batch(p_sink text, p_signal text, p_limit integer)
-RETURNS TABLE (txid xid8, key bigint, doc jsonb)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS TABLE (txid xid8, key bigint, doc json)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off AS $$
 DECLARE
     c @extschema@.sink_cursors;
     v_level @extschema@.log_level;
@@ -480,7 +504,7 @@ BEGIN
     END IF;
     v_sql := CASE p_signal
         WHEN 'logs' THEN $q$
-            SELECT t.txid, t.log_id, pg_catalog.to_jsonb(t) FROM @extschema@.logs t
+            SELECT t.txid, t.log_id, @extschema@._ship_row_json(t) FROM @extschema@.logs t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.log_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
@@ -488,14 +512,14 @@ BEGIN
                AND ($7 IS NULL OR t.level >= $7)
              ORDER BY t.txid, t.log_id LIMIT $6 $q$
         WHEN 'spans' THEN $q$
-            SELECT t.txid, t.span_seq, pg_catalog.to_jsonb(t) FROM @extschema@.spans t
+            SELECT t.txid, t.span_seq, @extschema@._ship_row_json(t) FROM @extschema@.spans t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.span_seq) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
                AND NOT pg_catalog.pg_visible_in_snapshot(t.txid, $1)
              ORDER BY t.txid, t.span_seq LIMIT $6 $q$
         WHEN 'alerts' THEN $q$
-            SELECT t.txid, t.alert_id, pg_catalog.to_jsonb(t) FROM @extschema@.alerts t
+            SELECT t.txid, t.alert_id, @extschema@._ship_row_json(t) FROM @extschema@.alerts t
              WHERE t.txid >= pg_catalog.pg_snapshot_xmin($1) AND t.txid < pg_catalog.pg_snapshot_xmax($2)
                AND (t.txid, t.alert_id) > (COALESCE($3, '0'::xid8), COALESCE($4, -9223372036854775808))
                AND pg_catalog.pg_visible_in_snapshot(t.txid, $2)
@@ -503,7 +527,7 @@ BEGIN
              ORDER BY t.txid, t.alert_id LIMIT $6 $q$
         /* metric points have no key: the position is an offset in pos_txid */
         WHEN 'metrics' THEN $q$
-            SELECT m.txid, NULL::bigint, pg_catalog.to_jsonb(m) FROM (
+            SELECT m.txid, NULL::bigint, @extschema@._ship_row_json(m) FROM (
                 SELECT p.ts, s.name, s.kind, s.tags, p.value, p.series_id, p.txid
                   FROM @extschema@.metric_points p JOIN @extschema@.metric_series s ON s.series_id = p.series_id
                  WHERE p.txid >= pg_catalog.pg_snapshot_xmin($1) AND p.txid < pg_catalog.pg_snapshot_xmax($2)
@@ -651,13 +675,13 @@ CREATE FUNCTION @extschema@.export_jaeger(dir text) RETURNS text
 COMMENT ON FUNCTION @extschema@.export_jaeger(text) IS
     'write every trace (obs.jaeger_json()) to traces_<UTC timestamp>.json in dir, a server directory, atomically; returns the path';
 
-REVOKE EXECUTE ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text),
-    @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text),
-    @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text),
+REVOKE EXECUTE ON FUNCTION @extschema@._sink_add(text, text, text[], text, jsonb, text, integer, interval, boolean, jsonb, boolean, interval, text, integer),
+    @extschema@.setup_logging_to_elk(text, integer, text, text, text[], text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer),
+    @extschema@.setup_alert_webhook(text, text, jsonb, integer, interval, boolean, interval, text, text, integer),
     @extschema@._sink_set_paused(text, boolean), @extschema@.pause_sink(text), @extschema@.resume_sink(text),
     @extschema@.drop_sink(text), @extschema@._ship_batch(text, text, integer),
     @extschema@._ship_ack(text, text, integer, xid8, bigint, bigint, boolean, integer),
     @extschema@._ship_failed(text, text, text, boolean),
     @extschema@._ship_dead_letter(text, text, integer, text, text, text[]),
-    @extschema@._ship_wake(), @extschema@.export_jaeger(text)
+    @extschema@._ship_wake(), @extschema@.export_jaeger(text), @extschema@._ship_row_json(record)
     FROM PUBLIC;

@@ -190,7 +190,8 @@ begin_body(const char *log_group, const char *log_stream)
  */
 int
 obs_cloudwatch_encode(cJSON *rows, const char *log_group,
-					  const char *log_stream, StringInfo **bodies, char **why)
+					  const char *log_stream, StringInfo **bodies,
+					  int **body_of_row, char **why)
 {
 	CwEvent    *evs;
 	int			n = 0,
@@ -219,6 +220,8 @@ obs_cloudwatch_encode(cJSON *rows, const char *log_group,
 		n++;
 	}
 	qsort(evs, n, sizeof(CwEvent), cw_event_cmp);
+	if (body_of_row)
+		*body_of_row = palloc0(sizeof(int) * Max(n, 1));
 
 	*bodies = palloc(sizeof(StringInfo) * cap);
 	for (int i = 0; i < n; i++)
@@ -247,6 +250,8 @@ obs_cloudwatch_encode(cJSON *rows, const char *log_group,
 			cur_bytes = 0;
 			cur_first_ms = ev->ms;
 		}
+		if (body_of_row)
+			(*body_of_row)[ev->rowno - 1] = nbodies - 1;
 		if (cur_events > 0)
 			appendStringInfoChar(cur, ',');
 		appendStringInfo(cur, "{\"timestamp\":" INT64_FORMAT ",\"message\":", ev->ms);

@@ -5,7 +5,7 @@
  *	  PutLogEvents request bodies.
  *
  * The encoders take rows as a cJSON array of row objects, each exactly
- * to_jsonb() of a row of the signal's table: obs.spans for "traces",
+ * row_to_json() of a row of the signal's table (obs._ship_batch()): obs.spans for "traces",
  * obs.logs for "logs", the obs.metrics view (ts, name, kind, tags, value,
  * series_id) for "metrics".  They only read the cJSON tree (it stays the
  * caller's), build their output in palloc'd memory and never ereport on
@@ -46,11 +46,13 @@ extern bool obs_otlp_encode(const char *signal, cJSON *rows, bool protobuf,
  * PutLogEvents request bodies for obs.logs rows, split to stay within the
  * CloudWatch limits.  Returns the number of bodies, or -1 with *why;
  * *bodies and each body are palloc'd in CurrentMemoryContext, in sending
- * order.  Checks log_group and log_stream against CloudWatch's name rules.
+ * order.  Unless body_of_row is NULL, *body_of_row is set to a palloc'd
+ * array: for each row (in the order of rows), the body it is in.  Checks
+ * log_group and log_stream against CloudWatch's name rules.
  */
 extern int	obs_cloudwatch_encode(cJSON *rows, const char *log_group,
 								  const char *log_stream, StringInfo **bodies,
-								  char **why);
+								  int **body_of_row, char **why);
 
 /* rows.c: reading to_jsonb() row fields, shared by the encoders */
 extern bool obs_ship_parse_timestamp(const char *s, int64 *unix_us);

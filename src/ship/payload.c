@@ -130,7 +130,7 @@ obs_cloudwatch_payloads(PG_FUNCTION_ARGS)
 	rows = rows_to_cjson(PG_GETARG_JSONB_P(0));
 	PG_TRY();
 	{
-		n = obs_cloudwatch_encode(rows, log_group, log_stream, &bodies, &why);
+		n = obs_cloudwatch_encode(rows, log_group, log_stream, &bodies, NULL, &why);
 	}
 	PG_FINALLY();
 	{

@@ -17,6 +17,7 @@
  *	creds.c		credentials: superuser-only settings, the environment, a
  *				file only the server can read; scrubbing them from text
  *	jaeger.c	obs.export_jaeger()
+ *	rowjson.c	obs._ship_row_json(): a batch's rows as JSON text
  *-------------------------------------------------------------------------
  */
 #ifndef OBS_SHIP_H
@@ -110,6 +111,7 @@ typedef struct ObsSink
 	bool		gzip;
 	bool		tls_verify;
 	int			timeout_ms;
+	int			max_retries;	/* retries of a failing batch; -1: no limit */
 } ObsSink;
 
 /* what an attempt to send rows[0..n) (those with done[i] false) gave */
@@ -133,6 +135,9 @@ typedef struct ObsSendResult
 	long		retry_after_s;	/* from the answer, -1 when none */
 	char	   *error;			/* the last error (scrubbed), when any */
 	List	   *dead;			/* of ObsDeadLetter * */
+	/* OBS_SEND_RETRY: the failed request, for a dead letter at max_retries */
+	long		status;			/* its answer's status; 0: network error */
+	const char *payload;		/* its body, or NULL */
 } ObsSendResult;
 
 /*

@@ -9,8 +9,10 @@
  * refused for good (a 4xx other than 408/429), which it adds to
  * res->dead for obs.ship_dead_letters.  It returns OBS_SEND_RETRY while
  * any row is still to send (network error, 408, 429, 5xx; res->error and
- * res->retry_after_s say why and when): the worker retries the rest later
- * with backoff, and acknowledges the batch only when every row is done.
+ * res->retry_after_s say why and when, res->status and res->payload are
+ * the failed request's): the worker retries the rest later with backoff,
+ * up to the sink's max_retries, and acknowledges the batch only when every
+ * row is done.
  *
  *	- elasticsearch: one _bulk request (NDJSON, final newline) of "index"
  *	  actions whose _id is the row's id, so a resent row overwrites itself;
@@ -32,6 +34,7 @@
 
 #include "nodes/pg_list.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 
 #include "encode.h"
 #include "ship.h"
@@ -131,23 +134,15 @@ es_index(const char *pattern, const char *signal, cJSON *row)
 	return s.data;
 }
 
-/* a JSON string literal of s (cJSON does the escaping) */
+/* a JSON string literal of s */
 static char *
 json_string(const char *s)
 {
-	cJSON	   *j = cJSON_CreateString(s);
-	char	   *printed;
-	char	   *out;
+	StringInfoData out;
 
-	if (j == NULL)
-		elog(ERROR, "out of memory");
-	printed = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	if (printed == NULL)
-		elog(ERROR, "out of memory");
-	out = pstrdup(printed);
-	cJSON_free(printed);
-	return out;
+	initStringInfo(&out);
+	escape_json(&out, s);
+	return out.data;
 }
 
 static ObsSendOutcome
@@ -165,27 +160,38 @@ es_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	int			nsent = 0;
 	cJSON	   *answer;
 	cJSON	   *items;
+	cJSON	   *item;
+	cJSON	   *row = b->rows->child;	/* row i, walked along with i */
 	bool		pending = false;
 
 	initStringInfo(&body);
-	for (int i = 0; i < b->n; i++)
+	enlargeStringInfo(&body, 64 * 1024);
+	for (int i = 0; i < b->n; i++, row = row->next)
 	{
-		cJSON	   *row = cJSON_GetArrayItem(b->rows, i);
 		cJSON	   *t = cJSON_GetObjectItemCaseSensitive(row, time_field(b->signal));
 		const char *doc = b->texts[i];
 		int			start = body.len;
 
 		if (b->done[i])
 			continue;
-		appendStringInfo(&body, "{\"index\":{\"_index\":%s,\"_id\":%s}}\n",
-						 json_string(es_index(pattern, b->signal, row)), json_string(b->ids[i]));
+		appendStringInfoString(&body, "{\"index\":{\"_index\":");
+		escape_json(&body, es_index(pattern, b->signal, row));
+		appendStringInfoString(&body, ",\"_id\":");
+		escape_json(&body, b->ids[i]);
+		appendStringInfoString(&body, "}}\n");
 		/* the row with "@timestamp" first, the field Kibana sorts by */
 		while (*doc == ' ')
 			doc++;
 		if (cJSON_IsString(t) && doc[0] == '{' && doc[1] != '}')
-			appendStringInfo(&body, "{\"@timestamp\":%s, %s\n", json_string(t->valuestring), doc + 1);
+		{
+			appendStringInfoString(&body, "{\"@timestamp\":");
+			escape_json(&body, t->valuestring);
+			appendStringInfoString(&body, ", ");
+			appendStringInfoString(&body, doc + 1);
+		}
 		else
-			appendStringInfo(&body, "%s\n", doc);
+			appendStringInfoString(&body, doc);
+		appendStringInfoChar(&body, '\n');
 		lines[nsent] = pnstrdup(body.data + start, body.len - start);
 		sent[nsent++] = i;
 	}
@@ -207,6 +213,8 @@ es_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	obs_http_request(&req, &ans);
 	res->retry_after_s = ans.retry_after_s;
 
+	res->status = ans.status;
+	res->payload = body.data;
 	if (obs_http_retryable(ans.status))
 	{
 		res->error = answer_error(&ans);
@@ -249,9 +257,9 @@ es_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 		return OBS_SEND_RETRY;
 	}
 	/* item by item: accepted, to retry, or refused for good */
-	for (int k = 0; k < nsent; k++)
+	item = items->child;
+	for (int k = 0; k < nsent; k++, item = item ? item->next : NULL)
 	{
-		cJSON	   *item = cJSON_GetArrayItem(items, k);
 		cJSON	   *action = item ? item->child : NULL;
 		cJSON	   *st = action ? cJSON_GetObjectItemCaseSensitive(action, "status") : NULL;
 		long		status = cJSON_IsNumber(st) ? (long) st->valuedouble : 0;
@@ -261,6 +269,7 @@ es_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 		else if (obs_http_retryable(status))
 		{
 			pending = true;
+			res->status = status;
 			res->error = psprintf("bulk item %s: status %ld", b->ids[sent[k]], status);
 		}
 		else
@@ -320,8 +329,9 @@ webhook_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	cJSON	   *fmt = cJSON_GetObjectItemCaseSensitive(sink->config, "format");
 	bool		slack = cJSON_IsString(fmt) && strcmp(fmt->valuestring, "slack") == 0;
 	const char *token = obs_credential(OBS_CRED_WEBHOOK_TOKEN);
+	cJSON	   *row = b->rows->child;	/* row i */
 
-	for (int i = 0; i < b->n; i++)
+	for (int i = 0; i < b->n; i++, row = row->next)
 	{
 		ObsHttpRequest req;
 		ObsHttpAnswer ans;
@@ -334,7 +344,7 @@ webhook_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 			StringInfoData s;
 
 			initStringInfo(&s);
-			appendStringInfo(&s, "{\"text\":%s}", json_string(slack_text(cJSON_GetArrayItem(b->rows, i))));
+			appendStringInfo(&s, "{\"text\":%s}", json_string(slack_text(row)));
 			body = s.data;
 		}
 		else
@@ -352,6 +362,8 @@ webhook_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 		else if (obs_http_retryable(ans.status))
 		{
 			res->error = answer_error(&ans);
+			res->status = ans.status;
+			res->payload = body;
 			return OBS_SEND_RETRY;
 		}
 		else
@@ -371,11 +383,12 @@ webhook_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 
 /*
  * The encoders are otlp.c and cloudwatch.c (encode.h); the TAP test
- * test/t/032_ship_otlp_cw.pl runs both kinds against receivers.  Each sends the whole batch as one unit:
- * OTLP one request; CloudWatch its PutLogEvents bodies in order, and after
- * a retryable failure the whole batch again, so bodies accepted before it
- * are sent twice (CloudWatch does not deduplicate), as after a crash.  A
- * batch the encoder refuses is a dead letter (status 0) with its reason.
+ * test/t/032_ship_otlp_cw.pl runs both kinds against receivers.  OTLP
+ * sends the whole batch as one request.  CloudWatch sends its PutLogEvents
+ * bodies in order: a body refused with a 4xx is a dead letter of its own
+ * rows only, and after a retryable failure the rows of the bodies already
+ * accepted are not sent again.  A batch the encoder refuses is a dead
+ * letter (status 0) with its reason.
  *
  * sink->config: OTLP {"protobuf": bool, "service_name": text}; the
  * endpoint is the collector's base URL, /v1/<signal> is appended.
@@ -397,33 +410,46 @@ encode_failed(ObsShipBatch *b, const char *why, ObsSendResult *res)
 	ObsDeadLetter *d = dead_letter(0, why ? why : "could not encode the batch", "");
 
 	for (int i = 0; i < b->n; i++)
-		d->row_ids = lappend(d->row_ids, b->ids[i]);
+		if (!b->done[i])
+			d->row_ids = lappend(d->row_ids, b->ids[i]);
 	res->dead = lappend(res->dead, d);
 	res->error = pstrdup(d->response);
 	memset(b->done, true, sizeof(bool) * b->n);
 	return OBS_SEND_OK;
 }
 
-/* one POST; true when it was accepted or dead-lettered (rows done) */
+/*
+ * One POST of the rows i with in_unit[i] (in_unit NULL: every row); true
+ * when it was accepted or refused for good, and then those rows are done
+ * (a refused request is their dead letter).
+ */
 static bool
-post_unit(const ObsSink *sink, ObsShipBatch *b, ObsHttpRequest *req, ObsSendResult *res)
+post_unit(const ObsSink *sink, ObsShipBatch *b, ObsHttpRequest *req, const bool *in_unit,
+		  ObsSendResult *res)
 {
 	ObsHttpAnswer ans;
 
 	obs_http_request(req, &ans);
 	res->retry_after_s = ans.retry_after_s;
-	if (ans.status >= 200 && ans.status < 300)
-		return true;
-	res->error = answer_error(&ans);
-	if (obs_http_retryable(ans.status))
-		return false;
+	if (!(ans.status >= 200 && ans.status < 300))
 	{
-		ObsDeadLetter *d = dead_letter(ans.status, ans.body, req->body);
+		res->error = answer_error(&ans);
+		res->status = ans.status;
+		res->payload = req->body;
+		if (obs_http_retryable(ans.status))
+			return false;
+		{
+			ObsDeadLetter *d = dead_letter(ans.status, ans.body, req->body);
 
-		for (int i = 0; i < b->n; i++)
-			d->row_ids = lappend(d->row_ids, b->ids[i]);
-		res->dead = lappend(res->dead, d);
+			for (int i = 0; i < b->n; i++)
+				if (in_unit == NULL || in_unit[i])
+					d->row_ids = lappend(d->row_ids, b->ids[i]);
+			res->dead = lappend(res->dead, d);
+		}
 	}
+	for (int i = 0; i < b->n; i++)
+		if (in_unit == NULL || in_unit[i])
+			b->done[i] = true;
 	return true;
 }
 
@@ -448,12 +474,17 @@ otlp_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	req.content_type = content_type;
 	req.body = body.data;
 	req.body_len = body.len;
-	if (!post_unit(sink, b, &req, res))
+	if (!post_unit(sink, b, &req, NULL, res))
 		return OBS_SEND_RETRY;
-	memset(b->done, true, sizeof(bool) * b->n);
 	return OBS_SEND_OK;
 }
 
+/*
+ * The rows not yet done, as one request: their PutLogEvents bodies in
+ * order.  A body accepted or refused for good (a dead letter of its rows
+ * only) marks its rows done, so that after a retryable failure only the
+ * rows of that body and the next ones are sent again.
+ */
 static ObsSendOutcome
 cloudwatch_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 {
@@ -463,9 +494,29 @@ cloudwatch_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 	StringInfo *bodies = NULL;
 	char	   *why = NULL;
 	int			nbodies;
+	int		   *body_of_row = NULL;
+	int		   *rowno = palloc(sizeof(int) * Max(b->n, 1));	/* todo -> batch */
+	bool	   *in_unit = palloc(sizeof(bool) * Max(b->n, 1));
+	int			ntodo = 0;
+	cJSON	   *todo = cJSON_CreateArray(); /* references to the rows to send */
+	cJSON	   *row = b->rows->child;
 
-	nbodies = obs_cloudwatch_encode(b->rows, cfg_string(sink, "log_group", ""),
-									cfg_string(sink, "log_stream", ""), &bodies, &why);
+	if (todo == NULL)
+		elog(ERROR, "out of memory");
+	for (int i = 0; i < b->n; i++, row = row->next)
+	{
+		if (b->done[i])
+			continue;
+		if (!cJSON_AddItemReferenceToArray(todo, row))
+		{
+			cJSON_Delete(todo);
+			elog(ERROR, "out of memory");
+		}
+		rowno[ntodo++] = i;
+	}
+	nbodies = obs_cloudwatch_encode(todo, cfg_string(sink, "log_group", ""),
+									cfg_string(sink, "log_stream", ""), &bodies, &body_of_row, &why);
+	cJSON_Delete(todo);			/* the references only */
 	if (nbodies < 0)
 		return encode_failed(b, why, res);
 	if (key_id == NULL || secret == NULL)
@@ -486,10 +537,13 @@ cloudwatch_send(const ObsSink *sink, ObsShipBatch *b, ObsSendResult *res)
 		obs_http_add_header(&req, "X-Amz-Target: Logs_20140328.PutLogEvents");
 		if (token)
 			obs_http_add_header(&req, psprintf("X-Amz-Security-Token: %s", token));
-		if (!post_unit(sink, b, &req, res))
+		memset(in_unit, false, sizeof(bool) * b->n);
+		for (int j = 0; j < ntodo; j++)
+			if (body_of_row[j] == k)
+				in_unit[rowno[j]] = true;
+		if (!post_unit(sink, b, &req, in_unit, res))
 			return OBS_SEND_RETRY;
 	}
-	memset(b->done, true, sizeof(bool) * b->n);
 	return OBS_SEND_OK;
 }
 

@@ -29,7 +29,9 @@
  *	   counts it, in the same transaction.  Otherwise obs._ship_failed()
  *	   counts the attempt and the rest of the batch is kept in memory and
  *	   retried after an exponential backoff with jitter (at least the
- *	   answer's Retry-After).
+ *	   answer's Retry-After); after the sink's max_retries retries, the
+ *	   rows still to send become one dead letter (the last request and its
+ *	   error) and the cursor moves on.
  * A crash between 2 and 3 sends the batch once more: at most one batch
  * per sink is repeated.  Elasticsearch documents have a _id from the row,
  * so a repeated one overwrites itself.
@@ -668,7 +670,8 @@ load_sinks(List **sinks)
 
 		rc = SPI_execute(psprintf("SELECT name, kind, endpoint, config::text, headers::text, batch_size, "
 								  "flush_interval_ms, gzip, tls_verify, timeout_ms, paused, "
-								  "array_to_string(signals, ',') FROM %s.sinks ORDER BY name", schema),
+								  "array_to_string(signals, ','), COALESCE(max_retries, -1) "
+								  "FROM %s.sinks ORDER BY name", schema),
 						 true, 0);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "could not read obs.sinks");
@@ -692,6 +695,7 @@ load_sinks(List **sinks)
 			s->sink.tls_verify = DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull));
 			s->sink.timeout_ms = DatumGetInt32(SPI_getbinval(tup, desc, 10, &isnull));
 			s->paused = DatumGetBool(SPI_getbinval(tup, desc, 11, &isnull));
+			s->sink.max_retries = DatumGetInt32(SPI_getbinval(tup, desc, 13, &isnull));
 			sig = SPI_getvalue(tup, desc, 12);
 			for (char *tok = strtok(sig, ","); tok; tok = strtok(NULL, ","))
 				s->signals = lappend(s->signals, pstrdup(tok));
@@ -896,7 +900,8 @@ text_array(List *ids)
 
 /* Step 3: dead letters, then the ack or the failure, in one transaction */
 static void
-record_outcome(const ObsSink *sink, ShipState *st, ObsSendOutcome outcome, ObsSendResult *res)
+record_outcome(const ObsSink *sink, ShipState *st, ObsSendOutcome outcome, ObsSendResult *res,
+			   bool gave_up)
 {
 	const char *schema;
 	ListCell   *lc;
@@ -922,6 +927,20 @@ record_outcome(const ObsSink *sink, ShipState *st, ObsSendOutcome outcome, ObsSe
 		if (SPI_execute_with_args(psprintf("SELECT %s._ship_dead_letter($1, $2, $3, $4, $5, $6)", schema),
 								  6, types, args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not store a dead letter");
+	}
+	if (gave_up)
+	{
+		/* the last attempt failed too: counted, not to be retried */
+		Oid			types[4] = {TEXTOID, TEXTOID, TEXTOID, BOOLOID};
+		Datum		args[4];
+
+		args[0] = CStringGetTextDatum(sink->name);
+		args[1] = CStringGetTextDatum(st->signal);
+		args[2] = CStringGetTextDatum(obs_scrub(res->error ? res->error : "unknown error"));
+		args[3] = BoolGetDatum(false);
+		if (SPI_execute_with_args(psprintf("SELECT %s._ship_failed($1, $2, $3, $4)", schema),
+								  4, types, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not count a failed attempt");
 	}
 	if (outcome == OBS_SEND_OK && all_done)
 	{
@@ -991,6 +1010,37 @@ record_read_failure(const ObsSink *sink, ShipState *st, const char *error)
 	PG_END_TRY();
 }
 
+/*
+ * The sink's max_retries are spent: the rows of the batch still to send
+ * become one dead letter with the last request's status, error and body,
+ * so that the batch is acknowledged and shipping goes on.
+ */
+static void
+give_up(const ObsSink *sink, ShipState *st, ObsSendResult *res)
+{
+	ObsDeadLetter *d = palloc0(sizeof(ObsDeadLetter));
+	int			n = 0;
+
+	d->status = (int) res->status;
+	d->response = psprintf("gave up after %d retries: %s", sink->max_retries,
+						   res->error ? res->error : "unknown error");
+	d->payload = pstrdup(res->payload ? res->payload : "");
+	for (int i = 0; i < st->batch->n; i++)
+	{
+		if (st->batch->done[i])
+			continue;
+		d->row_ids = lappend(d->row_ids, st->batch->ids[i]);
+		st->batch->done[i] = true;
+		n++;
+	}
+	res->dead = lappend(res->dead, d);
+	ereport(WARNING,
+			(errmsg("obs sink \"%s\" gave up on %d %s rows after %d retries: %s",
+					sink->name, n, st->signal, sink->max_retries,
+					obs_scrub(res->error ? res->error : "unknown error")),
+			 errdetail("The rows are kept in obs.ship_dead_letters.")));
+}
+
 /* exponential backoff with full jitter, at least Retry-After */
 static long
 backoff_ms(int attempts, long retry_after_s)
@@ -1015,8 +1065,9 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 	for (int pass = 0; pass < MAX_BATCHES_PER_PASS && !got_sigterm; pass++)
 	{
 		ObsSendResult res;
-		ObsSendOutcome outcome;
+		volatile ObsSendOutcome outcome;
 		bool		full;
+		volatile bool gave_up = false;
 
 		if (st->next_attempt != 0 && now < st->next_attempt)
 			return (long) ((st->next_attempt - now) / 1000);
@@ -1052,7 +1103,13 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 		memset(&res, 0, sizeof(res));
 		res.retry_after_s = -1;
 		outcome = kind->send(sink, st->batch, &res);
-		if (outcome == OBS_SEND_RETRY)
+		if (outcome == OBS_SEND_RETRY && sink->max_retries >= 0 && st->attempts >= sink->max_retries)
+		{
+			give_up(sink, st, &res);
+			gave_up = true;
+			outcome = OBS_SEND_OK;
+		}
+		else if (outcome == OBS_SEND_RETRY)
 		{
 			st->attempts++;
 			st->retries++;
@@ -1069,7 +1126,7 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 		MemoryContextSwitchTo(pass_cxt);
 		PG_TRY();
 		{
-			record_outcome(sink, st, outcome, &res);
+			record_outcome(sink, st, outcome, &res, gave_up);
 		}
 		PG_CATCH();
 		{
@@ -1081,7 +1138,7 @@ ship_signal(const ObsSink *sink, const ObsSinkKind *kind, ShipState *st)
 		PG_END_TRY();
 		if (outcome == OBS_SEND_RETRY)
 			return (long) ((st->next_attempt - GetCurrentTimestamp()) / 1000) + 1;
-		if (st->attempts > 0)
+		if (st->attempts > 0 && !gave_up)
 			ereport(LOG, (errmsg("obs sink \"%s\" ships %s again", sink->name, st->signal)));
 		drop_batch(st);
 		if (!full)

@@ -2,10 +2,16 @@
 // shipping tests, bound to 127.0.0.1.
 //
 // It checks every request as Elasticsearch would (POST /_bulk,
-// Content-Type application/x-ndjson, gzip when Content-Encoding says so,
-// NDJSON ending with a newline, action lines {"index":{"_index","_id"}}
+// Content-Type application/x-ndjson or the official client's
+// application/vnd.elasticsearch+x-ndjson, gzip when Content-Encoding says
+// so, NDJSON ending with a newline, action lines {"index":{"_index","_id"}}
 // each followed by a JSON document) and answers like Elasticsearch:
-// {took, errors, items:[{index:{_index,_id,status,result|error}}]}.
+// {took, errors, items:[{index:{_index,_id,status,result|error}}]}, with
+// the x-elastic-product header the official client requires.  Every line
+// is parsed by the Serializer of the official client (@elastic/elasticsearch,
+// installed by npm ci in test/ship), and the answers have the shape its
+// bulk helper reads: es-client-check.mjs runs helpers.bulk() and bulk()
+// of that client against this receiver (test/suites/ship_encode.sh).
 // A request that breaks the protocol is answered 400 and counted as a
 // violation.  Every accepted document is appended to the log file as one
 // JSON line {index, id, doc, auth, attempt}; violations as
@@ -21,6 +27,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { Serializer, errors } from '@elastic/elasticsearch';
 
 const port = Number(process.argv[2]);
 const logfile = process.argv[3];
@@ -28,12 +35,14 @@ const out = fs.openSync(logfile, 'a');
 let ctl = { mode: 'ok', count: 0 };
 const stats = { requests: 0, docs: 0, violations: 0 };
 const log = (o) => fs.writeSync(out, JSON.stringify(o) + '\n');
+const serializer = new Serializer();
+const product = { 'x-elastic-product': 'Elasticsearch' };
 
 function violation(res, why) {
     stats.violations++;
     log({ violation: why });
-    res.writeHead(400, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { type: 'parse_exception', reason: why }, status: 400 }));
+    res.writeHead(400, { 'content-type': 'application/json', ...product });
+    res.end(serializer.serialize({ error: { type: 'parse_exception', reason: why }, status: 400 }));
 }
 
 function nextMode() {
@@ -62,7 +71,7 @@ const server = http.createServer((req, res) => {
         stats.requests++;
         if (req.method !== 'POST' || !req.url.startsWith('/_bulk'))
             return violation(res, `unexpected ${req.method} ${req.url}`);
-        if (!(req.headers['content-type'] || '').startsWith('application/x-ndjson'))
+        if (!/^application\/(x-ndjson|vnd\.elasticsearch\+x-ndjson)\b/.test(req.headers['content-type'] || ''))
             return violation(res, `content-type ${req.headers['content-type']}`);
         if (req.headers['content-encoding'] === 'gzip') {
             try { body = zlib.gunzipSync(body); } catch (e) { return violation(res, 'bad gzip body'); }
@@ -75,11 +84,15 @@ const server = http.createServer((req, res) => {
         const actions = [];
         for (let i = 0; i < lines.length; i += 2) {
             let a, d;
-            try { a = JSON.parse(lines[i]); d = JSON.parse(lines[i + 1]); } catch (e) {
+            try { a = serializer.deserialize(lines[i]); d = serializer.deserialize(lines[i + 1]); } catch (e) {
+                if (!(e instanceof errors.DeserializationError)) throw e;
                 return violation(res, `line ${i + 1} or ${i + 2} is not JSON`);
             }
+            if (typeof a !== 'object' || a === null || Array.isArray(a))
+                return violation(res, `bad action line ${lines[i]}`);
             const keys = Object.keys(a);
-            if (keys.length !== 1 || keys[0] !== 'index' || typeof a.index._index !== 'string' ||
+            if (keys.length !== 1 || keys[0] !== 'index' || typeof a.index !== 'object' || a.index === null ||
+                typeof a.index._index !== 'string' ||
                 typeof a.index._id !== 'string' || a.index._id === '')
                 return violation(res, `bad action line ${lines[i]}`);
             if (typeof d !== 'object' || d === null || Array.isArray(d))
@@ -89,11 +102,11 @@ const server = http.createServer((req, res) => {
         const m = nextMode();
         const answer = () => {
             if (m.mode === 'status') {
-                const h = { 'content-type': 'application/json' };
+                const h = { 'content-type': 'application/json', ...product };
                 if (m.retry_after) h['retry-after'] = String(m.retry_after);
                 log({ refused: m.status, ids: actions.map((x) => x.id) });
                 res.writeHead(m.status, h);
-                return res.end(JSON.stringify({ error: { type: 'test', reason: `status ${m.status}` }, status: m.status }));
+                return res.end(serializer.serialize({ error: { type: 'test', reason: `status ${m.status}` }, status: m.status }));
             }
             let errors = false;
             const items = actions.map((x) => {
@@ -109,8 +122,8 @@ const server = http.createServer((req, res) => {
                 log({ index: x.index, id: x.id, doc: x.doc, auth: req.headers.authorization || null });
                 return { index: { _index: x.index, _id: x.id, _version: 1, result: 'created', status: 201 } };
             });
-            res.writeHead(200, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ took: 1, errors, items }));
+            res.writeHead(200, { 'content-type': 'application/json', ...product });
+            res.end(serializer.serialize({ took: 1, errors, items }));
         };
         if (m.mode === 'slow') {
             log({ delaying: actions.map((x) => x.id) });

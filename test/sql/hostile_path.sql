@@ -174,6 +174,7 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('pause_sink', $$SELECT obs.pause_sink('hostile_es')$$),
     ('resume_sink', $$SELECT obs.resume_sink('hostile_es')$$),
     ('_ship_batch', $$SELECT * FROM obs._ship_batch('hostile_es', 'logs', 10)$$),
+    ('_ship_row_json', $$SELECT obs._ship_row_json(l) IS NOT NULL FROM obs.logs l LIMIT 1$$),
     ('_ship_ack', $$SELECT obs._ship_ack('hostile_es', 'logs', 0, NULL, NULL, 0, true, 0)$$),
     ('_ship_failed', $$SELECT obs._ship_failed('hostile_es', 'logs', 'refused', true)$$),
     ('_ship_dead_letter', $$SELECT obs._ship_dead_letter('hostile_es', 'logs', 400, 'refused', 'payload', '{1}')$$),

@@ -5,12 +5,14 @@
 # Runs against the throwaway cluster test/run.sh started (PGHOST, PGPORT and
 # PGUSER exported).  Installs the packages of test/ship/package-lock.json
 # (@opentelemetry/otlp-transformer's generated OTLP protobuf definitions,
-# @smithy/signature-v4 and @aws-crypto/sha256-js) when node_modules is
-# missing; then test/ship/verify.mjs decodes obs.otlp_payload() output in
+# @smithy/signature-v4, @aws-crypto/sha256-js and @elastic/elasticsearch)
+# when they are missing; then test/ship/verify.mjs decodes obs.otlp_payload() output in
 # JSON and protobuf and compares it with the stored rows, checks
 # obs.cloudwatch_payloads() against the PutLogEvents limits, and checks
 # test/ship/cloudwatch-receiver.mjs with requests signed by curl
-# --aws-sigv4.  Prints "ok"/"not ok" lines and, last, "N passed, N failed";
+# --aws-sigv4; test/ship/es-client-check.mjs runs the official
+# Elasticsearch client (@elastic/elasticsearch: bulk() and helpers.bulk())
+# against the Elasticsearch test receiver.  Prints "ok"/"not ok" lines and, last, "N passed, N failed";
 # exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,28 +27,33 @@ finish() {
     exit
 }
 
-if [ ! -d test/ship/node_modules ]; then
+if [ ! -d test/ship/node_modules/@elastic/elasticsearch ] || [ ! -d test/ship/node_modules/@opentelemetry/otlp-transformer ]; then
     log=$(mktemp)
     if (cd test/ship && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
-        ok "npm ci in test/ship installs the reference decoders and the SigV4 signer"
+        ok "npm ci in test/ship installs the reference decoders, the SigV4 signer and the Elasticsearch client"
     else
         cat "$log"
-        not_ok "npm ci in test/ship installs the reference decoders and the SigV4 signer"
+        not_ok "npm ci in test/ship installs the reference decoders, the SigV4 signer and the Elasticsearch client"
         rm -f "$log"
         finish
     fi
     rm -f "$log"
 fi
 
-out=$(timeout "${OBS_SHIP_TIMEOUT_S:-600}" node test/ship/verify.mjs 2>&1)
-rc=$?
-echo "$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
-line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
-if [ -n "$line" ]; then
-    passed=$((passed + $(echo "$line" | awk '{print $1}')))
-    failed=$((failed + $(echo "$line" | awk '{print $3}')))
-fi
-if [ -z "$line" ] || { [ "$rc" -ne 0 ] && [ "$(echo "$line" | awk '{print $3}')" = 0 ]; }; then
-    not_ok "test/ship/verify.mjs ran to completion (exit $rc)"
-fi
+run_script() {   # a node script that ends with "N passed, N failed"
+    local out rc line
+    out=$(timeout "${OBS_SHIP_TIMEOUT_S:-600}" node "$1" 2>&1)
+    rc=$?
+    echo "$out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+    line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+    if [ -n "$line" ]; then
+        passed=$((passed + $(echo "$line" | awk '{print $1}')))
+        failed=$((failed + $(echo "$line" | awk '{print $3}')))
+    fi
+    if [ -z "$line" ] || { [ "$rc" -ne 0 ] && [ "$(echo "$line" | awk '{print $3}')" = 0 ]; }; then
+        not_ok "$1 ran to completion (exit $rc)"
+    fi
+}
+run_script test/ship/verify.mjs
+run_script test/ship/es-client-check.mjs
 finish

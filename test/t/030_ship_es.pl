@@ -21,6 +21,9 @@ use Time::HiRes qw(time usleep);
 my $secret1 = 'SECRET-ES-KEY-1x7Qz';
 my $secret2 = 'SECRET-ES-KEY-2k9Wv';
 my $shipdir = abs_path(dirname(__FILE__) . '/../ship');
+ok(-d "$shipdir/node_modules/\@elastic/elasticsearch",
+	'the Elasticsearch client the receiver uses is installed (npm ci in test/ship)')
+  or BAIL_OUT('npm ci in test/ship first (test/suites/ship_encode.sh does)');
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 
 my $node = PostgreSQL::Test::Cluster->new('ship');

@@ -16,6 +16,9 @@ use Cwd qw(abs_path);
 use Time::HiRes qw(time usleep);
 
 my $shipdir = abs_path(dirname(__FILE__) . '/../ship');
+ok(-d "$shipdir/node_modules/\@elastic/elasticsearch",
+	'the Elasticsearch client the receiver uses is installed (npm ci in test/ship)')
+  or BAIL_OUT('npm ci in test/ship first (test/suites/ship_encode.sh does)');
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 my $credfile = "$tmp/obs-credentials";
 my $secret = 'FILE-SECRET-PW-4hG7';
@@ -110,6 +113,30 @@ is(arrived($log, qr/^paused /), 0, 'a paused sink ships nothing');
 is(sql(q{SELECT lag_rows FROM obs.sink_stats}), '4', 'sink_stats shows the lag of a paused sink');
 sql(q{SELECT obs.resume_sink('es')});
 ok(wait_for(sub { arrived($log, qr/^paused /) == 4 }), 'resumed, it ships what was written meanwhile');
+
+# --------------------------------- max_retries: then a dead letter, and on
+my $port2 = PostgreSQL::Test::Cluster::get_free_port();
+my $log2 = "$tmp/es2.log";
+start_receiver($port2, $log2);
+control($port2, '{"mode":"status","status":503,"count":100}');
+sql(qq{SELECT obs.setup_logging_to_elk('127.0.0.1', $port2, flush_interval => '100ms', max_retries => 2,
+        name => 'capped')});
+sql(q{SELECT obs.info('capped ' || g) FROM generate_series(1, 3) g});
+my @capped = split /\n/, sql(q{SELECT log_id FROM obs.logs WHERE message LIKE 'capped %' ORDER BY 1});
+ok(wait_for(sub { sql(q{SELECT count(*) FROM obs.ship_dead_letters WHERE sink = 'capped'}) eq '1' }, 60),
+	'max_retries => 2: the batch becomes a dead letter');
+is(sql(q{SELECT status || ' ' || array_to_string(row_ids, ',') || ' ' || (response LIKE 'gave up after 2 retries: HTTP 503%')
+         || ' ' || (payload LIKE '%capped 1%') FROM obs.ship_dead_letters WHERE sink = 'capped'}),
+	'503 ' . join(',', @capped) . ' true true', 'with the last status, the rows, the error and the request');
+is(scalar(grep { ($_->{refused} // 0) == 503 && grep { $_ eq $capped[0] } @{ $_->{ids} } } events($log2)), 3,
+	'after the first attempt and 2 retries');
+is(sql(q{SELECT failures || ' ' || dead_letters || ' ' || lag_rows FROM obs.sink_stats WHERE sink = 'capped'}), '3 1 0',
+	'sink_stats counts the 3 failed attempts and the dead letter; nothing is left to ship');
+like(slurp_file($node->logfile), qr/obs sink "capped" gave up on 3 logs rows after 2 retries/, 'the server log says so');
+control($port2, '{"mode":"ok"}');
+sql(q{SELECT obs.info('capped after')});
+ok(wait_for(sub { arrived($log2, qr/^capped after$/) == 1 }), 'shipping goes on with the next rows');
+sql(q{SELECT obs.drop_sink('capped')});
 
 # ---------------------------- a hanging request does not delay a fast stop
 control($port, '{"mode":"hang","count":5}');

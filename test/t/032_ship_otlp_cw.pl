@@ -236,6 +236,22 @@ ok(wait_for(sub { (grep { $_->{message} =~ /"cw after / } @{ get_json($cport, '/
 	'400: shipping goes on');
 is(sql(q{SELECT dead_letters FROM obs.sink_stats WHERE sink = 'cw2'}), '1', '400: sink_stats counts the dead letter');
 
+# ------------- a batch in two PutLogEvents bodies, one refused: its rows only
+# (events more than 24 hours apart go into separate bodies, the oldest first)
+post_json($cport, '/_fail', '{"status":400,"count":1}');
+sql(q{INSERT INTO obs.logs (ts, level, logger, message, backend_pid)
+      SELECT now() - interval '3 days' + (g > 3)::int * interval '2 days', 'INFO', 'tap', 'cw split ' || g, 1
+        FROM generate_series(1, 6) g});
+my $split_old = ids_of(q{SELECT log_id FROM obs.logs WHERE message IN ('cw split 1', 'cw split 2', 'cw split 3') ORDER BY 1});
+ok(wait_for(sub { sql(q{SELECT count(*) FROM obs.ship_dead_letters WHERE sink = 'cw2'}) eq '2' }, 30),
+	'two bodies, the first refused: a dead letter');
+is(sql(q{SELECT array_to_string(row_ids, ',') FROM obs.ship_dead_letters WHERE sink = 'cw2' AND payload LIKE '%cw split%'}),
+	join(',', @$split_old), 'the dead letter names the rows of the refused body only');
+ok(wait_for(sub { (grep { $_->{message} =~ /"cw split [456]"/ } @{ get_json($cport, '/_events') }) == 3 }, 30),
+	'the rows of the other body arrive');
+is((grep { $_->{message} =~ /"cw split [123]"/ } @{ get_json($cport, '/_events') }), 0,
+	'and none of the refused body');
+
 # ------------------------------------------------ secrets stay secret
 my $log = slurp_file($node->logfile);
 unlike($log, qr/\Q$secret\E/, 'the AWS secret never reaches the server log');

@@ -16,6 +16,9 @@ use Cwd qw(abs_path);
 use Time::HiRes qw(time usleep);
 
 my $shipdir = abs_path(dirname(__FILE__) . '/../ship');
+ok(-d "$shipdir/node_modules/\@elastic/elasticsearch",
+	'the Elasticsearch client the receiver uses is installed (npm ci in test/ship)')
+  or BAIL_OUT('npm ci in test/ship first (test/suites/ship_encode.sh does)');
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 
 my $node = PostgreSQL::Test::Cluster->new('shipdeep');
