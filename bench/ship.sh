@@ -111,9 +111,10 @@ ship_run() {
     INGEST=
     q "SELECT obs.drop_sink('bench')" >/dev/null
     awk -v l="$label" -v s=$((s1 - s0)) -v t0="$t0" -v t1="$t1" -v c0="$c0" -v c1="$c1" -v hz="$HZ" 'BEGIN {
-        secs = t1 - t0; cpu = (c1 - c0) / hz
+        secs = t1 - t0; cpu = (c1 - c0) / hz; per_row = 0
+        if (s > 0) per_row = 1e6 * cpu / s
         printf "%-36s %8d rows/s   shipper CPU %3.0f%% of a core, %5.1f us/row   (%d rows in %.1f s)\n",
-               l, s / secs, 100 * cpu / secs, (s > 0) ? 1e6 * cpu / s : 0, s, secs }'
+               l, s / secs, 100 * cpu / secs, per_row, s, secs }'
 }
 
 echo "== shipping throughput, batch $BATCH, with obs.info() ingest at $CLIENTS client(s) running"
