@@ -187,6 +187,7 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('run_maintenance', $$SELECT count(*) FROM obs.run_maintenance('2024-01-04 12:00+00')$$),
     ('clear_retention', $$SELECT obs.clear_retention('logs')$$),
     ('partition_stats', $$SELECT count(*) FROM obs.partition_stats$$),
+    ('rebuild_rollups', $$SELECT obs.rebuild_rollups()$$),
     ('purge', $$SELECT * FROM obs.purge('1 day')$$)) v(call, q);
 RESET search_path;
 -- the obs functions with a string body not run above (none; the types'
