@@ -46,6 +46,22 @@ COMMENT ON FUNCTION @extschema@._check_range(timestamptz, timestamptz) IS
     'internal: raises 22023 when until is earlier than since (NULL on either side is an open end), else true';
 
 /*
+ * Whether the caller reads the rollups: not when row-level security applies
+ * to it on the runs (the figures then come from the runs it may see).
+ * PL/pgSQL on purpose: PARALLEL RESTRICTED keeps the figures' plans serial,
+ * where starting workers would cost more than reading the rollups.
+ */
+CREATE FUNCTION @extschema@._use_rollups(runs regclass)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN NOT pg_catalog.row_security_active($1);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._use_rollups(regclass) IS
+    'internal: true when the health figures may come from the rollups of the runs table runs (row-level security does not apply to the caller there)';
+
+/*
  * The runs of flow_name (all when NULL) started in [lo, hi), each as a rollup row
  * of one run: the same figures the triggers add to
  * obs.flow_run_rollup.  g is the grouping key: the name when per_flow, else ''.
@@ -130,7 +146,7 @@ BEGIN ATOMIC
                     /* the whole buckets in the range (all_time when it is open on both sides) */
                     SELECT CASE WHEN _flow_health.per_flow THEN r.flow_name || '' ELSE '' END AS g, r.status, r.runs, r.timed_runs, r.duration_sum, r.duration_max, r.last_start_time
                       FROM @extschema@.flow_run_rollup r
-                     WHERE NOT pg_catalog.row_security_active('@extschema@.flow_runs'::regclass)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
                        AND r.all_time = (_flow_health.since IS NULL AND _flow_health.until IS NULL)
                        AND (_flow_health.flow_name IS NULL OR r.flow_name = _flow_health.flow_name)
                        AND r.bucket >= @extschema@._run_hour_ceil(COALESCE(_flow_health.since, '-infinity'::timestamptz))
@@ -139,18 +155,18 @@ BEGIN ATOMIC
                     /* the partial hours at the edges of the range, from the runs */
                     SELECT * FROM @extschema@._flow_run_rows(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz),
                                       LEAST(COALESCE(_flow_health.until, 'infinity'::timestamptz), @extschema@._run_hour_ceil(COALESCE(_flow_health.since, '-infinity'::timestamptz))), _flow_health.per_flow)
-                     WHERE NOT pg_catalog.row_security_active('@extschema@.flow_runs'::regclass)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
                     UNION ALL
                     SELECT * FROM @extschema@._flow_run_rows(_flow_health.flow_name,
                                       GREATEST(COALESCE(_flow_health.since, '-infinity'::timestamptz), @extschema@._run_hour_ceil(COALESCE(_flow_health.since, '-infinity'::timestamptz)), @extschema@._run_hour(COALESCE(_flow_health.until, 'infinity'::timestamptz))),
                                       COALESCE(_flow_health.until, 'infinity'::timestamptz), _flow_health.per_flow)
-                     WHERE NOT pg_catalog.row_security_active('@extschema@.flow_runs'::regclass)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
                     UNION ALL
                     /* under row-level security: the runs the caller may see */
                     SELECT * FROM @extschema@._flow_run_rows(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz), COALESCE(_flow_health.until, 'infinity'::timestamptz), _flow_health.per_flow)
-                     WHERE pg_catalog.row_security_active('@extschema@.flow_runs'::regclass)) x
+                     WHERE NOT (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))) x
              GROUP BY x.g) k
-      LEFT JOIN (
+      LEFT JOIN (SELECT u.g, pg_catalog.max(u.p50) AS p50, pg_catalog.max(u.p95) AS p95 FROM (
                     /* all history: from the duration sketch (within 1%) */
                     SELECT c.g, pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo50)
                            + (pg_catalog.max(c.pos50) - pg_catalog.max(c.lo50))
@@ -176,7 +192,7 @@ BEGIN ATOMIC
                                                    pg_catalog.sum(k.runs) AS n, pg_catalog.min(k.min_value) AS mn,
                                                    pg_catalog.max(k.max_value) AS mx
                                               FROM @extschema@.flow_run_sketch k
-                                             WHERE NOT pg_catalog.row_security_active('@extschema@.flow_runs'::regclass)
+                                             WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
                                                AND _flow_health.since IS NULL AND _flow_health.until IS NULL
                                                AND (_flow_health.flow_name IS NULL OR k.flow_name = _flow_health.flow_name)
                                              GROUP BY 1, 2) a) s) c
@@ -186,10 +202,12 @@ BEGIN ATOMIC
                     SELECT e.g,
                            pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_max),
                            pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_max)
-                      FROM @extschema@._flow_run_rows(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz), COALESCE(_flow_health.until, 'infinity'::timestamptz), _flow_health.per_flow) e
-                     WHERE (pg_catalog.row_security_active('@extschema@.flow_runs'::regclass) OR _flow_health.since IS NOT NULL OR _flow_health.until IS NOT NULL)
-                       AND e.status IN ('Completed', 'Failed', 'Crashed') AND e.duration_max IS NOT NULL
-                     GROUP BY e.g) q ON q.g = k.g;
+                      FROM @extschema@._flow_run_rows(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz),
+                               CASE WHEN (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass)) AND _flow_health.since IS NULL AND _flow_health.until IS NULL
+                                    THEN '-infinity'::timestamptz ELSE COALESCE(_flow_health.until, 'infinity'::timestamptz) END, _flow_health.per_flow) e
+                     WHERE e.status IN ('Completed', 'Failed', 'Crashed') AND e.duration_max IS NOT NULL
+                     GROUP BY e.g) u
+                 GROUP BY u.g) q ON q.g = k.g;
 END;
 COMMENT ON FUNCTION @extschema@._flow_health(text, timestamptz, timestamptz, boolean) IS
     'internal: the flow health figures over runs of flow_name (all when NULL) started in [since, until), one row per flow name when per_flow, else one row (none when no run matches); from obs.flow_run_rollup, with the partial hours at the ends of the range from the runs';
@@ -258,7 +276,7 @@ BEGIN ATOMIC
                     /* the whole buckets in the range (all_time when it is open on both sides) */
                     SELECT CASE WHEN _task_figures.per_task THEN r.task_name || '' ELSE '' END AS g, r.status, r.runs, r.timed_runs, r.duration_sum, r.duration_max, r.inputs_runs, r.inputs_sum, r.outputs_runs, r.outputs_sum, r.paired_inputs, r.paired_duration
                       FROM @extschema@.task_run_rollup r
-                     WHERE NOT pg_catalog.row_security_active('@extschema@.task_runs'::regclass)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
                        AND r.all_time = (_task_figures.since IS NULL AND _task_figures.until IS NULL)
                        AND (_task_figures.task_name IS NULL OR r.task_name = _task_figures.task_name)
                        AND r.bucket >= @extschema@._run_hour_ceil(COALESCE(_task_figures.since, '-infinity'::timestamptz))
@@ -267,18 +285,18 @@ BEGIN ATOMIC
                     /* the partial hours at the edges of the range, from the runs */
                     SELECT * FROM @extschema@._task_run_rows(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz),
                                       LEAST(COALESCE(_task_figures.until, 'infinity'::timestamptz), @extschema@._run_hour_ceil(COALESCE(_task_figures.since, '-infinity'::timestamptz))), _task_figures.per_task)
-                     WHERE NOT pg_catalog.row_security_active('@extschema@.task_runs'::regclass)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
                     UNION ALL
                     SELECT * FROM @extschema@._task_run_rows(_task_figures.task_name,
                                       GREATEST(COALESCE(_task_figures.since, '-infinity'::timestamptz), @extschema@._run_hour_ceil(COALESCE(_task_figures.since, '-infinity'::timestamptz)), @extschema@._run_hour(COALESCE(_task_figures.until, 'infinity'::timestamptz))),
                                       COALESCE(_task_figures.until, 'infinity'::timestamptz), _task_figures.per_task)
-                     WHERE NOT pg_catalog.row_security_active('@extschema@.task_runs'::regclass)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
                     UNION ALL
                     /* under row-level security: the runs the caller may see */
                     SELECT * FROM @extschema@._task_run_rows(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz), COALESCE(_task_figures.until, 'infinity'::timestamptz), _task_figures.per_task)
-                     WHERE pg_catalog.row_security_active('@extschema@.task_runs'::regclass)) x
+                     WHERE NOT (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))) x
              GROUP BY x.g) k
-      LEFT JOIN (
+      LEFT JOIN (SELECT u.g, pg_catalog.max(u.p50) AS p50, pg_catalog.max(u.p95) AS p95 FROM (
                     /* all history: from the duration sketch (within 1%) */
                     SELECT c.g, pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo50)
                            + (pg_catalog.max(c.pos50) - pg_catalog.max(c.lo50))
@@ -304,7 +322,7 @@ BEGIN ATOMIC
                                                    pg_catalog.sum(k.runs) AS n, pg_catalog.min(k.min_value) AS mn,
                                                    pg_catalog.max(k.max_value) AS mx
                                               FROM @extschema@.task_run_sketch k
-                                             WHERE NOT pg_catalog.row_security_active('@extschema@.task_runs'::regclass)
+                                             WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
                                                AND _task_figures.since IS NULL AND _task_figures.until IS NULL
                                                AND (_task_figures.task_name IS NULL OR k.task_name = _task_figures.task_name)
                                              GROUP BY 1, 2) a) s) c
@@ -314,10 +332,12 @@ BEGIN ATOMIC
                     SELECT e.g,
                            pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_max),
                            pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_max)
-                      FROM @extschema@._task_run_rows(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz), COALESCE(_task_figures.until, 'infinity'::timestamptz), _task_figures.per_task) e
-                     WHERE (pg_catalog.row_security_active('@extschema@.task_runs'::regclass) OR _task_figures.since IS NOT NULL OR _task_figures.until IS NOT NULL)
-                       AND e.status IN ('Completed', 'Failed', 'Crashed') AND e.duration_max IS NOT NULL
-                     GROUP BY e.g) q ON q.g = k.g;
+                      FROM @extschema@._task_run_rows(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz),
+                               CASE WHEN (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass)) AND _task_figures.since IS NULL AND _task_figures.until IS NULL
+                                    THEN '-infinity'::timestamptz ELSE COALESCE(_task_figures.until, 'infinity'::timestamptz) END, _task_figures.per_task) e
+                     WHERE e.status IN ('Completed', 'Failed', 'Crashed') AND e.duration_max IS NOT NULL
+                     GROUP BY e.g) u
+                 GROUP BY u.g) q ON q.g = k.g;
 END;
 COMMENT ON FUNCTION @extschema@._task_figures(text, timestamptz, timestamptz, boolean) IS
     'internal: the task figures over runs of task_name (all when NULL) started in [since, until), one row per task name when per_task, else one row (none when no run matches); from obs.task_run_rollup, with the partial hours at the ends of the range from the runs';

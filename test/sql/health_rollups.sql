@@ -72,7 +72,7 @@ CREATE FUNCTION pg_temp.make_ranges() RETURNS void LANGUAGE sql AS $$
          date_trunc('hour', now()) - interval '30 hours' + interval '50 minutes');
     INSERT INTO ranges
     SELECT s, s + random() * interval '2 days'
-      FROM (SELECT now() - random() * interval '4 days' AS s FROM generate_series(1, 25)) x;
+      FROM (SELECT now() - random() * interval '4 days' AS s FROM generate_series(1, 15)) x;
     INSERT INTO ranges
     SELECT s, s + random() * interval '90 minutes'
       FROM (SELECT now() - random() * interval '4 days' AS s FROM generate_series(1, 10)) x;
@@ -83,16 +83,26 @@ $$;
 -- rows of a function's result that differ from the direct aggregate, both
 -- ways; all-history percentiles (p50, p95 when no range is given) are left
 -- to the bound check
-CREATE FUNCTION pg_temp.mismatches() RETURNS TABLE(figure text, differing bigint) LANGUAGE sql AS $$
-    WITH t AS (
+CREATE FUNCTION pg_temp.mismatches() RETURNS TABLE(figure text, differing bigint) LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE t ON COMMIT DROP AS
         SELECT r.since, r.until, n.name, f.*
           FROM ranges r, (SELECT DISTINCT task_name AS name FROM obs.task_runs UNION ALL SELECT NULL) n,
-               obs._task_figures(n.name, r.since, r.until, n.name IS NULL) f),
-    d AS (
+               obs._task_figures(n.name, r.since, r.until, n.name IS NULL) f;
+    CREATE TEMP TABLE d ON COMMIT DROP AS
         SELECT r.since, r.until, n.name, f.*
           FROM ranges r, (SELECT DISTINCT task_name AS name FROM obs.task_runs UNION ALL SELECT NULL) n,
-               pg_temp.direct_tasks(n.name, r.since, r.until, n.name IS NULL) f),
-    tx AS (SELECT since, until, name, task_name, total_runs, failure_count, success_rate, avg_duration_seconds,
+               pg_temp.direct_tasks(n.name, r.since, r.until, n.name IS NULL) f;
+    CREATE TEMP TABLE ft ON COMMIT DROP AS
+        SELECT r.since, r.until, n.name, f.*
+          FROM ranges r, (SELECT DISTINCT flow_name AS name FROM obs.flow_runs UNION ALL SELECT NULL) n,
+               obs._flow_health(n.name, r.since, r.until, n.name IS NULL) f;
+    CREATE TEMP TABLE fd ON COMMIT DROP AS
+        SELECT r.since, r.until, n.name, f.*
+          FROM ranges r, (SELECT DISTINCT flow_name AS name FROM obs.flow_runs UNION ALL SELECT NULL) n,
+               pg_temp.direct_flows(n.name, r.since, r.until, n.name IS NULL) f;
+    RETURN QUERY
+    WITH tx AS (SELECT since, until, name, task_name, total_runs, failure_count, success_rate, avg_duration_seconds,
                   CASE WHEN since IS NULL AND until IS NULL THEN 0 ELSE p50_duration_seconds END AS p50,
                   CASE WHEN since IS NULL AND until IS NULL THEN 0 ELSE p95_duration_seconds END AS p95,
                   max_duration_seconds, total_inputs, total_outputs, throughput FROM t),
@@ -100,14 +110,6 @@ CREATE FUNCTION pg_temp.mismatches() RETURNS TABLE(figure text, differing bigint
                   CASE WHEN since IS NULL AND until IS NULL THEN 0 ELSE p50 END,
                   CASE WHEN since IS NULL AND until IS NULL THEN 0 ELSE p95 END,
                   max_duration_seconds, total_inputs, total_outputs, throughput FROM d),
-    ft AS (
-        SELECT r.since, r.until, n.name, f.*
-          FROM ranges r, (SELECT DISTINCT flow_name AS name FROM obs.flow_runs UNION ALL SELECT NULL) n,
-               obs._flow_health(n.name, r.since, r.until, n.name IS NULL) f),
-    fd AS (
-        SELECT r.since, r.until, n.name, f.*
-          FROM ranges r, (SELECT DISTINCT flow_name AS name FROM obs.flow_runs UNION ALL SELECT NULL) n,
-               pg_temp.direct_flows(n.name, r.since, r.until, n.name IS NULL) f),
     ftx AS (SELECT since, until, name, flow_name, total_runs, success_count, failure_count, cancelled_count,
                    running_count, success_rate, avg_duration_seconds,
                    CASE WHEN since IS NULL AND until IS NULL THEN 0 ELSE p50_duration_seconds END,
@@ -127,12 +129,14 @@ CREATE FUNCTION pg_temp.mismatches() RETURNS TABLE(figure text, differing bigint
     -- the all-history percentiles: within 1% of the exact ones (plus rounding)
     SELECT 'percentiles beyond 1%', count(*)
       FROM (SELECT t.p50_duration_seconds AS a50, d.p50 AS e50, t.p95_duration_seconds AS a95, d.p95 AS e95
-              FROM t JOIN d ON t.since IS NULL AND t.until IS NULL AND d.since IS NULL AND d.until IS NULL
-                           AND t.name IS NOT DISTINCT FROM d.name AND t.task_name IS NOT DISTINCT FROM d.task_name
+              FROM (SELECT * FROM t WHERE since IS NULL AND until IS NULL) t
+              JOIN (SELECT * FROM d WHERE since IS NULL AND until IS NULL) d
+                ON coalesce(t.name, '-') = coalesce(d.name, '-') AND coalesce(t.task_name, '-') = coalesce(d.task_name, '-')
             UNION ALL
             SELECT t.p50_duration_seconds, d.p50, t.p95_duration_seconds, d.p95
-              FROM ft t JOIN fd d ON t.since IS NULL AND t.until IS NULL AND d.since IS NULL AND d.until IS NULL
-                                 AND t.name IS NOT DISTINCT FROM d.name AND t.flow_name IS NOT DISTINCT FROM d.flow_name) x
+              FROM (SELECT * FROM ft WHERE since IS NULL AND until IS NULL) t
+              JOIN (SELECT * FROM fd WHERE since IS NULL AND until IS NULL) d
+                ON coalesce(t.name, '-') = coalesce(d.name, '-') AND coalesce(t.flow_name, '-') = coalesce(d.flow_name, '-')) x
      WHERE (a50 IS NULL) <> (e50 IS NULL) OR (a95 IS NULL) <> (e95 IS NULL)
         OR abs(a50 - e50) > 0.01 * abs(e50) + 1e-9 OR abs(a95 - e95) > 0.01 * abs(e95) + 1e-9
     UNION ALL
@@ -150,7 +154,7 @@ CREATE FUNCTION pg_temp.mismatches() RETURNS TABLE(figure text, differing bigint
                throughput, total_inputs, total_outputs FROM pg_temp.direct_tasks(NULL, NULL, NULL, true)) b)
       + (SELECT count(*) FROM (
         SELECT * FROM obs.flow_health EXCEPT SELECT * FROM obs._flow_health(NULL, NULL, NULL, true)) c);
-$$;
+END $$;
 
 -- the rollups as the triggers left them equal a rebuild from the runs (the
 -- sketches' bounds may be wider than the values left: compare the counts)
