@@ -3616,7 +3616,9 @@ COMMENT ON TABLE @extschema@.task_run_sketch IS
  * that loses its longest (flows: latest) run gets it again from the runs
  * of that hour, and all_time from the hours.  The triggers run as the
  * writer: obs's own writes run as the table owner; a role you let write the
- * runs directly needs the same privileges on the rollup tables.
+ * runs directly needs the same privileges on the rollup tables.  A
+ * statement that writes one run (obs's own upserts) takes the fast path,
+ * _{flow,task}_rollup_row(): plain upserts of that run's rows, no grouping.
  */
 
 /* the UTC hour holding ts (date_bin from 2000-01-01); an infinite ts is its own bucket */
@@ -3677,9 +3679,81 @@ END;
 COMMENT ON FUNCTION @extschema@._duration_of_key(integer) IS
     'internal: the estimate of the durations in a sketch bucket (within 1% of each)';
 
+/* one run added to (sign 1) or taken out of (sign -1) the rollups: the triggers' fast path */
+CREATE FUNCTION @extschema@._flow_rollup_row(sign integer, r @extschema@.flow_runs)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_bucket timestamptz := @extschema@._run_hour(r.start_time);
+    v_xdur numeric := EXTRACT(epoch FROM r.end_time - r.start_time);
+BEGIN
+    INSERT INTO @extschema@.flow_run_rollup AS t
+    SELECT g.all_time, g.bucket, r.flow_name, r.status, sign,
+           CASE WHEN r.duration_seconds IS NOT NULL THEN sign ELSE 0 END, COALESCE(sign * v_xdur, 0),
+           CASE WHEN sign > 0 THEN r.duration_seconds END, CASE WHEN sign > 0 THEN r.start_time END
+      FROM (VALUES (false, v_bucket), (true, '-infinity'::timestamptz)) g(all_time, bucket)
+     WHERE NOT g.all_time OR r.start_time < 'infinity'
+     ORDER BY 1, 2
+    ON CONFLICT (all_time, bucket, flow_name, status) DO UPDATE SET
+        runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+        duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+        duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+        last_start_time = GREATEST(t.last_start_time, EXCLUDED.last_start_time);
+    IF r.status IN ('Completed', 'Failed', 'Crashed') AND r.duration_seconds IS NOT NULL
+       AND r.start_time < 'infinity' THEN
+        INSERT INTO @extschema@.flow_run_sketch AS s
+        VALUES (r.flow_name, @extschema@._duration_key(r.duration_seconds), sign, r.duration_seconds, r.duration_seconds)
+        ON CONFLICT (flow_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+    END IF;
+    IF sign > 0 THEN
+        RETURN;
+    END IF;
+    DELETE FROM @extschema@.flow_run_rollup t
+     WHERE (NOT t.all_time AND t.bucket = v_bucket OR t.all_time AND t.bucket = '-infinity')
+       AND t.flow_name = r.flow_name AND t.status = r.status AND t.runs = 0;
+    IF r.duration_seconds IS NOT NULL THEN
+        DELETE FROM @extschema@.flow_run_sketch s
+         WHERE s.flow_name = r.flow_name AND s.key = @extschema@._duration_key(r.duration_seconds) AND s.runs = 0;
+        UPDATE @extschema@.flow_run_rollup t
+           SET duration_max = (SELECT max(x.duration_seconds) FROM @extschema@.flow_runs x
+                                WHERE x.flow_name = t.flow_name AND x.status = t.status
+                                  AND x.start_time >= t.bucket
+                                  AND (x.start_time < t.bucket + interval '1 hour' OR x.start_time = t.bucket))
+         WHERE NOT t.all_time AND t.bucket = v_bucket AND t.flow_name = r.flow_name AND t.status = r.status
+           AND r.duration_seconds >= t.duration_max;
+        UPDATE @extschema@.flow_run_rollup t
+           SET duration_max = (SELECT max(h.duration_max) FROM @extschema@.flow_run_rollup h
+                                WHERE NOT h.all_time AND h.flow_name = t.flow_name AND h.status = t.status
+                                  AND h.bucket < 'infinity')
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.flow_name = r.flow_name AND t.status = r.status
+           AND r.start_time < 'infinity' AND r.duration_seconds >= t.duration_max;
+    END IF;
+    UPDATE @extschema@.flow_run_rollup t
+       SET last_start_time = (SELECT max(x.start_time) FROM @extschema@.flow_runs x
+                               WHERE x.flow_name = t.flow_name AND x.status = t.status
+                                 AND x.start_time >= t.bucket
+                                 AND (x.start_time < t.bucket + interval '1 hour' OR x.start_time = t.bucket))
+     WHERE NOT t.all_time AND t.bucket = v_bucket AND t.flow_name = r.flow_name AND t.status = r.status
+       AND r.start_time >= t.last_start_time;
+    UPDATE @extschema@.flow_run_rollup t
+       SET last_start_time = (SELECT max(h.last_start_time) FROM @extschema@.flow_run_rollup h
+                               WHERE NOT h.all_time AND h.flow_name = t.flow_name AND h.status = t.status
+                                 AND h.bucket < 'infinity')
+     WHERE t.all_time AND t.bucket = '-infinity' AND t.flow_name = r.flow_name AND t.status = r.status
+       AND r.start_time < 'infinity' AND r.start_time >= t.last_start_time;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._flow_rollup_row(integer, @extschema@.flow_runs) IS
+    'internal: add the run r to (sign 1) or take it out of (sign -1) obs.flow_run_rollup and obs.flow_run_sketch; the rollup triggers'' path for a statement that writes one run';
+
 CREATE FUNCTION @extschema@._flow_runs_rollup()
 RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rows bigint;
+    v_run @extschema@.flow_runs;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM @extschema@.flow_run_rollup;
@@ -3687,7 +3761,12 @@ BEGIN
         RETURN NULL;
     END IF;
     /* an UPDATE is its old rows taken out and its new rows added */
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'INSERT' OR TG_OP = 'UPDATE' THEN
+        SELECT count(*) INTO v_rows FROM new_rows;
+        IF v_rows = 1 THEN
+            SELECT * INTO v_run FROM new_rows;
+            PERFORM @extschema@._flow_rollup_row(1, v_run);
+        ELSIF v_rows > 1 THEN
         WITH d AS (SELECT 1 AS sign, flow_name, status, start_time, end_time, duration_seconds FROM new_rows),
              p AS (SELECT g.all_time, g.bucket, d.flow_name, d.status, d.sign, d.duration_seconds AS dur,
                           EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur, d.start_time
@@ -3715,8 +3794,14 @@ BEGIN
         ON CONFLICT (flow_name, key) DO UPDATE SET
             runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
             max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+        END IF;
     END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
+        SELECT count(*) INTO v_rows FROM old_rows;
+        IF v_rows = 1 THEN
+            SELECT * INTO v_run FROM old_rows;
+            PERFORM @extschema@._flow_rollup_row(-1, v_run);
+        ELSIF v_rows > 1 THEN
         WITH d AS (SELECT -1 AS sign, flow_name, status, start_time, end_time, duration_seconds FROM old_rows),
              p AS (SELECT g.all_time, g.bucket, d.flow_name, d.status, d.sign, d.duration_seconds AS dur,
                           EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur, d.start_time
@@ -3796,6 +3881,7 @@ BEGIN
                   FROM old_rows o WHERE o.start_time < 'infinity' GROUP BY 1, 2) o
          WHERE t.all_time AND t.bucket = '-infinity' AND t.flow_name = o.flow_name AND t.status = o.status
            AND o.m >= t.last_start_time;
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -3811,9 +3897,74 @@ CREATE TRIGGER flow_runs_rollup_delete AFTER DELETE ON @extschema@.flow_runs
 CREATE TRIGGER flow_runs_rollup_truncate AFTER TRUNCATE ON @extschema@.flow_runs
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._flow_runs_rollup();
 
+/* one run added to (sign 1) or taken out of (sign -1) the rollups: the triggers' fast path */
+CREATE FUNCTION @extschema@._task_rollup_row(sign integer, r @extschema@.task_runs)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_bucket timestamptz := @extschema@._run_hour(r.start_time);
+    v_xdur numeric := EXTRACT(epoch FROM r.end_time - r.start_time);
+BEGIN
+    INSERT INTO @extschema@.task_run_rollup AS t
+    SELECT g.all_time, g.bucket, r.task_name, r.status, sign,
+           CASE WHEN r.duration_seconds IS NOT NULL THEN sign ELSE 0 END, COALESCE(sign * v_xdur, 0),
+           CASE WHEN sign > 0 THEN r.duration_seconds END, CASE WHEN r.inputs_processed IS NOT NULL THEN sign ELSE 0 END, COALESCE(sign * r.inputs_processed, 0),
+           CASE WHEN r.outputs_produced IS NOT NULL THEN sign ELSE 0 END, COALESCE(sign * r.outputs_produced, 0),
+           CASE WHEN r.duration_seconds IS NOT NULL THEN COALESCE(sign * r.inputs_processed, 0) ELSE 0 END,
+           CASE WHEN r.inputs_processed IS NOT NULL THEN COALESCE(sign * v_xdur, 0) ELSE 0 END
+      FROM (VALUES (false, v_bucket), (true, '-infinity'::timestamptz)) g(all_time, bucket)
+     WHERE NOT g.all_time OR r.start_time < 'infinity'
+     ORDER BY 1, 2
+    ON CONFLICT (all_time, bucket, task_name, status) DO UPDATE SET
+        runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+        duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+        duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+        inputs_runs = t.inputs_runs + EXCLUDED.inputs_runs, inputs_sum = t.inputs_sum + EXCLUDED.inputs_sum,
+        outputs_runs = t.outputs_runs + EXCLUDED.outputs_runs, outputs_sum = t.outputs_sum + EXCLUDED.outputs_sum,
+        paired_inputs = t.paired_inputs + EXCLUDED.paired_inputs,
+        paired_duration = t.paired_duration + EXCLUDED.paired_duration;
+    IF r.status IN ('Completed', 'Failed', 'Crashed') AND r.duration_seconds IS NOT NULL
+       AND r.start_time < 'infinity' THEN
+        INSERT INTO @extschema@.task_run_sketch AS s
+        VALUES (r.task_name, @extschema@._duration_key(r.duration_seconds), sign, r.duration_seconds, r.duration_seconds)
+        ON CONFLICT (task_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+    END IF;
+    IF sign > 0 THEN
+        RETURN;
+    END IF;
+    DELETE FROM @extschema@.task_run_rollup t
+     WHERE (NOT t.all_time AND t.bucket = v_bucket OR t.all_time AND t.bucket = '-infinity')
+       AND t.task_name = r.task_name AND t.status = r.status AND t.runs = 0;
+    IF r.duration_seconds IS NOT NULL THEN
+        DELETE FROM @extschema@.task_run_sketch s
+         WHERE s.task_name = r.task_name AND s.key = @extschema@._duration_key(r.duration_seconds) AND s.runs = 0;
+        UPDATE @extschema@.task_run_rollup t
+           SET duration_max = (SELECT max(x.duration_seconds) FROM @extschema@.task_runs x
+                                WHERE x.task_name = t.task_name AND x.status = t.status
+                                  AND x.start_time >= t.bucket
+                                  AND (x.start_time < t.bucket + interval '1 hour' OR x.start_time = t.bucket))
+         WHERE NOT t.all_time AND t.bucket = v_bucket AND t.task_name = r.task_name AND t.status = r.status
+           AND r.duration_seconds >= t.duration_max;
+        UPDATE @extschema@.task_run_rollup t
+           SET duration_max = (SELECT max(h.duration_max) FROM @extschema@.task_run_rollup h
+                                WHERE NOT h.all_time AND h.task_name = t.task_name AND h.status = t.status
+                                  AND h.bucket < 'infinity')
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.task_name = r.task_name AND t.status = r.status
+           AND r.start_time < 'infinity' AND r.duration_seconds >= t.duration_max;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._task_rollup_row(integer, @extschema@.task_runs) IS
+    'internal: add the run r to (sign 1) or take it out of (sign -1) obs.task_run_rollup and obs.task_run_sketch; the rollup triggers'' path for a statement that writes one run';
+
 CREATE FUNCTION @extschema@._task_runs_rollup()
 RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rows bigint;
+    v_run @extschema@.task_runs;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM @extschema@.task_run_rollup;
@@ -3821,7 +3972,12 @@ BEGIN
         RETURN NULL;
     END IF;
     /* an UPDATE is its old rows taken out and its new rows added */
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'INSERT' OR TG_OP = 'UPDATE' THEN
+        SELECT count(*) INTO v_rows FROM new_rows;
+        IF v_rows = 1 THEN
+            SELECT * INTO v_run FROM new_rows;
+            PERFORM @extschema@._task_rollup_row(1, v_run);
+        ELSIF v_rows > 1 THEN
         WITH d AS (SELECT 1 AS sign, task_name, status, start_time, end_time, duration_seconds, inputs_processed, outputs_produced FROM new_rows),
              p AS (SELECT g.all_time, g.bucket, d.task_name, d.status, d.sign, d.duration_seconds AS dur,
                           EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur,
@@ -3856,8 +4012,14 @@ BEGIN
         ON CONFLICT (task_name, key) DO UPDATE SET
             runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
             max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+        END IF;
     END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
+        SELECT count(*) INTO v_rows FROM old_rows;
+        IF v_rows = 1 THEN
+            SELECT * INTO v_run FROM old_rows;
+            PERFORM @extschema@._task_rollup_row(-1, v_run);
+        ELSIF v_rows > 1 THEN
         WITH d AS (SELECT -1 AS sign, task_name, status, start_time, end_time, duration_seconds, inputs_processed, outputs_produced FROM old_rows),
              p AS (SELECT g.all_time, g.bucket, d.task_name, d.status, d.sign, d.duration_seconds AS dur,
                           EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur,
@@ -3926,6 +4088,7 @@ BEGIN
                   FROM old_rows o WHERE o.start_time < 'infinity' GROUP BY 1, 2) o
          WHERE t.all_time AND t.bucket = '-infinity' AND t.task_name = o.task_name AND t.status = o.status
            AND o.m >= t.duration_max;
+        END IF;
     END IF;
     RETURN NULL;
 END
