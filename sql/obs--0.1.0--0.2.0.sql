@@ -4183,9 +4183,10 @@ The triggers on the runs keep the rollups on every write, bulk loads included; r
 
 /*
  * Whether the caller reads the rollups: not when row-level security applies
- * to it on the runs (the figures then come from the runs it may see).
- * PL/pgSQL on purpose: PARALLEL RESTRICTED keeps the figures' plans serial,
- * where starting workers would cost more than reading the rollups.
+ * to it on the runs (the figures then come from the runs it may see).  The
+ * figures call it in a scalar subquery, evaluated once per query (an
+ * InitPlan), so that it gates whole branches of the plan even when the
+ * range comes from another table (LATERAL).
  */
 CREATE FUNCTION @extschema@._use_rollups(runs regclass)
 RETURNS boolean

@@ -15,13 +15,17 @@
  * get_* functions and the views select from them.  They are SQL functions
  * with BEGIN ATOMIC bodies (bound at creation, so no search_path is looked
  * up at run time) that the planner inlines: a call with constant arguments
- * is planned like the query written out, so the start_time ranges use the
- * start_time indexes.  The per-name grouping key is name || '' on purpose:
- * grouping on the bare column lets the planner read the whole table through
- * the (name, start_time) index to get its groups in order, which at a
- * million runs is several times slower than a sequential scan and a sort.
- * Ordered-set aggregates (the percentiles) cannot be hashed, so the sort
- * stays; it only must not be an index scan of every row.
+ * is planned like the query written out.  They read the rollups
+ * (30_tables.sql, kept by the triggers of 43_runs.sql): the all_time rows
+ * when the range is open on both sides, else the whole hours inside
+ * [since, until) plus the runs of the partial hours at its two ends (two
+ * start_time index range scans; _{flow,task}_run_rows() turns a run into a
+ * rollup row, the same figures the triggers add).  Percentiles over a range
+ * are exact (percentile_cont over its finished runs); over all history they
+ * come from the duration sketch, within 1%.  A caller to whom row-level
+ * security applies on the runs reads the runs instead (_use_rollups()).
+ * The percentile subquery is grouped by the same key, so that a caller that
+ * reads no percentile (task_summary) has it removed from the plan.
  */
 
 /*
@@ -47,9 +51,10 @@ COMMENT ON FUNCTION @extschema@._check_range(timestamptz, timestamptz) IS
 
 /*
  * Whether the caller reads the rollups: not when row-level security applies
- * to it on the runs (the figures then come from the runs it may see).
- * PL/pgSQL on purpose: PARALLEL RESTRICTED keeps the figures' plans serial,
- * where starting workers would cost more than reading the rollups.
+ * to it on the runs (the figures then come from the runs it may see).  The
+ * figures call it in a scalar subquery, evaluated once per query (an
+ * InitPlan), so that it gates whole branches of the plan even when the
+ * range comes from another table (LATERAL).
  */
 CREATE FUNCTION @extschema@._use_rollups(runs regclass)
 RETURNS boolean
