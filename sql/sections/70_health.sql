@@ -120,6 +120,46 @@ COMMENT ON FUNCTION @extschema@._task_run_rows(text, timestamptz, timestamptz, b
     'internal: the runs of task_name (all when NULL) started in [lo, hi), one rollup row each (obs.task_run_rollup''s figures of a single run), grouped by g (the name when per_task, else '''')';
 
 
+/*
+ * _flow_run_rows() behind a PL/pgSQL call, for the branches that read
+ * many runs (a range's percentiles, figures under row-level security): the
+ * planner counts such a call as a few rows, where the inlined scan would
+ * count every run of the table, and a plan whose cost grows with the table
+ * gets JIT-compiled (tens of milliseconds at millions of runs) even when
+ * that branch never runs.
+ */
+CREATE FUNCTION @extschema@._flow_runs_read(flow_name text, lo timestamptz, hi timestamptz, per_flow boolean)
+RETURNS TABLE(g text, status @extschema@.run_state, runs bigint, timed_runs bigint, duration_sum numeric,
+              duration_max double precision, last_start_time timestamptz)
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 100 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM @extschema@._flow_run_rows($1, $2, $3, $4);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._flow_runs_read(text, timestamptz, timestamptz, boolean) IS
+    'internal: obs._flow_run_rows(), planned as a few rows (the health figures'' branches that read many runs)';
+
+/*
+ * _task_run_rows() behind a PL/pgSQL call, for the branches that read
+ * many runs (a range's percentiles, figures under row-level security): the
+ * planner counts such a call as a few rows, where the inlined scan would
+ * count every run of the table, and a plan whose cost grows with the table
+ * gets JIT-compiled (tens of milliseconds at millions of runs) even when
+ * that branch never runs.
+ */
+CREATE FUNCTION @extschema@._task_runs_read(task_name text, lo timestamptz, hi timestamptz, per_task boolean)
+RETURNS TABLE(g text, status @extschema@.run_state, runs bigint, timed_runs bigint, duration_sum numeric,
+              duration_max double precision, inputs_runs bigint, inputs_sum numeric, outputs_runs bigint,
+              outputs_sum numeric, paired_inputs numeric, paired_duration numeric)
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 100 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM @extschema@._task_run_rows($1, $2, $3, $4);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._task_runs_read(text, timestamptz, timestamptz, boolean) IS
+    'internal: obs._task_run_rows(), planned as a few rows (the health figures'' branches that read many runs)';
+
+
 CREATE FUNCTION @extschema@._flow_health(
     flow_name text, since timestamptz, until timestamptz, per_flow boolean)
 RETURNS TABLE(flow_name text, total_runs bigint, success_count bigint, failure_count bigint,
@@ -168,7 +208,7 @@ BEGIN ATOMIC
                      WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
                     UNION ALL
                     /* under row-level security: the runs the caller may see */
-                    SELECT * FROM @extschema@._flow_run_rows(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz), COALESCE(_flow_health.until, 'infinity'::timestamptz), _flow_health.per_flow)
+                    SELECT * FROM @extschema@._flow_runs_read(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz), COALESCE(_flow_health.until, 'infinity'::timestamptz), _flow_health.per_flow)
                      WHERE NOT (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))) x
              GROUP BY x.g) k
       LEFT JOIN (SELECT u.g, pg_catalog.max(u.p50) AS p50, pg_catalog.max(u.p95) AS p95 FROM (
@@ -207,7 +247,7 @@ BEGIN ATOMIC
                     SELECT e.g,
                            pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_max),
                            pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_max)
-                      FROM @extschema@._flow_run_rows(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz),
+                      FROM @extschema@._flow_runs_read(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz),
                                CASE WHEN (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass)) AND _flow_health.since IS NULL AND _flow_health.until IS NULL
                                     THEN '-infinity'::timestamptz ELSE COALESCE(_flow_health.until, 'infinity'::timestamptz) END, _flow_health.per_flow) e
                      WHERE e.status IN ('Completed', 'Failed', 'Crashed') AND e.duration_max IS NOT NULL
@@ -298,7 +338,7 @@ BEGIN ATOMIC
                      WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
                     UNION ALL
                     /* under row-level security: the runs the caller may see */
-                    SELECT * FROM @extschema@._task_run_rows(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz), COALESCE(_task_figures.until, 'infinity'::timestamptz), _task_figures.per_task)
+                    SELECT * FROM @extschema@._task_runs_read(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz), COALESCE(_task_figures.until, 'infinity'::timestamptz), _task_figures.per_task)
                      WHERE NOT (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))) x
              GROUP BY x.g) k
       LEFT JOIN (SELECT u.g, pg_catalog.max(u.p50) AS p50, pg_catalog.max(u.p95) AS p95 FROM (
@@ -337,7 +377,7 @@ BEGIN ATOMIC
                     SELECT e.g,
                            pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_max),
                            pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_max)
-                      FROM @extschema@._task_run_rows(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz),
+                      FROM @extschema@._task_runs_read(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz),
                                CASE WHEN (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass)) AND _task_figures.since IS NULL AND _task_figures.until IS NULL
                                     THEN '-infinity'::timestamptz ELSE COALESCE(_task_figures.until, 'infinity'::timestamptz) END, _task_figures.per_task) e
                      WHERE e.status IN ('Completed', 'Failed', 'Crashed') AND e.duration_max IS NOT NULL

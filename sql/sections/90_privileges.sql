@@ -35,7 +35,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
             '_flow_health', '_task_figures', '_latency_heatmap',
             'dashboard_html', '_html', '_dash_num', '_dash_step',
             '_flow_run_rows', '_task_run_rows', '_run_hour', '_run_hour_ceil',
-            '_duration_key', '_duration_of_key', '_use_rollups']
+            '_duration_key', '_duration_of_key', '_use_rollups', '_flow_runs_read', '_task_runs_read']
         /* administration: revoked from PUBLIC, granted to no helper role */
         WHEN 'admin' THEN ARRAY[
             'check_alert_conditions', 'add_alert_rule', 'drop_alert_rule',
