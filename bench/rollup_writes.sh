@@ -28,13 +28,13 @@ psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION obs"
 for names in 32 1; do
     cat >"$W/once_$names.sql" <<SQL
 \set id random(1, 2000000000)
-\set t random(1, $names)
+\set t 1 + :id % $names
 SELECT obs.record_task_execution('task_' || :t, 'fr-' || :id, now(), now() + interval '1.5 seconds',
                                  'Completed', 10, 9, task_run_id => 'a' || :id);
 SQL
     cat >"$W/twice_$names.sql" <<SQL
 \set id random(1, 2000000000)
-\set t random(1, $names)
+\set t 1 + :id % $names
 SELECT obs.record_task_execution('task_' || :t, 'fr-' || :id, '2026-01-01'::timestamptz + :id * interval '1 ms',
                                  NULL, 'Running', task_run_id => 'b' || :id);
 SELECT obs.record_task_execution('task_' || :t, 'fr-' || :id, '2026-01-01'::timestamptz + :id * interval '1 ms',
