@@ -30,16 +30,16 @@ for names in 32 1; do
 \set id random(1, 2000000000)
 \set t 1 + :id % $names
 SELECT obs.record_task_execution('task_' || :t, 'fr-' || :id, now(), now() + interval '1.5 seconds',
-                                 'Completed', 10, 9, task_run_id => 'a-' || :id);
+                                 'Completed', 10, 9, task_run_id => 'a$names-' || :id);
 SQL
     cat >"$W/twice_$names.sql" <<SQL
 \set id random(1, 2000000000)
 \set t 1 + :id % $names
 SELECT obs.record_task_execution('task_' || :t, 'fr-' || :id, '2026-01-01'::timestamptz + :id * interval '1 ms',
-                                 NULL, 'Running', task_run_id => 'b-' || :id);
+                                 NULL, 'Running', task_run_id => 'b$names-' || :id);
 SELECT obs.record_task_execution('task_' || :t, 'fr-' || :id, '2026-01-01'::timestamptz + :id * interval '1 ms',
                                  '2026-01-01'::timestamptz + :id * interval '1 ms' + interval '2 seconds',
-                                 'Completed', 10, 9, task_run_id => 'b-' || :id);
+                                 'Completed', 10, 9, task_run_id => 'b$names-' || :id);
 SQL
 done
 
