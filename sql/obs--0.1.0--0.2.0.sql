@@ -4315,3 +4315,993 @@ REVOKE EXECUTE ON FUNCTION
     @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer),
     @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer)
     FROM PUBLIC;
+/* ---- rollups: issue 10 item 5 ---- */
+
+/*
+ * Rollups of the runs (issue 10, item 5): what the health figures need,
+ * summed per (grain, bucket, name, status), kept by the triggers on
+ * flow_runs and task_runs (43_runs.sql).  all_time rows (bucket -infinity)
+ * sum every run that started before +infinity; the others sum the runs that
+ * started in the UTC hour [bucket, bucket + 1 hour) (an infinite start_time
+ * is its own bucket).  Sums of durations are exact (numeric seconds of
+ * end_time - start_time); a row whose runs fall to 0 is deleted.  The
+ * sketches hold the durations of finished runs (Completed, Failed, Crashed)
+ * per name in logarithmic buckets (key, see _duration_key()) for the
+ * all-history percentiles.  Derived data: not dumped (a restore refills them
+ * through the triggers while it loads the runs; obs.rebuild_rollups()
+ * recomputes them).
+ */
+CREATE TABLE @extschema@.flow_run_rollup (
+    all_time        boolean NOT NULL,
+    bucket          timestamptz NOT NULL,
+    flow_name       text NOT NULL,
+    status          @extschema@.run_state NOT NULL,
+    runs            bigint NOT NULL,
+    timed_runs      bigint NOT NULL,
+    duration_sum    numeric NOT NULL,
+    duration_max    double precision,
+    last_start_time timestamptz,
+    PRIMARY KEY (all_time, bucket, flow_name, status)
+);
+COMMENT ON TABLE @extschema@.flow_run_rollup IS
+    'flow runs summed per hour of start_time (or all_time), flow_name and status, kept by triggers on obs.flow_runs; the health figures read it';
+
+CREATE TABLE @extschema@.task_run_rollup (
+    all_time        boolean NOT NULL,
+    bucket          timestamptz NOT NULL,
+    task_name       text NOT NULL,
+    status          @extschema@.run_state NOT NULL,
+    runs            bigint NOT NULL,
+    timed_runs      bigint NOT NULL,
+    duration_sum    numeric NOT NULL,
+    duration_max    double precision,
+    inputs_runs     bigint NOT NULL,
+    inputs_sum      numeric NOT NULL,
+    outputs_runs    bigint NOT NULL,
+    outputs_sum     numeric NOT NULL,
+    paired_inputs   numeric NOT NULL,
+    paired_duration numeric NOT NULL,
+    PRIMARY KEY (all_time, bucket, task_name, status)
+);
+COMMENT ON TABLE @extschema@.task_run_rollup IS
+    'task runs summed per hour of start_time (or all_time), task_name and status, kept by triggers on obs.task_runs; the health figures read it';
+
+CREATE TABLE @extschema@.flow_run_sketch (
+    flow_name text NOT NULL,
+    key       integer NOT NULL,
+    runs      bigint NOT NULL,
+    min_value double precision NOT NULL,
+    max_value double precision NOT NULL,
+    PRIMARY KEY (flow_name, key)
+);
+COMMENT ON TABLE @extschema@.flow_run_sketch IS
+    'durations of finished flow runs per flow_name in logarithmic buckets (1% relative width), with bounds of the values seen; the all-history percentiles';
+
+CREATE TABLE @extschema@.task_run_sketch (
+    task_name text NOT NULL,
+    key       integer NOT NULL,
+    runs      bigint NOT NULL,
+    min_value double precision NOT NULL,
+    max_value double precision NOT NULL,
+    PRIMARY KEY (task_name, key)
+);
+COMMENT ON TABLE @extschema@.task_run_sketch IS
+    'durations of finished task runs per task_name in logarithmic buckets (1% relative width), with bounds of the values seen; the all-history percentiles';
+
+/*
+ * Rollups of the runs (issue 10, item 5; tables in 30_tables.sql).  Every
+ * write to flow_runs and task_runs (the C upsert through SPI, a user's
+ * INSERT/UPDATE/DELETE, obs.purge(), COPY, a restore) fires a statement
+ * trigger whose transition tables hold the rows written: it adds the new
+ * rows to their buckets and takes the old ones out, with one
+ * INSERT ... ON CONFLICT DO UPDATE per statement (rows in key order, so two
+ * writers lock shared bucket rows in the same order).  Writers of the same
+ * name and status in the same hour update the same rows: they queue on the
+ * row lock until the first commits.  Maxima cannot be taken out: a bucket
+ * that loses its longest (flows: latest) run gets it again from the runs
+ * of that hour, and all_time from the hours.  The triggers run as the
+ * writer: obs's own writes run as the table owner; a role you let write the
+ * runs directly needs the same privileges on the rollup tables.  A
+ * statement that writes one run (obs's own upserts) takes the fast path,
+ * _{flow,task}_rollup_row(): plain upserts of that run's rows, no grouping.
+ */
+
+/* the UTC hour holding ts (date_bin from 2000-01-01); an infinite ts is its own bucket */
+CREATE FUNCTION @extschema@._run_hour(ts timestamptz)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN pg_catalog.isfinite(_run_hour.ts)
+                THEN pg_catalog.date_bin('1 hour'::interval, _run_hour.ts, '2000-01-01 00:00:00+00'::timestamptz)
+                ELSE _run_hour.ts END;
+END;
+COMMENT ON FUNCTION @extschema@._run_hour(timestamptz) IS
+    'internal: the rollup bucket of a run started at ts: its UTC hour, or ts itself when infinite';
+
+/* the first bucket boundary at or after ts */
+CREATE FUNCTION @extschema@._run_hour_ceil(ts timestamptz)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN @extschema@._run_hour(_run_hour_ceil.ts) = _run_hour_ceil.ts THEN _run_hour_ceil.ts
+                ELSE @extschema@._run_hour(_run_hour_ceil.ts) + '1 hour'::interval END;
+END;
+COMMENT ON FUNCTION @extschema@._run_hour_ceil(timestamptz) IS
+    'internal: the first hour boundary at or after ts (ts itself when infinite)';
+
+/*
+ * The duration sketch (DDSketch-style): a duration x > 0 goes to bucket
+ * ceil(log_g(x)) with g = 1.01 / 0.99, so that the bucket's estimate
+ * 2 g^k / (g + 1) is within 1% of every value in it; 0 is bucket 0 and a
+ * negative x the mirror of -x (obs refuses end_time < start_time, but a
+ * direct INSERT may store one).  Keys are offset by 100000 to sort
+ * negative < 0 < positive.
+ */
+CREATE FUNCTION @extschema@._duration_key(seconds double precision)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN _duration_key.seconds > 0
+                THEN pg_catalog.ceil(pg_catalog.ln(_duration_key.seconds)
+                                     / pg_catalog.ln(1.01::double precision / 0.99::double precision))::integer + 100000
+                WHEN _duration_key.seconds < 0
+                THEN -(pg_catalog.ceil(pg_catalog.ln(-_duration_key.seconds)
+                                       / pg_catalog.ln(1.01::double precision / 0.99::double precision))::integer + 100000)
+                ELSE 0 END;
+END;
+COMMENT ON FUNCTION @extschema@._duration_key(double precision) IS
+    'internal: the duration sketch bucket of a duration in seconds (logarithmic, 1% relative error)';
+
+CREATE FUNCTION @extschema@._duration_of_key(key integer)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.sign(_duration_of_key.key::double precision) * 2::double precision
+           * pg_catalog.exp(pg_catalog.ln(1.01::double precision / 0.99::double precision)
+                            * LEAST(GREATEST(pg_catalog.abs(_duration_of_key.key) - 100000, -30000), 30000)::double precision)
+           / (1.01::double precision / 0.99::double precision + 1::double precision);
+END;
+COMMENT ON FUNCTION @extschema@._duration_of_key(integer) IS
+    'internal: the estimate of the durations in a sketch bucket (within 1% of each)';
+
+/* one run added to (sign 1) or taken out of (sign -1) the rollups: the triggers' fast path */
+CREATE FUNCTION @extschema@._flow_rollup_row(sign integer, r @extschema@.flow_runs)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_bucket timestamptz := @extschema@._run_hour(r.start_time);
+    v_xdur numeric := EXTRACT(epoch FROM r.end_time - r.start_time);
+BEGIN
+    INSERT INTO @extschema@.flow_run_rollup AS t
+    SELECT g.all_time, g.bucket, r.flow_name, r.status, sign,
+           CASE WHEN r.duration_seconds IS NOT NULL THEN sign ELSE 0 END, COALESCE(sign * v_xdur, 0),
+           CASE WHEN sign > 0 THEN r.duration_seconds END, CASE WHEN sign > 0 THEN r.start_time END
+      FROM (VALUES (false, v_bucket), (true, '-infinity'::timestamptz)) g(all_time, bucket)
+     WHERE NOT g.all_time OR r.start_time < 'infinity'
+     ORDER BY 1, 2
+    ON CONFLICT (all_time, bucket, flow_name, status) DO UPDATE SET
+        runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+        duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+        duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+        last_start_time = GREATEST(t.last_start_time, EXCLUDED.last_start_time);
+    IF r.status IN ('Completed', 'Failed', 'Crashed') AND r.duration_seconds IS NOT NULL
+       AND r.start_time < 'infinity' THEN
+        INSERT INTO @extschema@.flow_run_sketch AS s
+        VALUES (r.flow_name, @extschema@._duration_key(r.duration_seconds), sign, r.duration_seconds, r.duration_seconds)
+        ON CONFLICT (flow_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+    END IF;
+    IF sign > 0 THEN
+        RETURN;
+    END IF;
+    DELETE FROM @extschema@.flow_run_rollup t
+     WHERE (NOT t.all_time AND t.bucket = v_bucket OR t.all_time AND t.bucket = '-infinity')
+       AND t.flow_name = r.flow_name AND t.status = r.status AND t.runs = 0;
+    IF r.duration_seconds IS NOT NULL THEN
+        DELETE FROM @extschema@.flow_run_sketch s
+         WHERE s.flow_name = r.flow_name AND s.key = @extschema@._duration_key(r.duration_seconds) AND s.runs = 0;
+        UPDATE @extschema@.flow_run_rollup t
+           SET duration_max = (SELECT max(x.duration_seconds) FROM @extschema@.flow_runs x
+                                WHERE x.flow_name = t.flow_name AND x.status = t.status
+                                  AND x.start_time >= t.bucket
+                                  AND (x.start_time < t.bucket + interval '1 hour' OR x.start_time = t.bucket))
+         WHERE NOT t.all_time AND t.bucket = v_bucket AND t.flow_name = r.flow_name AND t.status = r.status
+           AND r.duration_seconds >= t.duration_max;
+        UPDATE @extschema@.flow_run_rollup t
+           SET duration_max = (SELECT max(h.duration_max) FROM @extschema@.flow_run_rollup h
+                                WHERE NOT h.all_time AND h.flow_name = t.flow_name AND h.status = t.status
+                                  AND h.bucket < 'infinity')
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.flow_name = r.flow_name AND t.status = r.status
+           AND r.start_time < 'infinity' AND r.duration_seconds >= t.duration_max;
+    END IF;
+    UPDATE @extschema@.flow_run_rollup t
+       SET last_start_time = (SELECT max(x.start_time) FROM @extschema@.flow_runs x
+                               WHERE x.flow_name = t.flow_name AND x.status = t.status
+                                 AND x.start_time >= t.bucket
+                                 AND (x.start_time < t.bucket + interval '1 hour' OR x.start_time = t.bucket))
+     WHERE NOT t.all_time AND t.bucket = v_bucket AND t.flow_name = r.flow_name AND t.status = r.status
+       AND r.start_time >= t.last_start_time;
+    UPDATE @extschema@.flow_run_rollup t
+       SET last_start_time = (SELECT max(h.last_start_time) FROM @extschema@.flow_run_rollup h
+                               WHERE NOT h.all_time AND h.flow_name = t.flow_name AND h.status = t.status
+                                 AND h.bucket < 'infinity')
+     WHERE t.all_time AND t.bucket = '-infinity' AND t.flow_name = r.flow_name AND t.status = r.status
+       AND r.start_time < 'infinity' AND r.start_time >= t.last_start_time;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._flow_rollup_row(integer, @extschema@.flow_runs) IS
+    'internal: add the run r to (sign 1) or take it out of (sign -1) obs.flow_run_rollup and obs.flow_run_sketch; the rollup triggers'' path for a statement that writes one run';
+
+CREATE FUNCTION @extschema@._flow_runs_rollup()
+RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rows bigint;
+    v_run @extschema@.flow_runs;
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM @extschema@.flow_run_rollup;
+        DELETE FROM @extschema@.flow_run_sketch;
+        RETURN NULL;
+    END IF;
+    /* an UPDATE is its old rows taken out and its new rows added */
+    IF TG_OP = 'INSERT' OR TG_OP = 'UPDATE' THEN
+        SELECT count(*) INTO v_rows FROM new_rows;
+        IF v_rows = 1 THEN
+            SELECT * INTO v_run FROM new_rows;
+            PERFORM @extschema@._flow_rollup_row(1, v_run);
+        ELSIF v_rows > 1 THEN
+        WITH d AS (SELECT 1 AS sign, flow_name, status, start_time, end_time, duration_seconds FROM new_rows),
+             p AS (SELECT g.all_time, g.bucket, d.flow_name, d.status, d.sign, d.duration_seconds AS dur,
+                          EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur, d.start_time
+                     FROM d CROSS JOIN LATERAL (VALUES (false, @extschema@._run_hour(d.start_time)),
+                                                       (true, '-infinity'::timestamptz)) g(all_time, bucket)
+                    WHERE NOT g.all_time OR d.start_time < 'infinity'),
+             r AS (INSERT INTO @extschema@.flow_run_rollup AS t
+                   SELECT p.all_time, p.bucket, p.flow_name, p.status, sum(p.sign),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.dur IS NOT NULL), 0), COALESCE(sum(p.sign * p.xdur), 0),
+                          max(p.dur) FILTER (WHERE p.sign > 0),
+                          max(p.start_time) FILTER (WHERE p.sign > 0)
+                     FROM p GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                   ON CONFLICT (all_time, bucket, flow_name, status) DO UPDATE SET
+                       runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+                       duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+                       duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+                       last_start_time = GREATEST(t.last_start_time, EXCLUDED.last_start_time))
+        INSERT INTO @extschema@.flow_run_sketch AS s
+        SELECT d.flow_name, @extschema@._duration_key(d.duration_seconds), sum(d.sign),
+               min(d.duration_seconds), max(d.duration_seconds)
+          FROM d
+         WHERE d.status IN ('Completed', 'Failed', 'Crashed') AND d.duration_seconds IS NOT NULL
+           AND d.start_time < 'infinity'
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (flow_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+        END IF;
+    END IF;
+    IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
+        SELECT count(*) INTO v_rows FROM old_rows;
+        IF v_rows = 1 THEN
+            SELECT * INTO v_run FROM old_rows;
+            PERFORM @extschema@._flow_rollup_row(-1, v_run);
+        ELSIF v_rows > 1 THEN
+        WITH d AS (SELECT -1 AS sign, flow_name, status, start_time, end_time, duration_seconds FROM old_rows),
+             p AS (SELECT g.all_time, g.bucket, d.flow_name, d.status, d.sign, d.duration_seconds AS dur,
+                          EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur, d.start_time
+                     FROM d CROSS JOIN LATERAL (VALUES (false, @extschema@._run_hour(d.start_time)),
+                                                       (true, '-infinity'::timestamptz)) g(all_time, bucket)
+                    WHERE NOT g.all_time OR d.start_time < 'infinity'),
+             r AS (INSERT INTO @extschema@.flow_run_rollup AS t
+                   SELECT p.all_time, p.bucket, p.flow_name, p.status, sum(p.sign),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.dur IS NOT NULL), 0), COALESCE(sum(p.sign * p.xdur), 0),
+                          max(p.dur) FILTER (WHERE p.sign > 0),
+                          max(p.start_time) FILTER (WHERE p.sign > 0)
+                     FROM p GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                   ON CONFLICT (all_time, bucket, flow_name, status) DO UPDATE SET
+                       runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+                       duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+                       duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+                       last_start_time = GREATEST(t.last_start_time, EXCLUDED.last_start_time))
+        INSERT INTO @extschema@.flow_run_sketch AS s
+        SELECT d.flow_name, @extschema@._duration_key(d.duration_seconds), sum(d.sign),
+               min(d.duration_seconds), max(d.duration_seconds)
+          FROM d
+         WHERE d.status IN ('Completed', 'Failed', 'Crashed') AND d.duration_seconds IS NOT NULL
+           AND d.start_time < 'infinity'
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (flow_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+        /* rows whose runs fell to 0 go */
+        DELETE FROM @extschema@.flow_run_rollup t
+         USING (SELECT DISTINCT @extschema@._run_hour(o.start_time) AS bucket, o.flow_name, o.status FROM old_rows o) o
+         WHERE NOT t.all_time AND t.bucket = o.bucket AND t.flow_name = o.flow_name AND t.status = o.status
+           AND t.runs = 0;
+        DELETE FROM @extschema@.flow_run_rollup t
+         USING (SELECT DISTINCT o.flow_name, o.status FROM old_rows o) o
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.flow_name = o.flow_name AND t.status = o.status
+           AND t.runs = 0;
+        DELETE FROM @extschema@.flow_run_sketch s
+         USING (SELECT DISTINCT o.flow_name, @extschema@._duration_key(o.duration_seconds) AS key
+                  FROM old_rows o WHERE o.duration_seconds IS NOT NULL) o
+         WHERE s.flow_name = o.flow_name AND s.key = o.key AND s.runs = 0;
+        /*
+         * the longest duration of a bucket that lost its longest run: an hour
+         * from the runs (index range scan), then all_time from the hours
+         */
+        UPDATE @extschema@.flow_run_rollup t
+           SET duration_max = (SELECT max(r.duration_seconds) FROM @extschema@.flow_runs r
+                                WHERE r.flow_name = t.flow_name AND r.status = t.status
+                                  AND r.start_time >= t.bucket
+                                  AND (r.start_time < t.bucket + interval '1 hour' OR r.start_time = t.bucket))
+          FROM (SELECT @extschema@._run_hour(o.start_time) AS bucket, o.flow_name, o.status, max(o.duration_seconds) AS m
+                  FROM old_rows o GROUP BY 1, 2, 3) o
+         WHERE NOT t.all_time AND t.bucket = o.bucket AND t.flow_name = o.flow_name AND t.status = o.status
+           AND o.m >= t.duration_max;
+        UPDATE @extschema@.flow_run_rollup t
+           SET duration_max = (SELECT max(h.duration_max) FROM @extschema@.flow_run_rollup h
+                                WHERE NOT h.all_time AND h.flow_name = t.flow_name AND h.status = t.status
+                                  AND h.bucket < 'infinity')
+          FROM (SELECT o.flow_name, o.status, max(o.duration_seconds) AS m
+                  FROM old_rows o WHERE o.start_time < 'infinity' GROUP BY 1, 2) o
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.flow_name = o.flow_name AND t.status = o.status
+           AND o.m >= t.duration_max;
+        /* the latest start_time of a bucket that lost its latest run */
+        UPDATE @extschema@.flow_run_rollup t
+           SET last_start_time = (SELECT max(r.start_time) FROM @extschema@.flow_runs r
+                                   WHERE r.flow_name = t.flow_name AND r.status = t.status
+                                     AND r.start_time >= t.bucket
+                                     AND (r.start_time < t.bucket + interval '1 hour' OR r.start_time = t.bucket))
+          FROM (SELECT @extschema@._run_hour(o.start_time) AS bucket, o.flow_name, o.status, max(o.start_time) AS m
+                  FROM old_rows o GROUP BY 1, 2, 3) o
+         WHERE NOT t.all_time AND t.bucket = o.bucket AND t.flow_name = o.flow_name AND t.status = o.status
+           AND o.m >= t.last_start_time;
+        UPDATE @extschema@.flow_run_rollup t
+           SET last_start_time = (SELECT max(h.last_start_time) FROM @extschema@.flow_run_rollup h
+                                   WHERE NOT h.all_time AND h.flow_name = t.flow_name AND h.status = t.status
+                                     AND h.bucket < 'infinity')
+          FROM (SELECT o.flow_name, o.status, max(o.start_time) AS m
+                  FROM old_rows o WHERE o.start_time < 'infinity' GROUP BY 1, 2) o
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.flow_name = o.flow_name AND t.status = o.status
+           AND o.m >= t.last_start_time;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._flow_runs_rollup() IS
+    'internal: trigger on obs.flow_runs (per statement, with transition tables) that keeps obs.flow_run_rollup and obs.flow_run_sketch';
+CREATE TRIGGER flow_runs_rollup_insert AFTER INSERT ON @extschema@.flow_runs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._flow_runs_rollup();
+CREATE TRIGGER flow_runs_rollup_update AFTER UPDATE ON @extschema@.flow_runs
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._flow_runs_rollup();
+CREATE TRIGGER flow_runs_rollup_delete AFTER DELETE ON @extschema@.flow_runs
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._flow_runs_rollup();
+CREATE TRIGGER flow_runs_rollup_truncate AFTER TRUNCATE ON @extschema@.flow_runs
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._flow_runs_rollup();
+
+/* one run added to (sign 1) or taken out of (sign -1) the rollups: the triggers' fast path */
+CREATE FUNCTION @extschema@._task_rollup_row(sign integer, r @extschema@.task_runs)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_bucket timestamptz := @extschema@._run_hour(r.start_time);
+    v_xdur numeric := EXTRACT(epoch FROM r.end_time - r.start_time);
+BEGIN
+    INSERT INTO @extschema@.task_run_rollup AS t
+    SELECT g.all_time, g.bucket, r.task_name, r.status, sign,
+           CASE WHEN r.duration_seconds IS NOT NULL THEN sign ELSE 0 END, COALESCE(sign * v_xdur, 0),
+           CASE WHEN sign > 0 THEN r.duration_seconds END, CASE WHEN r.inputs_processed IS NOT NULL THEN sign ELSE 0 END, COALESCE(sign * r.inputs_processed, 0),
+           CASE WHEN r.outputs_produced IS NOT NULL THEN sign ELSE 0 END, COALESCE(sign * r.outputs_produced, 0),
+           CASE WHEN r.duration_seconds IS NOT NULL THEN COALESCE(sign * r.inputs_processed, 0) ELSE 0 END,
+           CASE WHEN r.inputs_processed IS NOT NULL THEN COALESCE(sign * v_xdur, 0) ELSE 0 END
+      FROM (VALUES (false, v_bucket), (true, '-infinity'::timestamptz)) g(all_time, bucket)
+     WHERE NOT g.all_time OR r.start_time < 'infinity'
+     ORDER BY 1, 2
+    ON CONFLICT (all_time, bucket, task_name, status) DO UPDATE SET
+        runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+        duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+        duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+        inputs_runs = t.inputs_runs + EXCLUDED.inputs_runs, inputs_sum = t.inputs_sum + EXCLUDED.inputs_sum,
+        outputs_runs = t.outputs_runs + EXCLUDED.outputs_runs, outputs_sum = t.outputs_sum + EXCLUDED.outputs_sum,
+        paired_inputs = t.paired_inputs + EXCLUDED.paired_inputs,
+        paired_duration = t.paired_duration + EXCLUDED.paired_duration;
+    IF r.status IN ('Completed', 'Failed', 'Crashed') AND r.duration_seconds IS NOT NULL
+       AND r.start_time < 'infinity' THEN
+        INSERT INTO @extschema@.task_run_sketch AS s
+        VALUES (r.task_name, @extschema@._duration_key(r.duration_seconds), sign, r.duration_seconds, r.duration_seconds)
+        ON CONFLICT (task_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+    END IF;
+    IF sign > 0 THEN
+        RETURN;
+    END IF;
+    DELETE FROM @extschema@.task_run_rollup t
+     WHERE (NOT t.all_time AND t.bucket = v_bucket OR t.all_time AND t.bucket = '-infinity')
+       AND t.task_name = r.task_name AND t.status = r.status AND t.runs = 0;
+    IF r.duration_seconds IS NOT NULL THEN
+        DELETE FROM @extschema@.task_run_sketch s
+         WHERE s.task_name = r.task_name AND s.key = @extschema@._duration_key(r.duration_seconds) AND s.runs = 0;
+        UPDATE @extschema@.task_run_rollup t
+           SET duration_max = (SELECT max(x.duration_seconds) FROM @extschema@.task_runs x
+                                WHERE x.task_name = t.task_name AND x.status = t.status
+                                  AND x.start_time >= t.bucket
+                                  AND (x.start_time < t.bucket + interval '1 hour' OR x.start_time = t.bucket))
+         WHERE NOT t.all_time AND t.bucket = v_bucket AND t.task_name = r.task_name AND t.status = r.status
+           AND r.duration_seconds >= t.duration_max;
+        UPDATE @extschema@.task_run_rollup t
+           SET duration_max = (SELECT max(h.duration_max) FROM @extschema@.task_run_rollup h
+                                WHERE NOT h.all_time AND h.task_name = t.task_name AND h.status = t.status
+                                  AND h.bucket < 'infinity')
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.task_name = r.task_name AND t.status = r.status
+           AND r.start_time < 'infinity' AND r.duration_seconds >= t.duration_max;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._task_rollup_row(integer, @extschema@.task_runs) IS
+    'internal: add the run r to (sign 1) or take it out of (sign -1) obs.task_run_rollup and obs.task_run_sketch; the rollup triggers'' path for a statement that writes one run';
+
+CREATE FUNCTION @extschema@._task_runs_rollup()
+RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_rows bigint;
+    v_run @extschema@.task_runs;
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM @extschema@.task_run_rollup;
+        DELETE FROM @extschema@.task_run_sketch;
+        RETURN NULL;
+    END IF;
+    /* an UPDATE is its old rows taken out and its new rows added */
+    IF TG_OP = 'INSERT' OR TG_OP = 'UPDATE' THEN
+        SELECT count(*) INTO v_rows FROM new_rows;
+        IF v_rows = 1 THEN
+            SELECT * INTO v_run FROM new_rows;
+            PERFORM @extschema@._task_rollup_row(1, v_run);
+        ELSIF v_rows > 1 THEN
+        WITH d AS (SELECT 1 AS sign, task_name, status, start_time, end_time, duration_seconds, inputs_processed, outputs_produced FROM new_rows),
+             p AS (SELECT g.all_time, g.bucket, d.task_name, d.status, d.sign, d.duration_seconds AS dur,
+                          EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur,
+                          d.inputs_processed AS inp, d.outputs_produced AS outp
+                     FROM d CROSS JOIN LATERAL (VALUES (false, @extschema@._run_hour(d.start_time)),
+                                                       (true, '-infinity'::timestamptz)) g(all_time, bucket)
+                    WHERE NOT g.all_time OR d.start_time < 'infinity'),
+             r AS (INSERT INTO @extschema@.task_run_rollup AS t
+                   SELECT p.all_time, p.bucket, p.task_name, p.status, sum(p.sign),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.dur IS NOT NULL), 0), COALESCE(sum(p.sign * p.xdur), 0),
+                          max(p.dur) FILTER (WHERE p.sign > 0),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.inp IS NOT NULL), 0), COALESCE(sum(p.sign * p.inp), 0),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.outp IS NOT NULL), 0), COALESCE(sum(p.sign * p.outp), 0),
+                          COALESCE(sum(p.sign * p.inp) FILTER (WHERE p.dur IS NOT NULL), 0),
+                          COALESCE(sum(p.sign * p.xdur) FILTER (WHERE p.inp IS NOT NULL), 0)
+                     FROM p GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                   ON CONFLICT (all_time, bucket, task_name, status) DO UPDATE SET
+                       runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+                       duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+                       duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+                       inputs_runs = t.inputs_runs + EXCLUDED.inputs_runs, inputs_sum = t.inputs_sum + EXCLUDED.inputs_sum,
+                       outputs_runs = t.outputs_runs + EXCLUDED.outputs_runs, outputs_sum = t.outputs_sum + EXCLUDED.outputs_sum,
+                       paired_inputs = t.paired_inputs + EXCLUDED.paired_inputs,
+                       paired_duration = t.paired_duration + EXCLUDED.paired_duration)
+        INSERT INTO @extschema@.task_run_sketch AS s
+        SELECT d.task_name, @extschema@._duration_key(d.duration_seconds), sum(d.sign),
+               min(d.duration_seconds), max(d.duration_seconds)
+          FROM d
+         WHERE d.status IN ('Completed', 'Failed', 'Crashed') AND d.duration_seconds IS NOT NULL
+           AND d.start_time < 'infinity'
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (task_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+        END IF;
+    END IF;
+    IF TG_OP = 'UPDATE' OR TG_OP = 'DELETE' THEN
+        SELECT count(*) INTO v_rows FROM old_rows;
+        IF v_rows = 1 THEN
+            SELECT * INTO v_run FROM old_rows;
+            PERFORM @extschema@._task_rollup_row(-1, v_run);
+        ELSIF v_rows > 1 THEN
+        WITH d AS (SELECT -1 AS sign, task_name, status, start_time, end_time, duration_seconds, inputs_processed, outputs_produced FROM old_rows),
+             p AS (SELECT g.all_time, g.bucket, d.task_name, d.status, d.sign, d.duration_seconds AS dur,
+                          EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur,
+                          d.inputs_processed AS inp, d.outputs_produced AS outp
+                     FROM d CROSS JOIN LATERAL (VALUES (false, @extschema@._run_hour(d.start_time)),
+                                                       (true, '-infinity'::timestamptz)) g(all_time, bucket)
+                    WHERE NOT g.all_time OR d.start_time < 'infinity'),
+             r AS (INSERT INTO @extschema@.task_run_rollup AS t
+                   SELECT p.all_time, p.bucket, p.task_name, p.status, sum(p.sign),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.dur IS NOT NULL), 0), COALESCE(sum(p.sign * p.xdur), 0),
+                          max(p.dur) FILTER (WHERE p.sign > 0),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.inp IS NOT NULL), 0), COALESCE(sum(p.sign * p.inp), 0),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.outp IS NOT NULL), 0), COALESCE(sum(p.sign * p.outp), 0),
+                          COALESCE(sum(p.sign * p.inp) FILTER (WHERE p.dur IS NOT NULL), 0),
+                          COALESCE(sum(p.sign * p.xdur) FILTER (WHERE p.inp IS NOT NULL), 0)
+                     FROM p GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                   ON CONFLICT (all_time, bucket, task_name, status) DO UPDATE SET
+                       runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+                       duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+                       duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+                       inputs_runs = t.inputs_runs + EXCLUDED.inputs_runs, inputs_sum = t.inputs_sum + EXCLUDED.inputs_sum,
+                       outputs_runs = t.outputs_runs + EXCLUDED.outputs_runs, outputs_sum = t.outputs_sum + EXCLUDED.outputs_sum,
+                       paired_inputs = t.paired_inputs + EXCLUDED.paired_inputs,
+                       paired_duration = t.paired_duration + EXCLUDED.paired_duration)
+        INSERT INTO @extschema@.task_run_sketch AS s
+        SELECT d.task_name, @extschema@._duration_key(d.duration_seconds), sum(d.sign),
+               min(d.duration_seconds), max(d.duration_seconds)
+          FROM d
+         WHERE d.status IN ('Completed', 'Failed', 'Crashed') AND d.duration_seconds IS NOT NULL
+           AND d.start_time < 'infinity'
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (task_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+        /* rows whose runs fell to 0 go */
+        DELETE FROM @extschema@.task_run_rollup t
+         USING (SELECT DISTINCT @extschema@._run_hour(o.start_time) AS bucket, o.task_name, o.status FROM old_rows o) o
+         WHERE NOT t.all_time AND t.bucket = o.bucket AND t.task_name = o.task_name AND t.status = o.status
+           AND t.runs = 0;
+        DELETE FROM @extschema@.task_run_rollup t
+         USING (SELECT DISTINCT o.task_name, o.status FROM old_rows o) o
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.task_name = o.task_name AND t.status = o.status
+           AND t.runs = 0;
+        DELETE FROM @extschema@.task_run_sketch s
+         USING (SELECT DISTINCT o.task_name, @extschema@._duration_key(o.duration_seconds) AS key
+                  FROM old_rows o WHERE o.duration_seconds IS NOT NULL) o
+         WHERE s.task_name = o.task_name AND s.key = o.key AND s.runs = 0;
+        /*
+         * the longest duration of a bucket that lost its longest run: an hour
+         * from the runs (index range scan), then all_time from the hours
+         */
+        UPDATE @extschema@.task_run_rollup t
+           SET duration_max = (SELECT max(r.duration_seconds) FROM @extschema@.task_runs r
+                                WHERE r.task_name = t.task_name AND r.status = t.status
+                                  AND r.start_time >= t.bucket
+                                  AND (r.start_time < t.bucket + interval '1 hour' OR r.start_time = t.bucket))
+          FROM (SELECT @extschema@._run_hour(o.start_time) AS bucket, o.task_name, o.status, max(o.duration_seconds) AS m
+                  FROM old_rows o GROUP BY 1, 2, 3) o
+         WHERE NOT t.all_time AND t.bucket = o.bucket AND t.task_name = o.task_name AND t.status = o.status
+           AND o.m >= t.duration_max;
+        UPDATE @extschema@.task_run_rollup t
+           SET duration_max = (SELECT max(h.duration_max) FROM @extschema@.task_run_rollup h
+                                WHERE NOT h.all_time AND h.task_name = t.task_name AND h.status = t.status
+                                  AND h.bucket < 'infinity')
+          FROM (SELECT o.task_name, o.status, max(o.duration_seconds) AS m
+                  FROM old_rows o WHERE o.start_time < 'infinity' GROUP BY 1, 2) o
+         WHERE t.all_time AND t.bucket = '-infinity' AND t.task_name = o.task_name AND t.status = o.status
+           AND o.m >= t.duration_max;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._task_runs_rollup() IS
+    'internal: trigger on obs.task_runs (per statement, with transition tables) that keeps obs.task_run_rollup and obs.task_run_sketch';
+CREATE TRIGGER task_runs_rollup_insert AFTER INSERT ON @extschema@.task_runs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._task_runs_rollup();
+CREATE TRIGGER task_runs_rollup_update AFTER UPDATE ON @extschema@.task_runs
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._task_runs_rollup();
+CREATE TRIGGER task_runs_rollup_delete AFTER DELETE ON @extschema@.task_runs
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._task_runs_rollup();
+CREATE TRIGGER task_runs_rollup_truncate AFTER TRUNCATE ON @extschema@.task_runs
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._task_runs_rollup();
+
+CREATE FUNCTION @extschema@.rebuild_rollups()
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    /* writers wait until the rollups are whole again */
+    LOCK TABLE @extschema@.flow_runs, @extschema@.task_runs IN SHARE MODE;
+    DELETE FROM @extschema@.flow_run_rollup;
+    DELETE FROM @extschema@.flow_run_sketch;
+    DELETE FROM @extschema@.task_run_rollup;
+    DELETE FROM @extschema@.task_run_sketch;
+    WITH d AS (SELECT 1 AS sign, flow_name, status, start_time, end_time, duration_seconds FROM @extschema@.flow_runs),
+             p AS (SELECT g.all_time, g.bucket, d.flow_name, d.status, d.sign, d.duration_seconds AS dur,
+                          EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur, d.start_time
+                     FROM d CROSS JOIN LATERAL (VALUES (false, @extschema@._run_hour(d.start_time)),
+                                                       (true, '-infinity'::timestamptz)) g(all_time, bucket)
+                    WHERE NOT g.all_time OR d.start_time < 'infinity'),
+             r AS (INSERT INTO @extschema@.flow_run_rollup AS t
+                   SELECT p.all_time, p.bucket, p.flow_name, p.status, sum(p.sign),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.dur IS NOT NULL), 0), COALESCE(sum(p.sign * p.xdur), 0),
+                          max(p.dur) FILTER (WHERE p.sign > 0),
+                          max(p.start_time) FILTER (WHERE p.sign > 0)
+                     FROM p GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                   ON CONFLICT (all_time, bucket, flow_name, status) DO UPDATE SET
+                       runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+                       duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+                       duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+                       last_start_time = GREATEST(t.last_start_time, EXCLUDED.last_start_time))
+        INSERT INTO @extschema@.flow_run_sketch AS s
+        SELECT d.flow_name, @extschema@._duration_key(d.duration_seconds), sum(d.sign),
+               min(d.duration_seconds), max(d.duration_seconds)
+          FROM d
+         WHERE d.status IN ('Completed', 'Failed', 'Crashed') AND d.duration_seconds IS NOT NULL
+           AND d.start_time < 'infinity'
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (flow_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+    WITH d AS (SELECT 1 AS sign, task_name, status, start_time, end_time, duration_seconds, inputs_processed, outputs_produced FROM @extschema@.task_runs),
+             p AS (SELECT g.all_time, g.bucket, d.task_name, d.status, d.sign, d.duration_seconds AS dur,
+                          EXTRACT(epoch FROM d.end_time - d.start_time) AS xdur,
+                          d.inputs_processed AS inp, d.outputs_produced AS outp
+                     FROM d CROSS JOIN LATERAL (VALUES (false, @extschema@._run_hour(d.start_time)),
+                                                       (true, '-infinity'::timestamptz)) g(all_time, bucket)
+                    WHERE NOT g.all_time OR d.start_time < 'infinity'),
+             r AS (INSERT INTO @extschema@.task_run_rollup AS t
+                   SELECT p.all_time, p.bucket, p.task_name, p.status, sum(p.sign),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.dur IS NOT NULL), 0), COALESCE(sum(p.sign * p.xdur), 0),
+                          max(p.dur) FILTER (WHERE p.sign > 0),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.inp IS NOT NULL), 0), COALESCE(sum(p.sign * p.inp), 0),
+                          COALESCE(sum(p.sign) FILTER (WHERE p.outp IS NOT NULL), 0), COALESCE(sum(p.sign * p.outp), 0),
+                          COALESCE(sum(p.sign * p.inp) FILTER (WHERE p.dur IS NOT NULL), 0),
+                          COALESCE(sum(p.sign * p.xdur) FILTER (WHERE p.inp IS NOT NULL), 0)
+                     FROM p GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                   ON CONFLICT (all_time, bucket, task_name, status) DO UPDATE SET
+                       runs = t.runs + EXCLUDED.runs, timed_runs = t.timed_runs + EXCLUDED.timed_runs,
+                       duration_sum = t.duration_sum + EXCLUDED.duration_sum,
+                       duration_max = GREATEST(t.duration_max, EXCLUDED.duration_max),
+                       inputs_runs = t.inputs_runs + EXCLUDED.inputs_runs, inputs_sum = t.inputs_sum + EXCLUDED.inputs_sum,
+                       outputs_runs = t.outputs_runs + EXCLUDED.outputs_runs, outputs_sum = t.outputs_sum + EXCLUDED.outputs_sum,
+                       paired_inputs = t.paired_inputs + EXCLUDED.paired_inputs,
+                       paired_duration = t.paired_duration + EXCLUDED.paired_duration)
+        INSERT INTO @extschema@.task_run_sketch AS s
+        SELECT d.task_name, @extschema@._duration_key(d.duration_seconds), sum(d.sign),
+               min(d.duration_seconds), max(d.duration_seconds)
+          FROM d
+         WHERE d.status IN ('Completed', 'Failed', 'Crashed') AND d.duration_seconds IS NOT NULL
+           AND d.start_time < 'infinity'
+         GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (task_name, key) DO UPDATE SET
+            runs = s.runs + EXCLUDED.runs, min_value = LEAST(s.min_value, EXCLUDED.min_value),
+            max_value = GREATEST(s.max_value, EXCLUDED.max_value);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rebuild_rollups() IS
+$$recompute obs.flow_run_rollup, obs.task_run_rollup and their duration sketches from obs.flow_runs and obs.task_runs (locked against writes meanwhile).
+The triggers on the runs keep the rollups on every write, bulk loads included; rebuild after writing the runs with triggers disabled (session_replication_role = replica, pg_restore --disable-triggers, a logical replication subscriber).$$;
+
+/*
+ * Whether the caller reads the rollups: not when row-level security applies
+ * to it on the runs (the figures then come from the runs it may see).  The
+ * figures call it in a scalar subquery, evaluated once per query (an
+ * InitPlan), so that it gates whole branches of the plan even when the
+ * range comes from another table (LATERAL).
+ */
+CREATE FUNCTION @extschema@._use_rollups(runs regclass)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN NOT pg_catalog.row_security_active($1);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._use_rollups(regclass) IS
+    'internal: true when the health figures may come from the rollups of the runs table runs (row-level security does not apply to the caller there)';
+
+/*
+ * The runs of flow_name (all when NULL) started in [lo, hi), each as a rollup row
+ * of one run: the same figures the triggers add to
+ * obs.flow_run_rollup.  g is the grouping key: the name when per_flow, else ''.
+ */
+CREATE FUNCTION @extschema@._flow_run_rows(flow_name text, lo timestamptz, hi timestamptz, per_flow boolean)
+RETURNS TABLE(g text, status @extschema@.run_state, runs bigint, timed_runs bigint, duration_sum numeric,
+              duration_max double precision, last_start_time timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN _flow_run_rows.per_flow THEN r.flow_name || '' ELSE '' END,
+           r.status, 1::bigint,
+           (r.duration_seconds IS NOT NULL)::integer::bigint,
+           COALESCE(EXTRACT(epoch FROM r.end_time - r.start_time), 0),
+           r.duration_seconds,
+           r.start_time
+      FROM @extschema@.flow_runs r
+     WHERE (_flow_run_rows.flow_name IS NULL OR r.flow_name = _flow_run_rows.flow_name)
+       AND r.start_time >= _flow_run_rows.lo AND r.start_time < _flow_run_rows.hi;
+END;
+COMMENT ON FUNCTION @extschema@._flow_run_rows(text, timestamptz, timestamptz, boolean) IS
+    'internal: the runs of flow_name (all when NULL) started in [lo, hi), one rollup row each (obs.flow_run_rollup''s figures of a single run), grouped by g (the name when per_flow, else '''')';
+
+/*
+ * The runs of task_name (all when NULL) started in [lo, hi), each as a rollup row
+ * of one run: the same figures the triggers add to
+ * obs.task_run_rollup.  g is the grouping key: the name when per_task, else ''.
+ */
+CREATE FUNCTION @extschema@._task_run_rows(task_name text, lo timestamptz, hi timestamptz, per_task boolean)
+RETURNS TABLE(g text, status @extschema@.run_state, runs bigint, timed_runs bigint, duration_sum numeric,
+              duration_max double precision, inputs_runs bigint, inputs_sum numeric, outputs_runs bigint,
+              outputs_sum numeric, paired_inputs numeric, paired_duration numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN _task_run_rows.per_task THEN r.task_name || '' ELSE '' END,
+           r.status, 1::bigint,
+           (r.duration_seconds IS NOT NULL)::integer::bigint,
+           COALESCE(EXTRACT(epoch FROM r.end_time - r.start_time), 0),
+           r.duration_seconds,
+           (r.inputs_processed IS NOT NULL)::integer::bigint,
+           COALESCE(r.inputs_processed, 0)::numeric,
+           (r.outputs_produced IS NOT NULL)::integer::bigint,
+           COALESCE(r.outputs_produced, 0)::numeric,
+           CASE WHEN r.duration_seconds IS NOT NULL THEN COALESCE(r.inputs_processed, 0) ELSE 0 END::numeric,
+           CASE WHEN r.inputs_processed IS NOT NULL
+                THEN COALESCE(EXTRACT(epoch FROM r.end_time - r.start_time), 0) ELSE 0 END
+      FROM @extschema@.task_runs r
+     WHERE (_task_run_rows.task_name IS NULL OR r.task_name = _task_run_rows.task_name)
+       AND r.start_time >= _task_run_rows.lo AND r.start_time < _task_run_rows.hi;
+END;
+COMMENT ON FUNCTION @extschema@._task_run_rows(text, timestamptz, timestamptz, boolean) IS
+    'internal: the runs of task_name (all when NULL) started in [lo, hi), one rollup row each (obs.task_run_rollup''s figures of a single run), grouped by g (the name when per_task, else '''')';
+
+
+/*
+ * _flow_run_rows() behind a PL/pgSQL call, for the branches that read
+ * many runs (a range's percentiles, figures under row-level security): the
+ * planner counts such a call as a few rows, where the inlined scan would
+ * count every run of the table, and a plan whose cost grows with the table
+ * gets JIT-compiled (tens of milliseconds at millions of runs) even when
+ * that branch never runs.
+ */
+CREATE FUNCTION @extschema@._flow_runs_read(flow_name text, lo timestamptz, hi timestamptz, per_flow boolean)
+RETURNS TABLE(g text, status @extschema@.run_state, runs bigint, timed_runs bigint, duration_sum numeric,
+              duration_max double precision, last_start_time timestamptz)
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 100 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM @extschema@._flow_run_rows($1, $2, $3, $4);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._flow_runs_read(text, timestamptz, timestamptz, boolean) IS
+    'internal: obs._flow_run_rows(), planned as a few rows (the health figures'' branches that read many runs)';
+
+/*
+ * _task_run_rows() behind a PL/pgSQL call, for the branches that read
+ * many runs (a range's percentiles, figures under row-level security): the
+ * planner counts such a call as a few rows, where the inlined scan would
+ * count every run of the table, and a plan whose cost grows with the table
+ * gets JIT-compiled (tens of milliseconds at millions of runs) even when
+ * that branch never runs.
+ */
+CREATE FUNCTION @extschema@._task_runs_read(task_name text, lo timestamptz, hi timestamptz, per_task boolean)
+RETURNS TABLE(g text, status @extschema@.run_state, runs bigint, timed_runs bigint, duration_sum numeric,
+              duration_max double precision, inputs_runs bigint, inputs_sum numeric, outputs_runs bigint,
+              outputs_sum numeric, paired_inputs numeric, paired_duration numeric)
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 100 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT * FROM @extschema@._task_run_rows($1, $2, $3, $4);
+END
+$$;
+COMMENT ON FUNCTION @extschema@._task_runs_read(text, timestamptz, timestamptz, boolean) IS
+    'internal: obs._task_run_rows(), planned as a few rows (the health figures'' branches that read many runs)';
+
+
+CREATE OR REPLACE FUNCTION @extschema@._flow_health(
+    flow_name text, since timestamptz, until timestamptz, per_flow boolean)
+RETURNS TABLE(flow_name text, total_runs bigint, success_count bigint, failure_count bigint,
+              cancelled_count bigint, running_count bigint, success_rate double precision,
+              avg_duration_seconds double precision, p50_duration_seconds double precision,
+              p95_duration_seconds double precision, max_duration_seconds double precision,
+              last_run_at timestamptz)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN _flow_health.per_flow THEN k.g END,
+           k.total_runs, k.success_count, k.failure_count, k.cancelled_count, k.running_count,
+           k.success_rate, k.avg_duration_seconds, q.p50, q.p95, k.max_duration_seconds, k.last_run_at
+      FROM (SELECT x.g,
+                   pg_catalog.sum(x.runs)::bigint AS total_runs,
+                   COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status = 'Completed'), 0)::bigint AS success_count,
+                   COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status IN ('Failed', 'Crashed')), 0)::bigint AS failure_count,
+                   COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status = 'Cancelled'), 0)::bigint AS cancelled_count,
+                   COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status IN ('Scheduled', 'Pending', 'Running', 'Paused', 'Cancelling')), 0)::bigint
+                       AS running_count,
+                   COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status = 'Completed'), 0)::double precision
+                       / NULLIF(COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')), 0), 0)::double precision
+                       AS success_rate,
+                   (pg_catalog.sum(x.duration_sum) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')))::double precision
+                       / NULLIF(pg_catalog.sum(x.timed_runs) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')), 0)::double precision
+                       AS avg_duration_seconds,
+                   pg_catalog.max(x.duration_max) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')) AS max_duration_seconds,
+                   pg_catalog.max(x.last_start_time) AS last_run_at
+              FROM (
+                    /* the whole buckets in the range (all_time when it is open on both sides) */
+                    SELECT CASE WHEN _flow_health.per_flow THEN r.flow_name || '' ELSE '' END AS g, r.status, r.runs, r.timed_runs, r.duration_sum, r.duration_max, r.last_start_time
+                      FROM @extschema@.flow_run_rollup r
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
+                       AND r.all_time = (_flow_health.since IS NULL AND _flow_health.until IS NULL)
+                       AND (_flow_health.flow_name IS NULL OR r.flow_name = _flow_health.flow_name)
+                       AND r.bucket >= @extschema@._run_hour_ceil(COALESCE(_flow_health.since, '-infinity'::timestamptz))
+                       AND r.bucket < @extschema@._run_hour(COALESCE(_flow_health.until, 'infinity'::timestamptz))
+                    UNION ALL
+                    /* the partial hours at the edges of the range, from the runs */
+                    SELECT * FROM @extschema@._flow_run_rows(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz),
+                                      LEAST(COALESCE(_flow_health.until, 'infinity'::timestamptz), @extschema@._run_hour_ceil(COALESCE(_flow_health.since, '-infinity'::timestamptz))), _flow_health.per_flow)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
+                    UNION ALL
+                    SELECT * FROM @extschema@._flow_run_rows(_flow_health.flow_name,
+                                      GREATEST(COALESCE(_flow_health.since, '-infinity'::timestamptz), @extschema@._run_hour_ceil(COALESCE(_flow_health.since, '-infinity'::timestamptz)), @extschema@._run_hour(COALESCE(_flow_health.until, 'infinity'::timestamptz))),
+                                      COALESCE(_flow_health.until, 'infinity'::timestamptz), _flow_health.per_flow)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
+                    UNION ALL
+                    /* under row-level security: the runs the caller may see */
+                    SELECT * FROM @extschema@._flow_runs_read(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz), COALESCE(_flow_health.until, 'infinity'::timestamptz), _flow_health.per_flow)
+                     WHERE NOT (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))) x
+             GROUP BY x.g) k
+      LEFT JOIN (SELECT u.g, pg_catalog.max(u.p50) AS p50, pg_catalog.max(u.p95) AS p95 FROM (
+                    /* all history: from the duration sketch (within 1%) */
+                    SELECT c.g, pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo50)
+                           + (pg_catalog.max(c.pos50) - pg_catalog.max(c.lo50))
+                             * (pg_catalog.min(c.v) FILTER (WHERE c.cum > c.hi50)
+                                - pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo50)) AS p50,
+                           pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo95)
+                           + (pg_catalog.max(c.pos95) - pg_catalog.max(c.lo95))
+                             * (pg_catalog.min(c.v) FILTER (WHERE c.cum > c.hi95)
+                                - pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo95)) AS p95
+                      FROM (SELECT s.g, s.cum,
+                                   CASE WHEN s.mn = s.mx THEN s.mn
+                                        ELSE LEAST(GREATEST(@extschema@._duration_of_key(s.key), s.mn), s.mx) END AS v,
+                                   0.5::double precision * (s.total - 1)::double precision AS pos50,
+                                   pg_catalog.floor(0.5::double precision * (s.total - 1)::double precision) AS lo50,
+                                   pg_catalog.ceil(0.5::double precision * (s.total - 1)::double precision) AS hi50,
+                                   0.95::double precision * (s.total - 1)::double precision AS pos95,
+                                   pg_catalog.floor(0.95::double precision * (s.total - 1)::double precision) AS lo95,
+                                   pg_catalog.ceil(0.95::double precision * (s.total - 1)::double precision) AS hi95
+                              FROM (SELECT a.g, a.key, a.mn, a.mx,
+                                           pg_catalog.sum(a.n) OVER (PARTITION BY a.g ORDER BY a.key) AS cum,
+                                           pg_catalog.sum(a.n) OVER (PARTITION BY a.g) AS total
+                                      FROM (SELECT CASE WHEN _flow_health.per_flow THEN k.flow_name || '' ELSE '' END AS g, k.key,
+                                                   pg_catalog.sum(k.runs) AS n, pg_catalog.min(k.min_value) AS mn,
+                                                   pg_catalog.max(k.max_value) AS mx
+                                              FROM @extschema@.flow_run_sketch k
+                                             WHERE (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass))
+                                               AND _flow_health.since IS NULL AND _flow_health.until IS NULL
+                                               AND (_flow_health.flow_name IS NULL OR k.flow_name = _flow_health.flow_name)
+                                             GROUP BY 1, 2) a) s) c
+                     GROUP BY c.g
+                    UNION ALL
+                    /* a range, or under row-level security: exact, from the finished runs */
+                    SELECT e.g,
+                           pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_max),
+                           pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_max)
+                      FROM @extschema@._flow_runs_read(_flow_health.flow_name, COALESCE(_flow_health.since, '-infinity'::timestamptz),
+                               CASE WHEN (SELECT @extschema@._use_rollups('@extschema@.flow_runs'::regclass)) AND _flow_health.since IS NULL AND _flow_health.until IS NULL
+                                    THEN '-infinity'::timestamptz ELSE COALESCE(_flow_health.until, 'infinity'::timestamptz) END, _flow_health.per_flow) e
+                     WHERE e.status IN ('Completed', 'Failed', 'Crashed') AND e.duration_max IS NOT NULL
+                     GROUP BY e.g) u
+                 GROUP BY u.g) q ON q.g = k.g;
+END;
+COMMENT ON FUNCTION @extschema@._flow_health(text, timestamptz, timestamptz, boolean) IS
+    'internal: the flow health figures over runs of flow_name (all when NULL) started in [since, until), one row per flow name when per_flow, else one row (none when no run matches); from obs.flow_run_rollup, with the partial hours at the ends of the range from the runs';
+
+CREATE OR REPLACE FUNCTION @extschema@._task_figures(
+    task_name text, since timestamptz, until timestamptz, per_task boolean)
+RETURNS TABLE(task_name text, total_runs bigint, failure_count bigint, success_rate double precision,
+              avg_duration_seconds double precision, p50_duration_seconds double precision,
+              p95_duration_seconds double precision, max_duration_seconds double precision,
+              total_inputs bigint, total_outputs bigint, throughput double precision)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN _task_figures.per_task THEN k.g END,
+           k.total_runs, k.failure_count, k.success_rate, k.avg_duration_seconds, q.p50, q.p95,
+           k.max_duration_seconds, k.total_inputs, k.total_outputs, k.throughput
+      FROM (SELECT x.g,
+                   pg_catalog.sum(x.runs)::bigint AS total_runs,
+                   COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status IN ('Failed', 'Crashed')), 0)::bigint AS failure_count,
+                   COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status = 'Completed'), 0)::double precision
+                       / NULLIF(COALESCE(pg_catalog.sum(x.runs) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')), 0), 0)::double precision
+                       AS success_rate,
+                   (pg_catalog.sum(x.duration_sum) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')))::double precision
+                       / NULLIF(pg_catalog.sum(x.timed_runs) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')), 0)::double precision
+                       AS avg_duration_seconds,
+                   pg_catalog.max(x.duration_max) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')) AS max_duration_seconds,
+                   CASE WHEN pg_catalog.sum(x.inputs_runs) > 0 THEN pg_catalog.sum(x.inputs_sum) END::bigint AS total_inputs,
+                   CASE WHEN pg_catalog.sum(x.outputs_runs) > 0 THEN pg_catalog.sum(x.outputs_sum) END::bigint AS total_outputs,
+                   (pg_catalog.sum(x.paired_inputs) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')))::double precision
+                       / NULLIF((pg_catalog.sum(x.paired_duration) FILTER (WHERE x.status IN ('Completed', 'Failed', 'Crashed')))::double precision, 0)
+                       AS throughput
+              FROM (
+                    /* the whole buckets in the range (all_time when it is open on both sides) */
+                    SELECT CASE WHEN _task_figures.per_task THEN r.task_name || '' ELSE '' END AS g, r.status, r.runs, r.timed_runs, r.duration_sum, r.duration_max, r.inputs_runs, r.inputs_sum, r.outputs_runs, r.outputs_sum, r.paired_inputs, r.paired_duration
+                      FROM @extschema@.task_run_rollup r
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
+                       AND r.all_time = (_task_figures.since IS NULL AND _task_figures.until IS NULL)
+                       AND (_task_figures.task_name IS NULL OR r.task_name = _task_figures.task_name)
+                       AND r.bucket >= @extschema@._run_hour_ceil(COALESCE(_task_figures.since, '-infinity'::timestamptz))
+                       AND r.bucket < @extschema@._run_hour(COALESCE(_task_figures.until, 'infinity'::timestamptz))
+                    UNION ALL
+                    /* the partial hours at the edges of the range, from the runs */
+                    SELECT * FROM @extschema@._task_run_rows(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz),
+                                      LEAST(COALESCE(_task_figures.until, 'infinity'::timestamptz), @extschema@._run_hour_ceil(COALESCE(_task_figures.since, '-infinity'::timestamptz))), _task_figures.per_task)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
+                    UNION ALL
+                    SELECT * FROM @extschema@._task_run_rows(_task_figures.task_name,
+                                      GREATEST(COALESCE(_task_figures.since, '-infinity'::timestamptz), @extschema@._run_hour_ceil(COALESCE(_task_figures.since, '-infinity'::timestamptz)), @extschema@._run_hour(COALESCE(_task_figures.until, 'infinity'::timestamptz))),
+                                      COALESCE(_task_figures.until, 'infinity'::timestamptz), _task_figures.per_task)
+                     WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
+                    UNION ALL
+                    /* under row-level security: the runs the caller may see */
+                    SELECT * FROM @extschema@._task_runs_read(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz), COALESCE(_task_figures.until, 'infinity'::timestamptz), _task_figures.per_task)
+                     WHERE NOT (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))) x
+             GROUP BY x.g) k
+      LEFT JOIN (SELECT u.g, pg_catalog.max(u.p50) AS p50, pg_catalog.max(u.p95) AS p95 FROM (
+                    /* all history: from the duration sketch (within 1%) */
+                    SELECT c.g, pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo50)
+                           + (pg_catalog.max(c.pos50) - pg_catalog.max(c.lo50))
+                             * (pg_catalog.min(c.v) FILTER (WHERE c.cum > c.hi50)
+                                - pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo50)) AS p50,
+                           pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo95)
+                           + (pg_catalog.max(c.pos95) - pg_catalog.max(c.lo95))
+                             * (pg_catalog.min(c.v) FILTER (WHERE c.cum > c.hi95)
+                                - pg_catalog.min(c.v) FILTER (WHERE c.cum > c.lo95)) AS p95
+                      FROM (SELECT s.g, s.cum,
+                                   CASE WHEN s.mn = s.mx THEN s.mn
+                                        ELSE LEAST(GREATEST(@extschema@._duration_of_key(s.key), s.mn), s.mx) END AS v,
+                                   0.5::double precision * (s.total - 1)::double precision AS pos50,
+                                   pg_catalog.floor(0.5::double precision * (s.total - 1)::double precision) AS lo50,
+                                   pg_catalog.ceil(0.5::double precision * (s.total - 1)::double precision) AS hi50,
+                                   0.95::double precision * (s.total - 1)::double precision AS pos95,
+                                   pg_catalog.floor(0.95::double precision * (s.total - 1)::double precision) AS lo95,
+                                   pg_catalog.ceil(0.95::double precision * (s.total - 1)::double precision) AS hi95
+                              FROM (SELECT a.g, a.key, a.mn, a.mx,
+                                           pg_catalog.sum(a.n) OVER (PARTITION BY a.g ORDER BY a.key) AS cum,
+                                           pg_catalog.sum(a.n) OVER (PARTITION BY a.g) AS total
+                                      FROM (SELECT CASE WHEN _task_figures.per_task THEN k.task_name || '' ELSE '' END AS g, k.key,
+                                                   pg_catalog.sum(k.runs) AS n, pg_catalog.min(k.min_value) AS mn,
+                                                   pg_catalog.max(k.max_value) AS mx
+                                              FROM @extschema@.task_run_sketch k
+                                             WHERE (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass))
+                                               AND _task_figures.since IS NULL AND _task_figures.until IS NULL
+                                               AND (_task_figures.task_name IS NULL OR k.task_name = _task_figures.task_name)
+                                             GROUP BY 1, 2) a) s) c
+                     GROUP BY c.g
+                    UNION ALL
+                    /* a range, or under row-level security: exact, from the finished runs */
+                    SELECT e.g,
+                           pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY e.duration_max),
+                           pg_catalog.percentile_cont(0.95) WITHIN GROUP (ORDER BY e.duration_max)
+                      FROM @extschema@._task_runs_read(_task_figures.task_name, COALESCE(_task_figures.since, '-infinity'::timestamptz),
+                               CASE WHEN (SELECT @extschema@._use_rollups('@extschema@.task_runs'::regclass)) AND _task_figures.since IS NULL AND _task_figures.until IS NULL
+                                    THEN '-infinity'::timestamptz ELSE COALESCE(_task_figures.until, 'infinity'::timestamptz) END, _task_figures.per_task) e
+                     WHERE e.status IN ('Completed', 'Failed', 'Crashed') AND e.duration_max IS NOT NULL
+                     GROUP BY e.g) u
+                 GROUP BY u.g) q ON q.g = k.g;
+END;
+COMMENT ON FUNCTION @extschema@._task_figures(text, timestamptz, timestamptz, boolean) IS
+    'internal: the task figures over runs of task_name (all when NULL) started in [since, until), one row per task name when per_task, else one row (none when no run matches); from obs.task_run_rollup, with the partial hours at the ends of the range from the runs';
+
+/* rebuild_rollups() is an administration function; the reader helpers are listed */
+CREATE OR REPLACE FUNCTION @extschema@._privilege_functions(role_kind text)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE _privilege_functions.role_kind
+        /* signal writers: granted by grant_writer(), revoked from PUBLIC */
+        WHEN 'writer' THEN ARRAY[
+            'log', 'debug', 'info', 'warning', 'error', 'critical',
+            'start_span', 'finish_span', 'set_traceparent', 'record_span',
+            'record_metric', 'record_flow_execution', 'record_task_execution']
+        /* readers: granted by grant_reader() (PUBLIC keeps EXECUTE; SELECT decides) */
+        WHEN 'reader' THEN ARRAY[
+            'get_flow_health', 'get_task_performance', 'get_task_summary',
+            'high_latency_by_endpoint', 'latency_heatmap', 'log_json', 'jaeger_json',
+            'current_span_id', 'current_trace_id', 'current_traceparent', 'open_spans',
+            'parse_traceparent', 'reset_spans', 'flush', 'ingest_stats', 'trace_sampled',
+            'log_volume', 'throughput', 'service_performance', '_check_range', '_check_bucket',
+            '_flow_health', '_task_figures', '_latency_heatmap',
+            'dashboard_html', '_html', '_dash_num', '_dash_step',
+            '_flow_run_rows', '_task_run_rows', '_run_hour', '_run_hour_ceil',
+            '_duration_key', '_duration_of_key', '_use_rollups', '_flow_runs_read', '_task_runs_read']
+        /* administration: revoked from PUBLIC, granted to no helper role */
+        WHEN 'admin' THEN ARRAY[
+            'check_alert_conditions', 'add_alert_rule', 'drop_alert_rule',
+            'evaluate_alert_rules', 'acknowledge_alert', 'purge', '_store_alerts',
+            'grant_writer', 'grant_reader', 'revoke_writer', 'revoke_reader',
+            'rebuild_rollups']
+    END
+$$;
+REVOKE EXECUTE ON FUNCTION @extschema@.rebuild_rollups() FROM PUBLIC;
+
+/* the runs already stored */
+SELECT @extschema@.rebuild_rollups();
+
+/* ---- end rollups: issue 10 item 5 ---- */

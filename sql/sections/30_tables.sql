@@ -236,3 +236,74 @@ CREATE INDEX task_runs_start_idx ON @extschema@.task_runs (start_time);
 COMMENT ON TABLE @extschema@.task_runs IS 'task runs recorded by obs.record_task_execution(), one row per task run id';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.task_runs', '');
 
+
+/*
+ * Rollups of the runs (issue 10, item 5): what the health figures need,
+ * summed per (grain, bucket, name, status), kept by the triggers on
+ * flow_runs and task_runs (43_runs.sql).  all_time rows (bucket -infinity)
+ * sum every run that started before +infinity; the others sum the runs that
+ * started in the UTC hour [bucket, bucket + 1 hour) (an infinite start_time
+ * is its own bucket).  Sums of durations are exact (numeric seconds of
+ * end_time - start_time); a row whose runs fall to 0 is deleted.  The
+ * sketches hold the durations of finished runs (Completed, Failed, Crashed)
+ * per name in logarithmic buckets (key, see _duration_key()) for the
+ * all-history percentiles.  Derived data: not dumped (a restore refills them
+ * through the triggers while it loads the runs; obs.rebuild_rollups()
+ * recomputes them).
+ */
+CREATE TABLE @extschema@.flow_run_rollup (
+    all_time        boolean NOT NULL,
+    bucket          timestamptz NOT NULL,
+    flow_name       text NOT NULL,
+    status          @extschema@.run_state NOT NULL,
+    runs            bigint NOT NULL,
+    timed_runs      bigint NOT NULL,
+    duration_sum    numeric NOT NULL,
+    duration_max    double precision,
+    last_start_time timestamptz,
+    PRIMARY KEY (all_time, bucket, flow_name, status)
+);
+COMMENT ON TABLE @extschema@.flow_run_rollup IS
+    'flow runs summed per hour of start_time (or all_time), flow_name and status, kept by triggers on obs.flow_runs; the health figures read it';
+
+CREATE TABLE @extschema@.task_run_rollup (
+    all_time        boolean NOT NULL,
+    bucket          timestamptz NOT NULL,
+    task_name       text NOT NULL,
+    status          @extschema@.run_state NOT NULL,
+    runs            bigint NOT NULL,
+    timed_runs      bigint NOT NULL,
+    duration_sum    numeric NOT NULL,
+    duration_max    double precision,
+    inputs_runs     bigint NOT NULL,
+    inputs_sum      numeric NOT NULL,
+    outputs_runs    bigint NOT NULL,
+    outputs_sum     numeric NOT NULL,
+    paired_inputs   numeric NOT NULL,
+    paired_duration numeric NOT NULL,
+    PRIMARY KEY (all_time, bucket, task_name, status)
+);
+COMMENT ON TABLE @extschema@.task_run_rollup IS
+    'task runs summed per hour of start_time (or all_time), task_name and status, kept by triggers on obs.task_runs; the health figures read it';
+
+CREATE TABLE @extschema@.flow_run_sketch (
+    flow_name text NOT NULL,
+    key       integer NOT NULL,
+    runs      bigint NOT NULL,
+    min_value double precision NOT NULL,
+    max_value double precision NOT NULL,
+    PRIMARY KEY (flow_name, key)
+);
+COMMENT ON TABLE @extschema@.flow_run_sketch IS
+    'durations of finished flow runs per flow_name in logarithmic buckets (1% relative width), with bounds of the values seen; the all-history percentiles';
+
+CREATE TABLE @extschema@.task_run_sketch (
+    task_name text NOT NULL,
+    key       integer NOT NULL,
+    runs      bigint NOT NULL,
+    min_value double precision NOT NULL,
+    max_value double precision NOT NULL,
+    PRIMARY KEY (task_name, key)
+);
+COMMENT ON TABLE @extschema@.task_run_sketch IS
+    'durations of finished task runs per task_name in logarithmic buckets (1% relative width), with bounds of the values seen; the all-history percentiles';

@@ -33,12 +33,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
             'parse_traceparent', 'reset_spans', 'flush', 'ingest_stats', 'trace_sampled',
             'log_volume', 'throughput', 'service_performance', '_check_range', '_check_bucket',
             '_flow_health', '_task_figures', '_latency_heatmap',
-            'dashboard_html', '_html', '_dash_num', '_dash_step']
+            'dashboard_html', '_html', '_dash_num', '_dash_step',
+            '_flow_run_rows', '_task_run_rows', '_run_hour', '_run_hour_ceil',
+            '_duration_key', '_duration_of_key', '_use_rollups', '_flow_runs_read', '_task_runs_read']
         /* administration: revoked from PUBLIC, granted to no helper role */
         WHEN 'admin' THEN ARRAY[
             'check_alert_conditions', 'add_alert_rule', 'drop_alert_rule',
             'evaluate_alert_rules', 'acknowledge_alert', 'purge', '_store_alerts',
-            'grant_writer', 'grant_reader', 'revoke_writer', 'revoke_reader']
+            'grant_writer', 'grant_reader', 'revoke_writer', 'revoke_reader',
+            'rebuild_rollups']
     END
 $$;
 COMMENT ON FUNCTION @extschema@._privilege_functions(text) IS

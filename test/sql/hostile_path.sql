@@ -190,6 +190,7 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('clear_retention', $$SELECT obs.clear_retention('logs')$$),
     ('clear_archive', $$SELECT obs.clear_archive('logs')$$),
     ('partition_stats', $$SELECT count(*) FROM obs.partition_stats$$),
+    ('rebuild_rollups', $$SELECT obs.rebuild_rollups()$$),
     ('purge', $$SELECT * FROM obs.purge('1 day')$$)) v(call, q);
 RESET search_path;
 -- the obs functions with a string body not run above (none; the types'
