@@ -33,7 +33,7 @@ exec 9>&-    # the cluster is up: let others install again
 PSQL=(psql -X -q -At -v ON_ERROR_STOP=1)
 load() {    # load DB ROWS
     "${PSQL[@]}" -d postgres -c "CREATE DATABASE $1"
-    "${PSQL[@]}" -d "$1" -c "CREATE EXTENSION obs" -c "
+    "${PSQL[@]}" -d "$1" -c "CREATE EXTENSION obs" -c "SELECT obs.enable_rollups()" -c "
 CREATE FUNCTION bench_ms(q text) RETURNS double precision LANGUAGE plpgsql AS \$\$
 DECLARE t0 timestamptz;
 BEGIN

@@ -24,7 +24,7 @@ max_wal_size = '4GB'"
 exec 9>&-    # the cluster is up: let others install again
 
 W=$(mktemp -d /tmp/obs-bench.XXXXXX)
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION obs"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION obs" -c "SELECT obs.enable_rollups()"
 for names in 32 1; do
     cat >"$W/once_$names.sql" <<SQL
 \set id random(1, 2000000000)

@@ -4389,6 +4389,24 @@ COMMENT ON TABLE @extschema@.task_run_sketch IS
     'durations of finished task runs per task_name in logarithmic buckets (1% relative width), with bounds of the values seen; the all-history percentiles';
 
 /*
+ * The switch of the health rollups: a row here means on.  Off by default:
+ * with rollups on, every write of a run also updates its hour's and the
+ * all-history rollup row of its name and status, which serializes writers
+ * of the same name and status until they commit (README "Pipeline
+ * health").  Turning them on (a row inserted, by obs.enable_rollups() or a
+ * restore) rebuilds them from the runs; turning them off empties them
+ * (triggers on this table, 43_runs.sql).  Dumped, so that a restore turns
+ * them on again whatever the order in which the runs are loaded.
+ */
+CREATE TABLE @extschema@.health_rollups (
+    enabled    boolean PRIMARY KEY DEFAULT true CHECK (enabled),
+    enabled_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+COMMENT ON TABLE @extschema@.health_rollups IS
+    'one row when the health rollups are on (obs.enable_rollups()), none when off (the default)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.health_rollups', '');
+
+/*
  * Rollups of the runs (issue 10, item 5; tables in 30_tables.sql).  Every
  * write to flow_runs and task_runs (the C upsert through SPI, a user's
  * INSERT/UPDATE/DELETE, obs.purge(), COPY, a restore) fires a statement
@@ -4540,6 +4558,10 @@ DECLARE
     v_rows bigint;
     v_run @extschema@.flow_runs;
 BEGIN
+    /* rollups off: nothing to keep */
+    IF NOT EXISTS (SELECT FROM @extschema@.health_rollups) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM @extschema@.flow_run_rollup;
         DELETE FROM @extschema@.flow_run_sketch;
@@ -4751,6 +4773,10 @@ DECLARE
     v_rows bigint;
     v_run @extschema@.task_runs;
 BEGIN
+    /* rollups off: nothing to keep */
+    IF NOT EXISTS (SELECT FROM @extschema@.health_rollups) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM @extschema@.task_run_rollup;
         DELETE FROM @extschema@.task_run_sketch;
@@ -4895,6 +4921,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp 
 BEGIN
     /* writers wait until the rollups are whole again */
     LOCK TABLE @extschema@.flow_runs, @extschema@.task_runs IN SHARE MODE;
+    IF NOT EXISTS (SELECT FROM @extschema@.health_rollups) THEN
+        RAISE EXCEPTION 'health rollups are off'
+            USING ERRCODE = '55000', HINT = 'Turn them on with obs.enable_rollups(), which builds them.';
+    END IF;
     DELETE FROM @extschema@.flow_run_rollup;
     DELETE FROM @extschema@.flow_run_sketch;
     DELETE FROM @extschema@.task_run_rollup;
@@ -4967,6 +4997,57 @@ $$recompute obs.flow_run_rollup, obs.task_run_rollup and their duration sketches
 The triggers on the runs keep the rollups on every write, bulk loads included; rebuild after writing the runs with triggers disabled (session_replication_role = replica, pg_restore --disable-triggers, a logical replication subscriber).$$;
 
 /*
+ * The switch: a row inserted into obs.health_rollups (enable_rollups(), a
+ * restore) builds the rollups from the runs; the row deleted
+ * (disable_rollups()) empties them.
+ */
+CREATE FUNCTION @extschema@._health_rollups_switch()
+RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM @extschema@.rebuild_rollups();
+    ELSE
+        LOCK TABLE @extschema@.flow_runs, @extschema@.task_runs IN SHARE MODE;
+        DELETE FROM @extschema@.flow_run_rollup;
+        DELETE FROM @extschema@.flow_run_sketch;
+        DELETE FROM @extschema@.task_run_rollup;
+        DELETE FROM @extschema@.task_run_sketch;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._health_rollups_switch() IS
+    'internal: trigger on obs.health_rollups; a row inserted builds the rollups from the runs, the row deleted empties them';
+CREATE TRIGGER health_rollups_on AFTER INSERT ON @extschema@.health_rollups
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._health_rollups_switch();
+CREATE TRIGGER health_rollups_off AFTER DELETE ON @extschema@.health_rollups
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._health_rollups_switch();
+
+CREATE FUNCTION @extschema@.enable_rollups()
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO @extschema@.health_rollups DEFAULT VALUES ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.enable_rollups() IS
+$$turn the health rollups on: build them from the runs (writers of runs wait meanwhile) and keep them on every write from then on, so that flow_health, task_summary and task_performance take the same time at 10M runs as at 1M.
+Returns false when they were on already.  Writers of runs of the same name and status then wait for each other's commit (README "Pipeline health").$$;
+
+CREATE FUNCTION @extschema@.disable_rollups()
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM @extschema@.health_rollups;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.disable_rollups() IS
+    'turn the health rollups off and empty them: the health figures come from the runs again; returns false when they were off already';
+
+/*
  * Whether the caller reads the rollups: not when row-level security applies
  * to it on the runs (the figures then come from the runs it may see).  The
  * figures call it in a scalar subquery, evaluated once per query (an
@@ -4977,7 +5058,7 @@ CREATE FUNCTION @extschema@._use_rollups(runs regclass)
 RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN NOT pg_catalog.row_security_active($1);
+    RETURN NOT pg_catalog.row_security_active($1) AND EXISTS (SELECT FROM @extschema@.health_rollups);
 END
 $$;
 COMMENT ON FUNCTION @extschema@._use_rollups(regclass) IS
@@ -5296,12 +5377,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
             'check_alert_conditions', 'add_alert_rule', 'drop_alert_rule',
             'evaluate_alert_rules', 'acknowledge_alert', 'purge', '_store_alerts',
             'grant_writer', 'grant_reader', 'revoke_writer', 'revoke_reader',
-            'rebuild_rollups']
+            'rebuild_rollups', 'enable_rollups', 'disable_rollups']
     END
 $$;
-REVOKE EXECUTE ON FUNCTION @extschema@.rebuild_rollups() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.rebuild_rollups(), @extschema@.enable_rollups(),
+    @extschema@.disable_rollups() FROM PUBLIC;
 
-/* the runs already stored */
-SELECT @extschema@.rebuild_rollups();
+/* the rollups are off until obs.enable_rollups(), as in a fresh install */
 
 /* ---- end rollups: issue 10 item 5 ---- */

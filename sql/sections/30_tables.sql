@@ -307,3 +307,21 @@ CREATE TABLE @extschema@.task_run_sketch (
 );
 COMMENT ON TABLE @extschema@.task_run_sketch IS
     'durations of finished task runs per task_name in logarithmic buckets (1% relative width), with bounds of the values seen; the all-history percentiles';
+
+/*
+ * The switch of the health rollups: a row here means on.  Off by default:
+ * with rollups on, every write of a run also updates its hour's and the
+ * all-history rollup row of its name and status, which serializes writers
+ * of the same name and status until they commit (README "Pipeline
+ * health").  Turning them on (a row inserted, by obs.enable_rollups() or a
+ * restore) rebuilds them from the runs; turning them off empties them
+ * (triggers on this table, 43_runs.sql).  Dumped, so that a restore turns
+ * them on again whatever the order in which the runs are loaded.
+ */
+CREATE TABLE @extschema@.health_rollups (
+    enabled    boolean PRIMARY KEY DEFAULT true CHECK (enabled),
+    enabled_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+COMMENT ON TABLE @extschema@.health_rollups IS
+    'one row when the health rollups are on (obs.enable_rollups()), none when off (the default)';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.health_rollups', '');

@@ -172,6 +172,10 @@ DECLARE
     v_rows bigint;
     v_run @extschema@.flow_runs;
 BEGIN
+    /* rollups off: nothing to keep */
+    IF NOT EXISTS (SELECT FROM @extschema@.health_rollups) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM @extschema@.flow_run_rollup;
         DELETE FROM @extschema@.flow_run_sketch;
@@ -383,6 +387,10 @@ DECLARE
     v_rows bigint;
     v_run @extschema@.task_runs;
 BEGIN
+    /* rollups off: nothing to keep */
+    IF NOT EXISTS (SELECT FROM @extschema@.health_rollups) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM @extschema@.task_run_rollup;
         DELETE FROM @extschema@.task_run_sketch;
@@ -527,6 +535,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp 
 BEGIN
     /* writers wait until the rollups are whole again */
     LOCK TABLE @extschema@.flow_runs, @extschema@.task_runs IN SHARE MODE;
+    IF NOT EXISTS (SELECT FROM @extschema@.health_rollups) THEN
+        RAISE EXCEPTION 'health rollups are off'
+            USING ERRCODE = '55000', HINT = 'Turn them on with obs.enable_rollups(), which builds them.';
+    END IF;
     DELETE FROM @extschema@.flow_run_rollup;
     DELETE FROM @extschema@.flow_run_sketch;
     DELETE FROM @extschema@.task_run_rollup;
@@ -597,3 +609,54 @@ $$;
 COMMENT ON FUNCTION @extschema@.rebuild_rollups() IS
 $$recompute obs.flow_run_rollup, obs.task_run_rollup and their duration sketches from obs.flow_runs and obs.task_runs (locked against writes meanwhile).
 The triggers on the runs keep the rollups on every write, bulk loads included; rebuild after writing the runs with triggers disabled (session_replication_role = replica, pg_restore --disable-triggers, a logical replication subscriber).$$;
+
+/*
+ * The switch: a row inserted into obs.health_rollups (enable_rollups(), a
+ * restore) builds the rollups from the runs; the row deleted
+ * (disable_rollups()) empties them.
+ */
+CREATE FUNCTION @extschema@._health_rollups_switch()
+RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM @extschema@.rebuild_rollups();
+    ELSE
+        LOCK TABLE @extschema@.flow_runs, @extschema@.task_runs IN SHARE MODE;
+        DELETE FROM @extschema@.flow_run_rollup;
+        DELETE FROM @extschema@.flow_run_sketch;
+        DELETE FROM @extschema@.task_run_rollup;
+        DELETE FROM @extschema@.task_run_sketch;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._health_rollups_switch() IS
+    'internal: trigger on obs.health_rollups; a row inserted builds the rollups from the runs, the row deleted empties them';
+CREATE TRIGGER health_rollups_on AFTER INSERT ON @extschema@.health_rollups
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._health_rollups_switch();
+CREATE TRIGGER health_rollups_off AFTER DELETE ON @extschema@.health_rollups
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._health_rollups_switch();
+
+CREATE FUNCTION @extschema@.enable_rollups()
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO @extschema@.health_rollups DEFAULT VALUES ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.enable_rollups() IS
+$$turn the health rollups on: build them from the runs (writers of runs wait meanwhile) and keep them on every write from then on, so that flow_health, task_summary and task_performance take the same time at 10M runs as at 1M.
+Returns false when they were on already.  Writers of runs of the same name and status then wait for each other's commit (README "Pipeline health").$$;
+
+CREATE FUNCTION @extschema@.disable_rollups()
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM @extschema@.health_rollups;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.disable_rollups() IS
+    'turn the health rollups off and empty them: the health figures come from the runs again; returns false when they were off already';

@@ -60,7 +60,7 @@ CREATE FUNCTION @extschema@._use_rollups(runs regclass)
 RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN NOT pg_catalog.row_security_active($1);
+    RETURN NOT pg_catalog.row_security_active($1) AND EXISTS (SELECT FROM @extschema@.health_rollups);
 END
 $$;
 COMMENT ON FUNCTION @extschema@._use_rollups(regclass) IS

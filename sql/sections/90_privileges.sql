@@ -41,7 +41,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
             'check_alert_conditions', 'add_alert_rule', 'drop_alert_rule',
             'evaluate_alert_rules', 'acknowledge_alert', 'purge', '_store_alerts',
             'grant_writer', 'grant_reader', 'revoke_writer', 'revoke_reader',
-            'rebuild_rollups']
+            'rebuild_rollups', 'enable_rollups', 'disable_rollups']
     END
 $$;
 COMMENT ON FUNCTION @extschema@._privilege_functions(text) IS

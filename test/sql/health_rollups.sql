@@ -8,6 +8,13 @@
 SET timezone = 'UTC';
 SELECT setseed(0.4242);
 
+-- the rollups are off by default (every figure comes from the runs), and
+-- there is nothing to rebuild; obs.enable_rollups() turns them on once
+SELECT count(*) AS rollups_on FROM obs.health_rollups;
+SELECT pg_temp.err($$SELECT obs.rebuild_rollups()$$);
+SELECT obs.enable_rollups() AS turned_on;
+SELECT obs.enable_rollups() AS turned_on_again;
+
 -- the figures, straight from the runs (the definitions README "Pipeline
 -- health" gives; the average is the exact sum of end_time - start_time over
 -- the count)
@@ -313,3 +320,22 @@ SELECT count(*) AS rollup_rows_before_rebuild FROM obs.task_run_rollup;
 SELECT obs.rebuild_rollups();
 SELECT pg_temp.make_ranges();
 SELECT * FROM pg_temp.mismatches();
+
+-- 8. off: the rollups are emptied and no longer kept, the figures come from
+-- the runs (still equal to the direct aggregates); on again: rebuilt from
+-- the runs, the ones written meanwhile included
+SELECT obs.disable_rollups() AS turned_off;
+SELECT obs.disable_rollups() AS turned_off_again;
+SELECT (SELECT count(*) FROM obs.flow_run_rollup) + (SELECT count(*) FROM obs.task_run_rollup)
+     + (SELECT count(*) FROM obs.flow_run_sketch) + (SELECT count(*) FROM obs.task_run_sketch) AS rollup_rows;
+SELECT count(obs.record_task_execution('task_off', 'fr-off', now() - i * interval '7 minutes',
+                                       now() - i * interval '7 minutes' + i * interval '1 second',
+                                       'Completed', task_run_id => 'off-' || i)) AS written_while_off
+  FROM generate_series(1, 50) i;
+SELECT count(*) AS rollup_rows_while_off FROM obs.task_run_rollup;
+SELECT pg_temp.make_ranges();
+SELECT * FROM pg_temp.mismatches();
+SELECT obs.enable_rollups() AS turned_on;
+SELECT runs AS task_off_runs FROM obs.task_run_rollup WHERE all_time AND task_name = 'task_off';
+SELECT * FROM pg_temp.mismatches();
+SELECT pg_temp.rebuild_differs() AS differs_from_rebuild;

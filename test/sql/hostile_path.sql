@@ -104,6 +104,7 @@ BEGIN;
 SET LOCAL track_functions = 'all';
 SET LOCAL search_path = hostile, pg_catalog, public;
 SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
+    ('enable_rollups', $$SELECT obs.enable_rollups()$$),
     ('set_traceparent', $$SELECT obs.set_traceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')$$),
     ('parse_traceparent', $$SELECT * FROM obs.parse_traceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')$$),
     ('new ids', $$SELECT obs.new_trace_id(), obs.new_span_id()$$),
@@ -191,6 +192,7 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('clear_archive', $$SELECT obs.clear_archive('logs')$$),
     ('partition_stats', $$SELECT count(*) FROM obs.partition_stats$$),
     ('rebuild_rollups', $$SELECT obs.rebuild_rollups()$$),
+    ('disable_rollups', $$SELECT obs.disable_rollups()$$),
     ('purge', $$SELECT * FROM obs.purge('1 day')$$)) v(call, q);
 RESET search_path;
 -- the obs functions with a string body not run above (none; the types'

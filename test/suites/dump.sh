@@ -56,6 +56,7 @@ SQL
 if "${PSQL[@]}" -d "$src" -c "CREATE EXTENSION obs" \
     -c "SET obs.write_path = 'transactional'" -f test/upgrade_data.sql \
     -c "SELECT obs.acknowledge_alert(min(alert_id)) FROM obs.alerts" \
+    -c "SELECT obs.enable_rollups()" \
     -c "SELECT obs.grant_reader('regress_obs_dump_reader')" \
     -c "SELECT obs.setup_logging_to_elk('127.0.0.1', 9200)" \
     -c "INSERT INTO obs.ship_dead_letters (sink, signal, status, response, row_ids) VALUES ('dump', 'logs', 400, 'refused', '{1,2}')" \

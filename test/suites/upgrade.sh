@@ -99,9 +99,13 @@ for script in sql/obs--*--"$current".sql; do
     else
         not_ok "$from upgraded: pg_dump --schema-only of its objects equals a fresh $current install's"
     fi
-    # the runs stored before the update are in the rollups (every hour of
-    # every name and status counts its runs; all_time counts them all)
-    if "${PSQL[@]}" -d "$db" -c "
+    # the rollups are off after the update, as in a fresh install, and
+    # obs.enable_rollups() builds them from the runs stored before (every
+    # hour of every name and status counts its runs; all_time counts them
+    # all); then off again
+    if "${PSQL[@]}" -d "$db" -c "SELECT 1/((SELECT count(*) FROM obs.task_run_rollup) = 0
+                                         AND NOT EXISTS (SELECT FROM obs.health_rollups))::int" \
+        -c "SELECT 1/obs.enable_rollups()::int" -c "
         SELECT 1/(count(*) > 0 AND bool_and(r.runs = (SELECT count(*) FROM obs.task_runs t
                                                        WHERE t.task_name = r.task_name AND t.status = r.status
                                                          AND (r.all_time OR t.start_time >= r.bucket
@@ -109,10 +113,12 @@ for script in sql/obs--*--"$current".sql; do
                   AND sum(r.runs) FILTER (WHERE r.all_time) = (SELECT count(*) FROM obs.task_runs))::int
           FROM obs.task_run_rollup r" \
         -c "SELECT 1/((SELECT sum(runs) FROM obs.flow_run_rollup WHERE all_time) = (SELECT count(*) FROM obs.flow_runs))::int" \
+        -c "SELECT 1/obs.disable_rollups()::int" \
+        -c "SELECT 1/((SELECT count(*) FROM obs.task_run_rollup) = 0)::int" \
         >/dev/null 2>&1; then
-        ok "$from upgraded: the runs stored before are in the rollups"
+        ok "$from upgraded: rollups off; obs.enable_rollups() puts the runs stored before in them"
     else
-        not_ok "$from upgraded: the runs stored before are in the rollups"
+        not_ok "$from upgraded: rollups off; obs.enable_rollups() puts the runs stored before in them"
     fi
     # the upgraded database keeps working
     if "${PSQL[@]}" -d "$db" -c "SET obs.write_path = 'transactional'" \
