@@ -4315,3 +4315,115 @@ REVOKE EXECUTE ON FUNCTION
     @extschema@.setup_otlp_export(text, text[], boolean, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer),
     @extschema@.setup_logging_to_cloudwatch(text, text, text, text, text, integer, interval, boolean, jsonb, boolean, interval, text, text, integer)
     FROM PUBLIC;
+
+/* ---- attack fixes part 3 ---- */
+
+CREATE OR REPLACE FUNCTION @extschema@._archive_run(as_of timestamptz)
+RETURNS TABLE(signal text, action text, partition_name text, row_count bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a @extschema@.archive_config;
+    p record;
+    w record;
+    dir text;
+    relpath text;
+    n integer;
+    taken boolean;
+BEGIN
+    /*
+     * a read-only transaction (a standby's) could write files but record
+     * none of them: refused before any file is written
+     */
+    IF EXISTS (SELECT 1 FROM @extschema@.archive_config)
+       AND pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cannot archive partitions in a read-only transaction'
+            USING ERRCODE = '25006',
+                  DETAIL = 'An archive is set; its files are recorded in obs.archived_partitions.',
+                  HINT = 'Run obs.run_maintenance() on the primary, in a read-write transaction.';
+    END IF;
+    FOR a IN SELECT * FROM @extschema@.archive_config c ORDER BY c.signal LOOP
+        signal := a.signal;
+        /* 0x6f627361: "obsa"; the second key: the signal */
+        IF NOT pg_catalog.pg_try_advisory_xact_lock(1868724065, pg_catalog.hashtext(a.signal)) THEN
+            action := 'archive_busy'; partition_name := NULL; row_count := NULL;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        FOR p IN
+            SELECT x.partition_name AS part, x.lower_bound, x.upper_bound
+              FROM @extschema@.partitions() x
+             WHERE x.signal = a.signal AND NOT x.is_default AND x.upper_bound <= $1 - a.after
+               AND NOT EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
+                                WHERE ap.signal = a.signal AND ap.lower_bound = x.lower_bound
+                                  AND ap.upper_bound = x.upper_bound AND ap.dropped_at IS NULL
+                                  AND NOT ap.stale)
+             ORDER BY x.lower_bound
+        LOOP
+            /*
+             * an alerts partition only once every alert in it is acknowledged:
+             * a file holds the final rows (retention keeps such a partition anyway)
+             */
+            IF a.signal = 'alerts' THEN
+                EXECUTE pg_catalog.format('SELECT count(*) FROM %s x WHERE x.acknowledged_at IS NULL', p.part)
+                   INTO n;
+                CONTINUE WHEN n > 0;
+            END IF;
+            BEGIN
+                /*
+                 * a stale file is written again at its path; else the next
+                 * part-<n> of its day that is neither recorded nor, in a
+                 * server directory, an existing file (another database's
+                 * archive at this location, say): never replaced
+                 */
+                SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
+                 WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL
+                   AND ap.location = a.location;
+                IF relpath IS NULL THEN
+                    dir := pg_catalog.format('signal=%s/date=%s/', a.signal,
+                                             pg_catalog.to_char(p.lower_bound AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
+                    n := 0;
+                    LOOP
+                        relpath := dir || 'part-' || n || '.parquet';
+                        taken := EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
+                                          WHERE ap.location = a.location AND ap.path = relpath);
+                        IF NOT taken AND a.location !~ '^s3://' THEN
+                            BEGIN
+                                taken := (pg_catalog.pg_stat_file(pg_catalog.rtrim(a.location, '/') || '/'
+                                                                  || relpath, true)).size IS NOT NULL;
+                            EXCEPTION WHEN OTHERS THEN
+                                /* not a directory, say: _archive_write says why */
+                                taken := false;
+                            END;
+                        END IF;
+                        EXIT WHEN NOT taken;
+                        n := n + 1;
+                    END LOOP;
+                END IF;
+                SELECT * INTO w FROM @extschema@._archive_write(a, p.part, relpath);
+                /* a stale row at another location is replaced by this one */
+                DELETE FROM @extschema@.archived_partitions ap
+                 WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL;
+                INSERT INTO @extschema@.archived_partitions AS ap
+                       (location, path, signal, lower_bound, upper_bound, row_count, bytes, sha256, archived_at)
+                VALUES (a.location, relpath, a.signal, p.lower_bound, p.upper_bound,
+                        w.row_count, w.bytes, w.sha256, pg_catalog.clock_timestamp())
+                ON CONFLICT ON CONSTRAINT archived_partitions_pkey DO UPDATE
+                   SET signal = excluded.signal, lower_bound = excluded.lower_bound,
+                       upper_bound = excluded.upper_bound, row_count = excluded.row_count,
+                       bytes = excluded.bytes, sha256 = excluded.sha256,
+                       archived_at = excluded.archived_at, dropped_at = NULL, stale = false;
+                PERFORM @extschema@._archive_put(a, pg_catalog.format('signal=%s/_manifest.json', a.signal),
+                                                 @extschema@._archive_manifest(a.signal, a.location));
+                action := 'archived'; partition_name := p.part::text; row_count := w.row_count;
+                RETURN NEXT;
+            EXCEPTION WHEN OTHERS THEN
+                /* the record is undone; the partition stays until a run confirms it */
+                RAISE WARNING 'could not archive partition % of signal "%": %', p.part, a.signal, SQLERRM;
+                action := 'archive_failed'; partition_name := p.part::text; row_count := NULL;
+                RETURN NEXT;
+                EXIT;
+            END;
+        END LOOP;
+    END LOOP;
+END
+$$;

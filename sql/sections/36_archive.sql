@@ -170,7 +170,19 @@ DECLARE
     dir text;
     relpath text;
     n integer;
+    taken boolean;
 BEGIN
+    /*
+     * a read-only transaction (a standby's) could write files but record
+     * none of them: refused before any file is written
+     */
+    IF EXISTS (SELECT 1 FROM @extschema@.archive_config)
+       AND pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cannot archive partitions in a read-only transaction'
+            USING ERRCODE = '25006',
+                  DETAIL = 'An archive is set; its files are recorded in obs.archived_partitions.',
+                  HINT = 'Run obs.run_maintenance() on the primary, in a read-write transaction.';
+    END IF;
     FOR a IN SELECT * FROM @extschema@.archive_config c ORDER BY c.signal LOOP
         signal := a.signal;
         /* 0x6f627361: "obsa"; the second key: the signal */
@@ -198,22 +210,37 @@ BEGIN
                    INTO n;
                 CONTINUE WHEN n > 0;
             END IF;
-            /* a stale file is written again at its path; else the next free part-<n> of its day */
-            SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
-             WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL
-               AND ap.location = a.location;
-            IF relpath IS NULL THEN
-                dir := pg_catalog.format('signal=%s/date=%s/', a.signal,
-                                         pg_catalog.to_char(p.lower_bound AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
-                n := 0;
-                WHILE EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
-                               WHERE ap.location = a.location
-                                 AND ap.path = dir || 'part-' || n || '.parquet') LOOP
-                    n := n + 1;
-                END LOOP;
-                relpath := dir || 'part-' || n || '.parquet';
-            END IF;
             BEGIN
+                /*
+                 * a stale file is written again at its path; else the next
+                 * part-<n> of its day that is neither recorded nor, in a
+                 * server directory, an existing file (another database's
+                 * archive at this location, say): never replaced
+                 */
+                SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
+                 WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL
+                   AND ap.location = a.location;
+                IF relpath IS NULL THEN
+                    dir := pg_catalog.format('signal=%s/date=%s/', a.signal,
+                                             pg_catalog.to_char(p.lower_bound AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
+                    n := 0;
+                    LOOP
+                        relpath := dir || 'part-' || n || '.parquet';
+                        taken := EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
+                                          WHERE ap.location = a.location AND ap.path = relpath);
+                        IF NOT taken AND a.location !~ '^s3://' THEN
+                            BEGIN
+                                taken := (pg_catalog.pg_stat_file(pg_catalog.rtrim(a.location, '/') || '/'
+                                                                  || relpath, true)).size IS NOT NULL;
+                            EXCEPTION WHEN OTHERS THEN
+                                /* not a directory, say: _archive_write says why */
+                                taken := false;
+                            END;
+                        END IF;
+                        EXIT WHEN NOT taken;
+                        n := n + 1;
+                    END LOOP;
+                END IF;
                 SELECT * INTO w FROM @extschema@._archive_write(a, p.part, relpath);
                 /* a stale row at another location is replaced by this one */
                 DELETE FROM @extschema@.archived_partitions ap
