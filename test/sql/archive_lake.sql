@@ -53,13 +53,13 @@ GRANT EXECUTE ON FUNCTION obs.set_archive(text, text, interval, text, text, inte
 SET ROLE regress_obs_archiver;
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/obs_archive_regress', '1 day')$$);
 SELECT pg_temp.err($$SELECT obs.clear_archive('logs')$$);
-SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'x.json', '{}')$$);
-SELECT pg_temp.err($$SELECT * FROM obs._archive_write(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'obs.logs_default', 'x.parquet')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, 'x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT * FROM obs._archive_write(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, 'obs.logs_default', 'x.parquet')$$);
 RESET ROLE;
 -- paths outside the location are refused
-SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, '../x.json', '{}')$$);
-SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'a/../../x.json', '{}')$$);
-SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, '/etc/x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, '../x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, 'a/../../x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, '/etc/x.json', '{}')$$);
 REVOKE ALL ON FUNCTION obs.set_archive(text, text, interval, text, text, integer, boolean),
                        obs.clear_archive(text),
                        obs._archive_write(obs.archive_config, regclass, text),
@@ -155,6 +155,16 @@ SELECT pg_temp.err($$SELECT * FROM obs.run_maintenance('2026-11-10 06:00+00')$$)
 ROLLBACK;
 SELECT count(*) AS written_read_only
   FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs') f WHERE f = 'date=2026-11-09';
+-- an archive set in another database (the row restored from a dump of it)
+-- archives nothing here until set_archive runs here
+UPDATE obs.archive_config SET database_id = '1:1' WHERE signal = 'logs';
+\set VERBOSITY terse
+SELECT * FROM obs.run_maintenance('2026-11-10 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+\set VERBOSITY default
+SELECT count(*) AS written_elsewhere
+  FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs') f WHERE f = 'date=2026-11-09';
+SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/shared', '1 hour');
+SELECT * FROM obs.run_maintenance('2026-11-10 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 SELECT obs.clear_archive('logs');
 SELECT obs.clear_retention('logs');
 COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';
