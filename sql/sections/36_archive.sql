@@ -73,6 +73,13 @@ BEGIN
                   DETAIL = pg_catalog.format('The location given was %s.', pg_catalog.quote_literal($2)),
                   HINT = 'A bucket name has 3 to 63 lower-case letters, digits, dots and hyphens; a prefix has letters, digits and !_.*''()=/-.';
     END IF;
+    /* the server's own files: a lake there would be in every base backup, or worse */
+    IF $2 ~ '^/' AND pg_catalog.starts_with(pg_catalog.rtrim($2, '/') || '/',
+                                            pg_catalog.rtrim(pg_catalog.current_setting('data_directory'), '/') || '/') THEN
+        RAISE EXCEPTION 'archive location must not be inside the data directory'
+            USING ERRCODE = '22023',
+                  HINT = 'Choose a directory outside the data directory, owned by the server''s user.';
+    END IF;
     IF $3 < '0'::interval THEN
         RAISE EXCEPTION 'after must not be negative'
             USING ERRCODE = '22023', DETAIL = pg_catalog.format('The interval given was %s.', $3);
@@ -108,7 +115,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.set_archive(text, text, interval, text, text, integer, boolean) IS
 $$archive the time partitions of signal (logs, spans, metrics, alerts) to location (an absolute server directory, or s3://bucket/prefix at AWS in region or at endpoint, an S3-compatible server) once their upper bound is older than after: obs.run_maintenance() writes signal=<signal>/date=<YYYY-MM-DD>/part-<n>.parquet and signal=<signal>/_manifest.json, and retention then drops only confirmed partitions.  Files larger than part_size_mb go to S3 as multipart uploads.  Superusers only.
 The archive belongs to the database it is set in: a copy of obs.archive_config restored into another database archives nothing there until set_archive runs again.
-Errors: 42501 for a role that is not superuser, 22004 for a NULL argument, 22023 for an unknown signal, a location that is neither, a negative after, an endpoint with a directory or not http(s)://host[:port], a bad region, a part_size_mb outside 5 .. 512.$$;
+Errors: 42501 for a role that is not superuser, 22004 for a NULL argument, 22023 for an unknown signal, a location that is neither or is inside the data directory, a negative after, an endpoint with a directory or not http(s)://host[:port], a bad region, a part_size_mb outside 5 .. 512.$$;
 
 CREATE FUNCTION @extschema@.clear_archive(signal text)
 RETURNS void

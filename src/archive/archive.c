@@ -157,6 +157,33 @@ check_rel_path(const char *path)
 				 errmsg("archive path \"%s\" is not a relative path inside the archive", path)));
 }
 
+/*
+ * A directory of the lake must be one only the server's user (or root) can
+ * change: another user who may create or rename entries in it could replace
+ * or remove a confirmed file after retention dropped its partition, or
+ * plant a symlink that has the server write elsewhere.  Refused: an owner
+ * other than the server's user and root, write permission for others, and
+ * for the group unless it is the server's group.
+ */
+static void
+check_dir_safe(const char *dir, const struct stat *st)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("archive directory \"%s\" is not owned by the server's user", dir),
+				 errdetail("Its owner could replace or remove archived files, whose partitions retention drops."),
+				 errhint("Archive to a directory the server's user owns.")));
+	if ((st->st_mode & S_IWOTH) != 0 ||
+		((st->st_mode & S_IWGRP) != 0 && st->st_gid != getegid()))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("archive directory \"%s\" is writable by other users", dir),
+				 errdetail("Its permissions are %04o; another user could replace or remove archived files, whose partitions retention drops.",
+						   (unsigned int) (st->st_mode & 07777)),
+				 errhint("Remove the write permission of group and others (chmod go-w).")));
+}
+
 /* make the directories of file path, fsync'ing each one made and its parent */
 static void
 make_parent_dirs(const char *root, const char *path)
@@ -183,6 +210,8 @@ make_parent_dirs(const char *root, const char *path)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("archive location \"%s\" is not a directory", root)));
+	else
+		check_dir_safe(root, &st);
 	p = full + strlen(root);
 	for (;;)
 	{
@@ -221,6 +250,8 @@ make_parent_dirs(const char *root, const char *path)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("\"%s\" is not a directory", full)));
+		else
+			check_dir_safe(full, &st);
 		if (p == NULL)
 			break;
 		*p = save;

@@ -23,6 +23,8 @@ SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://Bucket_Upper/p', '1 da
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/a b', '1 day')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/../etc', '1 day')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', E'/tmp/x\ny', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', current_setting('data_directory'), '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', current_setting('data_directory') || '/base/', '1 day')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '-1 hour')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '1 day', endpoint => 'http://127.0.0.1:9000')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/p', '1 day', endpoint => 'ftp://127.0.0.1')$$);
@@ -165,6 +167,15 @@ SELECT count(*) AS written_elsewhere
   FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs') f WHERE f = 'date=2026-11-09';
 SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/shared', '1 hour');
 SELECT * FROM obs.run_maintenance('2026-11-10 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+-- a directory of the lake that other users may write to is refused (they
+-- could replace archived files); the partition stays until it is fixed
+COPY (SELECT 1) TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10" && chmod 777 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
+SELECT count(obs.info('open dir', ts => '2026-11-10 10:00+00'));
+SELECT * FROM obs.run_maintenance('2026-11-11 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT count(*) AS files_in_open_dir
+  FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10') f;
+COPY (SELECT 1) TO PROGRAM 'chmod 755 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
+SELECT * FROM obs.run_maintenance('2026-11-11 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 SELECT obs.clear_archive('logs');
 SELECT obs.clear_retention('logs');
 COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';
