@@ -27,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -258,6 +259,68 @@ make_parent_dirs(const char *root, const char *path)
 	}
 }
 
+/*
+ * The temporary files a crashed writer left in the directory of file path
+ * (kill -9, power loss: nothing removed them): .obs-<pid>-<n>-<hex>.tmp of
+ * the Parquet writer, .<name>.obs-<pid>.tmp of write_local().  Removed when
+ * no process of that pid lives on this host and the file is older than a
+ * minute (a writer on another host sharing the directory keeps writing to
+ * its file), so that each crash does not leave a partition's worth of disk
+ * behind for good.
+ */
+#define ORPHAN_AGE_SECS 60
+
+static void
+remove_orphans(const char *file)
+{
+	char	   *dir = pstrdup(file);
+	DIR		   *d;
+	struct dirent *de;
+	time_t		now = time(NULL);
+
+	get_parent_directory(dir);
+	d = AllocateDir(dir);
+	if (d == NULL)
+		return;
+	while ((de = ReadDirExtended(d, dir, LOG)) != NULL)
+	{
+		int			pid = 0;
+		unsigned int n;
+		unsigned int h;
+		int			used = 0;
+		const char *p;
+		char	   *path;
+		struct stat st;
+
+		if (de->d_name[0] != '.')
+			continue;
+		if (sscanf(de->d_name, ".obs-%d-%u-%8x.tmp%n", &pid, &n, &h, &used) == 3 &&
+			used == (int) strlen(de->d_name))
+			 /* the Parquet writer's */ ;
+		else if ((p = strstr(de->d_name, ".obs-")) != NULL && p != de->d_name &&
+				 sscanf(p, ".obs-%d.tmp%n", &pid, &used) == 1 && used == (int) strlen(p))
+			 /* write_local()'s */ ;
+		else
+			continue;
+		if (pid <= 0 || pid == MyProcPid || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		path = psprintf("%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= ORPHAN_AGE_SECS)
+		{
+			if (unlink(path) == 0)
+				ereport(LOG,
+						(errmsg("obs archive: removed \"%s\", left by process %d, which is gone", path, pid)));
+			else
+				ereport(LOG,
+						(errcode_for_file_access(),
+						 errmsg("could not remove file \"%s\": %m", path)));
+		}
+		pfree(path);
+	}
+	FreeDir(d);
+	pfree(dir);
+}
+
 /* read path back: its size and SHA-256 must be bytes and sha256 */
 static void
 confirm_file(const char *path, uint64 bytes, const uint8 *sha256, bool parquet)
@@ -383,6 +446,7 @@ obs_archive_write(PG_FUNCTION_ARGS)
 		char	   *file = psprintf("%s/%s", t->dir, path);
 
 		make_parent_dirs(t->dir, path);
+		remove_orphans(file);
 		rows = obs_pq_export_file(linitial_node(RawStmt, raw)->stmt, sql, file, &opts, &w);
 		confirm_file(file, w.bytes, w.sha256, true);
 	}
@@ -421,6 +485,7 @@ write_local(const char *root, const char *path, const char *body, size_t len)
 	pg_cryptohash_ctx *h;
 
 	make_parent_dirs(root, path);
+	remove_orphans(file);
 	fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,

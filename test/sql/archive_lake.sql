@@ -176,6 +176,16 @@ SELECT count(*) AS files_in_open_dir
   FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10') f;
 COPY (SELECT 1) TO PROGRAM 'chmod 755 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
 SELECT * FROM obs.run_maintenance('2026-11-11 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+-- temporary files a crashed writer left (its process gone) are removed
+-- once a minute old when the archive next writes in their directory; a
+-- younger one, or one whose process lives, stays
+COPY (SELECT 1) TO PROGRAM 'cd "/tmp/obs_archive_regress/shared/signal=logs" && mkdir -p date=2026-11-11 && touch -d "-2 hours" date=2026-11-11/.obs-2147483646-1-0badf00d.tmp ._manifest.json.obs-2147483646.tmp && touch date=2026-11-11/.obs-2147483646-2-0badf00d.tmp && touch -d "-2 hours" date=2026-11-11/.obs-1-3-0badf00d.tmp';
+SELECT count(obs.info('orphans', ts => '2026-11-11 10:00+00'));
+SELECT * FROM obs.run_maintenance('2026-11-12 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT f AS left_behind
+  FROM (SELECT f FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-11') f
+        UNION ALL SELECT f FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs') f) x
+ WHERE f LIKE '%.tmp' ORDER BY 1;
 SELECT obs.clear_archive('logs');
 SELECT obs.clear_retention('logs');
 COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';
