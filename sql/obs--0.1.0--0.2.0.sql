@@ -4404,7 +4404,6 @@ DECLARE
     dir text;
     relpath text;
     n integer;
-    taken boolean;
     here constant text := pg_catalog.format('%s:%s', (pg_catalog.pg_control_system()).system_identifier,
                                   (SELECT d.oid FROM pg_catalog.pg_database d
                                     WHERE d.datname = pg_catalog.current_database()));
@@ -4462,9 +4461,11 @@ BEGIN
             BEGIN
                 /*
                  * a stale file is written again at its path; else the next
-                 * part-<n> of its day that is neither recorded nor, in a
-                 * server directory, an existing file (another database's
-                 * archive at this location, say): never replaced
+                 * part-<n> of its day not recorded.  A file there with no
+                 * record is this database's own, left by a crash between
+                 * its rename and the commit of its record: replaced, so
+                 * that readers never see its rows twice (a location serves
+                 * one database: see database_id)
                  */
                 SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
                  WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL
@@ -4473,22 +4474,12 @@ BEGIN
                     dir := pg_catalog.format('signal=%s/date=%s/', a.signal,
                                              pg_catalog.to_char(p.lower_bound AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
                     n := 0;
-                    LOOP
-                        relpath := dir || 'part-' || n || '.parquet';
-                        taken := EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
-                                          WHERE ap.location = a.location AND ap.path = relpath);
-                        IF NOT taken AND a.location !~ '^s3://' THEN
-                            BEGIN
-                                taken := (pg_catalog.pg_stat_file(pg_catalog.rtrim(a.location, '/') || '/'
-                                                                  || relpath, true)).size IS NOT NULL;
-                            EXCEPTION WHEN OTHERS THEN
-                                /* not a directory, say: _archive_write says why */
-                                taken := false;
-                            END;
-                        END IF;
-                        EXIT WHEN NOT taken;
+                    WHILE EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
+                                   WHERE ap.location = a.location
+                                     AND ap.path = dir || 'part-' || n || '.parquet') LOOP
                         n := n + 1;
                     END LOOP;
+                    relpath := dir || 'part-' || n || '.parquet';
                 END IF;
                 SELECT * INTO w FROM @extschema@._archive_write(a, p.part, relpath);
                 /* a stale row at another location is replaced by this one */
