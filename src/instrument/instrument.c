@@ -497,6 +497,7 @@ typedef struct DurationAgg
 	TimestampTz since;			/* first call of the aggregate */
 	char	   *prefix;			/* obs.instrument_metric_prefix at that call
 								 * (TopMemoryContext) */
+	bool		mean_sent;		/* the mean is in the buffer, the count not yet */
 } DurationAgg;
 
 static HTAB *aggs = NULL;
@@ -507,14 +508,25 @@ emit_agg(DurationAgg *agg, bool in_abort)
 {
 	bool		failed = agg->key[0] == 'e';
 
+	/*
+	 * put_metric() may throw (not in_abort): the buffer wait cancelled, a
+	 * record too large.  The aggregate stays until both points are in the
+	 * buffer, and the abort's flush sends only what is missing: no point
+	 * is lost, none written twice.
+	 */
 	if (agg->calls > 0)
 	{
-		put_metric(agg->prefix, agg->key + 1, "", 0, agg->sum_ms / agg->calls, failed, in_abort);
+		if (!agg->mean_sent)
+		{
+			put_metric(agg->prefix, agg->key + 1, "", 0, agg->sum_ms / agg->calls, failed, in_abort);
+			agg->mean_sent = true;
+		}
 		put_metric(agg->prefix, agg->key + 1, ".calls", 1, (double) agg->calls, failed, in_abort);
 		naggs_pending--;
 	}
 	agg->calls = 0;
 	agg->sum_ms = 0;
+	agg->mean_sent = false;
 }
 
 /* at the end of a transaction: record every aggregate still open */
@@ -581,6 +593,7 @@ record_duration(const char *fname, TimestampTz start, bool failed, bool in_abort
 	{
 		agg->calls = 0;
 		agg->prefix = NULL;
+		agg->mean_sent = false;
 	}
 	/* the calls so far belong to the prefix they were made under */
 	if (agg->calls > 0 && strcmp(agg->prefix, obs_instrument_metric_prefix) != 0)
