@@ -5386,3 +5386,197 @@ REVOKE EXECUTE ON FUNCTION @extschema@.rebuild_rollups(), @extschema@.enable_rol
 /* the rollups are off until obs.enable_rollups(), as in a fresh install */
 
 /* ---- end rollups: issue 10 item 5 ---- */
+
+/* ---- attack fixes part 3 ---- */
+
+/* obs.archive_config.database_id: the database set_archive ran in (the table is
+   new in 0.2.0, so it is empty here) */
+ALTER TABLE @extschema@.archive_config ADD COLUMN database_id text NOT NULL;
+
+COMMENT ON TABLE @extschema@.archive_config IS
+$$per signal: where obs.run_maintenance() archives the time partitions (location: a server directory or s3://bucket/prefix, with endpoint for an S3-compatible server other than AWS, and region) and how old a partition's upper bound must be first (after).  Set with obs.set_archive(), removed with obs.clear_archive(); no credentials here: they come from the obs.aws_* settings, the environment or obs.credentials_file.  database_id: the database set_archive ran in (<system identifier>:<database oid>); a copy of the row in another database (pg_dump and pg_restore) archives nothing until set_archive runs there, so that a copy never writes the files of the database it was copied from.$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.set_archive(signal text, location text, after interval,
+    endpoint text DEFAULT NULL, region text DEFAULT 'us-east-1',
+    part_size_mb integer DEFAULT 64, tls_verify boolean DEFAULT true)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+        RAISE EXCEPTION 'permission denied to set an archive'
+            USING ERRCODE = '42501',
+                  DETAIL = 'The archive writes server files and uses the AWS credentials of the obs.aws_* settings.',
+                  HINT = 'Ask a superuser to set the archive.';
+    END IF;
+    PERFORM @extschema@._partition_signal($1);
+    IF $2 IS NULL OR $3 IS NULL OR $5 IS NULL OR $6 IS NULL OR $7 IS NULL THEN
+        RAISE EXCEPTION 'location, after, region, part_size_mb and tls_verify must not be null'
+            USING ERRCODE = '22004';
+    END IF;
+    IF $2 ~ '[[:cntrl:]]' OR $2 ~ '(^|/)\.\.(/|$)'
+       OR NOT ($2 ~ '^/' OR $2 ~ '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9!_.*''()=/-]*)?$') THEN
+        RAISE EXCEPTION 'archive location must be an absolute server directory or s3://bucket/prefix'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The location given was %s.', pg_catalog.quote_literal($2)),
+                  HINT = 'A bucket name has 3 to 63 lower-case letters, digits, dots and hyphens; a prefix has letters, digits and !_.*''()=/-.';
+    END IF;
+    /* the server's own files: a lake there would be in every base backup, or worse */
+    IF $2 ~ '^/' AND pg_catalog.starts_with(pg_catalog.rtrim($2, '/') || '/',
+                                            pg_catalog.rtrim(pg_catalog.current_setting('data_directory'), '/') || '/') THEN
+        RAISE EXCEPTION 'archive location must not be inside the data directory'
+            USING ERRCODE = '22023',
+                  HINT = 'Choose a directory outside the data directory, owned by the server''s user.';
+    END IF;
+    IF $3 < '0'::interval THEN
+        RAISE EXCEPTION 'after must not be negative'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The interval given was %s.', $3);
+    END IF;
+    IF $4 IS NOT NULL AND $2 !~ '^s3://' THEN
+        RAISE EXCEPTION 'endpoint is only for an s3:// location' USING ERRCODE = '22023';
+    END IF;
+    IF $4 IS NOT NULL AND $4 !~ '^https?://[A-Za-z0-9.:\[\]-]+/?$' THEN
+        RAISE EXCEPTION 'endpoint must be http(s)://host[:port]'
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('The endpoint given was %s.', pg_catalog.quote_literal($4));
+    END IF;
+    IF $5 !~ '^[a-z0-9-]{1,32}$' THEN
+        RAISE EXCEPTION 'region must be an AWS region name'
+            USING ERRCODE = '22023', HINT = 'An AWS region looks like us-east-1 or eu-west-3.';
+    END IF;
+    IF $6 < 5 OR $6 > 512 THEN
+        RAISE EXCEPTION 'part_size_mb must be between 5 and 512'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('The value given was %s.', $6);
+    END IF;
+    INSERT INTO @extschema@.archive_config AS c
+           (signal, location, after, endpoint, region, part_size_mb, tls_verify, database_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7,
+            pg_catalog.format('%s:%s', (pg_catalog.pg_control_system()).system_identifier,
+                                          (SELECT d.oid FROM pg_catalog.pg_database d
+                                            WHERE d.datname = pg_catalog.current_database())))
+    ON CONFLICT ON CONSTRAINT archive_config_pkey DO UPDATE
+       SET location = excluded.location, after = excluded.after, endpoint = excluded.endpoint,
+           region = excluded.region, part_size_mb = excluded.part_size_mb,
+           tls_verify = excluded.tls_verify, database_id = excluded.database_id;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.set_archive(text, text, interval, text, text, integer, boolean) IS
+$$archive the time partitions of signal (logs, spans, metrics, alerts) to location (an absolute server directory, or s3://bucket/prefix at AWS in region or at endpoint, an S3-compatible server) once their upper bound is older than after: obs.run_maintenance() writes signal=<signal>/date=<YYYY-MM-DD>/part-<n>.parquet and signal=<signal>/_manifest.json, and retention then drops only confirmed partitions.  Files larger than part_size_mb go to S3 as multipart uploads.  Superusers only.
+The archive belongs to the database it is set in: a copy of obs.archive_config restored into another database archives nothing there until set_archive runs again.
+Errors: 42501 for a role that is not superuser, 22004 for a NULL argument, 22023 for an unknown signal, a location that is neither or is inside the data directory, a negative after, an endpoint with a directory or not http(s)://host[:port], a bad region, a part_size_mb outside 5 .. 512.$$;
+
+CREATE OR REPLACE FUNCTION @extschema@._archive_run(as_of timestamptz)
+RETURNS TABLE(signal text, action text, partition_name text, row_count bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    a @extschema@.archive_config;
+    p record;
+    w record;
+    dir text;
+    relpath text;
+    n integer;
+    here constant text := pg_catalog.format('%s:%s', (pg_catalog.pg_control_system()).system_identifier,
+                                  (SELECT d.oid FROM pg_catalog.pg_database d
+                                    WHERE d.datname = pg_catalog.current_database()));
+BEGIN
+    /*
+     * a read-only transaction (a standby's) could write files but record
+     * none of them: refused before any file is written
+     */
+    IF EXISTS (SELECT 1 FROM @extschema@.archive_config)
+       AND pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cannot archive partitions in a read-only transaction'
+            USING ERRCODE = '25006',
+                  DETAIL = 'An archive is set; its files are recorded in obs.archived_partitions.',
+                  HINT = 'Run obs.run_maintenance() on the primary, in a read-write transaction.';
+    END IF;
+    FOR a IN SELECT * FROM @extschema@.archive_config c ORDER BY c.signal LOOP
+        signal := a.signal;
+        /*
+         * a row set in another database (a restored dump, a copy): its
+         * location is that database's, whose files this one would replace
+         */
+        IF a.database_id IS DISTINCT FROM here THEN
+            RAISE WARNING 'archive of signal "%" was set in another database', a.signal
+                USING DETAIL = pg_catalog.format('obs.archive_config names database %s; this is database %s (restored from a dump or copied, say). Two databases archiving to the same location would replace each other''s files.', a.database_id, here),
+                      HINT = 'Run obs.set_archive() in this database, with a location of its own, or obs.clear_archive().';
+            action := 'archive_failed'; partition_name := NULL; row_count := NULL;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        /* 0x6f627361: "obsa"; the second key: the signal */
+        IF NOT pg_catalog.pg_try_advisory_xact_lock(1868724065, pg_catalog.hashtext(a.signal)) THEN
+            action := 'archive_busy'; partition_name := NULL; row_count := NULL;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        FOR p IN
+            SELECT x.partition_name AS part, x.lower_bound, x.upper_bound
+              FROM @extschema@.partitions() x
+             WHERE x.signal = a.signal AND NOT x.is_default AND x.upper_bound <= $1 - a.after
+               AND NOT EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
+                                WHERE ap.signal = a.signal AND ap.lower_bound = x.lower_bound
+                                  AND ap.upper_bound = x.upper_bound AND ap.dropped_at IS NULL
+                                  AND NOT ap.stale)
+             ORDER BY x.lower_bound
+        LOOP
+            /*
+             * an alerts partition only once every alert in it is acknowledged:
+             * a file holds the final rows (retention keeps such a partition anyway)
+             */
+            IF a.signal = 'alerts' THEN
+                EXECUTE pg_catalog.format('SELECT count(*) FROM %s x WHERE x.acknowledged_at IS NULL', p.part)
+                   INTO n;
+                CONTINUE WHEN n > 0;
+            END IF;
+            BEGIN
+                /*
+                 * a stale file is written again at its path; else the next
+                 * part-<n> of its day not recorded.  A file there with no
+                 * record is this database's own, left by a crash between
+                 * its rename and the commit of its record: replaced, so
+                 * that readers never see its rows twice (a location serves
+                 * one database: see database_id)
+                 */
+                SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
+                 WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL
+                   AND ap.location = a.location;
+                IF relpath IS NULL THEN
+                    dir := pg_catalog.format('signal=%s/date=%s/', a.signal,
+                                             pg_catalog.to_char(p.lower_bound AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
+                    n := 0;
+                    WHILE EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
+                                   WHERE ap.location = a.location
+                                     AND ap.path = dir || 'part-' || n || '.parquet') LOOP
+                        n := n + 1;
+                    END LOOP;
+                    relpath := dir || 'part-' || n || '.parquet';
+                END IF;
+                SELECT * INTO w FROM @extschema@._archive_write(a, p.part, relpath);
+                /* a stale row at another location is replaced by this one */
+                DELETE FROM @extschema@.archived_partitions ap
+                 WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL;
+                INSERT INTO @extschema@.archived_partitions AS ap
+                       (location, path, signal, lower_bound, upper_bound, row_count, bytes, sha256, archived_at)
+                VALUES (a.location, relpath, a.signal, p.lower_bound, p.upper_bound,
+                        w.row_count, w.bytes, w.sha256, pg_catalog.clock_timestamp())
+                ON CONFLICT ON CONSTRAINT archived_partitions_pkey DO UPDATE
+                   SET signal = excluded.signal, lower_bound = excluded.lower_bound,
+                       upper_bound = excluded.upper_bound, row_count = excluded.row_count,
+                       bytes = excluded.bytes, sha256 = excluded.sha256,
+                       archived_at = excluded.archived_at, dropped_at = NULL, stale = false;
+                PERFORM @extschema@._archive_put(a, pg_catalog.format('signal=%s/_manifest.json', a.signal),
+                                                 @extschema@._archive_manifest(a.signal, a.location));
+                action := 'archived'; partition_name := p.part::text; row_count := w.row_count;
+                RETURN NEXT;
+            EXCEPTION WHEN OTHERS THEN
+                /* the record is undone; the partition stays until a run confirms it */
+                RAISE WARNING 'could not archive partition % of signal "%": %', p.part, a.signal, SQLERRM;
+                action := 'archive_failed'; partition_name := p.part::text; row_count := NULL;
+                RETURN NEXT;
+                EXIT;
+            END;
+        END LOOP;
+    END LOOP;
+END
+$$;

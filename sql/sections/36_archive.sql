@@ -21,10 +21,11 @@ CREATE TABLE @extschema@.archive_config (
     endpoint     text,
     region       text NOT NULL DEFAULT 'us-east-1',
     part_size_mb integer NOT NULL DEFAULT 64 CHECK (part_size_mb BETWEEN 5 AND 512),
-    tls_verify   boolean NOT NULL DEFAULT true
+    tls_verify   boolean NOT NULL DEFAULT true,
+    database_id  text NOT NULL
 );
 COMMENT ON TABLE @extschema@.archive_config IS
-$$per signal: where obs.run_maintenance() archives the time partitions (location: a server directory or s3://bucket/prefix, with endpoint for an S3-compatible server other than AWS, and region) and how old a partition's upper bound must be first (after).  Set with obs.set_archive(), removed with obs.clear_archive(); no credentials here: they come from the obs.aws_* settings, the environment or obs.credentials_file.$$;
+$$per signal: where obs.run_maintenance() archives the time partitions (location: a server directory or s3://bucket/prefix, with endpoint for an S3-compatible server other than AWS, and region) and how old a partition's upper bound must be first (after).  Set with obs.set_archive(), removed with obs.clear_archive(); no credentials here: they come from the obs.aws_* settings, the environment or obs.credentials_file.  database_id: the database set_archive ran in (<system identifier>:<database oid>); a copy of the row in another database (pg_dump and pg_restore) archives nothing until set_archive runs there, so that a copy never writes the files of the database it was copied from.$$;
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.archive_config', '');
 
 CREATE TABLE @extschema@.archived_partitions (
@@ -72,6 +73,13 @@ BEGIN
                   DETAIL = pg_catalog.format('The location given was %s.', pg_catalog.quote_literal($2)),
                   HINT = 'A bucket name has 3 to 63 lower-case letters, digits, dots and hyphens; a prefix has letters, digits and !_.*''()=/-.';
     END IF;
+    /* the server's own files: a lake there would be in every base backup, or worse */
+    IF $2 ~ '^/' AND pg_catalog.starts_with(pg_catalog.rtrim($2, '/') || '/',
+                                            pg_catalog.rtrim(pg_catalog.current_setting('data_directory'), '/') || '/') THEN
+        RAISE EXCEPTION 'archive location must not be inside the data directory'
+            USING ERRCODE = '22023',
+                  HINT = 'Choose a directory outside the data directory, owned by the server''s user.';
+    END IF;
     IF $3 < '0'::interval THEN
         RAISE EXCEPTION 'after must not be negative'
             USING ERRCODE = '22023', DETAIL = pg_catalog.format('The interval given was %s.', $3);
@@ -93,17 +101,21 @@ BEGIN
             USING ERRCODE = '22023', DETAIL = pg_catalog.format('The value given was %s.', $6);
     END IF;
     INSERT INTO @extschema@.archive_config AS c
-           (signal, location, after, endpoint, region, part_size_mb, tls_verify)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
+           (signal, location, after, endpoint, region, part_size_mb, tls_verify, database_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7,
+            pg_catalog.format('%s:%s', (pg_catalog.pg_control_system()).system_identifier,
+                                          (SELECT d.oid FROM pg_catalog.pg_database d
+                                            WHERE d.datname = pg_catalog.current_database())))
     ON CONFLICT ON CONSTRAINT archive_config_pkey DO UPDATE
        SET location = excluded.location, after = excluded.after, endpoint = excluded.endpoint,
            region = excluded.region, part_size_mb = excluded.part_size_mb,
-           tls_verify = excluded.tls_verify;
+           tls_verify = excluded.tls_verify, database_id = excluded.database_id;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.set_archive(text, text, interval, text, text, integer, boolean) IS
 $$archive the time partitions of signal (logs, spans, metrics, alerts) to location (an absolute server directory, or s3://bucket/prefix at AWS in region or at endpoint, an S3-compatible server) once their upper bound is older than after: obs.run_maintenance() writes signal=<signal>/date=<YYYY-MM-DD>/part-<n>.parquet and signal=<signal>/_manifest.json, and retention then drops only confirmed partitions.  Files larger than part_size_mb go to S3 as multipart uploads.  Superusers only.
-Errors: 42501 for a role that is not superuser, 22004 for a NULL argument, 22023 for an unknown signal, a location that is neither, a negative after, an endpoint with a directory or not http(s)://host[:port], a bad region, a part_size_mb outside 5 .. 512.$$;
+The archive belongs to the database it is set in: a copy of obs.archive_config restored into another database archives nothing there until set_archive runs again.
+Errors: 42501 for a role that is not superuser, 22004 for a NULL argument, 22023 for an unknown signal, a location that is neither or is inside the data directory, a negative after, an endpoint with a directory or not http(s)://host[:port], a bad region, a part_size_mb outside 5 .. 512.$$;
 
 CREATE FUNCTION @extschema@.clear_archive(signal text)
 RETURNS void
@@ -170,9 +182,35 @@ DECLARE
     dir text;
     relpath text;
     n integer;
+    here constant text := pg_catalog.format('%s:%s', (pg_catalog.pg_control_system()).system_identifier,
+                                  (SELECT d.oid FROM pg_catalog.pg_database d
+                                    WHERE d.datname = pg_catalog.current_database()));
 BEGIN
+    /*
+     * a read-only transaction (a standby's) could write files but record
+     * none of them: refused before any file is written
+     */
+    IF EXISTS (SELECT 1 FROM @extschema@.archive_config)
+       AND pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cannot archive partitions in a read-only transaction'
+            USING ERRCODE = '25006',
+                  DETAIL = 'An archive is set; its files are recorded in obs.archived_partitions.',
+                  HINT = 'Run obs.run_maintenance() on the primary, in a read-write transaction.';
+    END IF;
     FOR a IN SELECT * FROM @extschema@.archive_config c ORDER BY c.signal LOOP
         signal := a.signal;
+        /*
+         * a row set in another database (a restored dump, a copy): its
+         * location is that database's, whose files this one would replace
+         */
+        IF a.database_id IS DISTINCT FROM here THEN
+            RAISE WARNING 'archive of signal "%" was set in another database', a.signal
+                USING DETAIL = pg_catalog.format('obs.archive_config names database %s; this is database %s (restored from a dump or copied, say). Two databases archiving to the same location would replace each other''s files.', a.database_id, here),
+                      HINT = 'Run obs.set_archive() in this database, with a location of its own, or obs.clear_archive().';
+            action := 'archive_failed'; partition_name := NULL; row_count := NULL;
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
         /* 0x6f627361: "obsa"; the second key: the signal */
         IF NOT pg_catalog.pg_try_advisory_xact_lock(1868724065, pg_catalog.hashtext(a.signal)) THEN
             action := 'archive_busy'; partition_name := NULL; row_count := NULL;
@@ -198,22 +236,29 @@ BEGIN
                    INTO n;
                 CONTINUE WHEN n > 0;
             END IF;
-            /* a stale file is written again at its path; else the next free part-<n> of its day */
-            SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
-             WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL
-               AND ap.location = a.location;
-            IF relpath IS NULL THEN
-                dir := pg_catalog.format('signal=%s/date=%s/', a.signal,
-                                         pg_catalog.to_char(p.lower_bound AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
-                n := 0;
-                WHILE EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
-                               WHERE ap.location = a.location
-                                 AND ap.path = dir || 'part-' || n || '.parquet') LOOP
-                    n := n + 1;
-                END LOOP;
-                relpath := dir || 'part-' || n || '.parquet';
-            END IF;
             BEGIN
+                /*
+                 * a stale file is written again at its path; else the next
+                 * part-<n> of its day not recorded.  A file there with no
+                 * record is this database's own, left by a crash between
+                 * its rename and the commit of its record: replaced, so
+                 * that readers never see its rows twice (a location serves
+                 * one database: see database_id)
+                 */
+                SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
+                 WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL
+                   AND ap.location = a.location;
+                IF relpath IS NULL THEN
+                    dir := pg_catalog.format('signal=%s/date=%s/', a.signal,
+                                             pg_catalog.to_char(p.lower_bound AT TIME ZONE 'UTC', 'YYYY-MM-DD'));
+                    n := 0;
+                    WHILE EXISTS (SELECT 1 FROM @extschema@.archived_partitions ap
+                                   WHERE ap.location = a.location
+                                     AND ap.path = dir || 'part-' || n || '.parquet') LOOP
+                        n := n + 1;
+                    END LOOP;
+                    relpath := dir || 'part-' || n || '.parquet';
+                END IF;
                 SELECT * INTO w FROM @extschema@._archive_write(a, p.part, relpath);
                 /* a stale row at another location is replaced by this one */
                 DELETE FROM @extschema@.archived_partitions ap

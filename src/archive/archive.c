@@ -27,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +158,33 @@ check_rel_path(const char *path)
 				 errmsg("archive path \"%s\" is not a relative path inside the archive", path)));
 }
 
+/*
+ * A directory of the lake must be one only the server's user (or root) can
+ * change: another user who may create or rename entries in it could replace
+ * or remove a confirmed file after retention dropped its partition, or
+ * plant a symlink that has the server write elsewhere.  Refused: an owner
+ * other than the server's user and root, write permission for others, and
+ * for the group unless it is the server's group.
+ */
+static void
+check_dir_safe(const char *dir, const struct stat *st)
+{
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("archive directory \"%s\" is not owned by the server's user", dir),
+				 errdetail("Its owner could replace or remove archived files, whose partitions retention drops."),
+				 errhint("Archive to a directory the server's user owns.")));
+	if ((st->st_mode & S_IWOTH) != 0 ||
+		((st->st_mode & S_IWGRP) != 0 && st->st_gid != getegid()))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("archive directory \"%s\" is writable by other users", dir),
+				 errdetail("Its permissions are %04o; another user could replace or remove archived files, whose partitions retention drops.",
+						   (unsigned int) (st->st_mode & 07777)),
+				 errhint("Remove the write permission of group and others (chmod go-w).")));
+}
+
 /* make the directories of file path, fsync'ing each one made and its parent */
 static void
 make_parent_dirs(const char *root, const char *path)
@@ -183,6 +211,8 @@ make_parent_dirs(const char *root, const char *path)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("archive location \"%s\" is not a directory", root)));
+	else
+		check_dir_safe(root, &st);
 	p = full + strlen(root);
 	for (;;)
 	{
@@ -221,10 +251,74 @@ make_parent_dirs(const char *root, const char *path)
 			ereport(ERROR,
 					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 					 errmsg("\"%s\" is not a directory", full)));
+		else
+			check_dir_safe(full, &st);
 		if (p == NULL)
 			break;
 		*p = save;
 	}
+}
+
+/*
+ * The temporary files a crashed writer left in the directory of file path
+ * (kill -9, power loss: nothing removed them): .obs-<pid>-<n>-<hex>.tmp of
+ * the Parquet writer, .<name>.obs-<pid>.tmp of write_local().  Removed when
+ * no process of that pid lives on this host and the file is older than a
+ * minute (a writer on another host sharing the directory keeps writing to
+ * its file), so that each crash does not leave a partition's worth of disk
+ * behind for good.
+ */
+#define ORPHAN_AGE_SECS 60
+
+static void
+remove_orphans(const char *file)
+{
+	char	   *dir = pstrdup(file);
+	DIR		   *d;
+	struct dirent *de;
+	time_t		now = time(NULL);
+
+	get_parent_directory(dir);
+	d = AllocateDir(dir);
+	if (d == NULL)
+		return;
+	while ((de = ReadDirExtended(d, dir, LOG)) != NULL)
+	{
+		int			pid = 0;
+		unsigned int n;
+		unsigned int h;
+		int			used = 0;
+		const char *p;
+		char	   *path;
+		struct stat st;
+
+		if (de->d_name[0] != '.')
+			continue;
+		if (sscanf(de->d_name, ".obs-%d-%u-%8x.tmp%n", &pid, &n, &h, &used) == 3 &&
+			used == (int) strlen(de->d_name))
+			 /* the Parquet writer's */ ;
+		else if ((p = strstr(de->d_name, ".obs-")) != NULL && p != de->d_name &&
+				 sscanf(p, ".obs-%d.tmp%n", &pid, &used) == 1 && used == (int) strlen(p))
+			 /* write_local()'s */ ;
+		else
+			continue;
+		if (pid <= 0 || pid == MyProcPid || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		path = psprintf("%s/%s", dir, de->d_name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= ORPHAN_AGE_SECS)
+		{
+			if (unlink(path) == 0)
+				ereport(LOG,
+						(errmsg("obs archive: removed \"%s\", left by process %d, which is gone", path, pid)));
+			else
+				ereport(LOG,
+						(errcode_for_file_access(),
+						 errmsg("could not remove file \"%s\": %m", path)));
+		}
+		pfree(path);
+	}
+	FreeDir(d);
+	pfree(dir);
 }
 
 /* read path back: its size and SHA-256 must be bytes and sha256 */
@@ -352,6 +446,7 @@ obs_archive_write(PG_FUNCTION_ARGS)
 		char	   *file = psprintf("%s/%s", t->dir, path);
 
 		make_parent_dirs(t->dir, path);
+		remove_orphans(file);
 		rows = obs_pq_export_file(linitial_node(RawStmt, raw)->stmt, sql, file, &opts, &w);
 		confirm_file(file, w.bytes, w.sha256, true);
 	}
@@ -390,6 +485,7 @@ write_local(const char *root, const char *path, const char *body, size_t len)
 	pg_cryptohash_ctx *h;
 
 	make_parent_dirs(root, path);
+	remove_orphans(file);
 	fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | PG_BINARY);
 	if (fd < 0)
 		ereport(ERROR,

@@ -458,8 +458,8 @@ obs_needs_fmgr_hook(Oid fn_oid)
 
 /* one sample of the duration metric, or of its call count (an aggregate) */
 static void
-put_metric(const char *fname, const char *suffix, int kind, double value, bool failed,
-		   bool in_abort)
+put_metric(const char *prefix, const char *fname, const char *suffix, int kind, double value,
+		   bool failed, bool in_abort)
 {
 	ObsMetricRecord m;
 
@@ -468,7 +468,7 @@ put_metric(const char *fname, const char *suffix, int kind, double value, bool f
 		obs_count_sampled_out(OBS_SIGNAL_METRIC);
 		return;
 	}
-	m.name = psprintf("%s.%s%s", obs_instrument_metric_prefix, fname, suffix);
+	m.name = psprintf("%s.%s%s", prefix, fname, suffix);
 	m.kind = kind;
 	m.value = value;
 	m.tags = failed ? tags_error : tags_ok;
@@ -484,6 +484,10 @@ put_metric(const char *fname, const char *suffix, int kind, double value, bool f
  * the mean duration in ms (a gauge) and <prefix>.<function>.calls = the
  * number of calls (a counter), tagged with the status.  A traced call then
  * costs the flusher one span row instead of a span and a metric row.
+ * An aggregate keeps the prefix of its first call: a call under another
+ * prefix (the setting changed, say by SET LOCAL) first records the
+ * aggregate under its own, and a call while the prefix is empty is not
+ * counted, as without an interval.
  */
 typedef struct DurationAgg
 {
@@ -491,6 +495,9 @@ typedef struct DurationAgg
 	int64		calls;
 	double		sum_ms;
 	TimestampTz since;			/* first call of the aggregate */
+	char	   *prefix;			/* obs.instrument_metric_prefix at that call
+								 * (TopMemoryContext) */
+	bool		mean_sent;		/* the mean is in the buffer, the count not yet */
 } DurationAgg;
 
 static HTAB *aggs = NULL;
@@ -501,14 +508,25 @@ emit_agg(DurationAgg *agg, bool in_abort)
 {
 	bool		failed = agg->key[0] == 'e';
 
+	/*
+	 * put_metric() may throw (not in_abort): the buffer wait cancelled, a
+	 * record too large.  The aggregate stays until both points are in the
+	 * buffer, and the abort's flush sends only what is missing: no point
+	 * is lost, none written twice.
+	 */
 	if (agg->calls > 0)
 	{
-		put_metric(agg->key + 1, "", 0, agg->sum_ms / agg->calls, failed, in_abort);
-		put_metric(agg->key + 1, ".calls", 1, (double) agg->calls, failed, in_abort);
+		if (!agg->mean_sent)
+		{
+			put_metric(agg->prefix, agg->key + 1, "", 0, agg->sum_ms / agg->calls, failed, in_abort);
+			agg->mean_sent = true;
+		}
+		put_metric(agg->prefix, agg->key + 1, ".calls", 1, (double) agg->calls, failed, in_abort);
 		naggs_pending--;
 	}
 	agg->calls = 0;
 	agg->sum_ms = 0;
+	agg->mean_sent = false;
 }
 
 /* at the end of a transaction: record every aggregate still open */
@@ -555,7 +573,7 @@ record_duration(const char *fname, TimestampTz start, bool failed, bool in_abort
 	ms = (double) (now - start) / 1000.0;
 	if (obs_instrument_metric_interval <= 0)
 	{
-		put_metric(fname, "", 0, ms, failed, in_abort);
+		put_metric(obs_instrument_metric_prefix, fname, "", 0, ms, failed, in_abort);
 		return;
 	}
 	if (aggs == NULL)
@@ -571,9 +589,25 @@ record_duration(const char *fname, TimestampTz start, bool failed, bool in_abort
 	key[0] = failed ? 'e' : 'o';
 	strlcpy(key + 1, fname, NAMEDATALEN);
 	agg = hash_search(aggs, key, HASH_ENTER, &found);
-	if (!found || agg->calls == 0)
+	if (!found)
 	{
 		agg->calls = 0;
+		agg->prefix = NULL;
+		agg->mean_sent = false;
+	}
+	/* the calls so far belong to the prefix they were made under */
+	if (agg->calls > 0 && strcmp(agg->prefix, obs_instrument_metric_prefix) != 0)
+		emit_agg(agg, in_abort);
+	if (agg->calls == 0)
+	{
+		if (agg->prefix == NULL || strcmp(agg->prefix, obs_instrument_metric_prefix) != 0)
+		{
+			char	   *p = MemoryContextStrdup(TopMemoryContext, obs_instrument_metric_prefix);
+
+			if (agg->prefix != NULL)
+				pfree(agg->prefix);
+			agg->prefix = p;
+		}
 		agg->sum_ms = 0;
 		agg->since = now;
 		naggs_pending++;

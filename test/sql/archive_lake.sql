@@ -23,6 +23,8 @@ SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://Bucket_Upper/p', '1 da
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/a b', '1 day')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/../etc', '1 day')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', E'/tmp/x\ny', '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', current_setting('data_directory'), '1 day')$$);
+SELECT pg_temp.err($$SELECT obs.set_archive('logs', current_setting('data_directory') || '/base/', '1 day')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '-1 hour')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/x', '1 day', endpoint => 'http://127.0.0.1:9000')$$);
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', 's3://bucket/p', '1 day', endpoint => 'ftp://127.0.0.1')$$);
@@ -53,13 +55,13 @@ GRANT EXECUTE ON FUNCTION obs.set_archive(text, text, interval, text, text, inte
 SET ROLE regress_obs_archiver;
 SELECT pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/obs_archive_regress', '1 day')$$);
 SELECT pg_temp.err($$SELECT obs.clear_archive('logs')$$);
-SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'x.json', '{}')$$);
-SELECT pg_temp.err($$SELECT * FROM obs._archive_write(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'obs.logs_default', 'x.parquet')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, 'x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT * FROM obs._archive_write(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, 'obs.logs_default', 'x.parquet')$$);
 RESET ROLE;
 -- paths outside the location are refused
-SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, '../x.json', '{}')$$);
-SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, 'a/../../x.json', '{}')$$);
-SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true)::obs.archive_config, '/etc/x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, '../x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, 'a/../../x.json', '{}')$$);
+SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, '/etc/x.json', '{}')$$);
 REVOKE ALL ON FUNCTION obs.set_archive(text, text, interval, text, text, integer, boolean),
                        obs.clear_archive(text),
                        obs._archive_write(obs.archive_config, regclass, text),
@@ -138,5 +140,51 @@ SELECT * FROM obs.run_maintenance('2026-11-07 12:00+00')
 SELECT path, row_count FROM obs.archived_partitions WHERE signal = 'alerts' AND row_count > 0 ORDER BY path;
 SELECT obs.clear_archive('alerts');
 
+-- a complete file with no record (a crash between its rename and the
+-- commit of its record) is replaced at its path, never doubled by a part-1
+SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/shared', '1 hour');
+COPY (SELECT 1) TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-08" && printf crashed > "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-08/part-0.parquet"';
+SELECT count(obs.info('shared ' || g, ts => '2026-11-08 10:00+00'::timestamptz + g * interval '1 minute'))
+  FROM generate_series(1, 10) g;
+SELECT * FROM obs.run_maintenance('2026-11-09 06:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT path, row_count FROM obs.archived_partitions WHERE location = '/tmp/obs_archive_regress/shared' ORDER BY path;
+SELECT f AS files_of_the_day FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-08') f ORDER BY 1;
+-- a read-only transaction (a standby's) is refused before any file is written
+SELECT count(obs.info('read only', ts => '2026-11-09 10:00+00'));
+BEGIN READ ONLY;
+SELECT pg_temp.err($$SELECT * FROM obs.run_maintenance('2026-11-10 06:00+00')$$);
+ROLLBACK;
+SELECT count(*) AS written_read_only
+  FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs') f WHERE f = 'date=2026-11-09';
+-- an archive set in another database (the row restored from a dump of it)
+-- archives nothing here until set_archive runs here
+UPDATE obs.archive_config SET database_id = '1:1' WHERE signal = 'logs';
+\set VERBOSITY terse
+SELECT * FROM obs.run_maintenance('2026-11-10 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+\set VERBOSITY default
+SELECT count(*) AS written_elsewhere
+  FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs') f WHERE f = 'date=2026-11-09';
+SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/shared', '1 hour');
+SELECT * FROM obs.run_maintenance('2026-11-10 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+-- a directory of the lake that other users may write to is refused (they
+-- could replace archived files); the partition stays until it is fixed
+COPY (SELECT 1) TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10" && chmod 777 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
+SELECT count(obs.info('open dir', ts => '2026-11-10 10:00+00'));
+SELECT * FROM obs.run_maintenance('2026-11-11 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT count(*) AS files_in_open_dir
+  FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10') f;
+COPY (SELECT 1) TO PROGRAM 'chmod 755 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
+SELECT * FROM obs.run_maintenance('2026-11-11 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+-- temporary files a crashed writer left (its process gone) are removed
+-- once a minute old when the archive next writes in their directory; a
+-- younger one, or one whose process lives, stays
+COPY (SELECT 1) TO PROGRAM 'cd "/tmp/obs_archive_regress/shared/signal=logs" && mkdir -p date=2026-11-11 && touch -d "-2 hours" date=2026-11-11/.obs-2147483646-1-0badf00d.tmp ._manifest.json.obs-2147483646.tmp && touch date=2026-11-11/.obs-2147483646-2-0badf00d.tmp && touch -d "-2 hours" date=2026-11-11/.obs-1-3-0badf00d.tmp';
+SELECT count(obs.info('orphans', ts => '2026-11-11 10:00+00'));
+SELECT * FROM obs.run_maintenance('2026-11-12 12:00+00') WHERE signal = 'logs' AND action <> 'created';
+SELECT f AS left_behind
+  FROM (SELECT f FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-11') f
+        UNION ALL SELECT f FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs') f) x
+ WHERE f LIKE '%.tmp' ORDER BY 1;
+SELECT obs.clear_archive('logs');
 SELECT obs.clear_retention('logs');
 COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';

@@ -58,7 +58,7 @@ if "${PSQL[@]}" -d "$src" -c "CREATE EXTENSION obs" \
     -c "SELECT obs.acknowledge_alert(min(alert_id)) FROM obs.alerts" \
     -c "SELECT obs.enable_rollups()" \
     -c "SELECT obs.grant_reader('regress_obs_dump_reader')" \
-    -c "SELECT obs.setup_logging_to_elk('127.0.0.1', 9200)" \
+    -c "SELECT obs.setup_logging_to_elk('127.0.0.1', 9200, max_retries => 3)" \
     -c "INSERT INTO obs.ship_dead_letters (sink, signal, status, response, row_ids) VALUES ('dump', 'logs', 400, 'refused', '{1,2}')" \
     -c "CREATE INDEX regress_user_logs_logger_idx ON obs.logs_default (logger)" \
     -c "SELECT obs.set_retention('metrics', '400 days')" \
@@ -135,6 +135,18 @@ if [ "$kept" = "t|t|t" ]; then
     ok "as documented: grants on obs's objects are restored, an index added to obs.logs_default is not"
 else
     not_ok "as documented: grants on obs's objects are restored, an index added to obs.logs_default is not (got $kept)"
+fi
+
+# the archive belongs to the source database: the restored copy of
+# obs.archive_config archives nothing (it would write the source's files)
+# until obs.set_archive() runs in the copy; the sink's max_retries came along
+arch_src=$("${PSQL[@]}" -d "$src" -c "SELECT count(*) FROM obs.run_maintenance('2026-11-30 12:00+00') WHERE action LIKE 'archive%'" 2>"$work/arch.err")
+arch_dst=$("${PSQL[@]}" -d "$dst" -c "SELECT string_agg(signal || ' ' || action, ',') FROM obs.run_maintenance('2026-11-30 12:00+00') WHERE action LIKE 'archive%'" 2>"$work/arch.err")
+retries=$("${PSQL[@]}" -d "$dst" -c "SELECT string_agg(max_retries::text, ',') FROM obs.sinks")
+if [ "$arch_src" = 0 ] && [ "$arch_dst" = "spans archive_failed" ] && [ "$retries" = 3 ]; then
+    ok "the restored archive setting does not archive in the copy; a sink's max_retries is restored"
+else
+    not_ok "the restored archive setting does not archive in the copy (source: $arch_src, copy: $arch_dst, max_retries: $retries)"
 fi
 
 "${PSQL[@]}" -d postgres -c "DROP DATABASE $src" -c "DROP DATABASE $dst" -c "DROP ROLE regress_obs_dump_reader"

@@ -149,6 +149,24 @@ is( sql(q{SET obs.instrument_metric_prefix = 'agg2';
         SELECT obs.flush();
         SELECT count(*) > 1 AND sum(value) = 20000 FROM obs.metrics WHERE name = 'agg2.traced_sql.calls'}),
 	"20000\nt\nt", 'a long statement records a point per interval, and every call is counted');
+# an aggregate keeps the prefix of its calls: a SET LOCAL of the prefix in
+# the transaction neither renames the calls made before it nor, when
+# empty, records them as ".<function>"
+is( sql(q{SET obs.instrument_metric_interval = '1h';
+        BEGIN;
+        SET LOCAL obs.instrument_metric_prefix = 'agg3';
+        SELECT count(traced_sql(g)) FROM generate_series(1, 2) g;
+        SET LOCAL obs.instrument_metric_prefix = 'agg4';
+        SELECT count(traced_sql(g)) FROM generate_series(1, 3) g;
+        SET LOCAL obs.instrument_metric_prefix = '';
+        SELECT count(traced_sql(g)) FROM generate_series(1, 4) g;
+        COMMIT;
+        SELECT obs.flush();
+        SELECT string_agg(name || ':' || total, ',' ORDER BY name)
+          FROM (SELECT name, sum(value) AS total FROM obs.metrics
+                 WHERE name ~ '^(agg3|agg4|)[.]traced_sql[.]calls$' GROUP BY 1) m}),
+	"2\n3\n4\nt\nagg3.traced_sql.calls:2,agg4.traced_sql.calls:3",
+	'each aggregate is recorded under the prefix its calls were made with');
 sql(q{ALTER DATABASE postgres RESET obs.instrument_functions;
     ALTER DATABASE postgres RESET obs.instrument_metric_prefix;
     ALTER DATABASE postgres RESET obs.instrument_metric_interval;});

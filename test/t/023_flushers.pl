@@ -104,6 +104,43 @@ my ($ret, $out, $err) = $node->psql('postgres',
 like($err, qr/ERROR:  obs record of \d+ bytes does not fit in the buffer\nDETAIL:  obs.buffer_size is 1024 kB, shared by 2 flushers\./,
 	'a record larger than one lane is error 54000 and says why');
 
+# ---------------------------- an aggregate whose count cannot be buffered
+# obs.instrument_metric_interval: the mean goes into the buffer at COMMIT,
+# then the count's record (6 bytes longer) does not fit in a lane (54000,
+# the commit fails); the abort's flush sends only what is missing, so the
+# mean is accepted once, not twice (the count is dropped, counted)
+sql(q{CREATE FUNCTION agg_fn(int) RETURNS int LANGUAGE sql AS 'SELECT $1'});
+my $probe = 600000;
+(undef, undef, $err) = $node->psql('postgres', qq{
+	SET obs.instrument_functions = 'public.agg_fn';
+	SELECT set_config('obs.instrument_metric_prefix', repeat('p', $probe), false);
+	SELECT agg_fn(1)});
+my ($probe_len) = $err =~ /obs record of (\d+) bytes/;
+ok(defined $probe_len, 'a duration metric record larger than a lane is refused with its size');
+my $ring = 1024 * 1024 / 2;
+my $accepted_metrics = q{SELECT sum(accepted) FROM obs.ingest_stats WHERE signal = 'metric'};
+# the first prefix length at which the commit fails: there the mean (6
+# bytes shorter than the count) still fits, since the count fitted one
+# byte shorter
+my ($failing, $delta);
+for my $len ($ring - ($probe_len - $probe) - 16 .. $ring - ($probe_len - $probe) + 16)
+{
+	my $before = sql($accepted_metrics);
+	(undef, undef, $err) = $node->psql('postgres', qq{
+		SET obs.instrument_functions = 'public.agg_fn';
+		SET obs.instrument_metric_interval = '1h';
+		SELECT set_config('obs.instrument_metric_prefix', repeat('p', $len), false);
+		BEGIN;
+		SELECT agg_fn(1);
+		COMMIT;});
+	next unless $err =~ /obs record of \d+ bytes does not fit in the buffer/;
+	$failing = $len;
+	$delta = sql($accepted_metrics) - $before;
+	last;
+}
+ok(defined $failing, 'the count of the aggregate does not fit: the commit fails');
+is($delta, 2, 'the mean is accepted once and the count once (dropped), nothing twice');
+
 # ------------------------------------------------- crash states per lane
 my $dboid = sql(q{SELECT oid FROM pg_database WHERE datname = 'postgres'});
 $a->quit;
