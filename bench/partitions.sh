@@ -18,12 +18,13 @@
 # 2. Retention of one day of obs.logs holding BENCH_ROWS rows (default 1M):
 #    DROP of its partition (obs.run_maintenance() with a retention) against
 #    DELETE of the same rows from a partition of another day.
-#   BENCH_SECONDS=10 BENCH_ROWS=1000000 bash bench/partitions.sh
+#   BENCH_SECONDS=10 BENCH_ROWS=1000000 BENCH_SECTIONS="ingest retention" bash bench/partitions.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . test/lib.sh
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 ROWS=${BENCH_ROWS:-1000000}
+SECTIONS=${BENCH_SECTIONS:-ingest retention}   # which parts to run
 
 obs_install_deps
 obs_take_install_lock
@@ -44,6 +45,7 @@ PSQL=(psql -X -q -At -v ON_ERROR_STOP=1)
 CREATE EXTENSION obs;
 SELECT count(*) FROM obs.run_maintenance();
 SQL
+if [[ " $SECTIONS " == *" ingest "* ]]; then
 # the same obs, its three hot tables plain: same columns, identity, indexes
 "${PSQL[@]}" -d unpart <<'SQL'
 CREATE EXTENSION obs;
@@ -173,7 +175,9 @@ for sig in log metric; do
         "$(echo "$us" | median)" "$(echo "$rs" | median)" "$rs"
 done
 
+fi
 # retention: one day of ROWS logs dropped against the same rows deleted
+if [[ " $SECTIONS " == *" retention "* ]]; then
 echo
 echo "retention of one day of obs.logs holding $ROWS rows"
 "${PSQL[@]}" -d part <<SQL
@@ -203,4 +207,5 @@ SQL
 printf '%-44s %12s ms\n' "DELETE of one day's rows" "$del" "run_maintenance dropping that day's partition" "$drop"
 echo "DELETE / drop: $(awk -v a="$del" -v b="$drop" 'BEGIN {printf "%.0fx", a / b}')"
 echo "(the DELETE also leaves $ROWS dead rows and their index entries for VACUUM; the drop leaves nothing)"
+fi
 rm -rf "$W"
