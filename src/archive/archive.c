@@ -41,6 +41,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "core/core.h"
 #include "parquet/pq_export.h"
 #include "archive.h"
 
@@ -480,63 +481,12 @@ write_local(const char *root, const char *path, const char *body, size_t len)
 	char	   *slash = strrchr(file, '/');
 	char	   *tmp = psprintf("%.*s.%s.obs-%d.tmp", (int) (slash + 1 - file), file,
 							   slash + 1, MyProcPid);
-	int			fd;
 	uint8		sha[32];
 	pg_cryptohash_ctx *h;
 
 	make_parent_dirs(root, path);
 	remove_orphans(file);
-	fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\" for writing: %m", tmp)));
-	PG_TRY();
-	{
-		size_t		done = 0;
-
-		if (fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not change permissions of file \"%s\": %m", tmp)));
-		while (done < len)
-		{
-			ssize_t		n = write(fd, body + done, len - done);
-
-			if (n <= 0)
-			{
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n == 0)
-					errno = ENOSPC;
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not write to file \"%s\": %m", tmp)));
-			}
-			done += n;
-		}
-		if (pg_fsync(fd) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not fsync file \"%s\": %m", tmp)));
-		if (CloseTransientFile(fd) != 0)
-		{
-			fd = -1;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not close file \"%s\": %m", tmp)));
-		}
-		fd = -1;
-		durable_rename(tmp, file, ERROR);
-	}
-	PG_CATCH();
-	{
-		if (fd >= 0)
-			CloseTransientFile(fd);
-		unlink(tmp);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	obs_write_file_durably(tmp, file, body, len, O_TRUNC | O_NOFOLLOW);
 	h = pg_cryptohash_create(PG_SHA256);
 	if (h == NULL || pg_cryptohash_init(h) < 0 ||
 		pg_cryptohash_update(h, (const uint8 *) body, len) < 0 ||

@@ -84,4 +84,8 @@ extern char *obs_default_logger(void);
 /* core/jsonb.c */
 extern Jsonb *obs_jsonb_from_pairs(const char *const *keys, char *const *values, int n);
 
+/* core/files.c: body written to tmp (opened with O_CREAT | open_flags), fsynced, renamed to path */
+extern void obs_write_file_durably(const char *tmp, const char *path, const char *body, size_t len,
+								   int open_flags);
+
 #endif							/* OBS_CORE_H */

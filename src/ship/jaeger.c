@@ -88,7 +88,6 @@ obs_export_jaeger(PG_FUNCTION_ARGS)
 	char	   *tmp;
 	char	   *doc;
 	size_t		len;
-	volatile int fd;
 	TimestampTz ts = GetCurrentTimestamp();
 	struct stat st;
 
@@ -118,56 +117,8 @@ obs_export_jaeger(PG_FUNCTION_ARGS)
 	len = strlen(doc);
 
 	tmp = psprintf("%s.obs-%d.tmp", path, MyProcPid);
-	fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
-	if (fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not create file \"%s\": %m", tmp)));
-	PG_TRY();
-	{
-		size_t		off = 0;
-
-		while (off < len)
-		{
-			ssize_t		w = write(fd, doc + off, len - off);
-
-			if (w <= 0)
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not write to file \"%s\": %m", tmp)));
-			off += w;
-		}
-		if (write(fd, "\n", 1) != 1)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not write to file \"%s\": %m", tmp)));
-		/* as readable as COPY TO's files, so the Jaeger UI's user can load it */
-		if (fchmod(fd, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not change permissions of file \"%s\": %m", tmp)));
-		if (pg_fsync(fd) != 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not fsync file \"%s\": %m", tmp)));
-		if (CloseTransientFile(fd) != 0)
-		{
-			fd = -1;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not close file \"%s\": %m", tmp)));
-		}
-		fd = -1;
-		durable_rename(tmp, path, ERROR);
-	}
-	PG_CATCH();
-	{
-		if (fd >= 0)
-			CloseTransientFile(fd);
-		unlink(tmp);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	/* with a final newline; as readable as COPY TO's files, so the Jaeger UI's user can load it */
+	obs_write_file_durably(tmp, path, psprintf("%s\n", doc), len + 1, O_EXCL);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(path));
 }
