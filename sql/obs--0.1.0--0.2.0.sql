@@ -5089,7 +5089,8 @@ BEGIN ATOMIC
            r.start_time
       FROM @extschema@.flow_runs r
      WHERE (_flow_run_rows.flow_name IS NULL OR r.flow_name = _flow_run_rows.flow_name)
-       AND r.start_time >= _flow_run_rows.lo AND r.start_time < _flow_run_rows.hi;
+       AND r.start_time >= _flow_run_rows.lo AND r.start_time <= _flow_run_rows.hi
+       AND (r.start_time < _flow_run_rows.hi OR _flow_run_rows.hi = 'infinity'::timestamptz);
 END;
 COMMENT ON FUNCTION @extschema@._flow_run_rows(text, timestamptz, timestamptz, boolean) IS
     'internal: the runs of flow_name (all when NULL) started in [lo, hi), one rollup row each (obs.flow_run_rollup''s figures of a single run), grouped by g (the name when per_flow, else '''')';
@@ -5119,7 +5120,8 @@ BEGIN ATOMIC
                 THEN COALESCE(EXTRACT(epoch FROM r.end_time - r.start_time), 0) ELSE 0 END
       FROM @extschema@.task_runs r
      WHERE (_task_run_rows.task_name IS NULL OR r.task_name = _task_run_rows.task_name)
-       AND r.start_time >= _task_run_rows.lo AND r.start_time < _task_run_rows.hi;
+       AND r.start_time >= _task_run_rows.lo AND r.start_time <= _task_run_rows.hi
+       AND (r.start_time < _task_run_rows.hi OR _task_run_rows.hi = 'infinity'::timestamptz);
 END;
 COMMENT ON FUNCTION @extschema@._task_run_rows(text, timestamptz, timestamptz, boolean) IS
     'internal: the runs of task_name (all when NULL) started in [lo, hi), one rollup row each (obs.task_run_rollup''s figures of a single run), grouped by g (the name when per_task, else '''')';
