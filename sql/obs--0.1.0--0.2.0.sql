@@ -4405,6 +4405,13 @@ CREATE TABLE @extschema@.health_rollups (
 COMMENT ON TABLE @extschema@.health_rollups IS
     'one row when the health rollups are on (obs.enable_rollups()), none when off (the default)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.health_rollups', '');
+/*
+ * every role may see whether the rollups are on: the triggers on the runs
+ * and the health figures look at the switch as their caller, so that a role
+ * let write the runs (GRANT INSERT ON obs.task_runs) keeps writing them with
+ * the rollups off, as with 0.1.0 (it holds no privilege on the switch)
+ */
+GRANT SELECT ON @extschema@.health_rollups TO PUBLIC;
 
 /*
  * Rollups of the runs (issue 10, item 5; tables in 30_tables.sql).  Every
@@ -5082,7 +5089,8 @@ BEGIN ATOMIC
            r.start_time
       FROM @extschema@.flow_runs r
      WHERE (_flow_run_rows.flow_name IS NULL OR r.flow_name = _flow_run_rows.flow_name)
-       AND r.start_time >= _flow_run_rows.lo AND r.start_time < _flow_run_rows.hi;
+       AND r.start_time >= _flow_run_rows.lo AND r.start_time <= _flow_run_rows.hi
+       AND (r.start_time < _flow_run_rows.hi OR _flow_run_rows.hi = 'infinity'::timestamptz);
 END;
 COMMENT ON FUNCTION @extschema@._flow_run_rows(text, timestamptz, timestamptz, boolean) IS
     'internal: the runs of flow_name (all when NULL) started in [lo, hi), one rollup row each (obs.flow_run_rollup''s figures of a single run), grouped by g (the name when per_flow, else '''')';
@@ -5112,7 +5120,8 @@ BEGIN ATOMIC
                 THEN COALESCE(EXTRACT(epoch FROM r.end_time - r.start_time), 0) ELSE 0 END
       FROM @extschema@.task_runs r
      WHERE (_task_run_rows.task_name IS NULL OR r.task_name = _task_run_rows.task_name)
-       AND r.start_time >= _task_run_rows.lo AND r.start_time < _task_run_rows.hi;
+       AND r.start_time >= _task_run_rows.lo AND r.start_time <= _task_run_rows.hi
+       AND (r.start_time < _task_run_rows.hi OR _task_run_rows.hi = 'infinity'::timestamptz);
 END;
 COMMENT ON FUNCTION @extschema@._task_run_rows(text, timestamptz, timestamptz, boolean) IS
     'internal: the runs of task_name (all when NULL) started in [lo, hi), one rollup row each (obs.task_run_rollup''s figures of a single run), grouped by g (the name when per_task, else '''')';

@@ -325,3 +325,10 @@ CREATE TABLE @extschema@.health_rollups (
 COMMENT ON TABLE @extschema@.health_rollups IS
     'one row when the health rollups are on (obs.enable_rollups()), none when off (the default)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.health_rollups', '');
+/*
+ * every role may see whether the rollups are on: the triggers on the runs
+ * and the health figures look at the switch as their caller, so that a role
+ * let write the runs (GRANT INSERT ON obs.task_runs) keeps writing them with
+ * the rollups off, as with 0.1.0 (it holds no privilege on the switch)
+ */
+GRANT SELECT ON @extschema@.health_rollups TO PUBLIC;

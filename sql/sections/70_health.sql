@@ -68,6 +68,7 @@ COMMENT ON FUNCTION @extschema@._use_rollups(regclass) IS
 
 /*
  * The runs of flow_name (all when NULL) started in [lo, hi), each as a rollup row
+ * (hi = infinity: an open end, runs started at infinity included, as 0.1.0 did)
  * of one run: the same figures the triggers add to
  * obs.flow_run_rollup.  g is the grouping key: the name when per_flow, else ''.
  */
@@ -84,13 +85,15 @@ BEGIN ATOMIC
            r.start_time
       FROM @extschema@.flow_runs r
      WHERE (_flow_run_rows.flow_name IS NULL OR r.flow_name = _flow_run_rows.flow_name)
-       AND r.start_time >= _flow_run_rows.lo AND r.start_time < _flow_run_rows.hi;
+       AND r.start_time >= _flow_run_rows.lo AND r.start_time <= _flow_run_rows.hi
+       AND (r.start_time < _flow_run_rows.hi OR _flow_run_rows.hi = 'infinity'::timestamptz);
 END;
 COMMENT ON FUNCTION @extschema@._flow_run_rows(text, timestamptz, timestamptz, boolean) IS
     'internal: the runs of flow_name (all when NULL) started in [lo, hi), one rollup row each (obs.flow_run_rollup''s figures of a single run), grouped by g (the name when per_flow, else '''')';
 
 /*
  * The runs of task_name (all when NULL) started in [lo, hi), each as a rollup row
+ * (hi = infinity: an open end, runs started at infinity included, as 0.1.0 did)
  * of one run: the same figures the triggers add to
  * obs.task_run_rollup.  g is the grouping key: the name when per_task, else ''.
  */
@@ -114,7 +117,8 @@ BEGIN ATOMIC
                 THEN COALESCE(EXTRACT(epoch FROM r.end_time - r.start_time), 0) ELSE 0 END
       FROM @extschema@.task_runs r
      WHERE (_task_run_rows.task_name IS NULL OR r.task_name = _task_run_rows.task_name)
-       AND r.start_time >= _task_run_rows.lo AND r.start_time < _task_run_rows.hi;
+       AND r.start_time >= _task_run_rows.lo AND r.start_time <= _task_run_rows.hi
+       AND (r.start_time < _task_run_rows.hi OR _task_run_rows.hi = 'infinity'::timestamptz);
 END;
 COMMENT ON FUNCTION @extschema@._task_run_rows(text, timestamptz, timestamptz, boolean) IS
     'internal: the runs of task_name (all when NULL) started in [lo, hi), one rollup row each (obs.task_run_rollup''s figures of a single run), grouped by g (the name when per_task, else '''')';

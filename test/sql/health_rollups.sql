@@ -339,3 +339,76 @@ SELECT obs.enable_rollups() AS turned_on;
 SELECT runs AS task_off_runs FROM obs.task_run_rollup WHERE all_time AND task_name = 'task_off';
 SELECT * FROM pg_temp.mismatches();
 SELECT pg_temp.rebuild_differs() AS differs_from_rebuild;
+
+-- 9. a role let write the runs directly (not through obs's functions): with
+-- the rollups off it writes them as with 0.1.0 (it may see the switch, no
+-- more); with them on it needs privileges on the rollups (README), and then
+-- keeps them exact
+CREATE ROLE regress_obs_rollup_direct;
+GRANT USAGE ON SCHEMA obs TO regress_obs_rollup_direct;
+GRANT SELECT, INSERT, UPDATE, DELETE ON obs.task_runs TO regress_obs_rollup_direct;
+SELECT obs.disable_rollups() AS turned_off;
+SET ROLE regress_obs_rollup_direct;
+INSERT INTO obs.task_runs (task_run_id, flow_run_id, task_name, status, start_time, end_time, updated_at)
+VALUES ('direct-1', 'fr-direct', 'task_direct', 'Running', now() - interval '1 hour', NULL, now());
+UPDATE obs.task_runs SET status = 'Completed', end_time = start_time + interval '90 seconds'
+ WHERE task_run_id = 'direct-1';
+SELECT enabled FROM obs.health_rollups;
+SELECT has_table_privilege('obs.health_rollups', 'INSERT') AS switch_insertable,
+       has_table_privilege('obs.health_rollups', 'DELETE') AS switch_deletable;
+RESET ROLE;
+SELECT obs.enable_rollups() AS turned_on;
+SET ROLE regress_obs_rollup_direct;
+\set VERBOSITY terse
+INSERT INTO obs.task_runs (task_run_id, flow_run_id, task_name, status, start_time, end_time, updated_at)
+VALUES ('direct-2', 'fr-direct', 'task_direct', 'Completed', now() - interval '2 hours', now(), now());
+\set VERBOSITY default
+RESET ROLE;
+GRANT SELECT, INSERT, UPDATE, DELETE ON obs.task_run_rollup, obs.task_run_sketch TO regress_obs_rollup_direct;
+SET ROLE regress_obs_rollup_direct;
+INSERT INTO obs.task_runs (task_run_id, flow_run_id, task_name, status, start_time, end_time, updated_at)
+VALUES ('direct-2', 'fr-direct', 'task_direct', 'Completed', now() - interval '2 hours', now(), now());
+DELETE FROM obs.task_runs WHERE task_run_id = 'direct-1';
+RESET ROLE;
+SELECT runs, timed_runs FROM obs.task_run_rollup WHERE all_time AND task_name = 'task_direct';
+SELECT pg_temp.make_ranges();
+SELECT * FROM pg_temp.mismatches();
+SELECT pg_temp.rebuild_differs() AS differs_from_rebuild;
+DELETE FROM obs.task_runs WHERE task_name = 'task_direct';
+DROP OWNED BY regress_obs_rollup_direct;
+DROP ROLE regress_obs_rollup_direct;
+
+-- 10. runs started at -infinity and +infinity (a direct INSERT may store
+-- them, with no end_time): the all-history figures count them as 0.1.0 did
+-- (no upper bound when until is NULL), rollups off and on
+INSERT INTO obs.flow_runs (flow_run_id, flow_name, status, start_time, end_time, updated_at) VALUES
+    ('inf-1', 'flow_inf', 'Completed', '2026-01-01 10:00+00', '2026-01-01 10:05+00', now()),
+    ('inf-2', 'flow_inf', 'Running', 'infinity', NULL, now()),
+    ('inf-3', 'flow_inf', 'Failed', '-infinity', NULL, now());
+INSERT INTO obs.task_runs (task_run_id, flow_run_id, task_name, status, start_time, end_time, inputs_processed, updated_at) VALUES
+    ('inf-1', 'inf-1', 'task_inf', 'Completed', '2026-01-01 10:00+00', '2026-01-01 10:05+00', 10, now()),
+    ('inf-2', 'inf-1', 'task_inf', 'Completed', 'infinity', NULL, 5, now()),
+    ('inf-3', 'inf-1', 'task_inf', 'Failed', '-infinity', NULL, 1, now());
+CREATE FUNCTION pg_temp.infinite_starts() RETURNS TABLE(source text, runs bigint, failures bigint, last_run_at timestamptz, inputs numeric)
+LANGUAGE sql AS $$
+    SELECT 'flow_health'::text, total_runs::bigint, failure_count::bigint, last_run_at, NULL::numeric FROM obs.flow_health WHERE flow_name = 'flow_inf'
+    UNION ALL
+    SELECT 'get_flow_health', total_runs, failure_count, last_run_at, NULL FROM obs.get_flow_health('flow_inf')
+    UNION ALL
+    SELECT 'get_flow_health since', total_runs, failure_count, last_run_at, NULL FROM obs.get_flow_health('flow_inf', since => '2026-01-01 10:30+00')
+    UNION ALL
+    SELECT 'task_summary', runs, failures, NULL, inputs_processed::numeric FROM obs.task_summary WHERE task_name = 'task_inf'
+    UNION ALL
+    SELECT 'get_task_summary', runs, failures, NULL, inputs_processed::numeric FROM obs.get_task_summary() WHERE task_name = 'task_inf'
+    UNION ALL
+    SELECT 'get_task_performance', total_runs, failure_count, NULL, total_inputs::numeric FROM obs.get_task_performance('task_inf')
+    UNION ALL
+    SELECT 'task_performance', total_runs, failure_count, NULL, total_inputs::numeric FROM obs.task_performance WHERE task_name = 'task_inf'
+$$;
+SELECT * FROM pg_temp.infinite_starts();
+SELECT obs.disable_rollups() AS turned_off;
+SELECT * FROM pg_temp.infinite_starts();
+SELECT obs.enable_rollups() AS turned_on;
+DELETE FROM obs.flow_runs WHERE flow_name = 'flow_inf';
+DELETE FROM obs.task_runs WHERE task_name = 'task_inf';
+SELECT * FROM pg_temp.mismatches();
