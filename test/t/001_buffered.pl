@@ -272,7 +272,8 @@ my $t0 = time;
 sql(q{SET obs.buffer_full_action = 'wait'; SET obs.buffer_full_timeout = '300ms';
     SELECT obs.info('waited 1 ' || repeat('x', 200)) IS NULL, obs.info('waited 2 ' || repeat('x', 200)) IS NULL});
 my $elapsed = time - $t0;
-ok($elapsed >= 0.55 && $elapsed < 20, sprintf('wait mode waits up to the bound (%.2fs for two records)', $elapsed));
+# a lower bound only: it shows that each record waited for its bound
+ok($elapsed >= 0.55, sprintf('wait mode waits up to the bound (%.2fs for two records)', $elapsed));
 is(sql(q{SELECT dropped_full FROM obs.ingest_stats WHERE signal = 'log'}), $dropped + 2,
 	'wait mode drops and counts after the bound');
 ($ret, $out, $err) = $node->psql('postgres', q{SELECT obs.flush('300ms')});
