@@ -54,6 +54,9 @@ CREATE FUNCTION @extschema@.set_archive(signal text, location text, after interv
     part_size_mb integer DEFAULT 64, tls_verify boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    cfg @extschema@.archive_config;
+    msg text;
 BEGIN
     IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
         RAISE EXCEPTION 'permission denied to set an archive'
@@ -100,12 +103,32 @@ BEGIN
         RAISE EXCEPTION 'part_size_mb must be between 5 and 512'
             USING ERRCODE = '22023', DETAIL = pg_catalog.format('The value given was %s.', $6);
     END IF;
+    cfg.signal := $1; cfg.location := $2; cfg.after := $3; cfg.endpoint := $4; cfg.region := $5;
+    cfg.part_size_mb := $6; cfg.tls_verify := $7;
+    cfg.database_id := pg_catalog.format('%s:%s', (pg_catalog.pg_control_system()).system_identifier,
+                                         (SELECT d.oid FROM pg_catalog.pg_database d
+                                           WHERE d.datname = pg_catalog.current_database()));
+    /*
+     * another database's location is refused now (55006); one that cannot
+     * be reached now is claimed by the first run that writes there
+     */
+    BEGIN
+        PERFORM @extschema@._archive_claim(cfg, EXISTS (
+            SELECT 1 FROM @extschema@.archived_partitions ap
+             WHERE ap.signal = $1 AND ap.location = $2));
+    EXCEPTION
+        WHEN object_in_use THEN
+            RAISE;
+        WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            RAISE WARNING 'could not check that no other database archives signal "%" to %', $1, pg_catalog.quote_literal($2)
+                USING DETAIL = msg,
+                      HINT = 'obs.run_maintenance() checks it before it writes the signal''s first file there.';
+    END;
     INSERT INTO @extschema@.archive_config AS c
            (signal, location, after, endpoint, region, part_size_mb, tls_verify, database_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7,
-            pg_catalog.format('%s:%s', (pg_catalog.pg_control_system()).system_identifier,
-                                          (SELECT d.oid FROM pg_catalog.pg_database d
-                                            WHERE d.datname = pg_catalog.current_database())))
+    VALUES (cfg.signal, cfg.location, cfg.after, cfg.endpoint, cfg.region, cfg.part_size_mb,
+            cfg.tls_verify, cfg.database_id)
     ON CONFLICT ON CONSTRAINT archive_config_pkey DO UPDATE
        SET location = excluded.location, after = excluded.after, endpoint = excluded.endpoint,
            region = excluded.region, part_size_mb = excluded.part_size_mb,
@@ -114,8 +137,8 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.set_archive(text, text, interval, text, text, integer, boolean) IS
 $$archive the time partitions of signal (logs, spans, metrics, alerts) to location (an absolute server directory, or s3://bucket/prefix at AWS in region or at endpoint, an S3-compatible server) once their upper bound is older than after: obs.run_maintenance() writes signal=<signal>/date=<YYYY-MM-DD>/part-<n>.parquet and signal=<signal>/_manifest.json, and retention then drops only confirmed partitions.  Files larger than part_size_mb go to S3 as multipart uploads.  Superusers only.
-The archive belongs to the database it is set in: a copy of obs.archive_config restored into another database archives nothing there until set_archive runs again.
-Errors: 42501 for a role that is not superuser, 22004 for a NULL argument, 22023 for an unknown signal, a location that is neither or is inside the data directory, a negative after, an endpoint with a directory or not http(s)://host[:port], a bad region, a part_size_mb outside 5 .. 512.$$;
+The archive belongs to the database it is set in: a copy of obs.archive_config restored into another database archives nothing there until set_archive runs again.  A signal at a location belongs to one database: set_archive puts the owner file signal=<signal>/_owner.<system identifier>.<database oid>.json there and refuses a location where another database's is (a WARNING when the location cannot be reached now: the archive run checks it before it writes).
+Errors: 42501 for a role that is not superuser, 22004 for a NULL argument, 22023 for an unknown signal, a location that is neither or is inside the data directory, a negative after, an endpoint with a directory or not http(s)://host[:port], a bad region, a part_size_mb outside 5 .. 512; 55006 for a location where another database archives the signal.$$;
 
 CREATE FUNCTION @extschema@.clear_archive(signal text)
 RETURNS void
@@ -144,6 +167,18 @@ RETURNS bigint
     AS 'MODULE_PATHNAME', 'obs_archive_put' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@._archive_put(@extschema@.archive_config, text, text) IS
     'internal: write body at path under the archive cfg atomically, confirmed by size and checksum; returns the bytes (superusers only)';
+
+CREATE FUNCTION @extschema@._archive_claim(cfg @extschema@.archive_config, keep boolean)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'obs_archive_claim' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@._archive_claim(@extschema@.archive_config, boolean) IS
+    'internal: put this database''s owner file signal=<signal>/_owner.<system identifier>.<database oid>.json at the archive cfg''s location, then refuse (55006) the location if another database''s is there; keep: this database has archived files there, its owner file stays even when refused (superusers only)';
+
+CREATE FUNCTION @extschema@._archive_cleanup(cfg @extschema@.archive_config)
+RETURNS integer
+    AS 'MODULE_PATHNAME', 'obs_archive_cleanup' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@._archive_cleanup(@extschema@.archive_config) IS
+    'internal: remove what a crash left of the signal''s archive at the cfg''s location: the temporary files of processes that are gone (a directory), the unfinished multipart uploads of keys in obs''s layout (S3); returns how many.  Only under the signal''s archive lock, after obs._archive_claim() (superusers only)';
 
 /* the manifest of a signal at a location: every confirmed file */
 CREATE FUNCTION @extschema@._archive_manifest(signal text, location text)
@@ -182,6 +217,9 @@ DECLARE
     dir text;
     relpath text;
     n integer;
+    claimed boolean;
+    err_detail text;
+    err_hint text;
     here constant text := pg_catalog.format('%s:%s', (pg_catalog.pg_control_system()).system_identifier,
                                   (SELECT d.oid FROM pg_catalog.pg_database d
                                     WHERE d.datname = pg_catalog.current_database()));
@@ -217,6 +255,7 @@ BEGIN
             RETURN NEXT;
             CONTINUE;
         END IF;
+        claimed := false;
         FOR p IN
             SELECT x.partition_name AS part, x.lower_bound, x.upper_bound
               FROM @extschema@.partitions() x
@@ -238,12 +277,29 @@ BEGIN
             END IF;
             BEGIN
                 /*
+                 * before the signal's first file of the run: the location is
+                 * this database's (else 55006, and the partition stays), then
+                 * what a crash left there goes (a failure to remove it is
+                 * only a WARNING: the archive stays correct)
+                 */
+                IF NOT claimed THEN
+                    PERFORM @extschema@._archive_claim(a, EXISTS (
+                        SELECT 1 FROM @extschema@.archived_partitions ap
+                         WHERE ap.signal = a.signal AND ap.location = a.location));
+                    claimed := true;
+                    BEGIN
+                        PERFORM @extschema@._archive_cleanup(a);
+                    EXCEPTION WHEN OTHERS THEN
+                        RAISE WARNING 'could not remove what a crash left of the archive of signal "%": %', a.signal, SQLERRM;
+                    END;
+                END IF;
+                /*
                  * a stale file is written again at its path; else the next
                  * part-<n> of its day not recorded.  A file there with no
                  * record is this database's own, left by a crash between
                  * its rename and the commit of its record: replaced, so
                  * that readers never see its rows twice (a location serves
-                 * one database: see database_id)
+                 * one database: see database_id and _archive_claim)
                  */
                 SELECT ap.path INTO relpath FROM @extschema@.archived_partitions ap
                  WHERE ap.signal = a.signal AND ap.lower_bound = p.lower_bound AND ap.dropped_at IS NULL
@@ -278,7 +334,19 @@ BEGIN
                 RETURN NEXT;
             EXCEPTION WHEN OTHERS THEN
                 /* the record is undone; the partition stays until a run confirms it */
-                RAISE WARNING 'could not archive partition % of signal "%": %', p.part, a.signal, SQLERRM;
+                GET STACKED DIAGNOSTICS err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+                IF err_detail = '' AND err_hint = '' THEN
+                    RAISE WARNING 'could not archive partition % of signal "%": %', p.part, a.signal, SQLERRM;
+                ELSIF err_hint = '' THEN
+                    RAISE WARNING 'could not archive partition % of signal "%": %', p.part, a.signal, SQLERRM
+                        USING DETAIL = err_detail;
+                ELSIF err_detail = '' THEN
+                    RAISE WARNING 'could not archive partition % of signal "%": %', p.part, a.signal, SQLERRM
+                        USING HINT = err_hint;
+                ELSE
+                    RAISE WARNING 'could not archive partition % of signal "%": %', p.part, a.signal, SQLERRM
+                        USING DETAIL = err_detail, HINT = err_hint;
+                END IF;
                 action := 'archive_failed'; partition_name := p.part::text; row_count := NULL;
                 RETURN NEXT;
                 EXIT;
@@ -296,3 +364,5 @@ REVOKE EXECUTE ON FUNCTION @extschema@._archive_write(@extschema@.archive_config
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_put(@extschema@.archive_config, text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_run(timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._archive_manifest(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._archive_claim(@extschema@.archive_config, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._archive_cleanup(@extschema@.archive_config) FROM PUBLIC;

@@ -27,6 +27,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@
 #include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
 #include "core/core.h"
 #include "parquet/pq_export.h"
@@ -47,6 +49,7 @@
 
 PG_FUNCTION_INFO_V1(obs_archive_write);
 PG_FUNCTION_INFO_V1(obs_archive_put);
+PG_FUNCTION_INFO_V1(obs_archive_cleanup);
 
 void
 obs_archive_hex(const uint8 *bytes, int n, char *out)
@@ -61,8 +64,8 @@ obs_archive_hex(const uint8 *bytes, int n, char *out)
 	out[2 * n] = '\0';
 }
 
-static void
-require_superuser(void)
+void
+obs_archive_require_superuser(void)
 {
 	if (!superuser())
 		ereport(ERROR,
@@ -72,8 +75,8 @@ require_superuser(void)
 				 errhint("Run obs.run_maintenance() as a superuser when an archive is set.")));
 }
 
-static char *
-cfg_text(HeapTupleHeader cfg, const char *name, bool required)
+char *
+obs_archive_cfg_text(HeapTupleHeader cfg, const char *name, bool required)
 {
 	bool		isnull;
 	Datum		d = GetAttributeByName(cfg, name, &isnull);
@@ -90,11 +93,11 @@ cfg_text(HeapTupleHeader cfg, const char *name, bool required)
 }
 
 /* the target of an obs.archive_config row (set_archive checked it) */
-static ObsArchiveTarget *
-target_of(HeapTupleHeader cfg)
+ObsArchiveTarget *
+obs_archive_target(HeapTupleHeader cfg)
 {
 	ObsArchiveTarget *t = palloc0(sizeof(ObsArchiveTarget));
-	char	   *loc = cfg_text(cfg, "location", true);
+	char	   *loc = obs_archive_cfg_text(cfg, "location", true);
 	bool		isnull;
 	Datum		d;
 
@@ -118,7 +121,7 @@ target_of(HeapTupleHeader cfg)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("archive location \"%s\" names no bucket", loc)));
-		t->endpoint = cfg_text(cfg, "endpoint", false);
+		t->endpoint = obs_archive_cfg_text(cfg, "endpoint", false);
 		if (t->endpoint)
 		{
 			size_t		n = strlen(t->endpoint);
@@ -126,7 +129,7 @@ target_of(HeapTupleHeader cfg)
 			while (n > 0 && t->endpoint[n - 1] == '/')
 				t->endpoint[--n] = '\0';
 		}
-		t->region = cfg_text(cfg, "region", true);
+		t->region = obs_archive_cfg_text(cfg, "region", true);
 		d = GetAttributeByName(cfg, "part_size_mb", &isnull);
 		t->part_size = (size_t) (isnull ? 64 : DatumGetInt32(d)) * 1024 * 1024;
 		d = GetAttributeByName(cfg, "tls_verify", &isnull);
@@ -186,9 +189,12 @@ check_dir_safe(const char *dir, const struct stat *st)
 				 errhint("Remove the write permission of group and others (chmod go-w).")));
 }
 
-/* make the directories of file path, fsync'ing each one made and its parent */
-static void
-make_parent_dirs(const char *root, const char *path)
+/*
+ * make the directories of file path under root (root too), fsync'ing each
+ * one made and its parent; each must be safe (check_dir_safe)
+ */
+void
+obs_archive_make_dirs(const char *root, const char *path)
 {
 	char	   *full = psprintf("%s/%s", root, path);
 	char	   *slash = strrchr(full, '/');
@@ -261,28 +267,33 @@ make_parent_dirs(const char *root, const char *path)
 }
 
 /*
- * The temporary files a crashed writer left in the directory of file path
- * (kill -9, power loss: nothing removed them): .obs-<pid>-<n>-<hex>.tmp of
- * the Parquet writer, .<name>.obs-<pid>.tmp of write_local().  Removed when
- * no process of that pid lives on this host and the file is older than a
- * minute (a writer on another host sharing the directory keeps writing to
- * its file), so that each crash does not leave a partition's worth of disk
- * behind for good.
+ * The temporary files a crashed writer left in directory dir (kill -9,
+ * power loss: nothing removed them): .obs-<pid>-<n>-<hex>.tmp of the
+ * Parquet writer, .<name>.obs-<pid>.tmp of write_local() and owner.c.
+ * Removed when no process of that pid lives on this host and the file is
+ * a minute old (a writer on another host sharing the directory keeps
+ * writing to its file), so that each crash does not leave a partition's
+ * worth of disk behind for good.  With after_start (obs._archive_cleanup,
+ * under the signal's archive lock and claim, so that no other database
+ * writes there), also at once when it was last changed before this server
+ * started: a crash's, that the restart has not removed.  Returns how many
+ * went.
  */
 #define ORPHAN_AGE_SECS 60
 
-static void
-remove_orphans(const char *file)
+static int
+remove_orphans_in(const char *dir, bool after_start)
 {
-	char	   *dir = pstrdup(file);
 	DIR		   *d;
 	struct dirent *de;
 	time_t		now = time(NULL);
+	int64		start_us = PgStartTime +
+		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+	int			removed = 0;
 
-	get_parent_directory(dir);
 	d = AllocateDir(dir);
 	if (d == NULL)
-		return;
+		return 0;
 	while ((de = ReadDirExtended(d, dir, LOG)) != NULL)
 	{
 		int			pid = 0;
@@ -306,11 +317,17 @@ remove_orphans(const char *file)
 		if (pid <= 0 || pid == MyProcPid || kill(pid, 0) == 0 || errno != ESRCH)
 			continue;
 		path = psprintf("%s/%s", dir, de->d_name);
-		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime >= ORPHAN_AGE_SECS)
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+			(now - st.st_mtime >= ORPHAN_AGE_SECS ||
+			 (after_start &&
+			  (int64) st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000 < start_us)))
 		{
 			if (unlink(path) == 0)
+			{
 				ereport(LOG,
 						(errmsg("obs archive: removed \"%s\", left by process %d, which is gone", path, pid)));
+				removed++;
+			}
 			else
 				ereport(LOG,
 						(errcode_for_file_access(),
@@ -319,6 +336,17 @@ remove_orphans(const char *file)
 		pfree(path);
 	}
 	FreeDir(d);
+	return removed;
+}
+
+/* before a write into the directory of file: the orphans there */
+static void
+remove_orphans(const char *file)
+{
+	char	   *dir = pstrdup(file);
+
+	get_parent_directory(dir);
+	remove_orphans_in(dir, false);
 	pfree(dir);
 }
 
@@ -419,13 +447,13 @@ obs_archive_write(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 
-	require_superuser();
+	obs_archive_require_superuser();
 	for (int i = 0; i < 3; i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("the arguments of obs._archive_write() must not be null")));
-	t = target_of(PG_GETARG_HEAPTUPLEHEADER(0));
+	t = obs_archive_target(PG_GETARG_HEAPTUPLEHEADER(0));
 	part = PG_GETARG_OID(1);
 	path = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	check_rel_path(path);
@@ -446,7 +474,7 @@ obs_archive_write(PG_FUNCTION_ARGS)
 	{
 		char	   *file = psprintf("%s/%s", t->dir, path);
 
-		make_parent_dirs(t->dir, path);
+		obs_archive_make_dirs(t->dir, path);
 		remove_orphans(file);
 		rows = obs_pq_export_file(linitial_node(RawStmt, raw)->stmt, sql, file, &opts, &w);
 		confirm_file(file, w.bytes, w.sha256, true);
@@ -484,7 +512,7 @@ write_local(const char *root, const char *path, const char *body, size_t len)
 	uint8		sha[32];
 	pg_cryptohash_ctx *h;
 
-	make_parent_dirs(root, path);
+	obs_archive_make_dirs(root, path);
 	remove_orphans(file);
 	obs_write_file_durably(tmp, file, body, len, O_TRUNC | O_NOFOLLOW);
 	h = pg_cryptohash_create(PG_SHA256);
@@ -503,13 +531,13 @@ obs_archive_put(PG_FUNCTION_ARGS)
 	char	   *path;
 	text	   *body;
 
-	require_superuser();
+	obs_archive_require_superuser();
 	for (int i = 0; i < 3; i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("the arguments of obs._archive_put() must not be null")));
-	t = target_of(PG_GETARG_HEAPTUPLEHEADER(0));
+	t = obs_archive_target(PG_GETARG_HEAPTUPLEHEADER(0));
 	path = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	body = PG_GETARG_TEXT_PP(2);
 	check_rel_path(path);
@@ -519,4 +547,91 @@ obs_archive_put(PG_FUNCTION_ARGS)
 	else
 		write_local(t->dir, path, VARDATA_ANY(body), VARSIZE_ANY_EXHDR(body));
 	PG_RETURN_INT64((int64) VARSIZE_ANY_EXHDR(body));
+}
+
+/* is key, relative to the location, a file of the layout of signal arg? */
+static bool
+layout_key(const char *key, void *arg)
+{
+	const char *head = psprintf("signal=%s/date=", (const char *) arg);
+	const char *p;
+
+	if (strncmp(key, head, strlen(head)) != 0)
+		return false;
+	p = key + strlen(head);
+	for (int i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? p[i] != '-' : !isdigit((unsigned char) p[i]))
+			return false;
+	p += 10;
+	if (strncmp(p, "/part-", 6) != 0 || !isdigit((unsigned char) p[6]))
+		return false;
+	p += 6;
+	while (isdigit((unsigned char) *p))
+		p++;
+	return strcmp(p, ".parquet") == 0;
+}
+
+/*
+ * obs._archive_cleanup(cfg): what a crash left of the signal's archive at
+ * its location.  In a directory: the temporary files, under signal=<s>/
+ * and its date=... directories, of processes that are gone (at once when
+ * last changed before this server started, as after a crash and restart;
+ * else once a minute old).  On S3: the multipart uploads in progress for keys of the
+ * signal's layout, aborted (invisible, but billed until then).  Returns
+ * how many.
+ *
+ * The archive run calls it under the signal's archive lock and after
+ * obs._archive_claim(): no other backend of this database archives the
+ * signal, and no other database writes the signal's files at this
+ * location; so no upload or temporary file there has a live writer.
+ */
+Datum
+obs_archive_cleanup(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader cfg;
+	ObsArchiveTarget *t;
+	char	   *signal;
+	int			n = 0;
+
+	obs_archive_require_superuser();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the argument of obs._archive_cleanup() must not be null")));
+	cfg = PG_GETARG_HEAPTUPLEHEADER(0);
+	t = obs_archive_target(cfg);
+	signal = obs_archive_cfg_text(cfg, "signal", true);
+	if (t->s3)
+		n = obs_archive_s3_abort_uploads(t, psprintf("signal=%s/", signal), layout_key, signal);
+	else
+	{
+		char	   *sigdir = psprintf("%s/signal=%s", t->dir, signal);
+		struct stat st;
+		List	   *subdirs = NIL;
+		ListCell   *lc;
+		DIR		   *d;
+		struct dirent *de;
+
+		if (lstat(sigdir, &st) != 0 || !S_ISDIR(st.st_mode))
+			PG_RETURN_INT32(0);
+		n += remove_orphans_in(sigdir, true);
+		d = AllocateDir(sigdir);
+		while ((de = ReadDirExtended(d, sigdir, LOG)) != NULL)
+		{
+			char	   *sub;
+
+			if (strncmp(de->d_name, "date=", 5) != 0)
+				continue;
+			sub = psprintf("%s/%s", sigdir, de->d_name);
+			if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+				subdirs = lappend(subdirs, sub);
+		}
+		FreeDir(d);
+		foreach(lc, subdirs)
+		{
+			n += remove_orphans_in((const char *) lfirst(lc), true);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	PG_RETURN_INT32(n);
 }

@@ -10,12 +10,19 @@
  * includes this header from another folder.
  *
  *	archive.c	obs._archive_write() and obs._archive_put(): one partition
- *				or one manifest to its place, confirmed; the local target
- *	s3.c		PUT (single or multipart), HEAD and abort, SigV4-signed
+ *				or one manifest to its place, confirmed; the local target;
+ *				obs._archive_cleanup(): what a crash left behind
+ *	owner.c		obs._archive_claim(): the owner file of a signal at a location,
+ *				so that two databases never write one signal's files there
+ *	s3.c		PUT (single or multipart), HEAD, DELETE, listings and abort,
+ *				SigV4-signed
  *-------------------------------------------------------------------------
  */
 #ifndef OBS_ARCHIVE_H
 #define OBS_ARCHIVE_H
+
+#include "access/htup.h"
+#include "nodes/pg_list.h"
 
 /* where an archive goes: obs.archive_config's row, checked */
 typedef struct ObsArchiveTarget
@@ -31,8 +38,15 @@ typedef struct ObsArchiveTarget
 	bool		tls_verify;
 } ObsArchiveTarget;
 
-/* hex of n bytes into out (2n + 1 bytes) */
+/* archive.c */
 extern void obs_archive_hex(const uint8 *bytes, int n, char *out);
+extern void obs_archive_require_superuser(void);
+extern ObsArchiveTarget *obs_archive_target(HeapTupleHeader cfg);
+extern void obs_archive_make_dirs(const char *root, const char *path);
+extern char *obs_archive_cfg_text(HeapTupleHeader cfg, const char *name, bool required);
+
+/* owner.c */
+extern char *obs_archive_database_id(void);
 
 /* s3.c: each ereports on failure, with credentials scrubbed */
 extern void obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
@@ -41,5 +55,10 @@ extern void obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
 extern void obs_archive_s3_put_bytes(const ObsArchiveTarget *t, const char *key,
 									 const char *data, size_t len,
 									 const char *content_type);
+extern List *obs_archive_s3_list(const ObsArchiveTarget *t, const char *prefix);
+extern void obs_archive_s3_delete(const ObsArchiveTarget *t, const char *key, bool nothrow);
+extern int	obs_archive_s3_abort_uploads(const ObsArchiveTarget *t, const char *prefix,
+										 bool (*orphan) (const char *key, void *arg),
+										 void *arg);
 
 #endif							/* OBS_ARCHIVE_H */

@@ -1,6 +1,7 @@
 /*-------------------------------------------------------------------------
  * s3.c
- *	  Objects to an S3-compatible store: PUT, multipart upload, HEAD.
+ *	  Objects to an S3-compatible store: PUT, multipart upload, HEAD,
+ *	  DELETE, the listings of objects and of unfinished multipart uploads.
  *
  * Every request is signed with AWS SigV4 by libcurl (CURLOPT_AWS_SIGV4,
  * through the shipping sinks' obs_http_request()), with the key of the
@@ -13,7 +14,8 @@
  * one PUT, which S3 applies whole or not at all; a larger one goes as a
  * multipart upload, whose object appears only at CompleteMultipartUpload
  * (an upload that fails here is aborted; one cut short by a crash stays
- * invisible until the bucket's lifecycle rule removes it).  After the
+ * invisible until the next run of the signal's archive aborts it:
+ * obs_archive_s3_abort_uploads()).  After the
  * upload a HEAD confirms the object's size and ETag: the MD5 of a single
  * PUT's body, or for a multipart object the MD5 of the parts' MD5s with
  * "-<parts>" (AWS), or the MD5 of the whole object (some S3-compatible
@@ -109,6 +111,39 @@ object_url(const ObsArchiveTarget *t, const char *key, const char *query)
 	/* in SigV4's canonical order already: libcurl signs the query as given */
 	if (query)
 		appendStringInfo(&s, "?%s", query);
+	return s.data;
+}
+
+/* a query value: every byte but unreserved ones percent-encoded, as SigV4 signs it */
+static void
+append_query_value(StringInfo s, const char *v)
+{
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+	{
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+			(*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
+			*p == '~')
+			appendStringInfoChar(s, (char) *p);
+		else
+			appendStringInfo(s, "%%%02X", *p);
+	}
+}
+
+/* the bucket's URL with query (a listing), path style or AWS's virtual host */
+static char *
+bucket_url(const ObsArchiveTarget *t, const char *query)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	if (t->endpoint)
+	{
+		appendStringInfo(&s, "%s/", t->endpoint);
+		append_encoded(&s, t->bucket);
+	}
+	else
+		appendStringInfo(&s, "https://%s.s3.%s.amazonaws.com/", t->bucket, t->region);
+	appendStringInfo(&s, "?%s", query);
 	return s.data;
 }
 
@@ -457,4 +492,169 @@ obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
 	obs_archive_hex(digest, 16, hex_multi);
 	snprintf(hex_multi + 32, sizeof(hex_multi) - 32, "-%d", nparts);
 	confirm_object(t, key, size, hex_multi, hex_whole);
+}
+
+/* xml's text with its five predefined entities decoded */
+static char *
+xml_text(const char *xml)
+{
+	StringInfoData s;
+	static const char *const ent[][2] = {
+		{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}
+	};
+
+	initStringInfo(&s);
+	while (*xml)
+	{
+		int			i;
+
+		for (i = 0; i < (int) lengthof(ent); i++)
+			if (strncmp(xml, ent[i][0], strlen(ent[i][0])) == 0)
+				break;
+		if (i < (int) lengthof(ent))
+		{
+			appendStringInfoString(&s, ent[i][1]);
+			xml += strlen(ent[i][0]);
+		}
+		else
+			appendStringInfoChar(&s, *xml++);
+	}
+	return s.data;
+}
+
+/*
+ * The keys (relative to the target's prefix) of the objects whose keys
+ * start with prefix there: one ListObjectsV2 page, at most 1000 keys.
+ */
+List *
+obs_archive_s3_list(const ObsArchiveTarget *t, const char *prefix)
+{
+	ObsHttpAnswer ans;
+	StringInfoData q;
+	List	   *keys = NIL;
+	const char *p;
+	size_t		plen = strlen(t->prefix);
+
+	initStringInfo(&q);
+	appendStringInfoString(&q, "list-type=2&prefix=");
+	append_query_value(&q, t->prefix);
+	append_query_value(&q, prefix);
+	s3_request(t, "GET", bucket_url(t, q.data), NULL, 0, NULL, &ans);
+	check_answer(t, "list", prefix, &ans);
+	for (p = ans.body; (p = strstr(p, "<Key>")) != NULL; p++)
+	{
+		char	   *k = xml_value(p, "Key");
+
+		if (k == NULL)
+			break;
+		k = xml_text(k);
+		if (strncmp(k, t->prefix, plen) == 0)
+			keys = lappend(keys, pstrdup(k + plen));
+	}
+	return keys;
+}
+
+/*
+ * DELETE the object at key; one that is not there is no error.  With
+ * nothrow, a failure raises nothing either (best effort).
+ */
+void
+obs_archive_s3_delete(const ObsArchiveTarget *t, const char *key, bool nothrow)
+{
+	ObsHttpAnswer ans;
+
+	s3_request_ext(t, "DELETE", object_url(t, key, NULL), NULL, 0, NULL, &ans, nothrow);
+	if (nothrow || ans.status == 404)
+		return;
+	check_answer(t, "remove", key, &ans);
+}
+
+/*
+ * Abort the multipart uploads in progress under prefix (relative to the
+ * target's prefix) whose keys orphan() accepts: ListMultipartUploads, 100
+ * at a time, at most 20 pages a call, then AbortMultipartUpload for each.
+ * An upload already gone (NoSuchUpload) is no error.  Returns how many
+ * were aborted; each gets a LOG line.
+ */
+int
+obs_archive_s3_abort_uploads(const ObsArchiveTarget *t, const char *prefix,
+							 bool (*orphan) (const char *key, void *arg), void *arg)
+{
+	char	   *key_marker = NULL;
+	char	   *id_marker = NULL;
+	size_t		plen = strlen(t->prefix);
+	int			aborted = 0;
+
+	for (int page = 0; page < 20; page++)
+	{
+		ObsHttpAnswer ans;
+		StringInfoData q;
+		const char *p;
+		char	   *truncated;
+
+		/* in SigV4's canonical (sorted) order */
+		initStringInfo(&q);
+		if (key_marker)
+		{
+			appendStringInfoString(&q, "key-marker=");
+			append_query_value(&q, key_marker);
+			appendStringInfoChar(&q, '&');
+		}
+		appendStringInfoString(&q, "max-uploads=100&prefix=");
+		append_query_value(&q, t->prefix);
+		append_query_value(&q, prefix);
+		if (id_marker)
+		{
+			appendStringInfoString(&q, "&upload-id-marker=");
+			append_query_value(&q, id_marker);
+		}
+		appendStringInfoString(&q, "&uploads=");
+		s3_request(t, "GET", bucket_url(t, q.data), NULL, 0, NULL, &ans);
+		check_answer(t, "list the multipart uploads under", prefix, &ans);
+
+		for (p = ans.body; (p = strstr(p, "<Upload>")) != NULL; p++)
+		{
+			const char *end = strstr(p, "</Upload>");
+			char	   *one;
+			char	   *key;
+			char	   *id;
+			ObsHttpAnswer del;
+			StringInfoData dq;
+
+			if (end == NULL)
+				break;
+			one = pnstrdup(p, end - p);
+			key = xml_value(one, "Key");
+			id = xml_value(one, "UploadId");
+			if (key == NULL || id == NULL)
+				continue;
+			key = xml_text(key);
+			id = xml_text(id);
+			if (strncmp(key, t->prefix, plen) != 0 || !orphan(key + plen, arg))
+				continue;
+			initStringInfo(&dq);
+			appendStringInfoString(&dq, "uploadId=");
+			append_query_value(&dq, id);
+			s3_request(t, "DELETE", object_url(t, key + plen, dq.data), NULL, 0, NULL, &del);
+			if (del.status == 404)
+				continue;
+			check_answer(t, "abort the multipart upload of", key + plen, &del);
+			ereport(LOG,
+					(errmsg("obs archive: aborted the unfinished multipart upload of \"%s\" at \"%s\", left by a crash",
+							key + plen, t->location)));
+			aborted++;
+		}
+
+		truncated = xml_value(ans.body, "IsTruncated");
+		if (truncated == NULL || strcmp(truncated, "true") != 0)
+			break;
+		key_marker = xml_value(ans.body, "NextKeyMarker");
+		id_marker = xml_value(ans.body, "NextUploadIdMarker");
+		if (key_marker == NULL || key_marker[0] == '\0')
+			break;
+		key_marker = xml_text(key_marker);
+		if (id_marker)
+			id_marker = xml_text(id_marker);
+	}
+	return aborted;
 }
