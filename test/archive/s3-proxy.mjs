@@ -10,6 +10,11 @@
 // - x-amz-security-token, when S3_SESSION_TOKEN is set.
 // A request that fails a check gets 403 SignatureDoesNotMatch (or 400) and
 // never reaches s3rver.
+// s3rver implements neither ListMultipartUploads nor AbortMultipartUpload;
+// the proxy answers both itself, from s3rver's directory of uploads in
+// progress (<S3_DIR>/<bucket>/._S3rver_uploads/<uploadId>/key):
+//   GET    /<bucket>?uploads[&prefix=&key-marker=&upload-id-marker=&max-uploads=]
+//   DELETE /<bucket>/<key>?uploadId=<id>   (204, or 404 NoSuchUpload)
 //
 // Environment: S3_KEY_ID (default S3RVER, the key s3rver knows), S3_SECRET,
 // S3_SESSION_TOKEN, S3_REGION (default us-east-1), S3_BUCKET (made at
@@ -24,6 +29,8 @@
 //                  (HEAD aside) and never answer them (the sender is to be
 //                  killed)
 //   POST /_reset   forget counters, failures and stalls
+//   GET  /_uploads [{"key": ..., "uploadId": ...}]: the multipart uploads in
+//                  progress, straight from s3rver's directory
 import http from 'node:http';
 import crypto from 'node:crypto';
 import os from 'node:os';
@@ -95,6 +102,60 @@ function xmlError(res, status, code, message) {
     res.end(text);
 }
 
+function xmlEscape(t) {
+    return String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+// the multipart uploads in progress in a bucket, sorted by key then id
+function uploadsOf(bucket) {
+    const dir = path.join(DIR, bucket, '._S3rver_uploads');
+    let ids = [];
+    try { ids = fs.readdirSync(dir); } catch (e) { return []; }
+    const out = [];
+    for (const id of ids) {
+        let key;
+        try { key = fs.readFileSync(path.join(dir, id, 'key'), 'utf8'); } catch (e) { continue; }
+        const st = fs.statSync(path.join(dir, id));
+        out.push({ key, uploadId: id, initiated: st.mtime.toISOString() });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.uploadId < b.uploadId ? -1 : a.uploadId > b.uploadId ? 1 : 0));
+}
+
+function listUploads(res, bucket, q) {
+    const prefix = q.get('prefix') || '';
+    const keyMarker = q.get('key-marker') || '';
+    const idMarker = q.get('upload-id-marker') || '';
+    const max = Math.min(parseInt(q.get('max-uploads') || '1000', 10) || 1000, 1000);
+    const all = uploadsOf(bucket).filter((u) => u.key.startsWith(prefix)
+        && (keyMarker === '' || u.key > keyMarker || (u.key === keyMarker && idMarker !== '' && u.uploadId > idMarker)));
+    const page = all.slice(0, max);
+    const truncated = all.length > max;
+    const last = page[page.length - 1];
+    const text = '<?xml version="1.0" encoding="UTF-8"?>\n'
+        + '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        + `<Bucket>${xmlEscape(bucket)}</Bucket><KeyMarker>${xmlEscape(keyMarker)}</KeyMarker>`
+        + `<UploadIdMarker>${xmlEscape(idMarker)}</UploadIdMarker>`
+        + (truncated ? `<NextKeyMarker>${xmlEscape(last.key)}</NextKeyMarker><NextUploadIdMarker>${xmlEscape(last.uploadId)}</NextUploadIdMarker>` : '')
+        + `<Prefix>${xmlEscape(prefix)}</Prefix><MaxUploads>${max}</MaxUploads><IsTruncated>${truncated}</IsTruncated>`
+        + page.map((u) => `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${xmlEscape(u.uploadId)}</UploadId>`
+            + `<Initiated>${u.initiated}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`).join('')
+        + '</ListMultipartUploadsResult>';
+    res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+}
+
+function abortUpload(res, bucket, key, id) {
+    const dir = path.join(DIR, bucket, '._S3rver_uploads', path.basename(id));
+    let stored;
+    try { stored = fs.readFileSync(path.join(dir, 'key'), 'utf8'); } catch (e) { stored = null; }
+    if (stored === null || stored !== key)
+        return xmlError(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+    fs.rmSync(dir, { recursive: true, force: true });
+    res.writeHead(204);
+    res.end();
+}
+
 function json(res, obj) {
     const text = JSON.stringify(obj);
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -113,6 +174,8 @@ const server = http.createServer((req, res) => {
         const url = new URL(req.url, 'http://x');
         if (url.pathname.startsWith('/_')) {
             if (req.method === 'GET' && url.pathname === '/_stats') return json(res, stats);
+            if (req.method === 'GET' && url.pathname === '/_uploads')
+                return json(res, uploadsOf(BUCKET).map(({ key, uploadId }) => ({ key, uploadId })));
             const arg = body.length ? JSON.parse(body.toString('utf8')) : {};
             if (url.pathname === '/_fail') fail = arg;
             else if (url.pathname === '/_stall') stall = arg;
@@ -146,6 +209,12 @@ const server = http.createServer((req, res) => {
             fail.count--;
             return xmlError(res, fail.status || 500, 'InternalError', 'failing on request');
         }
+        const parts = url.pathname.split('/');
+        if (req.method === 'GET' && url.searchParams.has('uploads') && parts.length <= 3 && (parts[2] || '') === '')
+            return listUploads(res, decodeURIComponent(parts[1]), url.searchParams);
+        if (req.method === 'DELETE' && url.searchParams.has('uploadId') && parts.length > 2)
+            return abortUpload(res, decodeURIComponent(parts[1]),
+                               decodeURIComponent(parts.slice(2).join('/')), url.searchParams.get('uploadId'));
         const headers = { ...req.headers };
         delete headers.expect;
         headers['content-length'] = String(body.length);

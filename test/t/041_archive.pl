@@ -5,8 +5,14 @@
 # test/archive/s3-proxy.mjs, which verifies every SigV4 signature, payload
 # SHA-256 and Content-MD5) in one PUT and as a multipart upload; a
 # refused signature, a failed upload and kill -9 during an upload (single
-# and multipart) keep the partition and leave no object visible; the
-# secret never reaches the server log.
+# and multipart) keep the partition and leave no object visible, and the
+# next run aborts the multipart upload the crash left unfinished; kill -9
+# while a partition is written to the server directory leaves no file
+# under its final name, no record, the partition with its rows, and the
+# next run archives it and removes the temporary file; a second database
+# is refused a signal's location (directory and S3) that the first one
+# owns, at set_archive and at archive time; the secret never reaches the
+# server log.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -80,6 +86,21 @@ sub s3_object
 	return -f $f ? $f : undef;
 }
 sub sha256_file { my $d = Digest::SHA->new(256); $d->addfile($_[0]); return $d->hexdigest; }
+# the multipart uploads in progress, as the server lists them: ["key uploadId", ...]
+sub uploads { return [ map { "$_->{key} $_->{uploadId}" } @{ decode_json(`curl -s -m 5 $endpoint/_uploads`) } ]; }
+# the TAP cluster has restart_after_crash off: after kill -9 of a backend the
+# postmaster stops; start it again
+sub start_again
+{
+	my $back = 0;
+	for (1 .. 60)
+	{
+		usleep(500_000);
+		$node->{_pid} = undef;
+		last if ($back = $node->start(fail_ok => 1));
+	}
+	return $back;
+}
 
 # ------------------------------------------------------------ data
 # partitions from 2026-11-01; 500 logs, spans and metric points a day on
@@ -245,7 +266,7 @@ ok(s3_object('obs/v1/signal=metrics/date=2026-11-04/part-0.parquet'), 'its objec
 # ------------------------------------------------------------ kill -9 during an upload
 sub kill_during_upload
 {
-	my ($what, $match, $as_of, $partition, $key) = @_;
+	my ($what, $match, $as_of, $partition, $key, $multipart) = @_;
 	control('/_reset');
 	control('/_stall', encode_json({ match => $match }));
 	my $bg = IPC::Run::start(['psql', '-X', '-d', $node->connstr('postgres'), '-c',
@@ -257,15 +278,7 @@ sub kill_during_upload
 	ok($pid =~ /^\d+$/, "$what: the archiving backend is found");
 	kill 'KILL', $pid;
 	$bg->finish;
-	# the TAP cluster has restart_after_crash off: the postmaster stops, start it again
-	my $back = 0;
-	for (1 .. 60)
-	{
-		usleep(500_000);
-		$node->{_pid} = undef;
-		last if ($back = $node->start(fail_ok => 1));
-	}
-	ok($back, "$what: the server starts again after kill -9 of the archiving backend");
+	ok(start_again(), "$what: the server starts again after kill -9 of the archiving backend");
 	ok(!s3_object($key), "$what: no object is visible");
 	is(sql(qq{SELECT count(*) > 0 FROM $partition}), 't', "$what: the partition is kept with its rows");
 	is(sql(qq{SELECT count(*) FROM obs.archived_partitions WHERE location = 's3://lake/obs/v1' AND path LIKE '%' || split_part('$key', 'v1/', 2)}),
@@ -274,9 +287,23 @@ sub kill_during_upload
 	my @staged = glob("$pgdata/base/pgsql_tmp/pgsql_tmp_obs_archive_*");
 	is(scalar @staged, 0, "$what: the staging file is gone (removed at the restart)");
 	control('/_reset');
+	my @left = grep { /^\Q$key\E / } @{ uploads() };
+	is(scalar @left, $multipart ? 1 : 0,
+		$multipart ? "$what: the crash left the upload unfinished (the server lists it)"
+		  : "$what: no multipart upload is in progress");
 	my $done = sql(qq{SELECT string_agg(action, ',') FROM obs.run_maintenance('$as_of') WHERE partition_name = '$partition'});
 	like($done, qr/^archived/, "$what: the next run archives the partition");
 	ok(s3_object($key), "$what: then its object is visible");
+	is(join(',', grep { m{^obs/v1/signal=} && !m{/notes\.bin } } @{ uploads() }), '',
+		"$what: and no upload of obs's is in progress any more (the server lists none)");
+	if ($multipart)
+	{
+		(my $rel = $key) =~ s{^obs/v1/}{};
+		like(slurp_file($node->logfile), qr/aborted the unfinished multipart upload of "\Q$rel\E" at "s3:\/\/lake\/obs\/v1", left by a crash/,
+			"$what: the server log says which upload was aborted");
+		is(scalar(grep { m{^obs/v1/signal=logs/notes\.bin } } @{ uploads() }), 1,
+			"$what: an upload under the signal's prefix but not in obs's layout is left alone");
+	}
 }
 sql(q{SELECT count(obs.record_metric('arch.m', g, ts => '2026-11-06 00:00+00'::timestamptz + g * interval '1 minute'))
         FROM generate_series(0, 99) g});
@@ -303,8 +330,120 @@ kill_during_upload('single PUT', 'signal%3Dmetrics/date%3D2026-11-06/part-0.parq
 	'obs.metric_points_p20261106', 'obs/v1/signal=metrics/date=2026-11-06/part-0.parquet');
 sql(q{SELECT count(obs.info(md5(g::text) || md5((g + 1)::text) || md5((g * 7)::text), ts => '2026-11-07 00:00+00'::timestamptz + g * interval '1 ms'))
         FROM generate_series(1, 150000) g});
+# another tool's upload under the signal's prefix, not in obs's layout
+my $empty_sha = Digest::SHA::sha256_hex('');
+system('curl', '-s', '-m', '10', '-o', '/dev/null', '--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', "S3RVER:$secret",
+	'-X', 'POST', '-H', "x-amz-content-sha256: $empty_sha", "$endpoint/lake/obs/v1/signal%3Dlogs/notes.bin?uploads=") == 0
+  or die 'could not start the upload of notes.bin';
+is(scalar(grep { m{^obs/v1/signal=logs/notes\.bin } } @{ uploads() }), 1, 'another tool\'s upload is in progress under signal=logs/');
 kill_during_upload('multipart', 'partNumber=2&', '2026-11-08 12:00+00',
-	'obs.logs_p20261107', 'obs/v1/signal=logs/date=2026-11-07/part-0.parquet');
+	'obs.logs_p20261107', 'obs/v1/signal=logs/date=2026-11-07/part-0.parquet', 1);
+
+# ------------------------------------------------------------ kill -9 during a local write
+# a partition of 1M logs (about 40 MB of Parquet) written to the server
+# directory: the backend is killed while its temporary file is there
+sql(qq{SELECT obs.set_archive('logs', '$lake', '1 hour')});
+sql(q{INSERT INTO obs.logs (ts, level, logger, message, backend_pid)
+      SELECT '2026-11-09 00:00+00'::timestamptz + g * interval '80 ms', 'INFO', 'kill9',
+             md5(g::text) || md5((g + 1)::text) || md5((g * 7)::text), 1
+        FROM generate_series(1, 1000000) g});
+# the days before it first, so that the killed run has only 11-09 to write
+sql(q{SELECT count(*) FROM obs.run_maintenance('2026-11-09 12:00+00')});
+my $day = "$lake/signal=logs/date=2026-11-09";
+my $manifest_before = slurp_file("$lake/signal=logs/_manifest.json");
+my $lbg = IPC::Run::start(['psql', '-X', '-d', $node->connstr('postgres'), '-c',
+		"SELECT * FROM obs.run_maintenance('2026-11-10 12:00+00')"], '>', "$tmp/local.out", '2>', "$tmp/local.err");
+my ($tmpname, $lpid);
+# bounded: at most 60 s, or until the run ends
+for (my $t0 = time; !$tmpname && time - $t0 < 60 && $lbg->pumpable; )
+{
+	if (opendir(my $dh, $day))
+	{
+		($tmpname) = grep { /^\.obs-(\d+)-\d+-[0-9a-f]{8}\.tmp$/ } readdir $dh;
+		closedir $dh;
+	}
+	$lpid = $1 if $tmpname && $tmpname =~ /^\.obs-(\d+)-/;
+	usleep(2_000) unless $tmpname;
+}
+ok($tmpname, 'local kill -9: the partition is being written to a temporary file in the lake')
+  or diag(slurp_file("$tmp/local.out") . slurp_file("$tmp/local.err"));
+ok(!-e "$day/part-0.parquet", 'local kill -9: and not yet under its final name when the backend is killed');
+kill 'KILL', $lpid if $lpid;
+$lbg->finish;
+ok(start_again(), 'local kill -9: the server starts again');
+ok($tmpname && -f "$day/$tmpname", 'local kill -9: the crash left the temporary file');
+opendir(my $dh9, $day) or die "no $day";
+my @visible = grep { !/^\./ } readdir $dh9;
+closedir $dh9;
+is(join(',', @visible), '', 'local kill -9: no file is visible under a final name (no part-0.parquet, whole or half)');
+is(slurp_file("$lake/signal=logs/_manifest.json"), $manifest_before, 'local kill -9: the manifest is unchanged');
+unlike($manifest_before, qr/date=2026-11-09/, 'local kill -9: and lists nothing of 11-09');
+is(sql(q{SELECT count(*) FROM obs.archived_partitions WHERE signal = 'logs' AND lower_bound = '2026-11-09'}), '0',
+	'local kill -9: nothing is recorded in obs.archived_partitions');
+is(sql(q{SELECT count(*) FROM obs.logs_p20261109}), '1000000', 'local kill -9: the partition is kept with all its rows');
+$out = sql(q{SELECT action || ' ' || partition_name || ' ' || coalesce(row_count::text, '-')
+               FROM obs.run_maintenance('2026-11-10 12:00+00') WHERE signal = 'logs' AND action <> 'created'});
+like($out, qr/^archived obs\.logs_p20261109 1000000$/m, 'local kill -9: the next run archives the partition');
+is(sql(q{SELECT sha256 || ' ' || bytes || ' ' || row_count FROM obs.archived_partitions WHERE signal = 'logs' AND lower_bound = '2026-11-09'}),
+	(-f "$day/part-0.parquet" ? sha256_file("$day/part-0.parquet") . ' ' . (-s "$day/part-0.parquet") . ' 1000000' : 'no file'),
+	'local kill -9: its file has the recorded SHA-256, size and rows');
+like(slurp_file("$lake/signal=logs/_manifest.json"), qr{"path": "signal=logs/date=2026-11-09/part-0\.parquet"},
+	'local kill -9: the manifest lists it');
+my @tmp_left = grep { /\.tmp$/ } map { glob("$lake/signal=$_/.*"), glob("$lake/signal=$_/*/.*") } qw(logs spans metrics);
+is(join(',', @tmp_left), '', 'local kill -9: no temporary file is left in the lake');
+
+# ------------------------------------------------------------ a second database
+# the signal's files at a location belong to the database that claimed it
+# (signal=<s>/_owner.<system identifier>.<oid>.json); another database is
+# refused, at set_archive and at archive time, and keeps its partitions
+my $here = sql(q{SELECT (pg_control_system()).system_identifier || ':' || oid FROM pg_database WHERE datname = 'postgres'});
+ok(-f "$lake/signal=logs/_owner." . ($here =~ s/:/./r) . '.json', 'the lake holds the owner file of this database for logs');
+ok(s3_object('obs/v1/signal=metrics/_owner.' . ($here =~ s/:/./r) . '.json'), 'and the bucket its owner file for metrics');
+sql('CREATE DATABASE other');
+$node->safe_psql('other', 'CREATE EXTENSION obs');
+my $there = $node->safe_psql('other', q{SELECT (pg_control_system()).system_identifier || ':' || oid FROM pg_database WHERE datname = 'other'});
+for my $case (['directory', 'logs', "'$lake', '1 hour'"], ['S3', 'metrics', qq{'s3://lake/obs/v1', '1 hour', endpoint => '$endpoint'}])
+{
+	my ($where, $sig, $args) = @$case;
+	my ($rc, $o, $err) = $node->psql('other', "SELECT obs.set_archive('$sig', $args)",
+		extra_params => ['-v', 'VERBOSITY=verbose']);
+	isnt($rc, 0, "$where: set_archive in another database is refused");
+	like($err, qr/ERROR:  55006: archive location "[^"]+" belongs to another database/, "$where: with 55006 and the location");
+	like($err, qr/DETAIL:  Its file "signal=$sig\/_owner\.[-0-9.]+\.json" gives the files of signal "$sig" there to database \Q$here\E; this is database \Q$there\E/,
+		"$where: naming the database that owns the location");
+	is($node->safe_psql('other', 'SELECT count(*) FROM obs.archive_config'), '0', "$where: nothing is stored");
+}
+ok(!-e "$lake/signal=logs/_owner." . ($there =~ s/:/./r) . '.json', 'directory: the refused database took its owner file back');
+ok(!s3_object('obs/v1/signal=metrics/_owner.' . ($there =~ s/:/./r) . '.json'), 'S3: the refused database took its owner file back');
+# at archive time: the rows set by hand, as a restore followed by an edit would
+$node->safe_psql('other', qq{
+SET obs.write_path = 'transactional';
+SELECT count(*) FROM obs.run_maintenance('2026-10-01 12:00+00');
+SELECT obs.set_partitioning(s, '1 day', 3) FROM unnest(ARRAY['logs', 'metrics']) s;
+SELECT count(*) FROM obs.run_maintenance('2026-10-01 12:00+00');
+SELECT count(obs.info('other ' || g, ts => '2026-10-01 00:00+00'::timestamptz + g * interval '1 minute')) FROM generate_series(1, 50) g;
+SELECT count(obs.record_metric('other.m', g, ts => '2026-10-01 00:00+00'::timestamptz + g * interval '1 minute')) FROM generate_series(1, 50) g;
+INSERT INTO obs.archive_config (signal, location, after, endpoint, database_id)
+VALUES ('logs', '$lake', '1 hour', NULL, '$there'), ('metrics', 's3://lake/obs/v1', '1 hour', '$endpoint', '$there');
+SELECT obs.set_retention(s, '1 hour') FROM unnest(ARRAY['logs', 'metrics']) s;
+});
+$offset = -s $node->logfile;
+$out = $node->safe_psql('other', q{SELECT signal || ' ' || action || ' ' || partition_name FROM obs.run_maintenance('2026-10-02 12:00+00')
+                                    WHERE action NOT IN ('created', 'dropped') ORDER BY 1});
+is($out, "logs archive_failed obs.logs_p20261001\nlogs not_archived obs.logs_p20261001\n"
+	. "metrics archive_failed obs.metric_points_p20261001\nmetrics not_archived obs.metric_points_p20261001",
+	'at archive time: the other database archives nothing to either location and keeps the partitions past retention');
+$log = slurp_file($node->logfile, $offset);
+for my $sig (qw(logs metrics))
+{
+	like($log, qr/WARNING:  could not archive partition obs\.\w+_p20261001 of signal "$sig": archive location "[^"]+" belongs to another database\n[^\n]*DETAIL:  Its file "signal=$sig\/_owner\.[-0-9.]+\.json" gives the files of signal "$sig" there to database \Q$here\E/,
+		"at archive time: the WARNING for $sig names the database that owns the location");
+}
+is($node->safe_psql('other', q{SELECT (SELECT count(*) FROM obs.logs_p20261001) || ' ' || (SELECT count(*) FROM obs.metric_points_p20261001)}),
+	'50 50', 'at archive time: the partitions keep their rows');
+ok(!-e "$lake/signal=logs/date=2026-10-01" && !s3_object('obs/v1/signal=metrics/date=2026-10-01/part-0.parquet'),
+	'at archive time: no file of the other database is written');
+is($node->safe_psql('other', 'SELECT count(*) FROM obs.archived_partitions'), '0', 'at archive time: nothing is recorded');
 
 # ------------------------------------------------------------ credentials
 $log = slurp_file($node->logfile);
