@@ -7,8 +7,10 @@
 # checks that test/archive/s3-proxy.mjs tells good requests from bad ones,
 # with requests signed by curl --aws-sigv4 (another SigV4 signer than
 # obs's): a correct PUT is stored, a wrong secret, a body that is not the
-# one signed and a wrong Content-MD5 are refused.  Prints "ok"/"not ok"
-# lines and, last, "N passed, N failed"; exits non-zero when anything failed.
+# one signed and a wrong Content-MD5 are refused; then that it lists and
+# aborts multipart uploads in progress (s3rver does neither).  Prints
+# "ok"/"not ok" lines and, last, "N passed, N failed"; exits non-zero when
+# anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -70,4 +72,25 @@ check "$(put suite-secret-1234 "$(printf '%064d' 0)" "$md5")" 403 "a PUT whose s
 check "$(put suite-secret-1234 "$sha" "AAAAAAAAAAAAAAAAAAAAAA==")" 400 "a PUT with a wrong Content-MD5 is refused"
 check "$(curl -s -m 5 "http://127.0.0.1:$port/_stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(j.verified+" "+j.rejected)})')" "1 3" \
     "the proxy counts 1 verified and 3 refused requests"
+# ListMultipartUploads and AbortMultipartUpload, which the proxy answers
+# itself (s3rver has neither), from s3rver's uploads in progress
+empty=$(printf '' | sha256sum | cut -d' ' -f1)
+signed() {
+    # $1 method, $2 URL; prints the body, then the status on its own line
+    curl -s -w '\n%{http_code}' -m 10 --aws-sigv4 "aws:amz:us-east-1:s3" --user "S3RVER:suite-secret-1234" \
+        -X "$1" -H "x-amz-content-sha256: $empty" "$2"
+}
+id=$(signed POST "http://127.0.0.1:$port/lake/suite/signal%3Dlogs/big.parquet?uploads=" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+check "$([ -n "$id" ] && echo started)" started "a multipart upload is started"
+listed=$(signed GET "http://127.0.0.1:$port/lake?prefix=suite%2Fsignal%3Dlogs%2F&uploads=")
+check "$(printf '%s' "$listed" | grep -c "<Key>suite/signal=logs/big.parquet</Key><UploadId>$id</UploadId>")" 1 \
+    "ListMultipartUploads lists it under its prefix"
+check "$(signed GET "http://127.0.0.1:$port/lake?prefix=other%2F&uploads=" | grep -c '<Upload>')" 0 \
+    "and not under another prefix"
+check "$(signed DELETE "http://127.0.0.1:$port/lake/suite/signal%3Dlogs/big.parquet?uploadId=$id" | tail -n 1)" 204 \
+    "AbortMultipartUpload aborts it"
+check "$(signed GET "http://127.0.0.1:$port/lake?prefix=suite%2F&uploads=" | grep -c '<Upload>')" 0 \
+    "then it is listed no more"
+check "$(signed DELETE "http://127.0.0.1:$port/lake/suite/signal%3Dlogs/big.parquet?uploadId=$id" | tail -n 1)" 404 \
+    "a second abort is NoSuchUpload"
 finish

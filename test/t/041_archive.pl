@@ -392,6 +392,20 @@ like(slurp_file("$lake/signal=logs/_manifest.json"), qr{"path": "signal=logs/dat
 my @tmp_left = grep { /\.tmp$/ } map { glob("$lake/signal=$_/.*"), glob("$lake/signal=$_/*/.*") } qw(logs spans metrics);
 is(join(',', @tmp_left), '', 'local kill -9: no temporary file is left in the lake');
 
+# a server that cannot list the uploads in progress (501, as s3rver itself
+# answers): the cleanup is only a WARNING, the archive goes on
+sql(q{SELECT count(obs.record_metric('arch.m', g, ts => '2026-11-10 00:00+00'::timestamptz + g * interval '1 minute'))
+        FROM generate_series(0, 99) g});
+control('/_reset');
+control('/_fail', '{"status": 501, "count": 1, "match": "uploads="}');
+$offset = -s $node->logfile;
+is(sql(q{SELECT string_agg(action || ' ' || partition_name, ',') FROM obs.run_maintenance('2026-11-11 12:00+00')
+          WHERE signal = 'metrics' AND action = 'archived'}),
+	'archived obs.metric_points_p20261110', 'a failed listing of the uploads in progress: the partition is archived all the same');
+like(slurp_file($node->logfile, $offset),
+	qr/WARNING:  could not remove what a crash left of the archive of signal "metrics": could not list the multipart uploads under archive object "signal=metrics\/" at "s3:\/\/lake\/obs\/v1": HTTP status 501/,
+	'a WARNING says the uploads could not be listed');
+
 # ------------------------------------------------------------ a second database
 # the signal's files at a location belong to the database that claimed it
 # (signal=<s>/_owner.<system identifier>.<oid>.json); another database is
