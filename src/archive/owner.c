@@ -12,7 +12,9 @@
  * So a database puts its own owner file there, under a name of its own
  * (no conditional write is needed: any S3-compatible server will do), and
  * then lists the signal's owner files: another database's refuses the
- * location (55006, naming that database).  A database refused that has no
+ * location (55006, naming that database).  On S3 the file is put again at
+ * each claim, so that a lifecycle rule expiring old objects never takes
+ * it; a directory's is written once.  A database refused that has no
  * archived file there (keep false) removes its owner file again, so that
  * a second database set to the location by mistake leaves the first one
  * archiving; when two claim at once, each sees the other and at most one
