@@ -12,6 +12,12 @@
  * that has a confirmed file holding as many rows as the partition has at
  * the drop.  Superusers only: the archive writes server files and uses the
  * AWS credentials of the obs.aws_* settings (never stored in a table).
+ * A signal at a location belongs to one database, named by its owner file
+ * signal=<signal>/_owner.<system identifier>.<database oid>.json
+ * (obs._archive_claim, src/archive/owner.c): set_archive and each run
+ * refuse a location another database owns.  Before a signal's first file
+ * of a run, obs._archive_cleanup removes what a crash left there: the
+ * temporary files of gone processes, the unfinished multipart uploads.
  * ------------------------------------------------------------------------ */
 
 CREATE TABLE @extschema@.archive_config (

@@ -8,7 +8,8 @@
  * partition older than the archive's age and records the file in
  * obs.archived_partitions only when they return: a function that returns
  * has confirmed its object, one that fails has left no visible object but
- * at most an orphan temporary file or an unfinished multipart upload.
+ * at most an orphan temporary file or an unfinished multipart upload,
+ * which obs._archive_cleanup() removes at the signal's next run.
  *
  * The rows are read with SELECT * FROM <partition> under the caller's
  * snapshot: ACCESS SHARE on that old partition only, so writers to the
