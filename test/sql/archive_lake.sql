@@ -190,7 +190,7 @@ SELECT f AS left_behind
 -- database's there (_owner.1.1.json, planted) refuses the location at
 -- set_archive (55006, naming that database); this database, with no file
 -- there, takes its own owner file back; another signal there is free
-COPY (SELECT 1) TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/theirs/signal=logs" && printf "{}" > "/tmp/obs_archive_regress/theirs/signal=logs/_owner.1.1.json"';
+COPY (SELECT '{}') TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/theirs/signal=logs" && cat > "/tmp/obs_archive_regress/theirs/signal=logs/_owner.1.1.json"';
 SELECT regexp_replace(pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/theirs', '1 hour')$$),
                       'this is database -?[0-9]+:[0-9]+', 'this is database <here>') AS refused;
 SELECT location FROM obs.archive_config WHERE signal = 'logs';
@@ -202,14 +202,14 @@ SELECT count(*) AS spans_owner_files FROM pg_ls_dir('/tmp/obs_archive_regress/th
 SELECT obs.clear_archive('spans');
 -- where this database has archived files, its owner file stays when
 -- another's appears (both are refused until one is removed by hand)
-COPY (SELECT 1) TO PROGRAM 'printf "{}" > "/tmp/obs_archive_regress/shared/signal=logs/_owner.1.1.json"';
+COPY (SELECT '{}') TO '/tmp/obs_archive_regress/shared/signal=logs/_owner.1.1.json';
 SELECT regexp_replace(pg_temp.err($$SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/shared', '1 hour')$$),
                       'this is database -?[0-9]+:[0-9]+', 'this is database <here>') AS refused;
 SELECT count(*) AS owner_files FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs') f WHERE f LIKE '\_owner.%.json';
 -- at archive time: a location another database claimed after set_archive
 -- is refused too; the partitions stay (not_archived past retention)
 SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/later', '1 hour');
-COPY (SELECT 1) TO PROGRAM 'printf "{}" > "/tmp/obs_archive_regress/later/signal=logs/_owner.1.1.json"';
+COPY (SELECT '{}') TO '/tmp/obs_archive_regress/later/signal=logs/_owner.1.1.json';
 SELECT count(obs.info('claimed ' || g, ts => '2026-11-13 10:00+00')) FROM generate_series(1, 3) g;
 \set VERBOSITY terse
 SELECT * FROM obs.run_maintenance('2026-11-14 12:00+00') WHERE signal = 'logs' AND action <> 'created';
@@ -220,7 +220,7 @@ SELECT count(*) AS logs_kept FROM obs.logs WHERE ts >= '2026-11-12' AND ts < '20
 SELECT count(*) AS records FROM obs.archived_partitions WHERE location = '/tmp/obs_archive_regress/later';
 SELECT f AS written FROM pg_ls_dir('/tmp/obs_archive_regress/later/signal=logs') f ORDER BY 1;
 -- the other database's owner file removed, the next run archives
-COPY (SELECT 1) TO PROGRAM 'rm "/tmp/obs_archive_regress/later/signal=logs/_owner.1.1.json"';
+COPY (SELECT 1) TO PROGRAM 'cat > /dev/null && rm "/tmp/obs_archive_regress/later/signal=logs/_owner.1.1.json"';
 SELECT * FROM obs.run_maintenance('2026-11-14 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 SELECT path, row_count FROM obs.archived_partitions WHERE location = '/tmp/obs_archive_regress/later' ORDER BY path;
 SELECT obs.clear_archive('logs');
