@@ -34,12 +34,14 @@
 #include <unistd.h>
 
 #include "common/cryptohash.h"
+#include "common/hashfn.h"
 #include "common/file_perm.h"
 #include "executor/executor.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "parser/parser.h"
 #include "storage/fd.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -573,6 +575,20 @@ layout_key(const char *key, void *arg)
 }
 
 /*
+ * Does this backend hold the archive run's lock of signal,
+ * pg_try_advisory_xact_lock(1868724065, hashtext(signal)) in _archive_run?
+ */
+static bool
+holds_archive_lock(const char *signal)
+{
+	LOCKTAG		tag;
+	uint32		h = DatumGetUInt32(hash_any((const unsigned char *) signal, strlen(signal)));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) 1868724065, h, 2);
+	return LockHeldByMe(&tag, ExclusiveLock);
+}
+
+/*
  * obs._archive_cleanup(cfg): what a crash left of the signal's archive at
  * its location.  In a directory: the temporary files, under signal=<s>/
  * and its date=... directories, of processes that are gone (at once when
@@ -602,6 +618,13 @@ obs_archive_cleanup(PG_FUNCTION_ARGS)
 	cfg = PG_GETARG_HEAPTUPLEHEADER(0);
 	t = obs_archive_target(cfg);
 	signal = obs_archive_cfg_text(cfg, "signal", true);
+	/* else a run of the signal may be writing: its upload is no orphan */
+	if (!holds_archive_lock(signal))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("obs._archive_cleanup() needs the archive lock of signal \"%s\"", signal),
+				 errdetail("Without it, a run archiving the signal could be writing the files and uploads it would remove."),
+				 errhint("obs.run_maintenance() calls it.")));
 	if (t->s3)
 		n = obs_archive_s3_abort_uploads(t, psprintf("signal=%s/", signal), layout_key, signal);
 	else

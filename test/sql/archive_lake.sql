@@ -62,6 +62,13 @@ RESET ROLE;
 SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, '../x.json', '{}')$$);
 SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, 'a/../../x.json', '{}')$$);
 SELECT pg_temp.err($$SELECT obs._archive_put(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config, '/etc/x.json', '{}')$$);
+-- the cleanup after a crash only under the signal's archive lock, as the
+-- run takes it (else it could remove what a running archive writes)
+SELECT pg_temp.err($$SELECT obs._archive_cleanup(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config)$$);
+BEGIN;
+SELECT pg_try_advisory_xact_lock(1868724065, hashtext('logs')) AS locked;
+SELECT obs._archive_cleanup(ROW('logs', '/tmp/obs_archive_regress', '0', NULL, 'us-east-1', 64, true, 'here')::obs.archive_config) AS removed;
+COMMIT;
 REVOKE ALL ON FUNCTION obs.set_archive(text, text, interval, text, text, integer, boolean),
                        obs.clear_archive(text),
                        obs._archive_write(obs.archive_config, regclass, text),
