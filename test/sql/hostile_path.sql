@@ -193,6 +193,7 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('partition_stats', $$SELECT count(*) FROM obs.partition_stats$$),
     ('rebuild_rollups', $$SELECT obs.rebuild_rollups()$$),
     ('disable_rollups', $$SELECT obs.disable_rollups()$$),
+    ('refresh_rollups', $$SELECT count(*) FROM obs.refresh_rollups(true)$$),
     ('purge', $$SELECT * FROM obs.purge('1 day')$$)) v(call, q);
 RESET search_path;
 -- the obs functions with a string body not run above (none; the types'
