@@ -5714,10 +5714,13 @@ COMMENT ON FUNCTION @extschema@._rollup_lock(text) IS
 /*
  * The statement triggers on obs.spans and obs.logs (one per event: a
  * trigger with transition tables has one event).  TG_ARGV[0] is the signal.
+ * They run as the extension's owner (SECURITY DEFINER), so that a role you
+ * let change spans or logs directly needs no privilege on the rollups: they
+ * run fixed statements over the rows that role's own statement changed.
  */
 CREATE FUNCTION @extschema@._rollup_trigger()
 RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     sig text := TG_ARGV[0];
     s pg_catalog.pg_snapshot;
@@ -5878,6 +5881,38 @@ $$add to the rollups of spans and logs (error_rate_by_service, throughput, log_v
 Errors: 22004 for a NULL rebuild.$$;
 
 /*
+ * The rollup rows the figures read, through functions: a query that names
+ * a table needs SELECT on it even in a branch it never runs, and a role
+ * that may read spans (or logs) and the views, but not the rollups, gets
+ * its figures from the tables (_rollup_snapshot() is NULL for it).  STABLE:
+ * they read in the calling statement's snapshot.
+ */
+CREATE FUNCTION @extschema@._span_rollup_rows(all_time boolean, lo timestamptz, hi timestamptz)
+RETURNS TABLE(bucket timestamptz, service_name text, service_type @extschema@.service_type,
+              spans bigint, errors bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT r.bucket, r.service_name, r.service_type, r.spans, r.errors
+                   FROM @extschema@.span_rollup r
+                  WHERE r.all_time = $1 AND r.bucket >= $2 AND r.bucket < $3;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._span_rollup_rows(boolean, timestamptz, timestamptz) IS
+    'internal: the rows of obs.span_rollup (all_time or per minute) with bucket in [lo, hi)';
+
+CREATE FUNCTION @extschema@._log_rollup_rows(lo timestamptz, hi timestamptz)
+RETURNS TABLE(bucket timestamptz, level @extschema@.log_level, records bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT r.bucket, r.level, r.records
+                   FROM @extschema@.log_rollup r
+                  WHERE r.bucket >= $1 AND r.bucket < $2;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._log_rollup_rows(timestamptz, timestamptz) IS
+    'internal: the rows of obs.log_rollup with bucket in [lo, hi)';
+
+/*
  * The snapshot of signal's rollups when a figure may read them, else NULL
  * (the figure reads the table): not built yet, row-level security applies
  * to the caller on the table, the caller may not read the rollups, or the
@@ -5913,9 +5948,8 @@ CREATE OR REPLACE VIEW @extschema@.error_rate_by_service WITH (security_invoker 
            pg_catalog.sum(x.errors)::bigint AS errors,
            pg_catalog.sum(x.errors)::double precision / pg_catalog.sum(x.spans)::double precision AS error_rate
       FROM (SELECT r.service_name, r.service_type, r.spans, r.errors
-              FROM @extschema@.span_rollup r
-             WHERE r.all_time AND r.bucket = '-infinity'
-               AND (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
+              FROM @extschema@._span_rollup_rows(true, '-infinity', 'infinity') r
+             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
             SELECT s.service_name, s.service_type, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -5940,11 +5974,9 @@ BEGIN ATOMIC
     SELECT pg_catalog.date_bin(throughput.bucket, x.t, '2000-01-01 00:00:00+00'::timestamptz),
            x.service_name, pg_catalog.sum(x.spans)::bigint, pg_catalog.sum(x.errors)::bigint
       FROM (SELECT r.bucket AS t, r.service_name, r.spans, r.errors
-              FROM @extschema@.span_rollup r
-             WHERE NOT r.all_time
-               AND (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
-               AND r.bucket >= COALESCE(throughput.since, '-infinity'::timestamptz)
-               AND r.bucket < COALESCE(throughput.until, 'infinity'::timestamptz)
+              FROM @extschema@._span_rollup_rows(false, COALESCE(throughput.since, '-infinity'::timestamptz),
+                                                 COALESCE(throughput.until, 'infinity'::timestamptz)) r
+             WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
             SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -5975,10 +6007,9 @@ BEGIN ATOMIC
     SELECT pg_catalog.date_bin(log_volume.bucket, x.t, '2000-01-01 00:00:00+00'::timestamptz),
            x.level, pg_catalog.sum(x.records)::bigint
       FROM (SELECT r.bucket AS t, r.level, r.records
-              FROM @extschema@.log_rollup r
+              FROM @extschema@._log_rollup_rows(COALESCE(log_volume.since, '-infinity'::timestamptz),
+                                                COALESCE(log_volume.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
-               AND r.bucket >= COALESCE(log_volume.since, '-infinity'::timestamptz)
-               AND r.bucket < COALESCE(log_volume.until, 'infinity'::timestamptz)
             UNION ALL
             SELECT l.ts, l.level, 1
               FROM @extschema@.logs l

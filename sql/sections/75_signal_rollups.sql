@@ -163,10 +163,13 @@ COMMENT ON FUNCTION @extschema@._rollup_lock(text) IS
 /*
  * The statement triggers on obs.spans and obs.logs (one per event: a
  * trigger with transition tables has one event).  TG_ARGV[0] is the signal.
+ * They run as the extension's owner (SECURITY DEFINER), so that a role you
+ * let change spans or logs directly needs no privilege on the rollups: they
+ * run fixed statements over the rows that role's own statement changed.
  */
 CREATE FUNCTION @extschema@._rollup_trigger()
 RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     sig text := TG_ARGV[0];
     s pg_catalog.pg_snapshot;
@@ -325,6 +328,38 @@ $$;
 COMMENT ON FUNCTION @extschema@.refresh_rollups(boolean) IS
 $$add to the rollups of spans and logs (error_rate_by_service, throughput, log_volume) the rows committed since the last refresh; obs.run_maintenance() does it on every run.  rebuild => true empties them and counts every row again (after DML on a partition by its own name, a partition dropped by hand, session_replication_role = replica).  Returns the rollup rows written per signal.
 Errors: 22004 for a NULL rebuild.$$;
+
+/*
+ * The rollup rows the figures read, through functions: a query that names
+ * a table needs SELECT on it even in a branch it never runs, and a role
+ * that may read spans (or logs) and the views, but not the rollups, gets
+ * its figures from the tables (_rollup_snapshot() is NULL for it).  STABLE:
+ * they read in the calling statement's snapshot.
+ */
+CREATE FUNCTION @extschema@._span_rollup_rows(all_time boolean, lo timestamptz, hi timestamptz)
+RETURNS TABLE(bucket timestamptz, service_name text, service_type @extschema@.service_type,
+              spans bigint, errors bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT r.bucket, r.service_name, r.service_type, r.spans, r.errors
+                   FROM @extschema@.span_rollup r
+                  WHERE r.all_time = $1 AND r.bucket >= $2 AND r.bucket < $3;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._span_rollup_rows(boolean, timestamptz, timestamptz) IS
+    'internal: the rows of obs.span_rollup (all_time or per minute) with bucket in [lo, hi)';
+
+CREATE FUNCTION @extschema@._log_rollup_rows(lo timestamptz, hi timestamptz)
+RETURNS TABLE(bucket timestamptz, level @extschema@.log_level, records bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT r.bucket, r.level, r.records
+                   FROM @extschema@.log_rollup r
+                  WHERE r.bucket >= $1 AND r.bucket < $2;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._log_rollup_rows(timestamptz, timestamptz) IS
+    'internal: the rows of obs.log_rollup with bucket in [lo, hi)';
 
 /*
  * The snapshot of signal's rollups when a figure may read them, else NULL

@@ -109,9 +109,8 @@ CREATE VIEW @extschema@.error_rate_by_service WITH (security_invoker = true) AS
            pg_catalog.sum(x.errors)::bigint AS errors,
            pg_catalog.sum(x.errors)::double precision / pg_catalog.sum(x.spans)::double precision AS error_rate
       FROM (SELECT r.service_name, r.service_type, r.spans, r.errors
-              FROM @extschema@.span_rollup r
-             WHERE r.all_time AND r.bucket = '-infinity'
-               AND (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
+              FROM @extschema@._span_rollup_rows(true, '-infinity', 'infinity') r
+             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
             SELECT s.service_name, s.service_type, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -136,11 +135,9 @@ BEGIN ATOMIC
     SELECT pg_catalog.date_bin(throughput.bucket, x.t, '2000-01-01 00:00:00+00'::timestamptz),
            x.service_name, pg_catalog.sum(x.spans)::bigint, pg_catalog.sum(x.errors)::bigint
       FROM (SELECT r.bucket AS t, r.service_name, r.spans, r.errors
-              FROM @extschema@.span_rollup r
-             WHERE NOT r.all_time
-               AND (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
-               AND r.bucket >= COALESCE(throughput.since, '-infinity'::timestamptz)
-               AND r.bucket < COALESCE(throughput.until, 'infinity'::timestamptz)
+              FROM @extschema@._span_rollup_rows(false, COALESCE(throughput.since, '-infinity'::timestamptz),
+                                                 COALESCE(throughput.until, 'infinity'::timestamptz)) r
+             WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
             SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -177,10 +174,9 @@ BEGIN ATOMIC
     SELECT pg_catalog.date_bin(log_volume.bucket, x.t, '2000-01-01 00:00:00+00'::timestamptz),
            x.level, pg_catalog.sum(x.records)::bigint
       FROM (SELECT r.bucket AS t, r.level, r.records
-              FROM @extschema@.log_rollup r
+              FROM @extschema@._log_rollup_rows(COALESCE(log_volume.since, '-infinity'::timestamptz),
+                                                COALESCE(log_volume.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
-               AND r.bucket >= COALESCE(log_volume.since, '-infinity'::timestamptz)
-               AND r.bucket < COALESCE(log_volume.until, 'infinity'::timestamptz)
             UNION ALL
             SELECT l.ts, l.level, 1
               FROM @extschema@.logs l

@@ -214,6 +214,26 @@ ALTER TABLE obs.spans DISABLE ROW LEVEL SECURITY;
 SELECT obs.revoke_reader('rollup_reader');
 DROP ROLE rollup_reader;
 
+-- a role granted only SELECT on the tables and views (not on the rollups) gets the
+-- figures from the tables; one granted DELETE and UPDATE on spans and logs
+-- changes them, and the rollups follow without any privilege on them
+SELECT count(*) FROM obs.refresh_rollups();
+CREATE ROLE rollup_hand;
+GRANT USAGE ON SCHEMA obs TO rollup_hand;
+GRANT SELECT, UPDATE, DELETE ON obs.spans, obs.logs TO rollup_hand;
+GRANT SELECT ON obs.error_rate_by_service, obs.throughput_per_minute, obs.log_volume_per_minute TO rollup_hand;
+SET ROLE rollup_hand;
+SELECT obs._rollup_snapshot('spans') IS NULL AS reads_tables;
+SELECT (SELECT sum(spans) FROM obs.error_rate_by_service) = (SELECT count(*) FROM obs.spans) AS error_rate_ok,
+       (SELECT sum(records) FROM obs.log_volume_per_minute) = (SELECT count(*) FROM obs.logs) AS log_volume_ok;
+DELETE FROM obs.spans WHERE service_name = 'svc-2';
+UPDATE obs.logs SET level = 'DEBUG' WHERE level = 'WARNING';
+RESET ROLE;
+SELECT differences() AS after_hand_granted_changes;
+REVOKE ALL ON obs.spans, obs.logs, obs.error_rate_by_service, obs.throughput_per_minute, obs.log_volume_per_minute FROM rollup_hand;
+REVOKE USAGE ON SCHEMA obs FROM rollup_hand;
+DROP ROLE rollup_hand;
+
 -- errors
 SELECT obs.refresh_rollups(NULL);
 SELECT * FROM obs.throughput(NULL, NULL, '0 minutes');
