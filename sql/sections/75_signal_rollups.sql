@@ -163,13 +163,15 @@ COMMENT ON FUNCTION @extschema@._rollup_lock(text) IS
 /*
  * The statement triggers on obs.spans and obs.logs (one per event: a
  * trigger with transition tables has one event).  TG_ARGV[0] is the signal.
- * They run as the extension's owner (SECURITY DEFINER), so that a role you
- * let change spans or logs directly needs no privilege on the rollups: they
- * run fixed statements over the rows that role's own statement changed.
+ * They run as the writer, as the triggers on the runs do (obs has no
+ * SECURITY DEFINER function): obs's own DELETEs run as the owner; a role
+ * you let UPDATE, DELETE or TRUNCATE spans or logs directly needs UPDATE
+ * on obs.rollup_state and SELECT, INSERT, UPDATE, DELETE on the rollup
+ * table (an INSERT of rows with the writer's own txid needs neither).
  */
 CREATE FUNCTION @extschema@._rollup_trigger()
 RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     sig text := TG_ARGV[0];
     s pg_catalog.pg_snapshot;
