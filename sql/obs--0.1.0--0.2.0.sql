@@ -5792,6 +5792,18 @@ DECLARE
     cur pg_catalog.pg_snapshot;
     n bigint;
 BEGIN
+    /*
+     * a logical replication subscriber of the table (or of a partition)
+     * does not tick: its rows carry the publisher's txids.  It gets the
+     * publisher's rollups and state with them (FOR TABLES IN SCHEMA), or,
+     * without them, reads the table.
+     */
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_subscription_rel sr
+                WHERE sr.srrelid = tab
+                   OR sr.srrelid IN (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = tab)
+                   OR sr.srrelid = '@extschema@.rollup_state'::regclass) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO @extschema@.rollup_state AS r (signal) VALUES ($1) ON CONFLICT ON CONSTRAINT rollup_state_pkey DO NOTHING;
     SELECT r.snap INTO prev FROM @extschema@.rollup_state r WHERE r.signal = $1 FOR UPDATE;
     IF $2 THEN
@@ -5819,7 +5831,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@._rollup_tick(text, boolean) IS
-    'internal: add to the rollups of signal (logs, spans) the rows committed since the last tick (rebuild: empty them and add every row); returns the rollup rows written';
+    'internal: add to the rollups of signal (logs, spans) the rows committed since the last tick (rebuild: empty them and add every row); returns the rollup rows written, NULL on a logical replication subscriber of the signal''s table (no tick)';
 
 /*
  * Before retention drops a time partition [lo, hi) of a signal: take its
@@ -5879,7 +5891,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.refresh_rollups(boolean) IS
-$$add to the rollups of spans and logs (error_rate_by_service, throughput, log_volume) the rows committed since the last refresh; obs.run_maintenance() does it on every run.  rebuild => true empties them and counts every row again (after DML on a partition by its own name, a partition dropped by hand, session_replication_role = replica).  Returns the rollup rows written per signal.
+$$add to the rollups of spans and logs (error_rate_by_service, throughput, log_volume) the rows committed since the last refresh; obs.run_maintenance() does it on every run.  rebuild => true empties them and counts every row again (after DML on a partition by its own name, a partition dropped by hand, session_replication_role = replica).  Returns the rollup rows written per signal (NULL: not ticked, on a logical replication subscriber of the signal's table).
 Errors: 22004 for a NULL rebuild.$$;
 
 /*
