@@ -5927,6 +5927,46 @@ COMMENT ON FUNCTION @extschema@._log_rollup_rows(timestamptz, timestamptz) IS
     'internal: the rows of obs.log_rollup with bucket in [lo, hi)';
 
 /*
+ * The tail: rows whose txid is not visible in snap, with the time in
+ * [lo, hi).  Planned with the snapshot's values (EXECUTE), so that the
+ * planner reads the few rows of the tail through the txid index however
+ * large the table (a parameter it cannot see would be estimated at a third
+ * of the table).  NULL snap: no rows.
+ */
+CREATE FUNCTION @extschema@._span_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
+RETURNS TABLE(start_time timestamptz, service_name text, service_type @extschema@.service_type, errors integer)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF $1 IS NOT NULL THEN
+        RETURN QUERY EXECUTE
+            'SELECT s.start_time, s.service_name, s.service_type, CASE WHEN s.status = ''error'' THEN 1 ELSE 0 END
+               FROM @extschema@.spans s
+              WHERE s.txid >= $1 AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, $2)
+                AND s.start_time >= $3 AND s.start_time < $4'
+          USING pg_catalog.pg_snapshot_xmin($1), $1, $2, $3;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._span_tail_rows(pg_catalog.pg_snapshot, timestamptz, timestamptz) IS
+    'internal: the spans not yet in the rollups (txid not visible in snap) started in [lo, hi)';
+
+CREATE FUNCTION @extschema@._log_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
+RETURNS TABLE(ts timestamptz, level @extschema@.log_level)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF $1 IS NOT NULL THEN
+        RETURN QUERY EXECUTE
+            'SELECT l.ts, l.level FROM @extschema@.logs l
+              WHERE l.txid >= $1 AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, $2)
+                AND l.ts >= $3 AND l.ts < $4'
+          USING pg_catalog.pg_snapshot_xmin($1), $1, $2, $3;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._log_tail_rows(pg_catalog.pg_snapshot, timestamptz, timestamptz) IS
+    'internal: the log records not yet in the rollups (txid not visible in snap) with ts in [lo, hi)';
+
+/*
  * The snapshot of signal's rollups when a figure may read them, else NULL
  * (the figure reads the table): not built yet, row-level security applies
  * to the caller on the table, the caller may not read the rollups, or the
@@ -5965,11 +6005,9 @@ CREATE OR REPLACE VIEW @extschema@.error_rate_by_service WITH (security_invoker 
               FROM @extschema@._span_rollup_rows(true, '-infinity', 'infinity') r
              WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
-            SELECT s.service_name, s.service_type, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
-              FROM @extschema@.spans s
-             WHERE s.txid >= pg_catalog.pg_snapshot_xmin((SELECT @extschema@._rollup_snapshot('spans')))
-               AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, (SELECT @extschema@._rollup_snapshot('spans')))
-               AND s.start_time < 'infinity'::timestamptz
+            SELECT s.service_name, s.service_type, 1, s.errors
+              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans')),
+                                               '-infinity', 'infinity') s
             UNION ALL
             SELECT s.service_name, s.service_type, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -5992,12 +6030,10 @@ BEGIN ATOMIC
                                                  COALESCE(throughput.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
-            SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
-              FROM @extschema@.spans s
-             WHERE s.txid >= pg_catalog.pg_snapshot_xmin((SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)))
-               AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)))
-               AND s.start_time >= COALESCE(throughput.since, '-infinity'::timestamptz)
-               AND s.start_time < COALESCE(throughput.until, 'infinity'::timestamptz)
+            SELECT s.start_time, s.service_name, 1, s.errors
+              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)),
+                                               COALESCE(throughput.since, '-infinity'::timestamptz),
+                                               COALESCE(throughput.until, 'infinity'::timestamptz)) s
             UNION ALL
             SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -6026,11 +6062,9 @@ BEGIN ATOMIC
              WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
             UNION ALL
             SELECT l.ts, l.level, 1
-              FROM @extschema@.logs l
-             WHERE l.txid >= pg_catalog.pg_snapshot_xmin((SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)))
-               AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)))
-               AND l.ts >= COALESCE(log_volume.since, '-infinity'::timestamptz)
-               AND l.ts < COALESCE(log_volume.until, 'infinity'::timestamptz)
+              FROM @extschema@._log_tail_rows((SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)),
+                                              COALESCE(log_volume.since, '-infinity'::timestamptz),
+                                              COALESCE(log_volume.until, 'infinity'::timestamptz)) l
             UNION ALL
             SELECT l.ts, l.level, 1
               FROM @extschema@.logs l

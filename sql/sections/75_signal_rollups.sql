@@ -376,6 +376,46 @@ COMMENT ON FUNCTION @extschema@._log_rollup_rows(timestamptz, timestamptz) IS
     'internal: the rows of obs.log_rollup with bucket in [lo, hi)';
 
 /*
+ * The tail: rows whose txid is not visible in snap, with the time in
+ * [lo, hi).  Planned with the snapshot's values (EXECUTE), so that the
+ * planner reads the few rows of the tail through the txid index however
+ * large the table (a parameter it cannot see would be estimated at a third
+ * of the table).  NULL snap: no rows.
+ */
+CREATE FUNCTION @extschema@._span_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
+RETURNS TABLE(start_time timestamptz, service_name text, service_type @extschema@.service_type, errors integer)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF $1 IS NOT NULL THEN
+        RETURN QUERY EXECUTE
+            'SELECT s.start_time, s.service_name, s.service_type, CASE WHEN s.status = ''error'' THEN 1 ELSE 0 END
+               FROM @extschema@.spans s
+              WHERE s.txid >= $1 AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, $2)
+                AND s.start_time >= $3 AND s.start_time < $4'
+          USING pg_catalog.pg_snapshot_xmin($1), $1, $2, $3;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._span_tail_rows(pg_catalog.pg_snapshot, timestamptz, timestamptz) IS
+    'internal: the spans not yet in the rollups (txid not visible in snap) started in [lo, hi)';
+
+CREATE FUNCTION @extschema@._log_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
+RETURNS TABLE(ts timestamptz, level @extschema@.log_level)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF $1 IS NOT NULL THEN
+        RETURN QUERY EXECUTE
+            'SELECT l.ts, l.level FROM @extschema@.logs l
+              WHERE l.txid >= $1 AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, $2)
+                AND l.ts >= $3 AND l.ts < $4'
+          USING pg_catalog.pg_snapshot_xmin($1), $1, $2, $3;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._log_tail_rows(pg_catalog.pg_snapshot, timestamptz, timestamptz) IS
+    'internal: the log records not yet in the rollups (txid not visible in snap) with ts in [lo, hi)';
+
+/*
  * The snapshot of signal's rollups when a figure may read them, else NULL
  * (the figure reads the table): not built yet, row-level security applies
  * to the caller on the table, the caller may not read the rollups, or the
