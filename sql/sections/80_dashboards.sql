@@ -116,10 +116,9 @@ CREATE VIEW @extschema@.error_rate_by_service WITH (security_invoker = true) AS
               FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans')),
                                                '-infinity', 'infinity') s
             UNION ALL
-            SELECT s.service_name, s.service_type, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
-              FROM @extschema@.spans s
-             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NULL
-               AND s.start_time < 'infinity'::timestamptz) x
+            SELECT c.service_name, c.service_type, c.spans, c.errors
+              FROM @extschema@._span_service_counts() c
+             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NULL) x
      GROUP BY x.service_name, x.service_type
     HAVING pg_catalog.sum(x.spans) > 0;
 COMMENT ON VIEW @extschema@.error_rate_by_service IS
