@@ -261,6 +261,8 @@ DECLARE
     archived boolean;
     arow record;
     doomed regclass[];
+    doomed_lo timestamptz[];
+    doomed_hi timestamptz[];
 BEGIN
     IF $1 IS NULL THEN
         RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = '22004';
@@ -297,8 +299,21 @@ BEGIN
              * run; taken before the default partition's lock (below), it
              * never waits for a writer that waits for this run.
              */
+            /*
+             * the rollups first: a tick reads only the rows committed since
+             * the last.  A tick that waits for a writer holding the rollup
+             * state (a DELETE not yet committed) is left to the next run:
+             * the figures stay exact meanwhile, with a longer tail
+             */
+            IF sig IN ('logs', 'spans') THEN
+                BEGIN
+                    n := @extschema@._rollup_tick(sig);
+                EXCEPTION WHEN lock_not_available THEN
+                    NULL;
+                END;
+            END IF;
             archived := EXISTS (SELECT 1 FROM @extschema@.archive_config ac WHERE ac.signal = sig);
-            doomed := '{}';
+            doomed := '{}'; doomed_lo := '{}'; doomed_hi := '{}';
             FOR p IN
                 SELECT x.partition_name AS part, x.lower_bound, x.upper_bound FROM @extschema@.partitions() x
                  WHERE x.signal = sig AND NOT x.is_default AND x.upper_bound <= cutoff
@@ -343,9 +358,12 @@ BEGIN
                    AND ap.upper_bound = p.upper_bound AND ap.dropped_at IS NULL;
                 acts := acts || 'dropped'::text; parts := parts || p.part::text; cnts := cnts || NULL::bigint;
                 doomed := doomed || p.part;
+                doomed_lo := doomed_lo || p.lower_bound;
+                doomed_hi := doomed_hi || p.upper_bound;
             END LOOP;
             /* every drop after every check: a drop locks the parent to the end */
             FOR i IN 1 .. pg_catalog.cardinality(doomed) LOOP
+                PERFORM @extschema@._rollup_forget(sig, doomed[i], doomed_lo[i], doomed_hi[i]);
                 EXECUTE pg_catalog.format('DROP TABLE %s', doomed[i]);
             END LOOP;
             /*
@@ -381,7 +399,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.run_maintenance(timestamptz) IS
-$$for each signal (logs, spans, metrics, alerts): drop the partitions wholly older than as_of - retention (alerts: not while they hold an unacknowledged alert), then make the time partition holding as_of and obs.partition_config.premake ahead (moving the default partition's rows of those ranges and of every range it still holds within retention into new partitions).  Idempotent; waits at most 500 ms for a lock (lock_timeout), else skips the signal until the next run.  With an archive (obs.set_archive), it first writes each partition past the archive's age to the Parquet lake, and retention drops only partitions whose file is confirmed and holds all their rows.  Returns what it did: created (row_count: rows moved from the default partition), dropped (row_count NULL: a drop reads nothing), kept (row_count: unacknowledged alerts), skipped, archived (row_count: rows written), archive_failed (a WARNING says why; the partition stays), archive_busy (another run is archiving the signal), not_archived (past retention, kept until its file is confirmed), stale (row_count: rows now in the partition, not those of its file; it is archived again).
+$$for each signal (logs, spans, metrics, alerts): tick the rollups of logs and spans (obs.refresh_rollups()), drop the partitions wholly older than as_of - retention (alerts: not while they hold an unacknowledged alert), then make the time partition holding as_of and obs.partition_config.premake ahead (moving the default partition's rows of those ranges and of every range it still holds within retention into new partitions).  Idempotent; waits at most 500 ms for a lock (lock_timeout), else skips the signal until the next run.  With an archive (obs.set_archive), it first writes each partition past the archive's age to the Parquet lake, and retention drops only partitions whose file is confirmed and holds all their rows.  Returns what it did: created (row_count: rows moved from the default partition), dropped (row_count NULL: a drop reads nothing), kept (row_count: unacknowledged alerts), skipped, archived (row_count: rows written), archive_failed (a WARNING says why; the partition stays), archive_busy (another run is archiving the signal), not_archived (past retention, kept until its file is confirmed), stale (row_count: rows now in the partition, not those of its file; it is archived again).
 pg_cron: SELECT cron.schedule('obs-maintenance', '* * * * *', 'SELECT count(*) FROM obs.run_maintenance()');
 Errors: 22004 for a NULL as_of.$$;
 

@@ -95,30 +95,64 @@ COMMENT ON FUNCTION @extschema@.service_performance(timestamptz, timestamptz) IS
 $$the Kibana "service performance" panel over spans started in [since, until): spans per service name and type with average, p95 and maximum duration in milliseconds, error spans and the error ratio (0-1).
 NULL since or until leaves that side open; errors: 22023 when until is earlier than since.$$;
 
+/*
+ * error_rate_by_service, throughput() and log_volume() read the rollups of
+ * spans and logs (75_signal_rollups.sql) when they may: the rollup rows in
+ * range plus the rows of the tail (txid not visible in the rollups'
+ * snapshot), in one statement.  Otherwise (rollups not built, row-level
+ * security, a range or bucket not on whole minutes) they aggregate the
+ * table.  The choice is a scalar subquery (an InitPlan): the branch not
+ * taken is never run.
+ */
 CREATE VIEW @extschema@.error_rate_by_service WITH (security_invoker = true) AS
-    SELECT p.service_name, p.service_type, p.spans, p.errors, p.error_rate
-      FROM @extschema@.service_performance(NULL, NULL) p;
+    SELECT x.service_name, x.service_type, pg_catalog.sum(x.spans)::bigint AS spans,
+           pg_catalog.sum(x.errors)::bigint AS errors,
+           pg_catalog.sum(x.errors)::double precision / pg_catalog.sum(x.spans)::double precision AS error_rate
+      FROM (SELECT r.service_name, r.service_type, r.spans, r.errors
+              FROM @extschema@._span_rollup_rows(true, '-infinity', 'infinity') r
+             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
+            UNION ALL
+            SELECT s.service_name, s.service_type, 1, s.errors
+              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans')),
+                                               '-infinity', 'infinity') s
+            UNION ALL
+            SELECT c.service_name, c.service_type, c.spans, c.errors
+              FROM @extschema@._span_service_counts() c
+             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NULL) x
+     GROUP BY x.service_name, x.service_type
+    HAVING pg_catalog.sum(x.spans) > 0;
 COMMENT ON VIEW @extschema@.error_rate_by_service IS
-    'the seed''s "error rate by service" query: finished spans, error spans and their ratio (0-1) per service; obs.service_performance(since, until) over a range';
+    'the seed''s "error rate by service" query: finished spans, error spans and their ratio (0-1) per service, from the rollups when built (obs.refresh_rollups()); obs.service_performance(since, until) over a range';
 
 CREATE FUNCTION @extschema@.throughput(
     since timestamptz DEFAULT NULL, until timestamptz DEFAULT NULL, bucket interval DEFAULT '1 minute')
 RETURNS TABLE(time_bucket timestamptz, service_name text, spans bigint, errors bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT pg_catalog.date_bin(throughput.bucket, s.start_time, '2000-01-01 00:00:00+00'::timestamptz),
-           s.service_name,
-           pg_catalog.count(*),
-           pg_catalog.count(*) FILTER (WHERE s.status = 'error')
-      FROM @extschema@.spans s
+    SELECT pg_catalog.date_bin(throughput.bucket, x.t, '2000-01-01 00:00:00+00'::timestamptz),
+           x.service_name, pg_catalog.sum(x.spans)::bigint, pg_catalog.sum(x.errors)::bigint
+      FROM (SELECT r.bucket AS t, r.service_name, r.spans, r.errors
+              FROM @extschema@._span_rollup_rows(false, COALESCE(throughput.since, '-infinity'::timestamptz),
+                                                 COALESCE(throughput.until, 'infinity'::timestamptz)) r
+             WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
+            UNION ALL
+            SELECT s.start_time, s.service_name, 1, s.errors
+              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)),
+                                               COALESCE(throughput.since, '-infinity'::timestamptz),
+                                               COALESCE(throughput.until, 'infinity'::timestamptz)) s
+            UNION ALL
+            SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
+              FROM @extschema@.spans s
+             WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NULL
+               AND s.start_time >= COALESCE(throughput.since, '-infinity'::timestamptz)
+               AND s.start_time < COALESCE(throughput.until, 'infinity'::timestamptz)) x
      WHERE @extschema@._check_bucket(throughput.bucket)
        AND @extschema@._check_range(throughput.since, throughput.until)
-       AND s.start_time >= COALESCE(throughput.since, '-infinity'::timestamptz)
-       AND s.start_time < COALESCE(throughput.until, 'infinity'::timestamptz)
-     GROUP BY 1, 2;
+     GROUP BY 1, 2
+    HAVING pg_catalog.sum(x.spans) > 0;
 END;
 COMMENT ON FUNCTION @extschema@.throughput(timestamptz, timestamptz, interval) IS
-$$the seed's "throughput trend": spans started in [since, until) per time bucket (date_bin from 2000-01-01 UTC) and service, with their errors.
+$$the seed's "throughput trend": spans started in [since, until) per time bucket (date_bin from 2000-01-01 UTC) and service, with their errors.  From the rollups (obs.refresh_rollups()) when since, until and bucket fall on whole minutes, else from obs.spans; exact either way.
 NULL since or until leaves that side open; errors: 22023 when until is earlier than since, 22004 for a NULL bucket, 22023 for a bucket that is not positive or has months or years.$$;
 
 CREATE VIEW @extschema@.throughput_per_minute WITH (security_invoker = true) AS
@@ -132,18 +166,30 @@ CREATE FUNCTION @extschema@.log_volume(
 RETURNS TABLE(time_bucket timestamptz, level @extschema@.log_level, records bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT pg_catalog.date_bin(log_volume.bucket, l.ts, '2000-01-01 00:00:00+00'::timestamptz),
-           l.level,
-           pg_catalog.count(*)
-      FROM @extschema@.logs l
+    SELECT pg_catalog.date_bin(log_volume.bucket, x.t, '2000-01-01 00:00:00+00'::timestamptz),
+           x.level, pg_catalog.sum(x.records)::bigint
+      FROM (SELECT r.bucket AS t, r.level, r.records
+              FROM @extschema@._log_rollup_rows(COALESCE(log_volume.since, '-infinity'::timestamptz),
+                                                COALESCE(log_volume.until, 'infinity'::timestamptz)) r
+             WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
+            UNION ALL
+            SELECT l.ts, l.level, 1
+              FROM @extschema@._log_tail_rows((SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)),
+                                              COALESCE(log_volume.since, '-infinity'::timestamptz),
+                                              COALESCE(log_volume.until, 'infinity'::timestamptz)) l
+            UNION ALL
+            SELECT l.ts, l.level, 1
+              FROM @extschema@.logs l
+             WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NULL
+               AND l.ts >= COALESCE(log_volume.since, '-infinity'::timestamptz)
+               AND l.ts < COALESCE(log_volume.until, 'infinity'::timestamptz)) x
      WHERE @extschema@._check_bucket(log_volume.bucket)
        AND @extschema@._check_range(log_volume.since, log_volume.until)
-       AND l.ts >= COALESCE(log_volume.since, '-infinity'::timestamptz)
-       AND l.ts < COALESCE(log_volume.until, 'infinity'::timestamptz)
-     GROUP BY 1, 2;
+     GROUP BY 1, 2
+    HAVING pg_catalog.sum(x.records) > 0;
 END;
 COMMENT ON FUNCTION @extschema@.log_volume(timestamptz, timestamptz, interval) IS
-$$log records with ts in [since, until) per time bucket (date_bin from 2000-01-01 UTC) and level (the CloudWatch "stats count() by bin(1m)" over logs).
+$$log records with ts in [since, until) per time bucket (date_bin from 2000-01-01 UTC) and level (the CloudWatch "stats count() by bin(1m)" over logs).  From the rollups (obs.refresh_rollups()) when since, until and bucket fall on whole minutes, else from obs.logs; exact either way.
 NULL since or until leaves that side open; errors: 22023 when until is earlier than since, 22004 for a NULL bucket, 22023 for a bucket that is not positive or has months or years.$$;
 
 CREATE VIEW @extschema@.log_volume_per_minute WITH (security_invoker = true) AS
@@ -361,6 +407,8 @@ DECLARE
     v_tab text;
     v_col text;
     v_part regclass;
+    v_lo timestamptz;
+    v_hi timestamptz;
     v_rows bigint;
     v_open boolean;
     v_lock_timeout text := pg_catalog.current_setting('lock_timeout');
@@ -386,8 +434,8 @@ BEGIN
         SELECT pg_catalog.quote_ident(c.relname), s.time_column INTO v_tab, v_col
           FROM @extschema@._partition_signal(v_sig) s JOIN pg_catalog.pg_class c ON c.oid = s.parent;
         v_count := 0;
-        FOR v_part IN
-            SELECT p.partition_name FROM @extschema@.partitions() p
+        FOR v_part, v_lo, v_hi IN
+            SELECT p.partition_name, p.lower_bound, p.upper_bound FROM @extschema@.partitions() p
              WHERE p.signal = v_sig AND NOT p.is_default AND p.upper_bound <= v_cutoff
              ORDER BY p.lower_bound
         LOOP
@@ -399,6 +447,7 @@ BEGIN
             BEGIN
                 PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
                 EXECUTE pg_catalog.format('SELECT count(*) FROM %s', v_part) INTO v_rows;
+                PERFORM @extschema@._rollup_forget(v_sig, v_part, v_lo, v_hi);
                 EXECUTE pg_catalog.format('DROP TABLE %s', v_part);
                 v_count := v_count + v_rows;
             EXCEPTION WHEN lock_not_available THEN

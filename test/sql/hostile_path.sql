@@ -193,6 +193,9 @@ SELECT v.call, pg_temp.run(v.q) AS result FROM (VALUES
     ('partition_stats', $$SELECT count(*) FROM obs.partition_stats$$),
     ('rebuild_rollups', $$SELECT obs.rebuild_rollups()$$),
     ('disable_rollups', $$SELECT obs.disable_rollups()$$),
+    ('refresh_rollups', $$SELECT count(*) FROM obs.refresh_rollups(true)$$),
+    ('signal rollups read', $$SELECT (SELECT count(*) FROM obs.error_rate_by_service), (SELECT count(*) FROM obs.throughput_per_minute),
+                       (SELECT count(*) FROM obs.log_volume_per_minute)$$),
     ('purge', $$SELECT * FROM obs.purge('1 day')$$)) v(call, q);
 RESET search_path;
 -- the obs functions with a string body not run above (none; the types'

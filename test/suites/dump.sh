@@ -34,9 +34,12 @@ src=obs_dump_src
 dst=obs_dump_dst
 
 # every row of every obs table (all columns, in a fixed order) and every
-# obs sequence's position
+# obs sequence's position.  The rollups of spans and logs are derived and
+# not dumped: a tick first (the restored database's first builds them
+# from the rows), and their state (a snapshot of this cluster) is left out.
 contents() {
     "${PSQL[@]}" -d "$1" <<'SQL'
+SELECT count(*) FROM obs.refresh_rollups() \g /dev/null
 CREATE FUNCTION pg_temp.rows_of(r regclass, OUT n bigint, OUT h text) LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) FROM %s t', r)
@@ -44,7 +47,7 @@ BEGIN
 END $$;
 SELECT c.relname, x.n, x.h
   FROM pg_class c, pg_temp.rows_of(c.oid) x
- WHERE c.relnamespace = 'obs'::regnamespace AND c.relkind = 'r'
+ WHERE c.relnamespace = 'obs'::regnamespace AND c.relkind = 'r' AND c.relname <> 'rollup_state'
  ORDER BY c.relname;
 SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'obs' ORDER BY 1;
 SQL
@@ -86,6 +89,14 @@ if pg_dump -Fc -d "$src" -f "$work/obs.dump" 2>"$work/dump.err" &&
     ok "pg_dump -Fc and pg_restore into a new database"
 else
     cat "$work/dump.err" "$work/restore.err"; not_ok "pg_dump -Fc and pg_restore into a new database"
+fi
+# the restored database has no rollup state (a snapshot of the source
+# cluster would hide its own new rows): its figures read the tables until
+# its first tick, which contents() runs; the rollups then equal the source's
+if [ "$("${PSQL[@]}" -d "$dst" -c "SELECT count(*) FROM obs.rollup_state")" = 0 ]; then
+    ok "rollups of spans and logs: no state restored; the first tick rebuilds them"
+else
+    not_ok "rollups of spans and logs: no state restored; the first tick rebuilds them"
 fi
 contents "$dst" >"$work/after"
 while IFS='|' read -r rel n h; do

@@ -46,6 +46,23 @@ UPDATE obs.logs SET ts = ts - interval '2 days' WHERE message IN ('log 1', 'log 
 UPDATE obs.spans SET start_time = start_time - interval '2 days' WHERE operation = 'span 1';
 };
 $pub->safe_psql('postgres', $data);
+# the rollups of spans and logs, ticked on the publisher, then more rows (the tail)
+$pub->safe_psql('postgres', q{SELECT count(*) FROM obs.refresh_rollups();
+SET obs.write_path = 'transactional';
+SELECT obs.finish_span(obs.start_span('late span ' || i), CASE WHEN i % 2 = 0 THEN 'error' END) FROM generate_series(1, 6) i;
+SELECT obs.warning('late log ' || i) FROM generate_series(1, 7) i;});
+my $figures = q{
+SELECT (SELECT string_agg(concat_ws(':', service_name, spans, errors), ',' ORDER BY service_name) FROM obs.error_rate_by_service)
+    || '|' || (SELECT string_agg(concat_ws(':', minute, service_name, spans, errors), ',' ORDER BY minute, service_name) FROM obs.throughput_per_minute)
+    || '|' || (SELECT string_agg(concat_ws(':', minute, level, records), ',' ORDER BY minute, level) FROM obs.log_volume_per_minute)};
+my $direct = q{
+SELECT (SELECT string_agg(concat_ws(':', service_name, n, e), ',' ORDER BY service_name)
+          FROM (SELECT service_name, count(*) AS n, count(*) FILTER (WHERE status = 'error') AS e FROM obs.spans GROUP BY 1) x)
+    || '|' || (SELECT string_agg(concat_ws(':', m, service_name, n, e), ',' ORDER BY m, service_name)
+          FROM (SELECT date_trunc('minute', start_time) AS m, service_name, count(*) AS n, count(*) FILTER (WHERE status = 'error') AS e
+                  FROM obs.spans GROUP BY 1, 2) x)
+    || '|' || (SELECT string_agg(concat_ws(':', m, level, n), ',' ORDER BY m, level)
+          FROM (SELECT date_trunc('minute', ts) AS m, level, count(*) AS n FROM obs.logs GROUP BY 1, 2) x)};
 
 $pub->safe_psql('postgres', 'CREATE PUBLICATION obs_pub FOR TABLES IN SCHEMA obs');
 my $connstr = $pub->connstr . ' dbname=postgres';
@@ -68,6 +85,10 @@ SELECT string_agg(c.relname || '=' || x.n || ':' || x.h, E'\n' ORDER BY c.relnam
 };
 my $before = $pub->safe_psql('postgres', $contents);
 is($sub->safe_psql('postgres', $contents), $before, 'the subscriber has every row of every obs table');
+is($sub->safe_psql('postgres', $figures), $sub->safe_psql('postgres', $direct),
+	'on the subscriber, the figures from the publisher\'s rollups and the tail equal the direct ones');
+is($sub->safe_psql('postgres', q{SELECT string_agg(signal || '=' || coalesce(rollup_rows::text, 'none'), ',' ORDER BY signal)
+	FROM obs.refresh_rollups()}), 'logs=none,spans=none', 'a subscriber of the tables does not tick');
 
 # purge on the publisher: succeeds, and the subscriber follows
 my ($rc, $out, $err) = $pub->psql('postgres',
@@ -79,6 +100,8 @@ $pub->wait_for_catchup('obs_sub');
 my $after = $pub->safe_psql('postgres', $contents);
 isnt($after, $before, 'the publisher lost rows');
 is($sub->safe_psql('postgres', $contents), $after, 'after purge, the subscriber has exactly the publisher\'s rows');
+is($sub->safe_psql('postgres', $figures), $sub->safe_psql('postgres', $direct),
+	'after purge, the subscriber\'s figures equal the direct ones');
 is($sub->safe_psql('postgres', q{SELECT count(*) FROM obs.metric_points WHERE ts < now() - interval '1 day'}),
 	'0', 'no metric point older than a day is left on the subscriber');
 

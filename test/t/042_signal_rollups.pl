@@ -1,0 +1,143 @@
+# The rollups of spans and logs under concurrency (issue 10, item 5): two
+# sessions write through the buffered path (two flushers), one through the
+# transactional path, one updates and deletes through the parent, and one
+# ticks the rollups, all at once; meanwhile a checker compares, in one
+# REPEATABLE READ snapshot at a time, error_rate_by_service, throughput()
+# and log_volume() with a direct aggregate of the tables.  Every comparison
+# must be equal, and so must the figures at the end; a tick killed with
+# kill -9 leaves the rollups as they were.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use IPC::Run;
+
+my $node = PostgreSQL::Test::Cluster->new('signal_rollups');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'obs'
+obs.flushers_per_database = 2
+obs.buffer_size = '1MB'
+obs.flush_interval = '50ms'
+timezone = 'UTC'
+restart_after_crash = on
+});
+$node->start;
+
+sub sql { return $node->safe_psql('postgres', $_[0]); }
+
+sql(q{CREATE EXTENSION obs});
+sql(q{
+CREATE FUNCTION differences() RETURNS bigint LANGUAGE sql AS $$
+    WITH t AS (SELECT * FROM obs.throughput(NULL, NULL, '1 minute')),
+         td AS (SELECT date_bin('1 minute', s.start_time, '2000-01-01 00:00:00+00') AS b, s.service_name,
+                       count(*) AS n, count(*) FILTER (WHERE s.status = 'error') AS e
+                  FROM obs.spans s GROUP BY 1, 2),
+         l AS (SELECT * FROM obs.log_volume(NULL, NULL, '5 minutes')),
+         ld AS (SELECT date_bin('5 minutes', x.ts, '2000-01-01 00:00:00+00') AS b, x.level, count(*) AS n
+                  FROM obs.logs x GROUP BY 1, 2),
+         r AS (SELECT * FROM obs.error_rate_by_service),
+         rd AS (SELECT s.service_name, s.service_type, count(*) AS n, count(*) FILTER (WHERE s.status = 'error') AS e,
+                       count(*) FILTER (WHERE s.status = 'error')::double precision / count(*) AS rate
+                  FROM obs.spans s GROUP BY 1, 2)
+    SELECT (SELECT count(*) FROM ((TABLE t EXCEPT ALL TABLE td) UNION ALL (TABLE td EXCEPT ALL TABLE t)) a)
+         + (SELECT count(*) FROM ((TABLE l EXCEPT ALL TABLE ld) UNION ALL (TABLE ld EXCEPT ALL TABLE l)) a)
+         + (SELECT count(*) FROM ((TABLE r EXCEPT ALL TABLE rd) UNION ALL (TABLE rd EXCEPT ALL TABLE r)) a)
+$$;
+CREATE FUNCTION write_some(n integer, svc text) RETURNS void LANGUAGE sql AS $$
+    SELECT count(obs.record_span(obs.new_trace_id(), obs.new_span_id(), NULL, 'op', 'api', t, t,
+                                 CASE WHEN random() < 0.3 THEN 'error' ELSE 'ok' END, NULL, NULL, svc))
+         + count(obs.log(CASE WHEN random() < 0.5 THEN 'INFO' ELSE 'ERROR' END, 'm', ts => t))
+      FROM (SELECT now() - random() * interval '3 hours' AS t FROM generate_series(1, n)) g
+$$;
+});
+sql(q{SELECT write_some(2000, 'svc-start')});
+sql(q{SELECT obs.flush()});
+is(sql(q{SELECT count(*) FROM obs.refresh_rollups() WHERE rollup_rows > 0}), '2', 'the first tick builds both rollups');
+
+# the sessions, each from a file (IPC::Run feeds stdin only while pumped)
+my %script;
+$script{buffered_a} = join('', map { "SELECT write_some(300, 'svc-a');\n" } 1 .. 40);
+$script{buffered_b} = join('', map { "SELECT write_some(300, 'svc-b');\n" } 1 .. 40);
+$script{transactional} = "SET obs.write_path = 'transactional';\n"
+  . join('', map { "BEGIN; SELECT write_some(100, 'svc-t'); SELECT pg_sleep(0.02); COMMIT;\n" } 1 .. 40);
+$script{changer} = join('', map {
+	"UPDATE obs.spans SET status = 'error' WHERE span_seq % 97 = $_ % 97 AND status = 'ok';\n"
+	  . "DELETE FROM obs.logs WHERE log_id % 89 = $_ % 89;\n"
+	  . "DELETE FROM obs.spans WHERE span_seq % 101 = $_ % 101;\n"
+	  . "SELECT pg_sleep(0.05);\n" } 1 .. 30);
+$script{ticker} = join('', map { "SELECT count(*) FROM obs.refresh_rollups();\nSELECT pg_sleep(0.05);\n" } 1 .. 40);
+$script{checker} = join('', map {
+	"BEGIN ISOLATION LEVEL REPEATABLE READ;\nSELECT 'differences=' || differences();\nCOMMIT;\n" } 1 .. 25);
+
+my (%out, %err, @h);
+for my $name (sort keys %script)
+{
+	my $file = $node->basedir . "/$name.sql";
+	PostgreSQL::Test::Utils::append_to_file($file, "\\set ON_ERROR_STOP 1\n" . $script{$name});
+	$out{$name} = '';
+	$err{$name} = '';
+	push @h,
+	  IPC::Run::start(
+		[ 'psql', '-X', '-q', '-At', '-f', $file, '-d', $node->connstr('postgres') ],
+		'>', \$out{$name}, '2>', \$err{$name},
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+}
+my @done = map { $_->finish ? 1 : 0 } @h;
+is_deeply(\@done, [ (1) x scalar(@h) ], 'every concurrent session ran to its end')
+  or diag(join("\n", map { "$_: $err{$_}" } sort keys %err));
+
+my @checks = ($out{checker} =~ /^differences=(\d+)$/mg);
+is(scalar(@checks), 25, 'the checker compared 25 snapshots taken during the writes');
+is(join(',', grep { $_ != 0 } @checks), '', 'in every snapshot the rolled-up figures equal the direct aggregates');
+
+sql(q{SELECT obs.flush()});
+is(sql(q{SELECT differences()}), '0', 'after the writes: equal, with the tail');
+sql(q{SELECT count(*) FROM obs.refresh_rollups()});
+is(sql(q{SELECT differences()}), '0', 'after a last tick: equal');
+ok(sql(q{SELECT count(*) FROM obs.spans WHERE service_name IN ('svc-a', 'svc-b', 'svc-t')}) > 0,
+	'the rows of every writer are stored');
+
+# ------------------------------------------------------- kill -9 in a tick
+# a tick that holds the state row's lock (a transaction left open) is
+# killed with the server; after the restart the rollups are as before it
+sql(q{SELECT write_some(500, 'svc-k'); SELECT obs.flush()});
+my $before = sql(q{SELECT snap FROM obs.rollup_state WHERE signal = 'spans'});
+my $held = $node->background_psql('postgres');
+$held->query_safe(q{BEGIN; SELECT count(*) FROM obs.refresh_rollups()});
+my $pid = $held->query_safe(q{SELECT pg_backend_pid()});
+is(sql(q{SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+	WHERE c.relname = 'span_rollup' AND l.pid = } . $pid . q{ AND l.mode = 'RowExclusiveLock'}),
+	'1', 'the tick has written the rollups, not yet committed');
+kill 'KILL', $pid;
+eval { $held->quit; };
+$node->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
+is(sql(q{SELECT snap FROM obs.rollup_state WHERE signal = 'spans'}), $before,
+	'after kill -9 in a tick and the restart: the state is the one before the tick');
+is(sql(q{SELECT differences()}), '0', 'after kill -9 in a tick: the figures equal the direct aggregates');
+sql(q{SELECT count(*) FROM obs.refresh_rollups()});
+is(sql(q{SELECT differences()}), '0', 'the next tick adds what the killed one had read');
+
+# ------------------------------------- a writer holding the rollup state
+# a DELETE not yet committed holds the state row: run_maintenance() leaves
+# the tick to its next run (lock_timeout) and still makes partitions
+sql(q{SELECT count(*) FROM obs.run_maintenance()});
+my $snap0 = sql(q{SELECT snap FROM obs.rollup_state WHERE signal = 'spans'});
+my $holder = $node->background_psql('postgres');
+# literal bounds: the planner prunes the other partitions (the default one
+# included), which the DELETE then does not lock
+my ($lo, $hi) = split /\|/, sql(q{SELECT now() - interval '10 minutes', now()});
+$holder->query_safe(qq{BEGIN; DELETE FROM obs.spans WHERE start_time >= '$lo' AND start_time < '$hi'});
+is( sql(q{SELECT string_agg(DISTINCT action, ',') FROM obs.run_maintenance(now() + interval '30 days') WHERE signal = 'spans'}),
+	'created', 'a DELETE holding the rollup state: run_maintenance() still makes the partitions');
+is(sql(q{SELECT snap FROM obs.rollup_state WHERE signal = 'spans'}), $snap0, 'and leaves the tick to its next run');
+$holder->query_safe(q{COMMIT});
+$holder->quit;
+is(sql(q{SELECT differences()}), '0', 'after the DELETE commits: equal');
+sql(q{SELECT count(*) FROM obs.run_maintenance()});
+isnt(sql(q{SELECT snap FROM obs.rollup_state WHERE signal = 'spans'}), $snap0, 'the next run ticks');
+is(sql(q{SELECT differences()}), '0', 'and the figures stay equal');
+
+$node->stop;
+done_testing();
