@@ -219,7 +219,15 @@ const server = http.createServer((req, res) => {
         delete headers.expect;
         headers['content-length'] = String(body.length);
         const fwd = http.request({ host: '127.0.0.1', port: s3addr.port, method: req.method,
-                                   path: req.url, headers }, (up) => {
+                                   path: req.url, headers }, async (up) => {
+            // s3rver answers a PUT of a small body before its file is
+            // written (it ends the write stream without waiting), so a HEAD
+            // right after could see 0 bytes; S3 reads its writes at once.
+            // Answer such a PUT only once the object has its size (at most
+            // 100 tries, 10 ms apart).
+            if (req.method === 'PUT' && up.statusCode === 200 && !url.searchParams.has('uploadId'))
+                for (let i = 0; i < 100 && await upstreamSize(req.url) !== body.length; i++)
+                    await new Promise((r) => setTimeout(r, 10));
             res.writeHead(up.statusCode, up.headers);
             up.pipe(res);
         });
@@ -227,6 +235,19 @@ const server = http.createServer((req, res) => {
         fwd.end(body);
     });
 });
+// the size s3rver reports for the object at path (a HEAD it answers unsigned
+// for the test server's own credentials-free check), or -1
+function upstreamSize(path) {
+    return new Promise((resolve) => {
+        const h = http.request({ host: '127.0.0.1', port: s3addr.port, method: 'HEAD', path }, (r) => {
+            r.resume();
+            resolve(r.statusCode === 200 ? Number(r.headers['content-length']) : -1);
+        });
+        h.on('error', () => resolve(-1));
+        h.end();
+    });
+}
+
 server.listen(0, '127.0.0.1', () => {
     console.log(server.address().port);
     console.log(DIR);
