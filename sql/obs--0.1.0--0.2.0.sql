@@ -5927,10 +5927,50 @@ COMMENT ON FUNCTION @extschema@._log_rollup_rows(timestamptz, timestamptz) IS
     'internal: the rows of obs.log_rollup with bucket in [lo, hi)';
 
 /*
+ * The tail of the rollups: the rows of spans (logs) whose txid is not
+ * visible in snap, with time in [lo, hi), per minute as the rollup rows
+ * are.  A function too, so that a figure names the txid column only when
+ * it reads the rollups: a role granted SELECT on the other columns gets
+ * its figures from the tables, as with 0.1.0.
+ */
+CREATE FUNCTION @extschema@._span_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
+RETURNS TABLE(bucket timestamptz, service_name text, service_type @extschema@.service_type,
+              spans bigint, errors bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT @extschema@._minute(s.start_time), s.service_name, s.service_type,
+                        pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.status = 'error')
+                   FROM @extschema@.spans s
+                  WHERE s.txid >= pg_catalog.pg_snapshot_xmin($1)
+                    AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, $1)
+                    AND s.start_time >= $2 AND s.start_time < $3
+                  GROUP BY 1, 2, 3;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._span_tail_rows(pg_catalog.pg_snapshot, timestamptz, timestamptz) IS
+    'internal: the spans not in the rollups of snapshot snap (txid not visible in it) started in [lo, hi), per minute, service_name and service_type';
+
+CREATE FUNCTION @extschema@._log_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
+RETURNS TABLE(bucket timestamptz, level @extschema@.log_level, records bigint)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY SELECT @extschema@._minute(l.ts), l.level, pg_catalog.count(*)
+                   FROM @extschema@.logs l
+                  WHERE l.txid >= pg_catalog.pg_snapshot_xmin($1)
+                    AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, $1)
+                    AND l.ts >= $2 AND l.ts < $3
+                  GROUP BY 1, 2;
+END
+$$;
+COMMENT ON FUNCTION @extschema@._log_tail_rows(pg_catalog.pg_snapshot, timestamptz, timestamptz) IS
+    'internal: the log records not in the rollups of snapshot snap (txid not visible in it) with ts in [lo, hi), per minute and level';
+
+/*
  * The snapshot of signal's rollups when a figure may read them, else NULL
  * (the figure reads the table): not built yet, row-level security applies
- * to the caller on the table, the caller may not read the rollups, or the
- * range [since, until) and the bucket do not fall on whole minutes.
+ * to the caller on the table, the caller may not read the rollups or the
+ * table's txid column (the tail is found by it), or the range [since,
+ * until) and the bucket do not fall on whole minutes.
  */
 CREATE FUNCTION @extschema@._rollup_snapshot(signal text, since timestamptz DEFAULT NULL,
                                              until timestamptz DEFAULT NULL, bucket interval DEFAULT NULL)
@@ -5942,6 +5982,7 @@ DECLARE
                                ELSE '@extschema@.log_rollup'::regclass END;
 BEGIN
     IF pg_catalog.row_security_active(tab) OR NOT pg_catalog.has_table_privilege(rollup, 'SELECT')
+       OR NOT pg_catalog.has_column_privilege(tab, 'txid', 'SELECT')
        OR ($2 IS NOT NULL AND pg_catalog.isfinite($2) AND @extschema@._minute($2) <> $2)
        OR ($3 IS NOT NULL AND pg_catalog.isfinite($3) AND @extschema@._minute($3) <> $3)
        OR ($4 IS NOT NULL AND pg_catalog.mod(EXTRACT(epoch FROM $4), 60) <> 0) THEN
@@ -5965,11 +6006,9 @@ CREATE OR REPLACE VIEW @extschema@.error_rate_by_service WITH (security_invoker 
               FROM @extschema@._span_rollup_rows(true, '-infinity', 'infinity') r
              WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
-            SELECT s.service_name, s.service_type, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
-              FROM @extschema@.spans s
-             WHERE s.txid >= pg_catalog.pg_snapshot_xmin((SELECT @extschema@._rollup_snapshot('spans')))
-               AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, (SELECT @extschema@._rollup_snapshot('spans')))
-               AND s.start_time < 'infinity'::timestamptz
+            SELECT t.service_name, t.service_type, t.spans, t.errors
+              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans')), '-infinity', 'infinity') t
+             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
             SELECT s.service_name, s.service_type, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -5992,12 +6031,11 @@ BEGIN ATOMIC
                                                  COALESCE(throughput.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
-            SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
-              FROM @extschema@.spans s
-             WHERE s.txid >= pg_catalog.pg_snapshot_xmin((SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)))
-               AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)))
-               AND s.start_time >= COALESCE(throughput.since, '-infinity'::timestamptz)
-               AND s.start_time < COALESCE(throughput.until, 'infinity'::timestamptz)
+            SELECT t.bucket, t.service_name, t.spans, t.errors
+              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)),
+                                               COALESCE(throughput.since, '-infinity'::timestamptz),
+                                               COALESCE(throughput.until, 'infinity'::timestamptz)) t
+             WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
             SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -6025,12 +6063,11 @@ BEGIN ATOMIC
                                                 COALESCE(log_volume.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
             UNION ALL
-            SELECT l.ts, l.level, 1
-              FROM @extschema@.logs l
-             WHERE l.txid >= pg_catalog.pg_snapshot_xmin((SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)))
-               AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)))
-               AND l.ts >= COALESCE(log_volume.since, '-infinity'::timestamptz)
-               AND l.ts < COALESCE(log_volume.until, 'infinity'::timestamptz)
+            SELECT t.bucket, t.level, t.records
+              FROM @extschema@._log_tail_rows((SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)),
+                                              COALESCE(log_volume.since, '-infinity'::timestamptz),
+                                              COALESCE(log_volume.until, 'infinity'::timestamptz)) t
+             WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
             UNION ALL
             SELECT l.ts, l.level, 1
               FROM @extschema@.logs l

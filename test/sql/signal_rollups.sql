@@ -243,6 +243,35 @@ REVOKE ALL ON obs.spans, obs.logs, obs.error_rate_by_service, obs.throughput_per
 REVOKE USAGE ON SCHEMA obs FROM rollup_hand;
 DROP ROLE rollup_hand;
 
+-- column privileges: a role granted SELECT on the columns the figures read in
+-- 0.1.0 (not txid, which finds the tail) gets them from the tables, even with
+-- SELECT on the rollups; granted txid too, from the rollups and the tail
+CREATE ROLE rollup_cols;
+GRANT USAGE ON SCHEMA obs TO rollup_cols;
+GRANT SELECT (service_name, service_type, start_time, status, duration_us) ON obs.spans TO rollup_cols;
+GRANT SELECT (ts, level) ON obs.logs TO rollup_cols;
+GRANT SELECT ON obs.error_rate_by_service, obs.throughput_per_minute, obs.log_volume_per_minute,
+                obs.span_rollup, obs.log_rollup TO rollup_cols;
+SELECT write_random(100);
+SET ROLE rollup_cols;
+SELECT obs._rollup_snapshot('spans') IS NULL AS reads_spans, obs._rollup_snapshot('logs') IS NULL AS reads_logs;
+SELECT (SELECT sum(spans) FROM obs.error_rate_by_service) = (SELECT count(*) FROM obs.spans) AS error_rate_ok,
+       (SELECT sum(spans) FROM obs.throughput_per_minute) = (SELECT count(*) FROM obs.spans) AS throughput_ok,
+       (SELECT sum(records) FROM obs.log_volume_per_minute) = (SELECT count(*) FROM obs.logs) AS log_volume_ok;
+RESET ROLE;
+GRANT SELECT (txid) ON obs.spans, obs.logs TO rollup_cols;
+SET ROLE rollup_cols;
+SELECT obs._rollup_snapshot('spans') IS NOT NULL AS rollups_spans, obs._rollup_snapshot('logs') IS NOT NULL AS rollups_logs;
+SELECT (SELECT sum(spans) FROM obs.error_rate_by_service) = (SELECT count(*) FROM obs.spans) AS error_rate_ok,
+       (SELECT sum(spans) FROM obs.throughput_per_minute) = (SELECT count(*) FROM obs.spans) AS throughput_ok,
+       (SELECT sum(records) FROM obs.log_volume_per_minute) = (SELECT count(*) FROM obs.logs) AS log_volume_ok;
+RESET ROLE;
+SELECT differences() AS after_column_privileges;
+REVOKE ALL ON obs.spans, obs.logs, obs.error_rate_by_service, obs.throughput_per_minute, obs.log_volume_per_minute,
+              obs.span_rollup, obs.log_rollup FROM rollup_cols;
+REVOKE USAGE ON SCHEMA obs FROM rollup_cols;
+DROP ROLE rollup_cols;
+
 -- errors
 SELECT obs.refresh_rollups(NULL);
 SELECT * FROM obs.throughput(NULL, NULL, '0 minutes');
