@@ -5659,9 +5659,10 @@ COMMENT ON FUNCTION @extschema@._snapshot_running(pg_catalog.pg_snapshot, xid8) 
 
 /*
  * The one statement that adds rows to a signal's rollups (sign 1) or takes
- * them out (sign -1): rows of source (a table or a trigger's transition
- * table, aliased r) that pass filter.  Parameters of the statement: $1 the
- * sign, $2 and $3 snapshots the filter may use.
+ * them out (sign -1): rows of source (a table, a subquery of one or a
+ * trigger's transition table, aliased r) that pass filter.  Parameters of
+ * the statement: $1 the sign, $2 and $3 snapshots source and filter may
+ * use (the tick: $4, the running transactions of $2).
  */
 CREATE FUNCTION @extschema@._rollup_sql(signal text, source text, filter text)
 RETURNS text
@@ -5815,10 +5816,18 @@ BEGIN
         EXECUTE @extschema@._rollup_sql($1, tab::text, 'pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
           USING 1, prev, cur;
     ELSE
-        EXECUTE @extschema@._rollup_sql($1, tab::text,
-                    'r.txid >= pg_catalog.pg_snapshot_xmin($2) AND NOT pg_catalog.pg_visible_in_snapshot(r.txid, $2) '
-                    'AND pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
-          USING 1, prev, cur;
+        /*
+         * not visible in prev: at or past its xmax (and below cur's, to be
+         * visible in cur), or in its running list; two index walks that
+         * read the rows of the transactions ended since prev only
+         */
+        EXECUTE @extschema@._rollup_sql($1,
+                    pg_catalog.format('(SELECT * FROM %1$s t WHERE t.txid >= pg_catalog.pg_snapshot_xmax($2) '
+                                      'AND t.txid < pg_catalog.pg_snapshot_xmax($3) '
+                                      'UNION ALL SELECT * FROM %1$s t '
+                                      'WHERE t.txid = ANY ($4))', tab),
+                    'pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
+          USING 1, prev, cur, ARRAY(SELECT pg_catalog.pg_snapshot_xip(prev));
     END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF $1 = 'spans' THEN
@@ -5931,19 +5940,29 @@ COMMENT ON FUNCTION @extschema@._log_rollup_rows(timestamptz, timestamptz) IS
  * visible in snap, with time in [lo, hi), per minute as the rollup rows
  * are.  A function too, so that a figure names the txid column only when
  * it reads the rollups: a role granted SELECT on the other columns gets
- * its figures from the tables, as with 0.1.0.
+ * its figures from the tables, as with 0.1.0.  A txid is not visible in
+ * snap when it is at or past snap's xmax or in its list of running
+ * transactions (which lie below xmax): two walks of the txid index that
+ * read the tail only.  (Reading from snap's xmin instead would read every
+ * row written since the oldest transaction running at the last tick: all
+ * of them while a transaction stays open, or a prepared one is forgotten.)
  */
 CREATE FUNCTION @extschema@._span_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
 RETURNS TABLE(bucket timestamptz, service_name text, service_type @extschema@.service_type,
               spans bigint, errors bigint)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    /* a value, not a subquery: the plan knows how few rows it matches */
+    xip xid8[] := ARRAY(SELECT pg_catalog.pg_snapshot_xip($1));
 BEGIN
     RETURN QUERY SELECT @extschema@._minute(s.start_time), s.service_name, s.service_type,
                         pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.status = 'error')
-                   FROM @extschema@.spans s
-                  WHERE s.txid >= pg_catalog.pg_snapshot_xmin($1)
-                    AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, $1)
-                    AND s.start_time >= $2 AND s.start_time < $3
+                   FROM (SELECT t.start_time, t.service_name, t.service_type, t.status FROM @extschema@.spans t
+                          WHERE t.txid >= pg_catalog.pg_snapshot_xmax($1)
+                         UNION ALL
+                         SELECT t.start_time, t.service_name, t.service_type, t.status FROM @extschema@.spans t
+                          WHERE t.txid = ANY (xip)) s
+                  WHERE s.start_time >= $2 AND s.start_time < $3
                   GROUP BY 1, 2, 3;
 END
 $$;
@@ -5953,12 +5972,17 @@ COMMENT ON FUNCTION @extschema@._span_tail_rows(pg_catalog.pg_snapshot, timestam
 CREATE FUNCTION @extschema@._log_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
 RETURNS TABLE(bucket timestamptz, level @extschema@.log_level, records bigint)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    /* a value, not a subquery: the plan knows how few rows it matches */
+    xip xid8[] := ARRAY(SELECT pg_catalog.pg_snapshot_xip($1));
 BEGIN
     RETURN QUERY SELECT @extschema@._minute(l.ts), l.level, pg_catalog.count(*)
-                   FROM @extschema@.logs l
-                  WHERE l.txid >= pg_catalog.pg_snapshot_xmin($1)
-                    AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, $1)
-                    AND l.ts >= $2 AND l.ts < $3
+                   FROM (SELECT t.ts, t.level FROM @extschema@.logs t
+                          WHERE t.txid >= pg_catalog.pg_snapshot_xmax($1)
+                         UNION ALL
+                         SELECT t.ts, t.level FROM @extschema@.logs t
+                          WHERE t.txid = ANY (xip)) l
+                  WHERE l.ts >= $2 AND l.ts < $3
                   GROUP BY 1, 2;
 END
 $$;
