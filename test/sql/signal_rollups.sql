@@ -188,7 +188,27 @@ SELECT count(*) > 0 AS off_minute FROM obs.partitions()
 SELECT differences() AS off_minute_partitions;
 SELECT obs.set_retention('spans', '1 day');
 SELECT obs.set_retention('logs', '1 day');
-SELECT count(*) > 0 AS dropped FROM obs.run_maintenance('2026-03-04 04:05') WHERE action = 'dropped';
+-- run_maintenance() ticks before any drop: a tick (the first one reads a
+-- whole table) never runs while a drop holds its parent's ACCESS EXCLUSIVE
+-- lock, which blocks that signal's writers until the end of the run
+CREATE TABLE tick_locks (signal text, parents_locked text);
+CREATE FUNCTION note_tick_locks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.tick_locks
+    SELECT NEW.signal, coalesce(string_agg(l.relation::regclass::text, ',' ORDER BY l.relation::regclass::text), 'none')
+      FROM pg_locks l
+     WHERE l.pid = pg_backend_pid() AND l.mode = 'AccessExclusiveLock'
+       AND l.relation IN ('obs.logs'::regclass, 'obs.spans'::regclass);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER note_tick_locks BEFORE UPDATE ON obs.rollup_state
+    FOR EACH ROW WHEN (OLD.ticked_at IS DISTINCT FROM NEW.ticked_at) EXECUTE FUNCTION note_tick_locks();
+SELECT signal, action, count(*) > 0 AS some FROM obs.run_maintenance('2026-03-04 04:05')
+ WHERE signal IN ('logs', 'spans') AND action = 'dropped' GROUP BY 1, 2 ORDER BY 1;
+SELECT * FROM tick_locks ORDER BY 1;
+DROP TRIGGER note_tick_locks ON obs.rollup_state;
+DROP FUNCTION note_tick_locks();
+DROP TABLE tick_locks;
 SELECT differences() AS after_retention;
 
 -- TRUNCATE empties them; the next rows count again
