@@ -5918,9 +5918,10 @@ COMMENT ON FUNCTION @extschema@._snapshot_running(pg_catalog.pg_snapshot, xid8) 
 
 /*
  * The one statement that adds rows to a signal's rollups (sign 1) or takes
- * them out (sign -1): rows of source (a table or a trigger's transition
- * table, aliased r) that pass filter.  Parameters of the statement: $1 the
- * sign, $2 and $3 snapshots the filter may use.
+ * them out (sign -1): rows of source (a table, a subquery of one or a
+ * trigger's transition table, aliased r) that pass filter.  Parameters of
+ * the statement: $1 the sign, $2 and $3 snapshots source and filter may
+ * use (the tick: $4, the running transactions of $2).
  */
 CREATE FUNCTION @extschema@._rollup_sql(signal text, source text, filter text)
 RETURNS text
@@ -6074,10 +6075,18 @@ BEGIN
         EXECUTE @extschema@._rollup_sql($1, tab::text, 'pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
           USING 1, prev, cur;
     ELSE
-        EXECUTE @extschema@._rollup_sql($1, tab::text,
-                    'r.txid >= pg_catalog.pg_snapshot_xmin($2) AND NOT pg_catalog.pg_visible_in_snapshot(r.txid, $2) '
-                    'AND pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
-          USING 1, prev, cur;
+        /*
+         * not visible in prev: at or past its xmax (and below cur's, to be
+         * visible in cur), or in its running list; two index walks that
+         * read the rows of the transactions ended since prev only
+         */
+        EXECUTE @extschema@._rollup_sql($1,
+                    pg_catalog.format('(SELECT * FROM %1$s t WHERE t.txid >= pg_catalog.pg_snapshot_xmax($2) '
+                                      'AND t.txid < pg_catalog.pg_snapshot_xmax($3) '
+                                      'UNION ALL SELECT * FROM %1$s t '
+                                      'WHERE t.txid = ANY ($4))', tab),
+                    'pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
+          USING 1, prev, cur, ARRAY(SELECT pg_catalog.pg_snapshot_xip(prev));
     END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF $1 = 'spans' THEN
@@ -6186,44 +6195,68 @@ COMMENT ON FUNCTION @extschema@._log_rollup_rows(timestamptz, timestamptz) IS
     'internal: the rows of obs.log_rollup with bucket in [lo, hi)';
 
 /*
- * The tail: rows whose txid is not visible in snap, with the time in
- * [lo, hi).  Planned with the snapshot's values (EXECUTE), so that the
- * planner reads the few rows of the tail through the txid index however
- * large the table (a parameter it cannot see would be estimated at a third
- * of the table).  NULL snap: no rows.
+ * The tail of the rollups: the rows of spans (logs) whose txid is not
+ * visible in snap, with time in [lo, hi), per minute as the rollup rows
+ * are.  A function too, so that a figure names the txid column only when
+ * it reads the rollups: a role granted SELECT on the other columns gets
+ * its figures from the tables, as with 0.1.0.  A txid is not visible in
+ * snap when it is at or past snap's xmax or in its list of running
+ * transactions (which lie below xmax): two walks of the txid index that
+ * read the tail only.  (Reading from snap's xmin instead would read every
+ * row written since the oldest transaction running at the last tick: all
+ * of them while a transaction stays open, or a prepared one is forgotten.)
  */
 CREATE FUNCTION @extschema@._span_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
-RETURNS TABLE(start_time timestamptz, service_name text, service_type @extschema@.service_type, errors integer)
+RETURNS TABLE(bucket timestamptz, service_name text, service_type @extschema@.service_type,
+              spans bigint, errors bigint)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    /*
+     * a value, not a subquery, so that the plan knows how few rows it
+     * matches; the range is applied after the txid index (OFFSET 0 keeps
+     * it out of the scans, whose other indexes it would lure)
+     */
+    xip xid8[] := ARRAY(SELECT pg_catalog.pg_snapshot_xip($1));
 BEGIN
-    IF $1 IS NOT NULL THEN
-        RETURN QUERY EXECUTE
-            'SELECT s.start_time, s.service_name, s.service_type, CASE WHEN s.status = ''error'' THEN 1 ELSE 0 END
-               FROM @extschema@.spans s
-              WHERE s.txid >= $1 AND NOT pg_catalog.pg_visible_in_snapshot(s.txid, $2)
-                AND s.start_time >= $3 AND s.start_time < $4'
-          USING pg_catalog.pg_snapshot_xmin($1), $1, $2, $3;
-    END IF;
+    RETURN QUERY SELECT @extschema@._minute(s.start_time), s.service_name, s.service_type,
+                        pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.status = 'error')
+                   FROM (SELECT t.start_time, t.service_name, t.service_type, t.status FROM @extschema@.spans t
+                          WHERE t.txid >= pg_catalog.pg_snapshot_xmax($1)
+                         UNION ALL
+                         SELECT t.start_time, t.service_name, t.service_type, t.status FROM @extschema@.spans t
+                          WHERE t.txid = ANY (xip)
+                         OFFSET 0) s
+                  WHERE s.start_time >= $2 AND s.start_time < $3
+                  GROUP BY 1, 2, 3;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._span_tail_rows(pg_catalog.pg_snapshot, timestamptz, timestamptz) IS
-    'internal: the spans not yet in the rollups (txid not visible in snap) started in [lo, hi)';
+    'internal: the spans not in the rollups of snapshot snap (txid not visible in it) started in [lo, hi), per minute, service_name and service_type';
 
 CREATE FUNCTION @extschema@._log_tail_rows(snap pg_catalog.pg_snapshot, lo timestamptz, hi timestamptz)
-RETURNS TABLE(ts timestamptz, level @extschema@.log_level)
+RETURNS TABLE(bucket timestamptz, level @extschema@.log_level, records bigint)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED ROWS 1000 SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    /*
+     * a value, not a subquery, so that the plan knows how few rows it
+     * matches; the range is applied after the txid index (OFFSET 0 keeps
+     * it out of the scans, whose other indexes it would lure)
+     */
+    xip xid8[] := ARRAY(SELECT pg_catalog.pg_snapshot_xip($1));
 BEGIN
-    IF $1 IS NOT NULL THEN
-        RETURN QUERY EXECUTE
-            'SELECT l.ts, l.level FROM @extschema@.logs l
-              WHERE l.txid >= $1 AND NOT pg_catalog.pg_visible_in_snapshot(l.txid, $2)
-                AND l.ts >= $3 AND l.ts < $4'
-          USING pg_catalog.pg_snapshot_xmin($1), $1, $2, $3;
-    END IF;
+    RETURN QUERY SELECT @extschema@._minute(l.ts), l.level, pg_catalog.count(*)
+                   FROM (SELECT t.ts, t.level FROM @extschema@.logs t
+                          WHERE t.txid >= pg_catalog.pg_snapshot_xmax($1)
+                         UNION ALL
+                         SELECT t.ts, t.level FROM @extschema@.logs t
+                          WHERE t.txid = ANY (xip)
+                         OFFSET 0) l
+                  WHERE l.ts >= $2 AND l.ts < $3
+                  GROUP BY 1, 2;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._log_tail_rows(pg_catalog.pg_snapshot, timestamptz, timestamptz) IS
-    'internal: the log records not yet in the rollups (txid not visible in snap) with ts in [lo, hi)';
+    'internal: the log records not in the rollups of snapshot snap (txid not visible in it) with ts in [lo, hi), per minute and level';
 
 /*
  * error_rate_by_service without the rollups: spans and error spans per
@@ -6249,8 +6282,9 @@ COMMENT ON FUNCTION @extschema@._span_service_counts() IS
 /*
  * The snapshot of signal's rollups when a figure may read them, else NULL
  * (the figure reads the table): not built yet, row-level security applies
- * to the caller on the table, the caller may not read the rollups, or the
- * range [since, until) and the bucket do not fall on whole minutes.
+ * to the caller on the table, the caller may not read the rollups or the
+ * table's txid column (the tail is found by it), or the range [since,
+ * until) and the bucket do not fall on whole minutes.
  */
 CREATE FUNCTION @extschema@._rollup_snapshot(signal text, since timestamptz DEFAULT NULL,
                                              until timestamptz DEFAULT NULL, bucket interval DEFAULT NULL)
@@ -6262,6 +6296,7 @@ DECLARE
                                ELSE '@extschema@.log_rollup'::regclass END;
 BEGIN
     IF pg_catalog.row_security_active(tab) OR NOT pg_catalog.has_table_privilege(rollup, 'SELECT')
+       OR NOT pg_catalog.has_column_privilege(tab, 'txid', 'SELECT')
        OR ($2 IS NOT NULL AND pg_catalog.isfinite($2) AND @extschema@._minute($2) <> $2)
        OR ($3 IS NOT NULL AND pg_catalog.isfinite($3) AND @extschema@._minute($3) <> $3)
        OR ($4 IS NOT NULL AND pg_catalog.mod(EXTRACT(epoch FROM $4), 60) <> 0) THEN
@@ -6285,9 +6320,9 @@ CREATE OR REPLACE VIEW @extschema@.error_rate_by_service WITH (security_invoker 
               FROM @extschema@._span_rollup_rows(true, '-infinity', 'infinity') r
              WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
-            SELECT s.service_name, s.service_type, 1, s.errors
-              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans')),
-                                               '-infinity', 'infinity') s
+            SELECT t.service_name, t.service_type, t.spans, t.errors
+              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans')), '-infinity', 'infinity') t
+             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
             SELECT c.service_name, c.service_type, c.spans, c.errors
               FROM @extschema@._span_service_counts() c
@@ -6309,10 +6344,11 @@ BEGIN ATOMIC
                                                  COALESCE(throughput.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
-            SELECT s.start_time, s.service_name, 1, s.errors
+            SELECT t.bucket, t.service_name, t.spans, t.errors
               FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)),
                                                COALESCE(throughput.since, '-infinity'::timestamptz),
-                                               COALESCE(throughput.until, 'infinity'::timestamptz)) s
+                                               COALESCE(throughput.until, 'infinity'::timestamptz)) t
+             WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
             SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -6340,10 +6376,11 @@ BEGIN ATOMIC
                                                 COALESCE(log_volume.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
             UNION ALL
-            SELECT l.ts, l.level, 1
+            SELECT t.bucket, t.level, t.records
               FROM @extschema@._log_tail_rows((SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)),
                                               COALESCE(log_volume.since, '-infinity'::timestamptz),
-                                              COALESCE(log_volume.until, 'infinity'::timestamptz)) l
+                                              COALESCE(log_volume.until, 'infinity'::timestamptz)) t
+             WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
             UNION ALL
             SELECT l.ts, l.level, 1
               FROM @extschema@.logs l
@@ -6483,6 +6520,22 @@ BEGIN
      * below take their locks after it
      */
     RETURN QUERY SELECT * FROM @extschema@._archive_run($1);
+    /*
+     * the rollups of logs and spans next, before any signal's drops and
+     * partitions: a tick (the first one reads the whole table) then runs
+     * while this run holds no lock that blocks writers, such as the ACCESS
+     * EXCLUSIVE lock a drop takes on its parent until the end of the run.
+     * A tick that waits for a writer holding the rollup state (a DELETE not
+     * yet committed) is left to the next run: the figures stay exact
+     * meanwhile, with a longer tail
+     */
+    FOREACH sig IN ARRAY ARRAY['logs', 'spans'] LOOP
+        BEGIN
+            n := @extschema@._rollup_tick(sig);
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;
+        END;
+    END LOOP;
     FOREACH sig IN ARRAY ARRAY['logs', 'spans', 'metrics', 'alerts'] LOOP
         s := @extschema@._partition_signal(sig);
         SELECT coalesce(pc.partition_interval, '1 day') AS ival, coalesce(pc.premake, 3) AS premake,
@@ -6509,19 +6562,6 @@ BEGIN
              * run; taken before the default partition's lock (below), it
              * never waits for a writer that waits for this run.
              */
-            /*
-             * the rollups first: a tick reads only the rows committed since
-             * the last.  A tick that waits for a writer holding the rollup
-             * state (a DELETE not yet committed) is left to the next run:
-             * the figures stay exact meanwhile, with a longer tail
-             */
-            IF sig IN ('logs', 'spans') THEN
-                BEGIN
-                    n := @extschema@._rollup_tick(sig);
-                EXCEPTION WHEN lock_not_available THEN
-                    NULL;
-                END;
-            END IF;
             archived := EXISTS (SELECT 1 FROM @extschema@.archive_config ac WHERE ac.signal = sig);
             doomed := '{}'; doomed_lo := '{}'; doomed_hi := '{}';
             FOR p IN

@@ -273,6 +273,22 @@ BEGIN
      * below take their locks after it
      */
     RETURN QUERY SELECT * FROM @extschema@._archive_run($1);
+    /*
+     * the rollups of logs and spans next, before any signal's drops and
+     * partitions: a tick (the first one reads the whole table) then runs
+     * while this run holds no lock that blocks writers, such as the ACCESS
+     * EXCLUSIVE lock a drop takes on its parent until the end of the run.
+     * A tick that waits for a writer holding the rollup state (a DELETE not
+     * yet committed) is left to the next run: the figures stay exact
+     * meanwhile, with a longer tail
+     */
+    FOREACH sig IN ARRAY ARRAY['logs', 'spans'] LOOP
+        BEGIN
+            n := @extschema@._rollup_tick(sig);
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;
+        END;
+    END LOOP;
     FOREACH sig IN ARRAY ARRAY['logs', 'spans', 'metrics', 'alerts'] LOOP
         s := @extschema@._partition_signal(sig);
         SELECT coalesce(pc.partition_interval, '1 day') AS ival, coalesce(pc.premake, 3) AS premake,
@@ -299,19 +315,6 @@ BEGIN
              * run; taken before the default partition's lock (below), it
              * never waits for a writer that waits for this run.
              */
-            /*
-             * the rollups first: a tick reads only the rows committed since
-             * the last.  A tick that waits for a writer holding the rollup
-             * state (a DELETE not yet committed) is left to the next run:
-             * the figures stay exact meanwhile, with a longer tail
-             */
-            IF sig IN ('logs', 'spans') THEN
-                BEGIN
-                    n := @extschema@._rollup_tick(sig);
-                EXCEPTION WHEN lock_not_available THEN
-                    NULL;
-                END;
-            END IF;
             archived := EXISTS (SELECT 1 FROM @extschema@.archive_config ac WHERE ac.signal = sig);
             doomed := '{}'; doomed_lo := '{}'; doomed_hi := '{}';
             FOR p IN

@@ -100,8 +100,8 @@ NULL since or until leaves that side open; errors: 22023 when until is earlier t
  * spans and logs (75_signal_rollups.sql) when they may: the rollup rows in
  * range plus the rows of the tail (txid not visible in the rollups'
  * snapshot), in one statement.  Otherwise (rollups not built, row-level
- * security, a range or bucket not on whole minutes) they aggregate the
- * table.  The choice is a scalar subquery (an InitPlan): the branch not
+ * security, no SELECT on the rollups or on the txid column, a range or
+ * bucket not on whole minutes) they aggregate the table.  The choice is a scalar subquery (an InitPlan): the branch not
  * taken is never run.
  */
 CREATE VIEW @extschema@.error_rate_by_service WITH (security_invoker = true) AS
@@ -112,9 +112,9 @@ CREATE VIEW @extschema@.error_rate_by_service WITH (security_invoker = true) AS
               FROM @extschema@._span_rollup_rows(true, '-infinity', 'infinity') r
              WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
-            SELECT s.service_name, s.service_type, 1, s.errors
-              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans')),
-                                               '-infinity', 'infinity') s
+            SELECT t.service_name, t.service_type, t.spans, t.errors
+              FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans')), '-infinity', 'infinity') t
+             WHERE (SELECT @extschema@._rollup_snapshot('spans')) IS NOT NULL
             UNION ALL
             SELECT c.service_name, c.service_type, c.spans, c.errors
               FROM @extschema@._span_service_counts() c
@@ -136,10 +136,11 @@ BEGIN ATOMIC
                                                  COALESCE(throughput.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
-            SELECT s.start_time, s.service_name, 1, s.errors
+            SELECT t.bucket, t.service_name, t.spans, t.errors
               FROM @extschema@._span_tail_rows((SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)),
                                                COALESCE(throughput.since, '-infinity'::timestamptz),
-                                               COALESCE(throughput.until, 'infinity'::timestamptz)) s
+                                               COALESCE(throughput.until, 'infinity'::timestamptz)) t
+             WHERE (SELECT @extschema@._rollup_snapshot('spans', throughput.since, throughput.until, throughput.bucket)) IS NOT NULL
             UNION ALL
             SELECT s.start_time, s.service_name, 1, CASE WHEN s.status = 'error' THEN 1 ELSE 0 END
               FROM @extschema@.spans s
@@ -173,10 +174,11 @@ BEGIN ATOMIC
                                                 COALESCE(log_volume.until, 'infinity'::timestamptz)) r
              WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
             UNION ALL
-            SELECT l.ts, l.level, 1
+            SELECT t.bucket, t.level, t.records
               FROM @extschema@._log_tail_rows((SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)),
                                               COALESCE(log_volume.since, '-infinity'::timestamptz),
-                                              COALESCE(log_volume.until, 'infinity'::timestamptz)) l
+                                              COALESCE(log_volume.until, 'infinity'::timestamptz)) t
+             WHERE (SELECT @extschema@._rollup_snapshot('logs', log_volume.since, log_volume.until, log_volume.bucket)) IS NOT NULL
             UNION ALL
             SELECT l.ts, l.level, 1
               FROM @extschema@.logs l

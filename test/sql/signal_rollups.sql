@@ -188,7 +188,27 @@ SELECT count(*) > 0 AS off_minute FROM obs.partitions()
 SELECT differences() AS off_minute_partitions;
 SELECT obs.set_retention('spans', '1 day');
 SELECT obs.set_retention('logs', '1 day');
-SELECT count(*) > 0 AS dropped FROM obs.run_maintenance('2026-03-04 04:05') WHERE action = 'dropped';
+-- run_maintenance() ticks before any drop: a tick (the first one reads a
+-- whole table) never runs while a drop holds its parent's ACCESS EXCLUSIVE
+-- lock, which blocks that signal's writers until the end of the run
+CREATE TABLE tick_locks (signal text, parents_locked text);
+CREATE FUNCTION note_tick_locks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.tick_locks
+    SELECT NEW.signal, coalesce(string_agg(l.relation::regclass::text, ',' ORDER BY l.relation::regclass::text), 'none')
+      FROM pg_locks l
+     WHERE l.pid = pg_backend_pid() AND l.mode = 'AccessExclusiveLock'
+       AND l.relation IN ('obs.logs'::regclass, 'obs.spans'::regclass);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER note_tick_locks BEFORE UPDATE ON obs.rollup_state
+    FOR EACH ROW WHEN (OLD.ticked_at IS DISTINCT FROM NEW.ticked_at) EXECUTE FUNCTION note_tick_locks();
+SELECT signal, action, count(*) > 0 AS some FROM obs.run_maintenance('2026-03-04 04:05')
+ WHERE signal IN ('logs', 'spans') AND action = 'dropped' GROUP BY 1, 2 ORDER BY 1;
+SELECT * FROM tick_locks ORDER BY 1;
+DROP TRIGGER note_tick_locks ON obs.rollup_state;
+DROP FUNCTION note_tick_locks();
+DROP TABLE tick_locks;
 SELECT differences() AS after_retention;
 
 -- TRUNCATE empties them; the next rows count again
@@ -242,6 +262,35 @@ REVOKE ALL ON obs.spans, obs.logs, obs.error_rate_by_service, obs.throughput_per
               obs.rollup_state, obs.span_rollup, obs.log_rollup FROM rollup_hand;
 REVOKE USAGE ON SCHEMA obs FROM rollup_hand;
 DROP ROLE rollup_hand;
+
+-- column privileges: a role granted SELECT on the columns the figures read in
+-- 0.1.0 (not txid, which finds the tail) gets them from the tables, even with
+-- SELECT on the rollups; granted txid too, from the rollups and the tail
+CREATE ROLE rollup_cols;
+GRANT USAGE ON SCHEMA obs TO rollup_cols;
+GRANT SELECT (service_name, service_type, start_time, status, duration_us) ON obs.spans TO rollup_cols;
+GRANT SELECT (ts, level) ON obs.logs TO rollup_cols;
+GRANT SELECT ON obs.error_rate_by_service, obs.throughput_per_minute, obs.log_volume_per_minute,
+                obs.span_rollup, obs.log_rollup TO rollup_cols;
+SELECT write_random(100);
+SET ROLE rollup_cols;
+SELECT obs._rollup_snapshot('spans') IS NULL AS reads_spans, obs._rollup_snapshot('logs') IS NULL AS reads_logs;
+SELECT (SELECT sum(spans) FROM obs.error_rate_by_service) = (SELECT count(*) FROM obs.spans) AS error_rate_ok,
+       (SELECT sum(spans) FROM obs.throughput_per_minute) = (SELECT count(*) FROM obs.spans) AS throughput_ok,
+       (SELECT sum(records) FROM obs.log_volume_per_minute) = (SELECT count(*) FROM obs.logs) AS log_volume_ok;
+RESET ROLE;
+GRANT SELECT (txid) ON obs.spans, obs.logs TO rollup_cols;
+SET ROLE rollup_cols;
+SELECT obs._rollup_snapshot('spans') IS NOT NULL AS rollups_spans, obs._rollup_snapshot('logs') IS NOT NULL AS rollups_logs;
+SELECT (SELECT sum(spans) FROM obs.error_rate_by_service) = (SELECT count(*) FROM obs.spans) AS error_rate_ok,
+       (SELECT sum(spans) FROM obs.throughput_per_minute) = (SELECT count(*) FROM obs.spans) AS throughput_ok,
+       (SELECT sum(records) FROM obs.log_volume_per_minute) = (SELECT count(*) FROM obs.logs) AS log_volume_ok;
+RESET ROLE;
+SELECT differences() AS after_column_privileges;
+REVOKE ALL ON obs.spans, obs.logs, obs.error_rate_by_service, obs.throughput_per_minute, obs.log_volume_per_minute,
+              obs.span_rollup, obs.log_rollup FROM rollup_cols;
+REVOKE USAGE ON SCHEMA obs FROM rollup_cols;
+DROP ROLE rollup_cols;
 
 -- errors
 SELECT obs.refresh_rollups(NULL);
