@@ -284,8 +284,10 @@ BEGIN
      */
     FOREACH sig IN ARRAY ARRAY['logs', 'spans'] LOOP
         BEGIN
-            n := @extschema@._rollup_tick(sig);
-        EXCEPTION WHEN lock_not_available THEN
+            /* at most 2M rows per signal and run: a first build takes several runs */
+            n := @extschema@._rollup_tick(sig, false, 2000000);
+        EXCEPTION WHEN lock_not_available OR invalid_transaction_state THEN
+            /* the tick is left to a later run (READ COMMITTED, the state row free) */
             NULL;
         END;
     END LOOP;
@@ -355,10 +357,6 @@ BEGIN
                         CONTINUE;
                     END IF;
                 END IF;
-                /* a file of the partition (archived before clear_archive, too) is now its only copy */
-                UPDATE @extschema@.archived_partitions ap SET dropped_at = pg_catalog.now()
-                 WHERE ap.signal = sig AND ap.lower_bound = p.lower_bound
-                   AND ap.upper_bound = p.upper_bound AND ap.dropped_at IS NULL;
                 acts := acts || 'dropped'::text; parts := parts || p.part::text; cnts := cnts || NULL::bigint;
                 doomed := doomed || p.part;
                 doomed_lo := doomed_lo || p.lower_bound;
@@ -366,8 +364,21 @@ BEGIN
             END LOOP;
             /* every drop after every check: a drop locks the parent to the end */
             FOR i IN 1 .. pg_catalog.cardinality(doomed) LOOP
-                PERFORM @extschema@._rollup_forget(sig, doomed[i], doomed_lo[i], doomed_hi[i]);
-                EXECUTE pg_catalog.format('DROP TABLE %s', doomed[i]);
+                /*
+                 * a drop whose rollup rows are locked by another (LOCK
+                 * TABLE, VACUUM FULL of a rollup table) waits for the next
+                 * run; the partitions to make are still made
+                 */
+                BEGIN
+                    /* a file of the partition (archived before clear_archive, too) is now its only copy */
+                    UPDATE @extschema@.archived_partitions ap SET dropped_at = pg_catalog.now()
+                     WHERE ap.signal = sig AND ap.lower_bound = doomed_lo[i]
+                       AND ap.upper_bound = doomed_hi[i] AND ap.dropped_at IS NULL;
+                    PERFORM @extschema@._rollup_forget(sig, doomed[i], doomed_lo[i], doomed_hi[i]);
+                    EXECUTE pg_catalog.format('DROP TABLE %s', doomed[i]);
+                EXCEPTION WHEN lock_not_available THEN
+                    acts[pg_catalog.array_position(parts, doomed[i]::text)] := 'skipped';
+                END;
             END LOOP;
             /*
              * the ranges to have: the current one and premake ahead, and every

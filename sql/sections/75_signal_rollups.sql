@@ -143,23 +143,53 @@ COMMENT ON FUNCTION @extschema@._rollup_sql(text, text, text) IS
     'internal: the statement that adds the rows of source passing filter to the rollups of signal (logs, spans), times the sign $1';
 
 /*
- * The state row of signal, locked by an UPDATE; NULL when the rollups are
- * not built (nothing to keep).
+ * The state row of signal, locked; NULL when the rollups are not built
+ * (nothing to keep).  Writers (the triggers) lock it FOR SHARE: they wait
+ * for a tick, not for each other (they meet only on the rollup rows they
+ * change), and a REPEATABLE READ writer whose snapshot predates a tick
+ * fails with a serialization error instead of using the old snapshot.
+ * Exclusive (a tick, retention, TRUNCATE): an UPDATE of the row, which
+ * waits for every writer holding it.
  */
-CREATE FUNCTION @extschema@._rollup_lock(signal text)
+CREATE FUNCTION @extschema@._rollup_lock(signal text, exclusive boolean DEFAULT true)
 RETURNS pg_catalog.pg_snapshot
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     s pg_catalog.pg_snapshot;
 BEGIN
-    UPDATE @extschema@.rollup_state r SET snap = r.snap
-     WHERE r.signal = $1 AND r.snap IS NOT NULL
-    RETURNING r.snap INTO s;
+    IF $2 THEN
+        UPDATE @extschema@.rollup_state r SET snap = r.snap
+         WHERE r.signal = $1 AND r.snap IS NOT NULL
+        RETURNING r.snap INTO s;
+    ELSE
+        SELECT r.snap INTO s FROM @extschema@.rollup_state r
+         WHERE r.signal = $1 AND r.snap IS NOT NULL
+           FOR SHARE;
+    END IF;
     RETURN s;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._rollup_lock(text) IS
-    'internal: lock the rollup state of signal and return its snapshot (NULL when the rollups are not built)';
+COMMENT ON FUNCTION @extschema@._rollup_lock(text, boolean) IS
+    'internal: lock the rollup state of signal (exclusive, or shared by writers) and return its snapshot (NULL when the rollups are not built)';
+
+/*
+ * snap cut at the transaction x: the transactions from x on are shown as
+ * not yet begun (a bounded tick takes the rows below x only)
+ */
+CREATE FUNCTION @extschema@._snapshot_cut(snap pg_catalog.pg_snapshot, x xid8)
+RETURNS pg_catalog.pg_snapshot
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN _snapshot_cut.x >= pg_catalog.pg_snapshot_xmax(_snapshot_cut.snap)
+                THEN _snapshot_cut.snap
+                ELSE (LEAST(pg_catalog.pg_snapshot_xmin(_snapshot_cut.snap), _snapshot_cut.x)::text
+                      || ':' || _snapshot_cut.x::text || ':'
+                      || COALESCE((SELECT pg_catalog.string_agg(u.v::text, ',' ORDER BY u.v)
+                                     FROM pg_catalog.pg_snapshot_xip(_snapshot_cut.snap) u(v)
+                                    WHERE u.v < _snapshot_cut.x), ''))::pg_catalog.pg_snapshot END;
+END;
+COMMENT ON FUNCTION @extschema@._snapshot_cut(pg_catalog.pg_snapshot, xid8) IS
+    'internal: snap with every transaction from x on not yet begun (xmax cut to x)';
 
 /*
  * The statement triggers on obs.spans and obs.logs (one per event: a
@@ -193,7 +223,7 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    s := @extschema@._rollup_lock(sig);
+    s := @extschema@._rollup_lock(sig, false);
     IF s IS NULL THEN
         RETURN NULL;
     END IF;
@@ -230,18 +260,36 @@ CREATE TRIGGER logs_rollup_truncate AFTER TRUNCATE ON @extschema@.logs
 
 /*
  * One tick of a signal's rollups: add the rows whose txid became visible
- * since the last tick (all rows visible now, the first time).  Returns the
- * rows added.
+ * since the last tick (all rows visible now, the first time).  With
+ * max_rows, about that many at most: the snapshot recorded is cut at the
+ * txid where the rows to add pass max_rows (the rows of one transaction
+ * are never split, and a tick always adds the first transaction's rows),
+ * so that a first build or a backlog is spread over several ticks while
+ * the figures stay exact (the rest is the tail).  In READ COMMITTED only:
+ * a tick's snapshot must be taken after it has the state row (after the
+ * writers holding it have committed).  Returns the rollup rows written.
  */
-CREATE FUNCTION @extschema@._rollup_tick(signal text, rebuild boolean DEFAULT false)
+CREATE FUNCTION @extschema@._rollup_tick(signal text, rebuild boolean DEFAULT false, max_rows bigint DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     tab regclass := (@extschema@._partition_signal($1)).parent;
     prev pg_catalog.pg_snapshot;
     cur pg_catalog.pg_snapshot;
+    cut xid8;
+    first xid8;
     n bigint;
 BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'the rollups are refreshed in READ COMMITTED transactions only'
+            USING ERRCODE = '25000',
+                  DETAIL = pg_catalog.format('This transaction is %s.', pg_catalog.current_setting('transaction_isolation')),
+                  HINT = 'Call obs.refresh_rollups() or obs.run_maintenance() in a transaction of its own (pg_cron does).';
+    END IF;
+    IF $3 IS NOT NULL AND $3 < 1 THEN
+        RAISE EXCEPTION 'max_rows must be positive' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('The value given was %s.', $3);
+    END IF;
     /*
      * a logical replication subscriber of the table (or of a partition)
      * does not tick: its rows carry the publisher's txids.  It gets the
@@ -261,6 +309,20 @@ BEGIN
         IF $1 = 'spans' THEN DELETE FROM @extschema@.span_rollup; ELSE DELETE FROM @extschema@.log_rollup; END IF;
     END IF;
     cur := @extschema@._snapshot_running(pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id());
+    IF $3 IS NOT NULL THEN
+        /* nothing visible: a first build walks the txid index from the start */
+        prev := COALESCE(prev, '1:1:'::pg_catalog.pg_snapshot);
+        EXECUTE pg_catalog.format('SELECT t.txid FROM %s t WHERE t.txid >= $1 AND t.txid < $2 ORDER BY t.txid OFFSET $3 LIMIT 1', tab)
+           INTO cut USING pg_catalog.pg_snapshot_xmax(prev), pg_catalog.pg_snapshot_xmax(cur), $3;
+        IF cut IS NOT NULL THEN
+            EXECUTE pg_catalog.format('SELECT min(t.txid) FROM %s t WHERE t.txid >= $1', tab)
+               INTO first USING pg_catalog.pg_snapshot_xmax(prev);
+            IF cut <= first THEN
+                cut := ((first::text)::numeric + 1)::text::xid8;
+            END IF;
+            cur := @extschema@._snapshot_cut(cur, cut);
+        END IF;
+    END IF;
     IF prev IS NULL THEN
         EXECUTE @extschema@._rollup_sql($1, tab::text, 'pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
           USING 1, prev, cur;
@@ -288,8 +350,8 @@ BEGIN
     RETURN n;
 END
 $$;
-COMMENT ON FUNCTION @extschema@._rollup_tick(text, boolean) IS
-    'internal: add to the rollups of signal (logs, spans) the rows committed since the last tick (rebuild: empty them and add every row); returns the rollup rows written, NULL on a logical replication subscriber of the signal''s table (no tick)';
+COMMENT ON FUNCTION @extschema@._rollup_tick(text, boolean, bigint) IS
+    'internal: add to the rollups of signal (logs, spans) the rows committed since the last tick, about max_rows at most (rebuild: empty them and add every row); returns the rollup rows written, NULL on a logical replication subscriber of the signal''s table (no tick)';
 
 /*
  * Before retention drops a time partition [lo, hi) of a signal: take its
@@ -335,7 +397,7 @@ $$;
 COMMENT ON FUNCTION @extschema@._rollup_forget(text, regclass, timestamptz, timestamptz) IS
     'internal: take the rows of the time partition part [lo, hi) of signal out of its rollups, before the partition is dropped';
 
-CREATE FUNCTION @extschema@.refresh_rollups(rebuild boolean DEFAULT false)
+CREATE FUNCTION @extschema@.refresh_rollups(rebuild boolean DEFAULT false, max_rows bigint DEFAULT NULL)
 RETURNS TABLE(signal text, rollup_rows bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -343,14 +405,14 @@ BEGIN
         RAISE EXCEPTION 'rebuild must not be null' USING ERRCODE = '22004';
     END IF;
     FOREACH signal IN ARRAY ARRAY['logs', 'spans'] LOOP
-        rollup_rows := @extschema@._rollup_tick(signal, $1);
+        rollup_rows := @extschema@._rollup_tick(signal, $1, $2);
         RETURN NEXT;
     END LOOP;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.refresh_rollups(boolean) IS
-$$add to the rollups of spans and logs (error_rate_by_service, throughput, log_volume) the rows committed since the last refresh; obs.run_maintenance() does it on every run.  rebuild => true empties them and counts every row again (after DML on a partition by its own name, a partition dropped by hand, session_replication_role = replica).  Returns the rollup rows written per signal (NULL: not ticked, on a logical replication subscriber of the signal's table).
-Errors: 22004 for a NULL rebuild.$$;
+COMMENT ON FUNCTION @extschema@.refresh_rollups(boolean, bigint) IS
+$$add to the rollups of spans and logs (error_rate_by_service, throughput, log_volume) the rows committed since the last refresh; obs.run_maintenance() does it on every run (at most 2M rows per signal).  max_rows: about that many rows per signal at most (a transaction's rows are never split); the rest stays in the tail, which the figures count, for the next call.  rebuild => true empties them and counts every row again (after DML on a partition by its own name, a partition dropped by hand, session_replication_role = replica).  Returns the rollup rows written per signal (NULL: not ticked, on a logical replication subscriber of the signal's table).
+Errors: 22004 for a NULL rebuild, 22023 for max_rows below 1, 25000 outside READ COMMITTED.$$;
 
 /*
  * The rollup rows the figures read, through functions: a query that names
@@ -498,6 +560,6 @@ $$;
 COMMENT ON FUNCTION @extschema@._rollup_snapshot(text, timestamptz, timestamptz, interval) IS
     'internal: the snapshot of the rollups of signal when a figure over [since, until) in buckets of bucket may read them, else NULL';
 
-REVOKE EXECUTE ON FUNCTION @extschema@._rollup_tick(text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@._rollup_tick(text, boolean, bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@._rollup_forget(text, regclass, timestamptz, timestamptz) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.refresh_rollups(boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.refresh_rollups(boolean, bigint) FROM PUBLIC;

@@ -292,6 +292,46 @@ REVOKE ALL ON obs.spans, obs.logs, obs.error_rate_by_service, obs.throughput_per
 REVOKE USAGE ON SCHEMA obs FROM rollup_cols;
 DROP ROLE rollup_cols;
 
+-- a bounded tick (run_maintenance() ticks at most 2M rows per signal): about
+-- max_rows rows at most, the rows of one transaction never split, at least
+-- the first transaction's; the rest stays in the tail, and the figures exact
+SELECT count(*) FROM obs.refresh_rollups();
+SELECT write_random(300);
+SELECT write_random(300);
+SELECT write_random(300);
+CREATE FUNCTION tail_rows(sig text) RETURNS bigint LANGUAGE sql AS $$
+    SELECT CASE sig
+           WHEN 'spans' THEN (SELECT count(*) FROM obs.spans s, obs.rollup_state r
+                               WHERE r.signal = 'spans' AND NOT pg_visible_in_snapshot(s.txid, r.snap))
+           ELSE (SELECT count(*) FROM obs.logs l, obs.rollup_state r
+                  WHERE r.signal = 'logs' AND NOT pg_visible_in_snapshot(l.txid, r.snap)) END
+$$;
+SELECT tail_rows('spans') AS spans_tail, tail_rows('logs') AS logs_tail;
+SELECT * FROM obs.refresh_rollups(max_rows => 100) WHERE rollup_rows IS NULL;
+SELECT tail_rows('spans') AS spans_tail_after_one, tail_rows('logs') AS logs_tail_after_one;
+SELECT differences() AS after_bounded_tick;
+SELECT count(*) FROM obs.refresh_rollups(max_rows => 400);
+SELECT tail_rows('spans') AS spans_tail_after_two, tail_rows('logs') AS logs_tail_after_two;
+SELECT differences() AS after_second_bounded_tick;
+-- a bounded rebuild starts from nothing and goes on where it stopped
+SELECT count(*) FROM obs.refresh_rollups(rebuild => true, max_rows => 1000);
+SELECT tail_rows('spans') > 0 AS rebuild_left_a_tail;
+SELECT differences() AS after_bounded_rebuild;
+SELECT count(*) FROM obs.refresh_rollups(max_rows => 1000000);
+SELECT tail_rows('spans') AS spans_tail_at_end, tail_rows('logs') AS logs_tail_at_end;
+SELECT differences() AS after_catching_up;
+
+-- a tick outside READ COMMITTED: refused by refresh_rollups(), left to a later run by run_maintenance()
+SELECT write_random(10);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.err('SELECT obs.refresh_rollups()') AS repeatable_read;
+ROLLBACK;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.err($$SELECT count(*) FROM obs.run_maintenance('2026-03-04 04:05')$$) AS run_maintenance_in_repeatable_read;
+SELECT tail_rows('spans') > 0 AS tick_left_to_later;
+COMMIT;
+
 -- errors
+SELECT obs.refresh_rollups(max_rows => 0);
 SELECT obs.refresh_rollups(NULL);
 SELECT * FROM obs.throughput(NULL, NULL, '0 minutes');
