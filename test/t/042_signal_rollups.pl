@@ -182,5 +182,36 @@ $open->quit;
 sql(q{SELECT count(*) FROM obs.refresh_rollups()});
 is(sql(q{SELECT differences()}), '0', 'and after it ends and a tick');
 
+# ------------------------------------------------ writers share the state
+# two DELETEs of different services at once: the second does not wait for
+# the first (both hold the state row FOR SHARE), which lock_timeout would show
+sql(q{SET obs.write_path = 'transactional'; SELECT write_some(200, 'svc-x'), write_some(200, 'svc-y')});
+sql(q{SELECT count(*) FROM obs.refresh_rollups()});
+my $first = $node->background_psql('postgres');
+$first->query_safe(q{BEGIN; DELETE FROM obs.spans WHERE service_name = 'svc-x'});
+my ($rc, $out, $err) = $node->psql('postgres',
+	q{SET lock_timeout = '2s'; DELETE FROM obs.spans WHERE service_name = 'svc-y'; SELECT 'deleted'});
+is($out, 'deleted', 'a second DELETE does not wait for the rollup state the first one holds') or diag($err);
+$first->query_safe(q{COMMIT});
+$first->quit;
+is(sql(q{SELECT differences()}), '0', 'both DELETEs are taken out of the rollups');
+
+# ------------------------------------------- a rollup table locked by another
+# retention is due while someone holds a rollup table: the drop waits for a
+# later run, the partitions to make are made
+sql(q{SELECT obs.set_retention('spans', '1 day')});
+my $day = sql(q{SELECT to_char(now() - interval '3 days', 'YYYY-MM-DD')});
+sql(qq{SELECT obs.record_span(obs.new_trace_id(), obs.new_span_id(), NULL, 'old', 'api', '$day 12:00+00', '$day 12:00+00')});
+sql(q{SELECT count(*) FROM obs.run_maintenance(now() - interval '2 days')});
+my $locker = $node->background_psql('postgres');
+$locker->query_safe(q{BEGIN; LOCK TABLE obs.span_rollup IN ACCESS EXCLUSIVE MODE});
+is( sql(q{SELECT string_agg(DISTINCT action, ',' ORDER BY action) FROM obs.run_maintenance(now() + interval '40 days') WHERE signal = 'spans'}),
+	'created,skipped', 'a locked rollup table: the drop of the old partition is skipped, the new partitions are made');
+$locker->query_safe(q{COMMIT});
+$locker->quit;
+is( sql(q{SELECT string_agg(DISTINCT action, ',' ORDER BY action) FROM obs.run_maintenance(now() + interval '40 days') WHERE signal = 'spans'}),
+	'dropped', 'the next run drops it');
+is(sql(q{SELECT differences()}), '0', 'and the figures equal the direct aggregates');
+
 $node->stop;
 done_testing();
