@@ -108,7 +108,9 @@ COMMENT ON FUNCTION @extschema@._snapshot_running(pg_catalog.pg_snapshot, xid8) 
 
 /*
  * The one statement that adds rows to a signal's rollups (sign 1) or takes
- * them out (sign -1): rows of source (a table, a subquery of one or a
+ * them out (sign -1), in key order: writers that share the state row
+ * (_rollup_lock()) then lock the rollup rows they both change in the same
+ * order, and never deadlock on them: rows of source (a table, a subquery of one or a
  * trigger's transition table, aliased r) that pass filter.  Parameters of
  * the statement: $1 the sign, $2 and $3 snapshots source and filter may
  * use (the tick: $4, the running transactions of $2).
@@ -123,17 +125,19 @@ BEGIN
                               pg_catalog.count(*) AS n, pg_catalog.count(*) FILTER (WHERE r.status = 'error') AS e
                          FROM %s r WHERE %s GROUP BY 1, 2, 3)
             INSERT INTO @extschema@.span_rollup AS t
-            SELECT false, m.bucket, m.service_name, m.service_type, $1 * m.n, $1 * m.e FROM m
-            UNION ALL
-            SELECT true, '-infinity', m.service_name, m.service_type, $1 * pg_catalog.sum(m.n), $1 * pg_catalog.sum(m.e)
-              FROM m WHERE m.bucket < 'infinity' GROUP BY m.service_name, m.service_type
+            SELECT * FROM (
+                SELECT false, m.bucket, m.service_name, m.service_type, $1 * m.n, $1 * m.e FROM m
+                UNION ALL
+                SELECT true, '-infinity', m.service_name, m.service_type, $1 * pg_catalog.sum(m.n), $1 * pg_catalog.sum(m.e)
+                  FROM m WHERE m.bucket < 'infinity' GROUP BY m.service_name, m.service_type) k
+             ORDER BY 1, 2, 3, 4
             ON CONFLICT (all_time, bucket, service_name, service_type) DO UPDATE
                SET spans = t.spans + EXCLUDED.spans, errors = t.errors + EXCLUDED.errors$q$, $2, $3);
     ELSIF $1 = 'logs' THEN
         RETURN pg_catalog.format($q$
             INSERT INTO @extschema@.log_rollup AS t
             SELECT @extschema@._minute(r.ts), r.level, $1 * pg_catalog.count(*)
-              FROM %s r WHERE %s GROUP BY 1, 2
+              FROM %s r WHERE %s GROUP BY 1, 2 ORDER BY 1, 2
             ON CONFLICT (bucket, level) DO UPDATE SET records = t.records + EXCLUDED.records$q$, $2, $3);
     END IF;
     RAISE EXCEPTION 'signal "%" has no rollups', $1 USING ERRCODE = '22023';
