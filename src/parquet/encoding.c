@@ -174,6 +174,12 @@ obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n)
  * reader adds them back, so an INT32 miniblock never needs more than 32
  * bits whatever the values.  A monotone column with a constant step
  * (ids) packs to zero bits per value.
+ *
+ * With bytes, each miniblock's bit width is rounded up to whole bytes (8,
+ * 16, 24, ...; 0 stays 0): readers take any width up to the type's, and
+ * the codec then sees each delta as bytes of its own.  Deltas that take
+ * few distinct values spread over many bits (timestamps in milliseconds
+ * stored as microseconds) compress far better that way than packed.
  */
 #define DELTA_BLOCK			128
 #define DELTA_MINIBLOCKS	4
@@ -214,7 +220,7 @@ pack_mini(PqBuf *out, const uint64 *v, int n, int bw)
 }
 
 static pg_attribute_always_inline void
-delta_encode(PqBuf *out, const char *values, int n, bool is64)
+delta_encode(PqBuf *out, const char *values, int n, bool is64, bool bytes)
 {
 	int64		d[DELTA_BLOCK];
 	uint64		u[DELTA_BLOCK];
@@ -284,6 +290,8 @@ delta_encode(PqBuf *out, const char *values, int n, bool is64)
 				w++;
 				or >>= 1;
 			}
+			if (bytes)
+				w = (w + 7) & ~7;
 			widths[k] = (uint8) w;
 		}
 		pq_buf_varint(out, zigzag64(mind));
@@ -293,18 +301,24 @@ delta_encode(PqBuf *out, const char *values, int n, bool is64)
 	}
 }
 
-/* DELTA_BINARY_PACKED of n little-endian int32 values */
+/* DELTA_BINARY_PACKED of n little-endian int32 values; bytes: whole-byte widths */
 void
-obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n)
+obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n, bool bytes)
 {
-	delta_encode(out, values, n, false);
+	if (bytes)
+		delta_encode(out, values, n, false, true);
+	else
+		delta_encode(out, values, n, false, false);
 }
 
-/* DELTA_BINARY_PACKED of n little-endian int64 values */
+/* DELTA_BINARY_PACKED of n little-endian int64 values; bytes: whole-byte widths */
 void
-obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n)
+obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n, bool bytes)
 {
-	delta_encode(out, values, n, true);
+	if (bytes)
+		delta_encode(out, values, n, true, true);
+	else
+		delta_encode(out, values, n, true, false);
 }
 
 /*

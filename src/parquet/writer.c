@@ -31,8 +31,9 @@
  * any page uses it.  At that point the encoding trial (every
  * TRIAL_EVERY_CHUNKS chunks) compresses those values PLAIN, with the
  * type's other encoding
- * (DELTA_BINARY_PACKED for INT32/INT64, BYTE_STREAM_SPLIT for FLOAT and
- * DOUBLE) and, if it still has one, as dictionary indices plus the
+ * (DELTA_BINARY_PACKED for INT32/INT64, its deltas packed at their bit
+ * width and in whole bytes; BYTE_STREAM_SPLIT for FLOAT and DOUBLE) and,
+ * if it still has one, as dictionary indices plus the
  * dictionary; the smallest wins, the dictionary keeping near ties.  The
  * chunks in between keep the choice and build no dictionary when it lost,
  * which saves the hash probe on high-cardinality columns.  A dictionary
@@ -113,6 +114,7 @@ typedef struct PqCol
 	/* encodings: alt_enc is DELTA_BINARY_PACKED or BYTE_STREAM_SPLIT or PLAIN */
 	int			alt_enc;		/* the type's other encoding (or ENC_PLAIN) */
 	int			value_enc;		/* encoding of pages that hold values */
+	bool		delta_bytes;	/* DELTA_BINARY_PACKED in whole-byte widths */
 	bool		decided;		/* this chunk's first values page chose */
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
@@ -861,14 +863,18 @@ encode_levels(PqBuf *out, const PqBuf *levels, int n, int maxlevel)
 	out->data[at + 3] = (len >> 24) & 0xff;
 }
 
-/* encode n PLAIN-buffered values of column c onto out with encoding enc */
+/*
+ * Encode n PLAIN-buffered values of column c onto out with encoding enc;
+ * bytes: DELTA_BINARY_PACKED in whole-byte widths.
+ */
 static void
-encode_values(PqCol *c, int enc, const char *vals, size_t len, int n, PqBuf *out)
+encode_values(PqCol *c, int enc, bool bytes, const char *vals, size_t len, int n,
+			  PqBuf *out)
 {
 	if (enc == ENC_DELTA_BINARY_PACKED && c->value_size == 8)
-		obs_pq_delta_encode_i64(out, vals, n);
+		obs_pq_delta_encode_i64(out, vals, n, bytes);
 	else if (enc == ENC_DELTA_BINARY_PACKED)
-		obs_pq_delta_encode_i32(out, vals, n);
+		obs_pq_delta_encode_i32(out, vals, n, bytes);
 	else if (enc == ENC_BYTE_STREAM_SPLIT)
 		obs_pq_bss_encode(out, vals, n, c->value_size);
 	else if (c->spec.physical == OBS_PQ_BOOLEAN)
@@ -951,8 +957,9 @@ dict_share(ObsPqWriter *w, PqCol *c)
  * The encoding trial, on a chunk's first values (its first TRIAL_VALUES,
  * or its first page holding values if that has fewer): the first
  * TRIAL_SAMPLE_BYTES of them are encoded PLAIN and with the
- * type's other encoding (DELTA_BINARY_PACKED for integers,
- * BYTE_STREAM_SPLIT for floats), and compressed with the file's codec;
+ * type's other encoding (DELTA_BINARY_PACKED for integers, both packed and
+ * in whole-byte widths; BYTE_STREAM_SPLIT for floats), and compressed with
+ * the file's codec;
  * the sizes are scaled to the page, and the other encoding must save 1/32.
  * When the page is still dictionary-encoded, its indices (the smaller of
  * packed and whole bytes, as flush_page chooses) and the dictionary are
@@ -1027,11 +1034,25 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
 
 	z_plain = (size_t) (trial_size(w, plain, plain_len) * scale);
+	c->delta_bytes = false;
 	if (c->alt_enc != ENC_PLAIN)
 	{
 		w->trial.len = 0;
-		encode_values(c, c->alt_enc, plain, plain_len, k, &w->trial);
+		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
 		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len) * scale);
+	}
+	if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
+	{
+		size_t		z_bytes;
+
+		w->trial.len = 0;
+		encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
+		z_bytes = (size_t) (trial_size(w, w->trial.data, w->trial.len) * scale);
+		if (z_bytes < z_alt)
+		{
+			z_alt = z_bytes;
+			c->delta_bytes = true;
+		}
 	}
 	/* PLAIN reads fastest: the other must save 1/32 of it */
 	c->value_enc = (z_alt < z_plain - z_plain / 32) ? c->alt_enc : ENC_PLAIN;
@@ -1140,7 +1161,8 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	{
 		/* a page of NULLs only holds no values: PLAIN says that best */
 		encoding = c->page_nvals > 0 ? c->value_enc : ENC_PLAIN;
-		encode_values(c, encoding, c->vals.data, c->vals.len, c->page_nvals, &w->body);
+		encode_values(c, encoding, c->delta_bytes, c->vals.data, c->vals.len,
+					  c->page_nvals, &w->body);
 	}
 	c->pages[encoding]++;
 

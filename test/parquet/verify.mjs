@@ -20,6 +20,7 @@ import { resolveType, truthSql, canon, canonTruth, cellEq, show, normDec } from 
 import { READERS, dq, sqlStr, hyMetadata, arrowTableOf } from './lib/readers.mjs';
 import { SETUP_SQL, FIXTURES, CODECS_SQL, CODECS, DICT_SQL, ENCODING_FIXTURES } from './lib/fixtures.mjs';
 import { prng, randomTable } from './lib/fuzz.mjs';
+import { deltaWidths } from './lib/pages.mjs';
 
 const DIR = process.env.OBS_PQ_DIR;
 const WRITER = process.env.OBS_PQ_WRITER || 'obs';
@@ -556,6 +557,21 @@ async function runEncodings() {
                 note(`${f.name}: ${col}: ${bytes} bytes for ${n} values, ${got.toFixed(2)} bits each`);
                 return got <= bits ? true : `${got.toFixed(2)} bits per value`;
             });
+        }
+        if (f.deltaBytes) {
+            const widths = await deltaWidths(r.file);
+            for (const col of f.deltaBytes) {
+                await check(`${f.name}: every DELTA_BINARY_PACKED miniblock of ${col} is whole bytes wide`, () => {
+                    const w = widths.get(col) || [];
+                    const counts = {};
+                    for (const x of w)
+                        counts[x] = (counts[x] || 0) + 1;
+                    note(`${f.name}: ${col}: miniblock widths ${show(counts)}`);
+                    if (!w.some((x) => x > 0))
+                        return `no miniblock of ${col} with a width above 0`;
+                    return w.every((x) => x % 8 === 0) ? true : `widths ${show(counts)}`;
+                });
+            }
         }
         for (const [col, enc] of Object.entries(f.expect)) {
             await check(`${f.name}: every chunk of ${col} holding values is ${enc}`, () => {

@@ -275,6 +275,42 @@ export const ENCODING_FIXTURES = [
           FROM generate_series(1, 130000) g`,
     },
     {
+        // DELTA_BINARY_PACKED in whole-byte widths: timestamps in
+        // milliseconds stored as microseconds (steps of 100 ms plus a
+        // random 0-50 ms), whose deltas take few values spread over 17
+        // bits, compress far better as 24-bit deltas than packed.  The
+        // first row group's trial picks whole bytes, and the next 8 row
+        // groups keep that choice on edge cases: 0, 0, the minimum, the
+        // maximum, over and over (deltas of 64 and 32 bits), one value, 33 values
+        // (one full miniblock), all NULLs, 130 values (a full block and
+        // one delta), every other value, a constant (0 bits), and a last
+        // row group of one row.  deltaBytes: every miniblock of these
+        // columns is a whole number of bytes wide, and some are not 0.
+        name: 'enc_delta_bytes',
+        options: 'ROW_GROUP_SIZE 2000',
+        expect: { ms8: 'DELTA_BINARY_PACKED', ms4: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED' },
+        deltaBytes: ['ms8', 'ms4', 'ts'],
+        sql: `SELECT g AS ord,
+            CASE WHEN NOT keep THEN NULL
+                 WHEN c = 1 THEN CASE p % 4 WHEN 2 THEN -9223372036854775808 WHEN 3 THEN 9223372036854775807 ELSE 0 END
+                 WHEN c = 7 THEN 1767225600000000
+                 ELSE 1767225600000000 + g * 100000 + j * 1000 END::int8 AS ms8,
+            CASE WHEN NOT keep THEN NULL
+                 WHEN c = 1 THEN CASE p % 4 WHEN 2 THEN -2147483648 WHEN 3 THEN 2147483647 ELSE 0 END
+                 WHEN c = 7 THEN -5
+                 ELSE g * 100000 + j * 1000 END::int4 AS ms4,
+            CASE WHEN NOT keep THEN NULL
+                 WHEN c = 1 THEN CASE WHEN p % 2 = 0 THEN timestamptz '1900-01-01 00:00:00+00' ELSE timestamptz '2200-01-01 00:00:00+00' END
+                 WHEN c = 7 THEN timestamptz '2026-01-01 00:00:00+00'
+                 ELSE timestamptz '2026-01-01 00:00:00+00' + g * interval '100 ms' + j * interval '1 ms' END AS ts
+          FROM (SELECT g, c, p, j,
+                       CASE c WHEN 2 THEN p < 1 WHEN 3 THEN p < 33 WHEN 4 THEN false WHEN 5 THEN p < 130
+                              WHEN 6 THEN p % 2 = 0 WHEN 7 THEN p % 3 <> 0 ELSE true END AS keep
+                  FROM (SELECT g, (g - 1) / 2000 AS c, (g - 1) % 2000 AS p,
+                               ('x' || substr(md5(g::text), 1, 4))::bit(16)::int % 51 AS j
+                          FROM generate_series(1, 16001) g) s0) s`,
+    },
+    {
         // one chunk of 20000 rows: many blocks in one page, lists of ids
         name: 'enc_big',
         expect: { id8: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED', neg8: 'DELTA_BINARY_PACKED',
