@@ -97,6 +97,21 @@ obs_pq_compressor_create(MemoryContext cxt, ObsPqCodec codec, int level)
 	return c;
 }
 
+/* the codec's level (after the default is resolved) */
+int
+obs_pq_compressor_level(PqCompressor *c)
+{
+	return c->level;
+}
+
+/* the level of the compressions that follow; zstd only, others keep theirs */
+void
+obs_pq_compressor_set_level(PqCompressor *c, int level)
+{
+	if (c->codec == OBS_PQ_ZSTD)
+		c->level = level;
+}
+
 size_t
 obs_pq_compress_bound(PqCompressor *c, size_t len)
 {

@@ -80,6 +80,8 @@
 #define TRIAL_SAMPLE_BYTES	(128 * 1024)
 /* bytes another encoding must save on a trial page to beat the dictionary */
 #define DICT_MIN_GAIN		512
+/* zstd's fast level, tried against the default when obs picks the level */
+#define ZSTD_FAST_LEVEL		1
 /* values after which a dictionary of nearly all distinct values is dropped */
 #define DICT_EARLY_VALUES	4096
 /* most levels a data page buffers before it is written */
@@ -115,6 +117,7 @@ typedef struct PqCol
 	int			alt_enc;		/* the type's other encoding (or ENC_PLAIN) */
 	int			value_enc;		/* encoding of pages that hold values */
 	bool		delta_bytes;	/* DELTA_BINARY_PACKED in whole-byte widths */
+	int			zlevel;			/* codec level of this column's pages */
 	bool		decided;		/* this chunk's first values page chose */
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
@@ -167,6 +170,8 @@ struct ObsPqWriter
 	PqBuf		zbuf2;			/* scratch: the other candidate's page */
 	PqBuf		hdr2;			/* ... and its header */
 	PqCompressor *compressor;
+	int			level;			/* the codec's level */
+	bool		auto_level;		/* zstd at no given level: chosen per column */
 	bool		finished;
 };
 
@@ -317,6 +322,10 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 	obs_pq_buf_init(&w->zbuf2, w->rgcxt, &w->budget);
 	obs_pq_buf_init(&w->hdr2, w->rgcxt, &w->budget);
 	w->compressor = obs_pq_compressor_create(cxt, w->opts.codec, w->opts.level);
+	w->level = obs_pq_compressor_level(w->compressor);
+	w->auto_level = (w->opts.codec == OBS_PQ_ZSTD && w->opts.level == OBS_PQ_LEVEL_DEFAULT);
+	for (int i = 0; i < ncols; i++)
+		w->cols[i].zlevel = w->level;
 
 	sink_write(w, "PAR1", 4);
 	return w;
@@ -789,7 +798,7 @@ obs_pq_append_null(ObsPqWriter *w, int col)
  */
 static const char *
 encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
-			int num_values, int encoding, size_t *stored_len)
+			int num_values, int encoding, int level, size_t *stored_len)
 {
 	ThriftEnc	tc;
 	size_t		zlen = 0;
@@ -809,6 +818,7 @@ encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
 	{
 		w->zbuf.len = 0;
 		obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
+		obs_pq_compressor_set_level(w->compressor, level);
 		ok = obs_pq_compress(w->compressor, src, len,
 							 w->zbuf.data, w->zbuf.cap, &zlen, &err);
 		if (!ok)
@@ -910,9 +920,9 @@ encode_indices(PqCol *c, PqBuf *out, bool bytes)
 					  (int) (c->idx.len / sizeof(uint32)), bw);
 }
 
-/* what len bytes come to once compressed (trials only) */
+/* what len bytes come to once compressed at level (trials only) */
 static size_t
-trial_size(ObsPqWriter *w, const char *src, size_t len)
+trial_size(ObsPqWriter *w, const char *src, size_t len, int level)
 {
 	size_t		zlen;
 	const char *err;
@@ -921,6 +931,7 @@ trial_size(ObsPqWriter *w, const char *src, size_t len)
 		return len;
 	w->zbuf.len = 0;
 	obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
+	obs_pq_compressor_set_level(w->compressor, level);
 	if (!obs_pq_compress(w->compressor, src, len, w->zbuf.data, w->zbuf.cap, &zlen, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -953,6 +964,66 @@ dict_share(ObsPqWriter *w, PqCol *c)
 	return Min(1.0, (final / c->ndict) * (n / chunk));
 }
 
+/* the smaller compressed size of the current page's indices, packed or bytes */
+static size_t
+trial_indices(ObsPqWriter *w, PqCol *c, int level)
+{
+	size_t		z;
+
+	w->trial.len = 0;
+	encode_indices(c, &w->trial, false);
+	z = trial_size(w, w->trial.data, w->trial.len, level);
+	if (index_bit_width(c) % 8 != 0)
+	{
+		w->trial.len = 0;
+		encode_indices(c, &w->trial, true);
+		z = Min(z, trial_size(w, w->trial.data, w->trial.len, level));
+	}
+	return z;
+}
+
+/*
+ * The zstd level of a column's pages, when the file's level was left to
+ * obs: the trial's values (k of them, PLAIN at plain) in the encoding the
+ * trial chose, or the page's dictionary indices, are compressed at the
+ * default level and at ZSTD_FAST_LEVEL, and the default must save 1/128
+ * to be kept.  The fast level takes only matches of 6 bytes or more and
+ * looks for them once: text of short fields (JSON objects, log messages)
+ * often comes out smaller that way, and bytes without redundancy (random
+ * ids) come out the same size, in half the time or less.  The choice holds
+ * until the column's next trial.
+ */
+static void
+level_trial(ObsPqWriter *w, PqCol *c, const char *plain, size_t plain_len, int k)
+{
+	size_t		z_def;
+	size_t		z_fast;
+
+	if (!w->auto_level || w->level == ZSTD_FAST_LEVEL)
+		return;
+	if (c->use_dict)
+	{
+		z_def = trial_indices(w, c, w->level);
+		z_fast = trial_indices(w, c, ZSTD_FAST_LEVEL);
+	}
+	else
+	{
+		const char *src = plain;
+		size_t		len = plain_len;
+
+		if (c->value_enc != ENC_PLAIN)
+		{
+			w->trial.len = 0;
+			encode_values(c, c->value_enc, c->delta_bytes, plain, plain_len, k, &w->trial);
+			src = w->trial.data;
+			len = w->trial.len;
+		}
+		z_def = trial_size(w, src, len, w->level);
+		z_fast = trial_size(w, src, len, ZSTD_FAST_LEVEL);
+	}
+	c->zlevel = (z_def + z_def / 1024 < z_fast) ? w->level : ZSTD_FAST_LEVEL;
+}
+
 /*
  * The encoding trial, on a chunk's first values (its first TRIAL_VALUES,
  * or its first page holding values if that has fewer): the first
@@ -982,8 +1053,9 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	size_t		z_alt = SIZE_MAX;
 	size_t		z_dict;
 	size_t		z_other;
+	bool		choose = (c->use_dict || c->alt_enc != ENC_PLAIN);
 
-	if (!c->use_dict && c->alt_enc == ENC_PLAIN)
+	if (!choose && !w->auto_level)
 		return;					/* nothing to choose from */
 
 	/* the sample: the first whole values, about TRIAL_SAMPLE_BYTES */
@@ -1032,14 +1104,19 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 		plain_len = p - c->vals.data;
 	}
 	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
+	if (!choose)
+	{
+		level_trial(w, c, plain, plain_len, k);
+		return;
+	}
 
-	z_plain = (size_t) (trial_size(w, plain, plain_len) * scale);
+	z_plain = (size_t) (trial_size(w, plain, plain_len, w->level) * scale);
 	c->delta_bytes = false;
 	if (c->alt_enc != ENC_PLAIN)
 	{
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
-		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len) * scale);
+		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len, w->level) * scale);
 	}
 	if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
 	{
@@ -1047,7 +1124,7 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
-		z_bytes = (size_t) (trial_size(w, w->trial.data, w->trial.len) * scale);
+		z_bytes = (size_t) (trial_size(w, w->trial.data, w->trial.len, w->level) * scale);
 		if (z_bytes < z_alt)
 		{
 			z_alt = z_bytes;
@@ -1059,24 +1136,16 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	z_other = Min(z_plain, z_alt);
 	if (c->use_dict)
 	{
-		size_t		z_idx;
+		size_t		z_idx = trial_indices(w, c, w->level);
 
-		w->trial.len = 0;
-		encode_indices(c, &w->trial, false);
-		z_idx = trial_size(w, w->trial.data, w->trial.len);
-		if (index_bit_width(c) % 8 != 0)
-		{
-			w->trial.len = 0;
-			encode_indices(c, &w->trial, true);
-			z_idx = Min(z_idx, trial_size(w, w->trial.data, w->trial.len));
-		}
-		z_dict = z_idx + (size_t) (trial_size(w, c->dict.data, c->dict.len) *
+		z_dict = z_idx + (size_t) (trial_size(w, c->dict.data, c->dict.len, w->level) *
 									dict_share(w, c));
 		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 64, DICT_MIN_GAIN))
 			page_drop_dict(c);
 	}
 	c->last_dict = c->use_dict;
 	c->trial_skip = TRIAL_EVERY_CHUNKS;
+	level_trial(w, c, plain, plain_len, k);
 }
 
 /*
@@ -1167,7 +1236,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	c->pages[encoding]++;
 
 	stored = encode_page(w, w->body.data, w->body.len, PAGE_DATA, c->nlev,
-						 encoding, &stored_len);
+						 encoding, c->zlevel, &stored_len);
 	if (try_bytes)
 	{
 		/*
@@ -1180,7 +1249,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 		buf_swap(&w->zbuf, &w->zbuf2);
 		buf_swap(&w->hdr, &w->hdr2);
 		stored_bytes = encode_page(w, w->trial.data, w->trial.len, PAGE_DATA,
-								   c->nlev, encoding, &bytes_len);
+								   c->nlev, encoding, c->zlevel, &bytes_len);
 		if (bytes_len < stored_len)
 		{
 			stored = stored_bytes;
@@ -1378,7 +1447,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 			size_t		stored_len;
 
 			stored = encode_page(w, c->dict.data, c->dict.len, PAGE_DICTIONARY,
-								 c->ndict, ENC_PLAIN, &stored_len);
+								 c->ndict, ENC_PLAIN, c->zlevel, &stored_len);
 			uncompressed_dict = c->dict.len + w->hdr.len;
 			dict_off = start;
 			sink_write(w, w->hdr.data, w->hdr.len);

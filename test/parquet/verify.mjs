@@ -558,6 +558,17 @@ async function runEncodings() {
                 return got <= bits ? true : `${got.toFixed(2)} bits per value`;
             });
         }
+        if (f.levelCheck) {
+            const { col, options } = f.levelCheck;
+            await check(`${f.name}: ${col} compresses smaller than with ${options}`, async () => {
+                const other = await exportTable(r.fx, `${f.name}_given.parquet`, `${f.options ? `${f.options}, ` : ''}${options}`);
+                const bytes = async (file) => Number((await dq(`SELECT sum(total_compressed_size) FROM parquet_metadata(${sqlStr(file)})
+                    WHERE path_in_schema = ${sqlStr(col)}`)).rows[0][0]);
+                const [auto, given] = [await bytes(r.file), await bytes(other)];
+                note(`${f.name}: ${col}: ${auto} bytes, ${given} with ${options}`);
+                return auto < given ? true : `${auto} bytes, not fewer than ${given}`;
+            });
+        }
         if (f.deltaBytes) {
             const widths = await deltaWidths(r.file);
             for (const col of f.deltaBytes) {

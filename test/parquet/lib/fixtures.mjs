@@ -311,6 +311,24 @@ export const ENCODING_FIXTURES = [
                           FROM generate_series(1, 16001) g) s0) s`,
     },
     {
+        // zstd at no given level: each column's trial picks level 1 or
+        // the default 3.  Short JSON objects of random numbers come out
+        // smaller at level 1 (which takes only matches of 6 bytes or
+        // more); random UUIDs come out the same either way.  levelCheck:
+        // the column's compressed bytes are fewer than with
+        // COMPRESSION_LEVEL 3 given, which compresses every page at 3.
+        name: 'enc_zstd_level',
+        expect: { ctx: 'PLAIN', uid: 'PLAIN' },
+        levelCheck: { col: 'ctx', options: 'COMPRESSION_LEVEL 3' },
+        sql: `SELECT g AS ord,
+            jsonb_build_object('rows', ('x' || substr(md5(g::text), 1, 4))::bit(16)::int % 10000,
+                'duration_ms', (('x' || substr(md5(g::text), 5, 4))::bit(16)::int % 5000) / 10.0,
+                'page', ('x' || substr(md5(g::text), 9, 2))::bit(8)::int % 100) AS ctx,
+            md5(g::text || 'u')::uuid AS uid,
+            CASE WHEN g % 7 = 0 THEN NULL ELSE md5(g::text || 'u')::uuid END AS uid_nulls
+          FROM generate_series(1, 30000) g`,
+    },
+    {
         // one chunk of 20000 rows: many blocks in one page, lists of ids
         name: 'enc_big',
         expect: { id8: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED', neg8: 'DELTA_BINARY_PACKED',
