@@ -22,6 +22,7 @@ struct PqCompressor
 {
 	ObsPqCodec	codec;
 	int			level;
+	int			min_match;		/* zstd's shortest match, 0 = the level's */
 	ZSTD_CCtx  *zstd;
 	z_stream	zs;
 	bool		zs_ready;
@@ -104,12 +105,17 @@ obs_pq_compressor_level(PqCompressor *c)
 	return c->level;
 }
 
-/* the level of the compressions that follow; zstd only, others keep theirs */
+/*
+ * The level of the compressions that follow, and zstd's shortest match
+ * (0: the level's own); zstd only, other codecs keep theirs.
+ */
 void
-obs_pq_compressor_set_level(PqCompressor *c, int level)
+obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match)
 {
-	if (c->codec == OBS_PQ_ZSTD)
-		c->level = level;
+	if (c->codec != OBS_PQ_ZSTD)
+		return;
+	c->level = level;
+	c->min_match = min_match;
 }
 
 size_t
@@ -137,7 +143,20 @@ obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 	{
 		case OBS_PQ_ZSTD:
 			{
-				size_t		r = ZSTD_compressCCtx(c->zstd, dst, cap, src, len, c->level);
+				size_t		r;
+
+				if (c->min_match == 0)
+					r = ZSTD_compressCCtx(c->zstd, dst, cap, src, len, c->level);
+				else
+				{
+					/* the level's parameters for this size, but min_match */
+					ZSTD_CCtx_reset(c->zstd, ZSTD_reset_session_and_parameters);
+					r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel, c->level);
+					if (!ZSTD_isError(r))
+						r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_minMatch, c->min_match);
+					if (!ZSTD_isError(r))
+						r = ZSTD_compress2(c->zstd, dst, cap, src, len);
+				}
 
 				if (ZSTD_isError(r))
 				{

@@ -82,6 +82,8 @@
 #define DICT_MIN_GAIN		512
 /* zstd's fast level, tried against the default when obs picks the level */
 #define ZSTD_FAST_LEVEL		1
+/* the default level with a longer shortest match, tried too */
+#define ZSTD_LONG_MATCH		7
 /* values after which a dictionary of nearly all distinct values is dropped */
 #define DICT_EARLY_VALUES	4096
 /* most levels a data page buffers before it is written */
@@ -118,6 +120,7 @@ typedef struct PqCol
 	int			value_enc;		/* encoding of pages that hold values */
 	bool		delta_bytes;	/* DELTA_BINARY_PACKED in whole-byte widths */
 	int			zlevel;			/* codec level of this column's pages */
+	int			zmatch;			/* and zstd's shortest match (0: the level's) */
 	bool		decided;		/* this chunk's first values page chose */
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
@@ -798,7 +801,7 @@ obs_pq_append_null(ObsPqWriter *w, int col)
  */
 static const char *
 encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
-			int num_values, int encoding, int level, size_t *stored_len)
+			int num_values, int encoding, int level, int match, size_t *stored_len)
 {
 	ThriftEnc	tc;
 	size_t		zlen = 0;
@@ -818,7 +821,7 @@ encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
 	{
 		w->zbuf.len = 0;
 		obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
-		obs_pq_compressor_set_level(w->compressor, level);
+		obs_pq_compressor_set_level(w->compressor, level, match);
 		ok = obs_pq_compress(w->compressor, src, len,
 							 w->zbuf.data, w->zbuf.cap, &zlen, &err);
 		if (!ok)
@@ -922,7 +925,7 @@ encode_indices(PqCol *c, PqBuf *out, bool bytes)
 
 /* what len bytes come to once compressed at level (trials only) */
 static size_t
-trial_size(ObsPqWriter *w, const char *src, size_t len, int level)
+trial_size(ObsPqWriter *w, const char *src, size_t len, int level, int match)
 {
 	size_t		zlen;
 	const char *err;
@@ -931,7 +934,7 @@ trial_size(ObsPqWriter *w, const char *src, size_t len, int level)
 		return len;
 	w->zbuf.len = 0;
 	obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
-	obs_pq_compressor_set_level(w->compressor, level);
+	obs_pq_compressor_set_level(w->compressor, level, match);
 	if (!obs_pq_compress(w->compressor, src, len, w->zbuf.data, w->zbuf.cap, &zlen, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -966,62 +969,71 @@ dict_share(ObsPqWriter *w, PqCol *c)
 
 /* the smaller compressed size of the current page's indices, packed or bytes */
 static size_t
-trial_indices(ObsPqWriter *w, PqCol *c, int level)
+trial_indices(ObsPqWriter *w, PqCol *c, int level, int match)
 {
 	size_t		z;
 
 	w->trial.len = 0;
 	encode_indices(c, &w->trial, false);
-	z = trial_size(w, w->trial.data, w->trial.len, level);
+	z = trial_size(w, w->trial.data, w->trial.len, level, match);
 	if (index_bit_width(c) % 8 != 0)
 	{
 		w->trial.len = 0;
 		encode_indices(c, &w->trial, true);
-		z = Min(z, trial_size(w, w->trial.data, w->trial.len, level));
+		z = Min(z, trial_size(w, w->trial.data, w->trial.len, level, match));
 	}
 	return z;
 }
 
 /*
  * The zstd level of a column's pages, when the file's level was left to
- * obs: the trial's values (k of them, PLAIN at plain) in the encoding the
- * trial chose, or the page's dictionary indices, are compressed at the
- * default level and at ZSTD_FAST_LEVEL, and the default must save 1/128
- * to be kept.  The fast level takes only matches of 6 bytes or more and
- * looks for them once: text of short fields (JSON objects, log messages)
- * often comes out smaller that way, and bytes without redundancy (random
- * ids) come out the same size, in half the time or less.  The choice holds
- * until the column's next trial.
+ * obs.  The trial's values (k of them, PLAIN at plain) in the encoding the
+ * trial chose, or the page's dictionary indices, are compressed three
+ * ways: at the default level, at the default level taking only matches of
+ * ZSTD_LONG_MATCH bytes or more, and at ZSTD_FAST_LEVEL (which takes only
+ * matches of 6 bytes or more and looks for them once).  The smallest wins;
+ * the fast level wins within 1/1024 of it, as it is the fastest.  Text of
+ * short fields (JSON objects, log messages) often comes out smaller with
+ * the longer shortest match, where the codec spends fewer bytes on short
+ * matches between fields; bytes without redundancy (random ids) come out
+ * the same size at the fast level, in half the time or less.  The choice
+ * holds until the column's next trial.
  */
 static void
 level_trial(ObsPqWriter *w, PqCol *c, const char *plain, size_t plain_len, int k)
 {
-	size_t		z_def;
-	size_t		z_fast;
+	static const struct
+	{
+		bool		fast;
+		int			match;
+	}			cand[] = {{true, 0}, {false, 0}, {false, ZSTD_LONG_MATCH}};
+	const char *src = plain;
+	size_t		len = plain_len;
+	size_t		z[lengthof(cand)];
+	int			best = 0;
 
 	if (!w->auto_level || w->level == ZSTD_FAST_LEVEL)
 		return;
-	if (c->use_dict)
+	if (!c->use_dict && c->value_enc != ENC_PLAIN)
 	{
-		z_def = trial_indices(w, c, w->level);
-		z_fast = trial_indices(w, c, ZSTD_FAST_LEVEL);
+		w->trial.len = 0;
+		encode_values(c, c->value_enc, c->delta_bytes, plain, plain_len, k, &w->trial);
+		src = w->trial.data;
+		len = w->trial.len;
 	}
-	else
+	for (int i = 0; i < (int) lengthof(cand); i++)
 	{
-		const char *src = plain;
-		size_t		len = plain_len;
+		int			level = cand[i].fast ? ZSTD_FAST_LEVEL : w->level;
 
-		if (c->value_enc != ENC_PLAIN)
-		{
-			w->trial.len = 0;
-			encode_values(c, c->value_enc, c->delta_bytes, plain, plain_len, k, &w->trial);
-			src = w->trial.data;
-			len = w->trial.len;
-		}
-		z_def = trial_size(w, src, len, w->level);
-		z_fast = trial_size(w, src, len, ZSTD_FAST_LEVEL);
+		z[i] = c->use_dict ? trial_indices(w, c, level, cand[i].match)
+			: trial_size(w, src, len, level, cand[i].match);
+		if (z[i] < z[best])
+			best = i;
 	}
-	c->zlevel = (z_def + z_def / 1024 < z_fast) ? w->level : ZSTD_FAST_LEVEL;
+	if (z[0] <= z[best] + z[best] / 1024)
+		best = 0;
+	c->zlevel = cand[best].fast ? ZSTD_FAST_LEVEL : w->level;
+	c->zmatch = cand[best].match;
 }
 
 /*
@@ -1110,13 +1122,13 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 		return;
 	}
 
-	z_plain = (size_t) (trial_size(w, plain, plain_len, w->level) * scale);
+	z_plain = (size_t) (trial_size(w, plain, plain_len, w->level, 0) * scale);
 	c->delta_bytes = false;
 	if (c->alt_enc != ENC_PLAIN)
 	{
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
-		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len, w->level) * scale);
+		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len, w->level, 0) * scale);
 	}
 	if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
 	{
@@ -1124,7 +1136,7 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
-		z_bytes = (size_t) (trial_size(w, w->trial.data, w->trial.len, w->level) * scale);
+		z_bytes = (size_t) (trial_size(w, w->trial.data, w->trial.len, w->level, 0) * scale);
 		if (z_bytes < z_alt)
 		{
 			z_alt = z_bytes;
@@ -1136,9 +1148,9 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	z_other = Min(z_plain, z_alt);
 	if (c->use_dict)
 	{
-		size_t		z_idx = trial_indices(w, c, w->level);
+		size_t		z_idx = trial_indices(w, c, w->level, 0);
 
-		z_dict = z_idx + (size_t) (trial_size(w, c->dict.data, c->dict.len, w->level) *
+		z_dict = z_idx + (size_t) (trial_size(w, c->dict.data, c->dict.len, w->level, 0) *
 									dict_share(w, c));
 		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 64, DICT_MIN_GAIN))
 			page_drop_dict(c);
@@ -1236,7 +1248,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	c->pages[encoding]++;
 
 	stored = encode_page(w, w->body.data, w->body.len, PAGE_DATA, c->nlev,
-						 encoding, c->zlevel, &stored_len);
+						 encoding, c->zlevel, c->zmatch, &stored_len);
 	if (try_bytes)
 	{
 		/*
@@ -1249,7 +1261,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 		buf_swap(&w->zbuf, &w->zbuf2);
 		buf_swap(&w->hdr, &w->hdr2);
 		stored_bytes = encode_page(w, w->trial.data, w->trial.len, PAGE_DATA,
-								   c->nlev, encoding, c->zlevel, &bytes_len);
+								   c->nlev, encoding, c->zlevel, c->zmatch, &bytes_len);
 		if (bytes_len < stored_len)
 		{
 			stored = stored_bytes;
@@ -1447,7 +1459,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 			size_t		stored_len;
 
 			stored = encode_page(w, c->dict.data, c->dict.len, PAGE_DICTIONARY,
-								 c->ndict, ENC_PLAIN, c->zlevel, &stored_len);
+								 c->ndict, ENC_PLAIN, c->zlevel, c->zmatch, &stored_len);
 			uncompressed_dict = c->dict.len + w->hdr.len;
 			dict_off = start;
 			sink_write(w, w->hdr.data, w->hdr.len);

@@ -558,8 +558,7 @@ async function runEncodings() {
                 return got <= bits ? true : `${got.toFixed(2)} bits per value`;
             });
         }
-        if (f.levelCheck) {
-            const { col, options } = f.levelCheck;
+        for (const [col, options] of f.levelCheck || []) {
             await check(`${f.name}: ${col} compresses smaller than with ${options}`, async () => {
                 const other = await exportTable(r.fx, `${f.name}_given.parquet`, `${f.options ? `${f.options}, ` : ''}${options}`);
                 const bytes = async (file) => Number((await dq(`SELECT sum(total_compressed_size) FROM parquet_metadata(${sqlStr(file)})
