@@ -20,7 +20,7 @@ import { resolveType, truthSql, canon, canonTruth, cellEq, show, normDec } from 
 import { READERS, dq, sqlStr, hyMetadata, arrowTableOf } from './lib/readers.mjs';
 import { SETUP_SQL, FIXTURES, CODECS_SQL, CODECS, DICT_SQL, ENCODING_FIXTURES } from './lib/fixtures.mjs';
 import { prng, randomTable } from './lib/fuzz.mjs';
-import { deltaWidths } from './lib/pages.mjs';
+import { deltaPages } from './lib/pages.mjs';
 
 const DIR = process.env.OBS_PQ_DIR;
 const WRITER = process.env.OBS_PQ_WRITER || 'obs';
@@ -568,11 +568,21 @@ async function runEncodings() {
                 return auto < given ? true : `${auto} bytes, not fewer than ${given}`;
             });
         }
+        const pages = (f.deltaBytes || f.deltaOneBase) ? await deltaPages(r.file) : null;
+        for (const col of f.deltaOneBase || []) {
+            await check(`${f.name}: the blocks of ${col}'s first DELTA_BINARY_PACKED page share one min delta`, () => {
+                const pg = (pages.get(col) || [])[0];
+                if (!pg || pg.mins.length < 2)
+                    return `no page of ${col} with 2 blocks or more`;
+                const distinct = [...new Set(pg.mins.map(String))];
+                note(`${f.name}: ${col}: ${pg.mins.length} blocks, min deltas ${distinct.slice(0, 5).join(', ')}${distinct.length > 5 ? ', ...' : ''}`);
+                return distinct.length === 1 ? true : `${distinct.length} different min deltas`;
+            });
+        }
         if (f.deltaBytes) {
-            const widths = await deltaWidths(r.file);
             for (const col of f.deltaBytes) {
                 await check(`${f.name}: every DELTA_BINARY_PACKED miniblock of ${col} is whole bytes wide`, () => {
-                    const w = widths.get(col) || [];
+                    const w = (pages.get(col) || []).flatMap((pg) => pg.widths);
                     const counts = {};
                     for (const x of w)
                         counts[x] = (counts[x] || 0) + 1;

@@ -286,10 +286,14 @@ export const ENCODING_FIXTURES = [
         // one delta), every other value, a constant (0 bits), and a last
         // row group of one row.  deltaBytes: every miniblock of these
         // columns is a whole number of bytes wide, and some are not 0.
+        // deltaOneBase: the 16 blocks of the first row group's page all
+        // take the page's smallest delta as their min delta (each
+        // block's own minimum differs with its random milliseconds).
         name: 'enc_delta_bytes',
         options: 'ROW_GROUP_SIZE 2000',
         expect: { ms8: 'DELTA_BINARY_PACKED', ms4: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED' },
         deltaBytes: ['ms8', 'ms4', 'ts'],
+        deltaOneBase: ['ms8', 'ms4', 'ts'],
         sql: `SELECT g AS ord,
             CASE WHEN NOT keep THEN NULL
                  WHEN c = 1 THEN CASE p % 4 WHEN 2 THEN -9223372036854775808 WHEN 3 THEN 9223372036854775807 ELSE 0 END

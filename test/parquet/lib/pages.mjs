@@ -64,16 +64,17 @@ function readValue(r, type) {
 
 const CODECS = { UNCOMPRESSED: null, SNAPPY: 'SNAPPY', GZIP: 'GZIP', ZSTD: 'ZSTD' };
 
-// The miniblock bit widths of every DELTA_BINARY_PACKED data page of each
-// column: Map(path_in_schema -> [widths of row group 0's pages..., ...]).
+// The DELTA_BINARY_PACKED data pages of each column: Map(path_in_schema ->
+// [{rowGroup, widths: [bit width of each miniblock holding values],
+// mins: [each block's min delta (BigInt)]}, ...]).
 // hasRep(path): the column's pages have repetition levels; all of obs's
 // columns have definition levels.
-export async function deltaWidths(file, hasRep = () => false) {
+export async function deltaPages(file, hasRep = () => false) {
     const buf = fs.readFileSync(file);
     const { rows } = await dq(`SELECT row_group_id, path_in_schema, data_page_offset, total_compressed_size,
             dictionary_page_offset, compression FROM parquet_metadata(${sqlStr(file)}) ORDER BY row_group_id, column_id`);
     const out = new Map();
-    for (const [, col, dataOff, size, dictOff, codec] of rows) {
+    for (const [rg, col, dataOff, size, dictOff, codec] of rows) {
         const name = String(col);
         const start = Number(dictOff ?? dataOff);
         const end = start + Number(size);
@@ -98,8 +99,9 @@ export async function deltaWidths(file, hasRep = () => false) {
             p.zigzag();
             const per = block / minis;
             const widths = [];
+            const mins = [];
             for (let left = total - 1; left > 0; left -= block) {
-                p.zigzag();
+                mins.push(p.zigzag());
                 const w = [...p.b.subarray(p.p, p.p + minis)];
                 p.p += minis;
                 const used = Math.ceil(Math.min(left, block) / per);
@@ -108,7 +110,7 @@ export async function deltaWidths(file, hasRep = () => false) {
                     p.p += (per * w[k]) / 8;
                 }
             }
-            out.set(name, [...(out.get(name) || []), ...widths]);
+            out.set(name, [...(out.get(name) || []), { rowGroup: Number(rg), widths, mins }]);
         }
     }
     return out;
