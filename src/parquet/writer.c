@@ -967,73 +967,90 @@ dict_share(ObsPqWriter *w, PqCol *c)
 	return Min(1.0, (final / c->ndict) * (n / chunk));
 }
 
-/* the smaller compressed size of the current page's indices, packed or bytes */
-static size_t
-trial_indices(ObsPqWriter *w, PqCol *c, int level, int match)
+/*
+ * The ways a page can be compressed: at the file's level, and when obs
+ * picks zstd's level, also at ZSTD_FAST_LEVEL (which takes only matches
+ * of 6 bytes or more and looks for them once) and at the file's level
+ * taking only matches of ZSTD_LONG_MATCH bytes or more.
+ */
+typedef struct ZWay
 {
-	size_t		z;
+	bool		fast;
+	int			match;
+} ZWay;
+
+static const ZWay zways[] = {{false, 0}, {true, 0}, {false, ZSTD_LONG_MATCH}};
+
+#define WAY_FAST	1
+#define MAX_WAYS	lengthof(zways)
+
+static inline int
+n_ways(ObsPqWriter *w)
+{
+	return (w->auto_level && w->level != ZSTD_FAST_LEVEL) ? (int) MAX_WAYS : 1;
+}
+
+static inline int
+way_level(ObsPqWriter *w, int way)
+{
+	return zways[way].fast ? ZSTD_FAST_LEVEL : w->level;
+}
+
+/*
+ * The way to compress a trial's candidate of len bytes that came to z[way]
+ * each way.  The fast level when the others hardly compress it (bytes
+ * without redundancy, as random ids: the same size, in half the time or
+ * less), or when it saves 1/64 on them: the sample is smaller than a page,
+ * and the default level's larger tables and window gain more on a whole
+ * page.  Otherwise the smaller of the others.
+ */
+static int
+best_way(ObsPqWriter *w, size_t len, const size_t *z)
+{
+	int			other = 0;
+
+	if (n_ways(w) == 1)
+		return 0;
+	for (int i = 0; i < (int) MAX_WAYS; i++)
+		if (i != WAY_FAST && z[i] < z[other])
+			other = i;
+	if (z[other] >= len - len / 64 || z[WAY_FAST] + z[WAY_FAST] / 64 <= z[other])
+		return WAY_FAST;
+	return other;
+}
+
+/* len bytes at src compressed each way into z[]; returns the best way */
+static int
+trial_ways(ObsPqWriter *w, const char *src, size_t len, size_t *z)
+{
+	for (int i = 0; i < n_ways(w); i++)
+		z[i] = trial_size(w, src, len, way_level(w, i), zways[i].match);
+	return best_way(w, len, z);
+}
+
+/*
+ * The current page's indices compressed each way, packed or in whole bytes
+ * (the smaller, as flush_page chooses), into z[]; returns the best way.
+ */
+static int
+trial_indices(ObsPqWriter *w, PqCol *c, size_t *z)
+{
+	size_t		zb[MAX_WAYS];
+	size_t		len;
 
 	w->trial.len = 0;
 	encode_indices(c, &w->trial, false);
-	z = trial_size(w, w->trial.data, w->trial.len, level, match);
+	len = w->trial.len;
+	trial_ways(w, w->trial.data, w->trial.len, z);
 	if (index_bit_width(c) % 8 != 0)
 	{
 		w->trial.len = 0;
 		encode_indices(c, &w->trial, true);
-		z = Min(z, trial_size(w, w->trial.data, w->trial.len, level, match));
+		trial_ways(w, w->trial.data, w->trial.len, zb);
+		for (int i = 0; i < n_ways(w); i++)
+			z[i] = Min(z[i], zb[i]);
 	}
-	return z;
-}
-
-/*
- * The zstd level of a column's pages, when the file's level was left to
- * obs.  The trial's values (k of them, PLAIN at plain) in the encoding the
- * trial chose, or the page's dictionary indices, are compressed three
- * ways: at the default level, at the default level taking only matches of
- * ZSTD_LONG_MATCH bytes or more, and at ZSTD_FAST_LEVEL (which takes only
- * matches of 6 bytes or more and looks for them once).  The smallest wins;
- * the fast level wins within 1/1024 of it, as it is the fastest.  Text of
- * short fields (JSON objects, log messages) often comes out smaller with
- * the longer shortest match, where the codec spends fewer bytes on short
- * matches between fields; bytes without redundancy (random ids) come out
- * the same size at the fast level, in half the time or less.  The choice
- * holds until the column's next trial.
- */
-static void
-level_trial(ObsPqWriter *w, PqCol *c, const char *plain, size_t plain_len, int k)
-{
-	static const struct
-	{
-		bool		fast;
-		int			match;
-	}			cand[] = {{true, 0}, {false, 0}, {false, ZSTD_LONG_MATCH}};
-	const char *src = plain;
-	size_t		len = plain_len;
-	size_t		z[lengthof(cand)];
-	int			best = 0;
-
-	if (!w->auto_level || w->level == ZSTD_FAST_LEVEL)
-		return;
-	if (!c->use_dict && c->value_enc != ENC_PLAIN)
-	{
-		w->trial.len = 0;
-		encode_values(c, c->value_enc, c->delta_bytes, plain, plain_len, k, &w->trial);
-		src = w->trial.data;
-		len = w->trial.len;
-	}
-	for (int i = 0; i < (int) lengthof(cand); i++)
-	{
-		int			level = cand[i].fast ? ZSTD_FAST_LEVEL : w->level;
-
-		z[i] = c->use_dict ? trial_indices(w, c, level, cand[i].match)
-			: trial_size(w, src, len, level, cand[i].match);
-		if (z[i] < z[best])
-			best = i;
-	}
-	if (z[0] <= z[best] + z[best] / 1024)
-		best = 0;
-	c->zlevel = cand[best].fast ? ZSTD_FAST_LEVEL : w->level;
-	c->zmatch = cand[best].match;
+	return best_way(w, len, z);
 }
 
 /*
@@ -1061,13 +1078,16 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	size_t		plain_len;
 	int			k;				/* values in the sample */
 	double		scale;
+	size_t		z[MAX_WAYS];
 	size_t		z_plain;
 	size_t		z_alt = SIZE_MAX;
 	size_t		z_dict;
 	size_t		z_other;
-	bool		choose = (c->use_dict || c->alt_enc != ENC_PLAIN);
+	int			way_plain;
+	int			way_alt = 0;
+	int			way_dict;
 
-	if (!choose && !w->auto_level)
+	if (!c->use_dict && c->alt_enc == ENC_PLAIN && n_ways(w) == 1)
 		return;					/* nothing to choose from */
 
 	/* the sample: the first whole values, about TRIAL_SAMPLE_BYTES */
@@ -1116,48 +1136,64 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 		plain_len = p - c->vals.data;
 	}
 	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
-	if (!choose)
-	{
-		level_trial(w, c, plain, plain_len, k);
-		return;
-	}
 
-	z_plain = (size_t) (trial_size(w, plain, plain_len, w->level, 0) * scale);
+	way_plain = trial_ways(w, plain, plain_len, z);
+	z_plain = (size_t) (z[way_plain] * scale);
 	c->delta_bytes = false;
 	if (c->alt_enc != ENC_PLAIN)
 	{
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
-		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len, w->level, 0) * scale);
+		way_alt = trial_ways(w, w->trial.data, w->trial.len, z);
+		z_alt = (size_t) (z[way_alt] * scale);
 	}
 	if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
 	{
+		int			way_bytes;
 		size_t		z_bytes;
 
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
-		z_bytes = (size_t) (trial_size(w, w->trial.data, w->trial.len, w->level, 0) * scale);
+		way_bytes = trial_ways(w, w->trial.data, w->trial.len, z);
+		z_bytes = (size_t) (z[way_bytes] * scale);
 		if (z_bytes < z_alt)
 		{
 			z_alt = z_bytes;
+			way_alt = way_bytes;
 			c->delta_bytes = true;
 		}
 	}
 	/* PLAIN reads fastest: the other must save 1/32 of it */
-	c->value_enc = (z_alt < z_plain - z_plain / 32) ? c->alt_enc : ENC_PLAIN;
-	z_other = Min(z_plain, z_alt);
+	if (z_alt < z_plain - z_plain / 32)
+	{
+		c->value_enc = c->alt_enc;
+		z_other = z_alt;
+		c->zlevel = way_level(w, way_alt);
+		c->zmatch = zways[way_alt].match;
+	}
+	else
+	{
+		c->value_enc = ENC_PLAIN;
+		z_other = z_plain;
+		c->zlevel = way_level(w, way_plain);
+		c->zmatch = zways[way_plain].match;
+	}
 	if (c->use_dict)
 	{
-		size_t		z_idx = trial_indices(w, c, w->level, 0);
-
-		z_dict = z_idx + (size_t) (trial_size(w, c->dict.data, c->dict.len, w->level, 0) *
-									dict_share(w, c));
+		way_dict = trial_indices(w, c, z);
+		z_dict = z[way_dict] +
+			(size_t) (trial_size(w, c->dict.data, c->dict.len, way_level(w, way_dict),
+								 zways[way_dict].match) * dict_share(w, c));
 		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 64, DICT_MIN_GAIN))
 			page_drop_dict(c);
+		else
+		{
+			c->zlevel = way_level(w, way_dict);
+			c->zmatch = zways[way_dict].match;
+		}
 	}
 	c->last_dict = c->use_dict;
 	c->trial_skip = TRIAL_EVERY_CHUNKS;
-	level_trial(w, c, plain, plain_len, k);
 }
 
 /*

@@ -320,13 +320,16 @@ export const ENCODING_FIXTURES = [
         // JSON objects of random numbers come out smaller at level 1
         // (which takes only matches of 6 bytes or more), log lines of a
         // few phrases and a random number with the longer matches at 3;
-        // random UUIDs come out the same any way.  levelCheck: a column's
-        // compressed bytes are fewer than with the COMPRESSION_LEVEL
-        // given, which compresses every page at that level (msg: fewer
-        // than both 1 and 3, so the third way was taken).
+        // random UUIDs come out the same any way.  Encoding and level are
+        // chosen together: random int8 cents (0-50000) are smallest PLAIN
+        // at level 1, where DELTA_BINARY_PACKED wins at level 3.
+        // levelCheck: a column's compressed bytes are fewer than with the
+        // COMPRESSION_LEVEL given, which compresses every page at that
+        // level (msg: fewer than both 1 and 3, so the third way was taken).
         name: 'enc_zstd_level',
-        expect: { ctx: 'PLAIN', msg: 'PLAIN', uid: 'PLAIN' },
-        levelCheck: [['ctx', 'COMPRESSION_LEVEL 3'], ['msg', 'COMPRESSION_LEVEL 3'], ['msg', 'COMPRESSION_LEVEL 1']],
+        expect: { ctx: 'PLAIN', msg: 'PLAIN', uid: 'PLAIN', cents: 'PLAIN' },
+        levelCheck: [['ctx', 'COMPRESSION_LEVEL 3'], ['msg', 'COMPRESSION_LEVEL 3'], ['msg', 'COMPRESSION_LEVEL 1'],
+            ['cents', 'COMPRESSION_LEVEL 3']],
         sql: `SELECT g AS ord,
             jsonb_build_object('rows', ('x' || substr(md5(g::text), 1, 4))::bit(16)::int % 10000,
                 'duration_ms', (('x' || substr(md5(g::text), 5, 4))::bit(16)::int % 5000) / 10.0,
@@ -335,6 +338,7 @@ export const ENCODING_FIXTURES = [
                    'connection reset'])[1 + ('x' || substr(md5(g::text), 11, 2))::bit(8)::int % 6]
                 || ' ' || ('x' || substr(md5(g::text), 13, 5))::bit(20)::int % 100000 AS msg,
             md5(g::text || 'u')::uuid AS uid,
+            ('x' || substr(md5(g::text), 14, 8))::bit(32)::int8 % 50001 AS cents,
             CASE WHEN g % 7 = 0 THEN NULL ELSE md5(g::text || 'u')::uuid END AS uid_nulls
           FROM generate_series(1, 30000) g`,
     },
