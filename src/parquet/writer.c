@@ -1019,11 +1019,14 @@ best_way(ObsPqWriter *w, size_t len, const size_t *z)
 	return other;
 }
 
-/* len bytes at src compressed each way into z[]; returns the best way */
+/*
+ * len bytes at src compressed each way from way from on into z[] (the
+ * ways before it are done); returns the best way
+ */
 static int
-trial_ways(ObsPqWriter *w, const char *src, size_t len, size_t *z)
+trial_ways(ObsPqWriter *w, const char *src, size_t len, size_t *z, int from)
 {
-	for (int i = 0; i < n_ways(w); i++)
+	for (int i = from; i < n_ways(w); i++)
 		z[i] = trial_size(w, src, len, way_level(w, i), zways[i].match);
 	return best_way(w, len, z);
 }
@@ -1041,12 +1044,12 @@ trial_indices(ObsPqWriter *w, PqCol *c, size_t *z)
 	w->trial.len = 0;
 	encode_indices(c, &w->trial, false);
 	len = w->trial.len;
-	trial_ways(w, w->trial.data, w->trial.len, z);
+	trial_ways(w, w->trial.data, w->trial.len, z, 0);
 	if (index_bit_width(c) % 8 != 0)
 	{
 		w->trial.len = 0;
 		encode_indices(c, &w->trial, true);
-		trial_ways(w, w->trial.data, w->trial.len, zb);
+		trial_ways(w, w->trial.data, w->trial.len, zb, 0);
 		for (int i = 0; i < n_ways(w); i++)
 			z[i] = Min(z[i], zb[i]);
 	}
@@ -1137,31 +1140,36 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	}
 	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
 
-	way_plain = trial_ways(w, plain, plain_len, z);
+	way_plain = trial_ways(w, plain, plain_len, z, 0);
 	z_plain = (size_t) (z[way_plain] * scale);
 	c->delta_bytes = false;
 	if (c->alt_enc != ENC_PLAIN)
 	{
+		size_t		z0;
+
+		/* the other encoding (and its variant) at the file's level ... */
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
-		way_alt = trial_ways(w, w->trial.data, w->trial.len, z);
-		z_alt = (size_t) (z[way_alt] * scale);
-	}
-	if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
-	{
-		int			way_bytes;
-		size_t		z_bytes;
-
-		w->trial.len = 0;
-		encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
-		way_bytes = trial_ways(w, w->trial.data, w->trial.len, z);
-		z_bytes = (size_t) (z[way_bytes] * scale);
-		if (z_bytes < z_alt)
+		z0 = trial_size(w, w->trial.data, w->trial.len, w->level, 0);
+		if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
 		{
-			z_alt = z_bytes;
-			way_alt = way_bytes;
-			c->delta_bytes = true;
+			size_t		zb;
+
+			w->trial.len = 0;
+			encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
+			zb = trial_size(w, w->trial.data, w->trial.len, w->level, 0);
+			c->delta_bytes = (zb < z0);
+			z0 = Min(z0, zb);
+			if (!c->delta_bytes && n_ways(w) > 1)
+			{
+				w->trial.len = 0;
+				encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
+			}
 		}
+		/* ... then the other ways */
+		z[0] = z0;
+		way_alt = trial_ways(w, w->trial.data, w->trial.len, z, 1);
+		z_alt = (size_t) (z[way_alt] * scale);
 	}
 	/* PLAIN reads fastest: the other must save 1/32 of it */
 	if (z_alt < z_plain - z_plain / 32)
