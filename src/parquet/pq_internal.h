@@ -184,7 +184,8 @@ extern void obs_pq_bss_encode(PqBuf *out, const char *values, int n, int width);
 typedef struct PqCompressor PqCompressor;
 extern PqCompressor *obs_pq_compressor_create(MemoryContext cxt, ObsPqCodec codec, int level);
 extern int	obs_pq_compressor_level(PqCompressor *c);
-extern void obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match);
+extern void obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match,
+										int hash_log);
 extern size_t obs_pq_compress_bound(PqCompressor *c, size_t len);
 extern bool obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 							char *dst, size_t cap, size_t *outlen, const char **err);

@@ -82,6 +82,8 @@
 #define DICT_MIN_GAIN		512
 /* zstd's fast level, tried against the default when obs picks the level */
 #define ZSTD_FAST_LEVEL		1
+/* its hash table: 2^17 entries */
+#define ZSTD_FAST_HASH_LOG	17
 /* the default level with a longer shortest match, tried too */
 #define ZSTD_LONG_MATCH		7
 /* values after which a dictionary of nearly all distinct values is dropped */
@@ -119,8 +121,7 @@ typedef struct PqCol
 	int			alt_enc;		/* the type's other encoding (or ENC_PLAIN) */
 	int			value_enc;		/* encoding of pages that hold values */
 	bool		delta_bytes;	/* DELTA_BINARY_PACKED in whole-byte widths */
-	int			zlevel;			/* codec level of this column's pages */
-	int			zmatch;			/* and zstd's shortest match (0: the level's) */
+	int			zway;			/* how its pages are compressed (zways) */
 	bool		decided;		/* this chunk's first values page chose */
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
@@ -180,6 +181,42 @@ struct ObsPqWriter
 
 static void flush_page(ObsPqWriter *w, PqCol *c, bool to_sink);
 static void page_decide(ObsPqWriter *w, PqCol *c);
+
+/*
+ * The ways a page can be compressed: at the file's level, and when obs
+ * picks zstd's level, also at ZSTD_FAST_LEVEL (which takes only matches
+ * of 6 bytes or more and looks for them once), with a hash table of
+ * 2^ZSTD_FAST_HASH_LOG entries rather than the level's 2^13 (about 1%
+ * smaller on text, as fast), and at the file's level taking only matches
+ * of ZSTD_LONG_MATCH bytes or more.
+ */
+typedef struct ZWay
+{
+	bool		fast;			/* ZSTD_FAST_LEVEL, not the file's level */
+	int			match;			/* shortest match; 0: the level's */
+	int			hash_log;		/* log2 of the hash table's entries; 0: the level's */
+} ZWay;
+
+static const ZWay zways[] = {
+	{false, 0, 0},
+	{true, 0, ZSTD_FAST_HASH_LOG},
+	{false, ZSTD_LONG_MATCH, 0},
+};
+
+#define WAY_FAST	1
+#define MAX_WAYS	lengthof(zways)
+
+static inline int
+n_ways(ObsPqWriter *w)
+{
+	return (w->auto_level && w->level != ZSTD_FAST_LEVEL) ? (int) MAX_WAYS : 1;
+}
+
+static inline int
+way_level(ObsPqWriter *w, int way)
+{
+	return zways[way].fast ? ZSTD_FAST_LEVEL : w->level;
+}
 
 void
 obs_pq_default_options(ObsPqOptions *opts)
@@ -327,8 +364,6 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 	w->compressor = obs_pq_compressor_create(cxt, w->opts.codec, w->opts.level);
 	w->level = obs_pq_compressor_level(w->compressor);
 	w->auto_level = (w->opts.codec == OBS_PQ_ZSTD && w->opts.level == OBS_PQ_LEVEL_DEFAULT);
-	for (int i = 0; i < ncols; i++)
-		w->cols[i].zlevel = w->level;
 
 	sink_write(w, "PAR1", 4);
 	return w;
@@ -801,7 +836,7 @@ obs_pq_append_null(ObsPqWriter *w, int col)
  */
 static const char *
 encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
-			int num_values, int encoding, int level, int match, size_t *stored_len)
+			int num_values, int encoding, int way, size_t *stored_len)
 {
 	ThriftEnc	tc;
 	size_t		zlen = 0;
@@ -821,7 +856,8 @@ encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
 	{
 		w->zbuf.len = 0;
 		obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
-		obs_pq_compressor_set_level(w->compressor, level, match);
+		obs_pq_compressor_set_level(w->compressor, way_level(w, way), zways[way].match,
+									zways[way].hash_log);
 		ok = obs_pq_compress(w->compressor, src, len,
 							 w->zbuf.data, w->zbuf.cap, &zlen, &err);
 		if (!ok)
@@ -925,7 +961,7 @@ encode_indices(PqCol *c, PqBuf *out, bool bytes)
 
 /* what len bytes come to once compressed at level (trials only) */
 static size_t
-trial_size(ObsPqWriter *w, const char *src, size_t len, int level, int match)
+trial_size(ObsPqWriter *w, const char *src, size_t len, int way)
 {
 	size_t		zlen;
 	const char *err;
@@ -934,7 +970,8 @@ trial_size(ObsPqWriter *w, const char *src, size_t len, int level, int match)
 		return len;
 	w->zbuf.len = 0;
 	obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
-	obs_pq_compressor_set_level(w->compressor, level, match);
+	obs_pq_compressor_set_level(w->compressor, way_level(w, way), zways[way].match,
+								zways[way].hash_log);
 	if (!obs_pq_compress(w->compressor, src, len, w->zbuf.data, w->zbuf.cap, &zlen, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -968,35 +1005,6 @@ dict_share(ObsPqWriter *w, PqCol *c)
 }
 
 /*
- * The ways a page can be compressed: at the file's level, and when obs
- * picks zstd's level, also at ZSTD_FAST_LEVEL (which takes only matches
- * of 6 bytes or more and looks for them once) and at the file's level
- * taking only matches of ZSTD_LONG_MATCH bytes or more.
- */
-typedef struct ZWay
-{
-	bool		fast;
-	int			match;
-} ZWay;
-
-static const ZWay zways[] = {{false, 0}, {true, 0}, {false, ZSTD_LONG_MATCH}};
-
-#define WAY_FAST	1
-#define MAX_WAYS	lengthof(zways)
-
-static inline int
-n_ways(ObsPqWriter *w)
-{
-	return (w->auto_level && w->level != ZSTD_FAST_LEVEL) ? (int) MAX_WAYS : 1;
-}
-
-static inline int
-way_level(ObsPqWriter *w, int way)
-{
-	return zways[way].fast ? ZSTD_FAST_LEVEL : w->level;
-}
-
-/*
  * The way to compress a trial's candidate of len bytes that came to z[way]
  * each way.  The fast level when the others hardly compress it (bytes
  * without redundancy, as random ids: the same size, in half the time or
@@ -1027,7 +1035,7 @@ static int
 trial_ways(ObsPqWriter *w, const char *src, size_t len, size_t *z, int from)
 {
 	for (int i = from; i < n_ways(w); i++)
-		z[i] = trial_size(w, src, len, way_level(w, i), zways[i].match);
+		z[i] = trial_size(w, src, len, i);
 	return best_way(w, len, z);
 }
 
@@ -1150,14 +1158,14 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 		/* the other encoding (and its variant) at the file's level ... */
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
-		z0 = trial_size(w, w->trial.data, w->trial.len, w->level, 0);
+		z0 = trial_size(w, w->trial.data, w->trial.len, 0);
 		if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
 		{
 			size_t		zb;
 
 			w->trial.len = 0;
 			encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
-			zb = trial_size(w, w->trial.data, w->trial.len, w->level, 0);
+			zb = trial_size(w, w->trial.data, w->trial.len, 0);
 			c->delta_bytes = (zb < z0);
 			z0 = Min(z0, zb);
 			if (!c->delta_bytes && n_ways(w) > 1)
@@ -1176,28 +1184,24 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	{
 		c->value_enc = c->alt_enc;
 		z_other = z_alt;
-		c->zlevel = way_level(w, way_alt);
-		c->zmatch = zways[way_alt].match;
+		c->zway = way_alt;
 	}
 	else
 	{
 		c->value_enc = ENC_PLAIN;
 		z_other = z_plain;
-		c->zlevel = way_level(w, way_plain);
-		c->zmatch = zways[way_plain].match;
+		c->zway = way_plain;
 	}
 	if (c->use_dict)
 	{
 		way_dict = trial_indices(w, c, z);
 		z_dict = z[way_dict] +
-			(size_t) (trial_size(w, c->dict.data, c->dict.len, way_level(w, way_dict),
-								 zways[way_dict].match) * dict_share(w, c));
+			(size_t) (trial_size(w, c->dict.data, c->dict.len, way_dict) * dict_share(w, c));
 		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 64, DICT_MIN_GAIN))
 			page_drop_dict(c);
 		else
 		{
-			c->zlevel = way_level(w, way_dict);
-			c->zmatch = zways[way_dict].match;
+			c->zway = way_dict;
 		}
 	}
 	c->last_dict = c->use_dict;
@@ -1292,7 +1296,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	c->pages[encoding]++;
 
 	stored = encode_page(w, w->body.data, w->body.len, PAGE_DATA, c->nlev,
-						 encoding, c->zlevel, c->zmatch, &stored_len);
+						 encoding, c->zway, &stored_len);
 	if (try_bytes)
 	{
 		/*
@@ -1305,7 +1309,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 		buf_swap(&w->zbuf, &w->zbuf2);
 		buf_swap(&w->hdr, &w->hdr2);
 		stored_bytes = encode_page(w, w->trial.data, w->trial.len, PAGE_DATA,
-								   c->nlev, encoding, c->zlevel, c->zmatch, &bytes_len);
+								   c->nlev, encoding, c->zway, &bytes_len);
 		if (bytes_len < stored_len)
 		{
 			stored = stored_bytes;
@@ -1503,7 +1507,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 			size_t		stored_len;
 
 			stored = encode_page(w, c->dict.data, c->dict.len, PAGE_DICTIONARY,
-								 c->ndict, ENC_PLAIN, c->zlevel, c->zmatch, &stored_len);
+								 c->ndict, ENC_PLAIN, c->zway, &stored_len);
 			uncompressed_dict = c->dict.len + w->hdr.len;
 			dict_off = start;
 			sink_write(w, w->hdr.data, w->hdr.len);
