@@ -1027,24 +1027,21 @@ best_way(ObsPqWriter *w, size_t len, const size_t *z)
 	return other;
 }
 
-/*
- * len bytes at src compressed each way from way from on into z[] (the
- * ways before it are done); returns the best way
- */
-static int
-trial_ways(ObsPqWriter *w, const char *src, size_t len, size_t *z, int from)
+/* len bytes at src compressed the ways [from, to) into z[] */
+static void
+trial_ways(ObsPqWriter *w, const char *src, size_t len, size_t *z, int from, int to)
 {
-	for (int i = from; i < n_ways(w); i++)
+	for (int i = from; i < to; i++)
 		z[i] = trial_size(w, src, len, i);
-	return best_way(w, len, z);
 }
 
 /*
- * The current page's indices compressed each way, packed or in whole bytes
- * (the smaller, as flush_page chooses), into z[]; returns the best way.
+ * The current page's indices compressed the ways [from, to) into z[],
+ * packed or in whole bytes (the smaller, as flush_page chooses); returns
+ * the length of the packed indices.
  */
-static int
-trial_indices(ObsPqWriter *w, PqCol *c, size_t *z)
+static size_t
+trial_indices(ObsPqWriter *w, PqCol *c, size_t *z, int from, int to)
 {
 	size_t		zb[MAX_WAYS];
 	size_t		len;
@@ -1052,16 +1049,16 @@ trial_indices(ObsPqWriter *w, PqCol *c, size_t *z)
 	w->trial.len = 0;
 	encode_indices(c, &w->trial, false);
 	len = w->trial.len;
-	trial_ways(w, w->trial.data, w->trial.len, z, 0);
+	trial_ways(w, w->trial.data, w->trial.len, z, from, to);
 	if (index_bit_width(c) % 8 != 0)
 	{
 		w->trial.len = 0;
 		encode_indices(c, &w->trial, true);
-		trial_ways(w, w->trial.data, w->trial.len, zb, 0);
-		for (int i = 0; i < n_ways(w); i++)
+		trial_ways(w, w->trial.data, w->trial.len, zb, from, to);
+		for (int i = from; i < to; i++)
 			z[i] = Min(z[i], zb[i]);
 	}
-	return best_way(w, len, z);
+	return len;
 }
 
 /*
@@ -1080,7 +1077,9 @@ trial_indices(ObsPqWriter *w, PqCol *c, size_t *z)
  * and decode dictionary pages cheaply.  Pages without the dictionary use
  * the better of PLAIN and the other encoding for the rest of the chunk,
  * and the choice holds for the next TRIAL_EVERY_CHUNKS chunks, which build
- * no dictionary if it lost.
+ * no dictionary if it lost.  When obs picks zstd's way, every encoding is
+ * first compressed the default way; those within 1/4 of the best are then
+ * compressed the other ways too, and compared at their best ways.
  */
 static void
 encoding_trial(ObsPqWriter *w, PqCol *c)
@@ -1089,14 +1088,19 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	size_t		plain_len;
 	int			k;				/* values in the sample */
 	double		scale;
-	size_t		z[MAX_WAYS];
+	size_t		zp[MAX_WAYS];	/* PLAIN, each way */
+	size_t		za[MAX_WAYS];	/* the other encoding */
+	size_t		zi[MAX_WAYS];	/* dictionary indices */
 	size_t		z_plain;
 	size_t		z_alt = SIZE_MAX;
-	size_t		z_dict;
+	size_t		z_dict = SIZE_MAX;
 	size_t		z_other;
-	int			way_plain;
+	size_t		best0;
+	size_t		dict_part = 0;
+	size_t		idx_len = 0;
+	int			way_plain = 0;
 	int			way_alt = 0;
-	int			way_dict;
+	int			way_dict = 0;
 
 	if (!c->use_dict && c->alt_enc == ENC_PLAIN && n_ways(w) == 1)
 		return;					/* nothing to choose from */
@@ -1148,37 +1152,67 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	}
 	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
 
-	way_plain = trial_ways(w, plain, plain_len, z, 0);
-	z_plain = (size_t) (z[way_plain] * scale);
+	/* every encoding at the file's level ... */
+	trial_ways(w, plain, plain_len, zp, 0, 1);
+	z_plain = (size_t) (zp[0] * scale);
+	best0 = z_plain;
 	c->delta_bytes = false;
 	if (c->alt_enc != ENC_PLAIN)
 	{
-		size_t		z0;
-
-		/* the other encoding (and its variant) at the file's level ... */
 		w->trial.len = 0;
 		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
-		z0 = trial_size(w, w->trial.data, w->trial.len, 0);
+		trial_ways(w, w->trial.data, w->trial.len, za, 0, 1);
 		if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
 		{
-			size_t		zb;
+			size_t		zb[1];
 
 			w->trial.len = 0;
 			encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
-			zb = trial_size(w, w->trial.data, w->trial.len, 0);
-			c->delta_bytes = (zb < z0);
-			z0 = Min(z0, zb);
-			if (!c->delta_bytes && n_ways(w) > 1)
-			{
-				w->trial.len = 0;
-				encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
-			}
+			trial_ways(w, w->trial.data, w->trial.len, zb, 0, 1);
+			c->delta_bytes = (zb[0] < za[0]);
+			za[0] = Min(za[0], zb[0]);
 		}
-		/* ... then the other ways */
-		z[0] = z0;
-		way_alt = trial_ways(w, w->trial.data, w->trial.len, z, 1);
-		z_alt = (size_t) (z[way_alt] * scale);
+		z_alt = (size_t) (za[0] * scale);
+		best0 = Min(best0, z_alt);
 	}
+	if (c->use_dict)
+	{
+		dict_part = (size_t) (trial_size(w, c->dict.data, c->dict.len, 0) * dict_share(w, c));
+		idx_len = trial_indices(w, c, zi, 0, 1);
+		z_dict = zi[0] + dict_part;
+		best0 = Min(best0, z_dict);
+	}
+
+	/*
+	 * ... then the other ways, for the encodings within 1/4 of the best:
+	 * a level saves less than that on the others
+	 */
+	if (n_ways(w) > 1)
+	{
+		int			nw = n_ways(w);
+
+		if (z_plain <= best0 + best0 / 4)
+		{
+			trial_ways(w, plain, plain_len, zp, 1, nw);
+			way_plain = best_way(w, plain_len, zp);
+			z_plain = (size_t) (zp[way_plain] * scale);
+		}
+		if (c->alt_enc != ENC_PLAIN && z_alt <= best0 + best0 / 4)
+		{
+			w->trial.len = 0;
+			encode_values(c, c->alt_enc, c->delta_bytes, plain, plain_len, k, &w->trial);
+			trial_ways(w, w->trial.data, w->trial.len, za, 1, nw);
+			way_alt = best_way(w, w->trial.len, za);
+			z_alt = (size_t) (za[way_alt] * scale);
+		}
+		if (c->use_dict && z_dict <= best0 + best0 / 4)
+		{
+			trial_indices(w, c, zi, 1, nw);
+			way_dict = best_way(w, idx_len, zi);
+			z_dict = zi[way_dict] + dict_part;
+		}
+	}
+
 	/* PLAIN reads fastest: the other must save 1/32 of it */
 	if (z_alt < z_plain - z_plain / 32)
 	{
@@ -1194,15 +1228,10 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	}
 	if (c->use_dict)
 	{
-		way_dict = trial_indices(w, c, z);
-		z_dict = z[way_dict] +
-			(size_t) (trial_size(w, c->dict.data, c->dict.len, way_dict) * dict_share(w, c));
 		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 64, DICT_MIN_GAIN))
 			page_drop_dict(c);
 		else
-		{
 			c->zway = way_dict;
-		}
 	}
 	c->last_dict = c->use_dict;
 	c->trial_skip = TRIAL_EVERY_CHUNKS;
