@@ -142,7 +142,7 @@ echo "obs Parquet export benchmark: $ROWS rows ($table_mb MB table), $(nproc) co
 printf '%-52s %12s %14s %10s\n' "run" "seconds" "rows/s" "bytes"
 row() { printf '%-52s %12s %14s %10s\n' "$1" "$2" "$(awk -v n="$ROWS" -v t="$2" 'BEGIN {printf "%d", n / t}')" "$3"; }
 row "COPY TO .csv (HEADER)" "$t_csv" "$sz_csv"
-row "COPY TO .parquet (obs, zstd level 3)" "$t_pq" "$sz_pq"
+row "COPY TO .parquet (obs, zstd)" "$t_pq" "$sz_pq"
 row "COPY TO .parquet (obs, snappy)" "$t_pq_snappy" "$sz_pq_snappy"
 row "DuckDB CSV -> Parquet zstd, 2 threads" "${D2[duckdb_csv_to_parquet_s]}" "${D2[duckdb_parquet_bytes]}"
 row "DuckDB table -> Parquet zstd, 2 threads" "${D2[duckdb_table_to_parquet_s]}" "${D2[duckdb_parquet_bytes]}"

@@ -22,6 +22,8 @@ struct PqCompressor
 {
 	ObsPqCodec	codec;
 	int			level;
+	int			min_match;		/* zstd's shortest match, 0 = the level's */
+	int			hash_log;		/* zstd's hash table size, 0 = the level's */
 	ZSTD_CCtx  *zstd;
 	z_stream	zs;
 	bool		zs_ready;
@@ -97,6 +99,28 @@ obs_pq_compressor_create(MemoryContext cxt, ObsPqCodec codec, int level)
 	return c;
 }
 
+/* the codec's level (after the default is resolved) */
+int
+obs_pq_compressor_level(PqCompressor *c)
+{
+	return c->level;
+}
+
+/*
+ * The level of the compressions that follow, zstd's shortest match and
+ * the log2 of its hash table's entries (0: the level's own); zstd only,
+ * other codecs keep theirs.
+ */
+void
+obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match, int hash_log)
+{
+	if (c->codec != OBS_PQ_ZSTD)
+		return;
+	c->level = level;
+	c->min_match = min_match;
+	c->hash_log = hash_log;
+}
+
 size_t
 obs_pq_compress_bound(PqCompressor *c, size_t len)
 {
@@ -122,7 +146,22 @@ obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 	{
 		case OBS_PQ_ZSTD:
 			{
-				size_t		r = ZSTD_compressCCtx(c->zstd, dst, cap, src, len, c->level);
+				size_t		r;
+
+				if (c->min_match == 0 && c->hash_log == 0)
+					r = ZSTD_compressCCtx(c->zstd, dst, cap, src, len, c->level);
+				else
+				{
+					/* the level's parameters for this size, but these */
+					ZSTD_CCtx_reset(c->zstd, ZSTD_reset_session_and_parameters);
+					r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel, c->level);
+					if (!ZSTD_isError(r) && c->min_match != 0)
+						r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_minMatch, c->min_match);
+					if (!ZSTD_isError(r) && c->hash_log != 0)
+						r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_hashLog, c->hash_log);
+					if (!ZSTD_isError(r))
+						r = ZSTD_compress2(c->zstd, dst, cap, src, len);
+				}
 
 				if (ZSTD_isError(r))
 				{

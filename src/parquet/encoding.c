@@ -174,6 +174,12 @@ obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n)
  * reader adds them back, so an INT32 miniblock never needs more than 32
  * bits whatever the values.  A monotone column with a constant step
  * (ids) packs to zero bits per value.
+ *
+ * With bytes, each miniblock's bit width is rounded up to whole bytes (8,
+ * 16, 24, ...; 0 stays 0): readers take any width up to the type's, and
+ * the codec then sees each delta as bytes of its own.  Deltas that take
+ * few distinct values spread over many bits (timestamps in milliseconds
+ * stored as microseconds) compress far better that way than packed.
  */
 #define DELTA_BLOCK			128
 #define DELTA_MINIBLOCKS	4
@@ -213,12 +219,77 @@ pack_mini(PqBuf *out, const uint64 *v, int n, int bw)
 	out->len += bytes;
 }
 
+/* the delta from value i - 1 to value i, wrapped in the column's width */
+static pg_attribute_always_inline int64
+delta_at(const char *values, int i, bool is64)
+{
+	if (is64)
+	{
+		int64		a,
+					b;
+
+		memcpy(&a, values + (size_t) (i - 1) * 8, 8);
+		memcpy(&b, values + (size_t) i * 8, 8);
+		return (int64) ((uint64) b - (uint64) a);
+	}
+	else
+	{
+		int32		a,
+					b;
+
+		memcpy(&a, values + (size_t) (i - 1) * 4, 4);
+		memcpy(&b, values + (size_t) i * 4, 4);
+		return (int32) ((uint32) b - (uint32) a);
+	}
+}
+
+/* d - base, unsigned in the column's width (base <= d) */
+static pg_attribute_always_inline uint64
+delta_offset(int64 d, int64 base, bool is64)
+{
+	return is64 ? (uint64) d - (uint64) base
+		: (uint64) (uint32) ((uint32) d - (uint32) base);
+}
+
+/* the miniblock widths of m deltas d over base; bytes: whole bytes */
 static pg_attribute_always_inline void
-delta_encode(PqBuf *out, const char *values, int n, bool is64)
+delta_widths(const int64 *d, int m, int64 base, bool is64, bool bytes,
+			 uint8 *widths)
+{
+	for (int k = 0; k < DELTA_MINIBLOCKS; k++)
+	{
+		uint64		or = 0;
+		int			w = 0;
+
+		for (int j = k * DELTA_MINI; j < Min(m, (k + 1) * DELTA_MINI); j++)
+			or |= delta_offset(d[j], base, is64);
+		while (or)
+		{
+			w++;
+			or >>= 1;
+		}
+		if (bytes)
+			w = (w + 7) & ~7;
+		widths[k] = (uint8) w;
+	}
+}
+
+/*
+ * The spec asks of a block's min delta only that no delta of the block is
+ * below it.  Each block takes the page's smallest delta instead of its own
+ * when that widens no miniblock (packed) or by at most a byte (whole
+ * bytes): the packed deltas of every block are then offsets from one base,
+ * the same values as the same bytes, which the codec finds across blocks,
+ * and not shifted by each block's own minimum.
+ */
+static pg_attribute_always_inline void
+delta_encode(PqBuf *out, const char *values, int n, bool is64, bool bytes)
 {
 	int64		d[DELTA_BLOCK];
 	uint64		u[DELTA_BLOCK];
-	int64		prev;
+	int64		first;
+	int64		pmin;
+	int			slack = bytes ? 8 : 0;
 
 	pq_buf_varint(out, DELTA_BLOCK);
 	pq_buf_varint(out, DELTA_MINIBLOCKS);
@@ -229,63 +300,58 @@ delta_encode(PqBuf *out, const char *values, int n, bool is64)
 		return;
 	}
 	if (is64)
-		memcpy(&prev, values, 8);
+		memcpy(&first, values, 8);
 	else
 	{
 		int32		x;
 
 		memcpy(&x, values, 4);
-		prev = x;
+		first = x;
 	}
-	pq_buf_varint(out, zigzag64(prev));
+	pq_buf_varint(out, zigzag64(first));
+
+	pmin = (n > 1) ? delta_at(values, 1, is64) : 0;
+	for (int i = 2; i < n; i++)
+	{
+		int64		x = delta_at(values, i, is64);
+
+		if (x < pmin)
+			pmin = x;
+	}
 
 	for (int i = 1; i < n; i += DELTA_BLOCK)
 	{
 		int			m = Min(DELTA_BLOCK, n - i);
 		int			nmini = (m + DELTA_MINI - 1) / DELTA_MINI;
 		int64		mind;
-		uint8		widths[DELTA_MINIBLOCKS] = {0};
+		uint8		widths[DELTA_MINIBLOCKS];
+		uint8		pwidths[DELTA_MINIBLOCKS];
+		bool		page_base = true;
 
 		for (int j = 0; j < m; j++)
-		{
-			if (is64)
-			{
-				int64		v;
-
-				memcpy(&v, values + (size_t) (i + j) * 8, 8);
-				d[j] = (int64) ((uint64) v - (uint64) prev);
-				prev = v;
-			}
-			else
-			{
-				int32		v;
-
-				memcpy(&v, values + (size_t) (i + j) * 4, 4);
-				d[j] = (int32) ((uint32) v - (uint32) prev);
-				prev = v;
-			}
-		}
+			d[j] = delta_at(values, i + j, is64);
 		mind = d[0];
 		for (int j = 1; j < m; j++)
 			if (d[j] < mind)
 				mind = d[j];
-		for (int j = 0; j < m; j++)
-			u[j] = is64 ? (uint64) d[j] - (uint64) mind
-				: (uint64) (uint32) ((uint32) d[j] - (uint32) mind);
-		for (int k = 0; k < nmini; k++)
+		delta_widths(d, m, mind, is64, bytes, widths);
+		if (pmin != mind)
 		{
-			uint64		or = 0;
-			int			w = 0;
-
-			for (int j = k * DELTA_MINI; j < Min(m, (k + 1) * DELTA_MINI); j++)
-				or |= u[j];
-			while (or)
+			delta_widths(d, m, pmin, is64, bytes, pwidths);
+			for (int k = 0; k < nmini; k++)
+				if (pwidths[k] > widths[k] + slack)
+					page_base = false;
+			if (page_base)
 			{
-				w++;
-				or >>= 1;
+				mind = pmin;
+				memcpy(widths, pwidths, sizeof(widths));
 			}
-			widths[k] = (uint8) w;
 		}
+		/* miniblocks past the values have no bits; say 0 */
+		for (int k = nmini; k < DELTA_MINIBLOCKS; k++)
+			widths[k] = 0;
+		for (int j = 0; j < m; j++)
+			u[j] = delta_offset(d[j], mind, is64);
 		pq_buf_varint(out, zigzag64(mind));
 		pq_buf_append(out, widths, DELTA_MINIBLOCKS);
 		for (int k = 0; k < nmini; k++)
@@ -293,18 +359,24 @@ delta_encode(PqBuf *out, const char *values, int n, bool is64)
 	}
 }
 
-/* DELTA_BINARY_PACKED of n little-endian int32 values */
+/* DELTA_BINARY_PACKED of n little-endian int32 values; bytes: whole-byte widths */
 void
-obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n)
+obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n, bool bytes)
 {
-	delta_encode(out, values, n, false);
+	if (bytes)
+		delta_encode(out, values, n, false, true);
+	else
+		delta_encode(out, values, n, false, false);
 }
 
-/* DELTA_BINARY_PACKED of n little-endian int64 values */
+/* DELTA_BINARY_PACKED of n little-endian int64 values; bytes: whole-byte widths */
 void
-obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n)
+obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n, bool bytes)
 {
-	delta_encode(out, values, n, true);
+	if (bytes)
+		delta_encode(out, values, n, true, true);
+	else
+		delta_encode(out, values, n, true, false);
 }
 
 /*

@@ -176,13 +176,16 @@ extern int	obs_pq_bit_width(uint32 maxval);
 extern void obs_pq_rle_encode(PqBuf *out, const uint32 *values, int n, int bit_width);
 extern void obs_pq_rle_encode_u8(PqBuf *out, const uint8 *values, int n, int bit_width);
 extern void obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n);
-extern void obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n);
-extern void obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n);
+extern void obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n, bool bytes);
+extern void obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n, bool bytes);
 extern void obs_pq_bss_encode(PqBuf *out, const char *values, int n, int width);
 
 /* compress.c: never ereports; returns false with *err set on failure */
 typedef struct PqCompressor PqCompressor;
 extern PqCompressor *obs_pq_compressor_create(MemoryContext cxt, ObsPqCodec codec, int level);
+extern int	obs_pq_compressor_level(PqCompressor *c);
+extern void obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match,
+										int hash_log);
 extern size_t obs_pq_compress_bound(PqCompressor *c, size_t len);
 extern bool obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 							char *dst, size_t cap, size_t *outlen, const char **err);

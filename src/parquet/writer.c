@@ -31,8 +31,9 @@
  * any page uses it.  At that point the encoding trial (every
  * TRIAL_EVERY_CHUNKS chunks) compresses those values PLAIN, with the
  * type's other encoding
- * (DELTA_BINARY_PACKED for INT32/INT64, BYTE_STREAM_SPLIT for FLOAT and
- * DOUBLE) and, if it still has one, as dictionary indices plus the
+ * (DELTA_BINARY_PACKED for INT32/INT64, its deltas packed at their bit
+ * width and in whole bytes; BYTE_STREAM_SPLIT for FLOAT and DOUBLE) and,
+ * if it still has one, as dictionary indices plus the
  * dictionary; the smallest wins, the dictionary keeping near ties.  The
  * chunks in between keep the choice and build no dictionary when it lost,
  * which saves the hash probe on high-cardinality columns.  A dictionary
@@ -79,6 +80,12 @@
 #define TRIAL_SAMPLE_BYTES	(128 * 1024)
 /* bytes another encoding must save on a trial page to beat the dictionary */
 #define DICT_MIN_GAIN		512
+/* zstd's fast level, tried against the default when obs picks the level */
+#define ZSTD_FAST_LEVEL		1
+/* its hash table: 2^17 entries */
+#define ZSTD_FAST_HASH_LOG	17
+/* the default level with a longer shortest match, tried too */
+#define ZSTD_LONG_MATCH		7
 /* values after which a dictionary of nearly all distinct values is dropped */
 #define DICT_EARLY_VALUES	4096
 /* most levels a data page buffers before it is written */
@@ -113,6 +120,8 @@ typedef struct PqCol
 	/* encodings: alt_enc is DELTA_BINARY_PACKED or BYTE_STREAM_SPLIT or PLAIN */
 	int			alt_enc;		/* the type's other encoding (or ENC_PLAIN) */
 	int			value_enc;		/* encoding of pages that hold values */
+	bool		delta_bytes;	/* DELTA_BINARY_PACKED in whole-byte widths */
+	int			zway;			/* how its pages are compressed (zways) */
 	bool		decided;		/* this chunk's first values page chose */
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
@@ -165,11 +174,49 @@ struct ObsPqWriter
 	PqBuf		zbuf2;			/* scratch: the other candidate's page */
 	PqBuf		hdr2;			/* ... and its header */
 	PqCompressor *compressor;
+	int			level;			/* the codec's level */
+	bool		auto_level;		/* zstd at no given level: chosen per column */
 	bool		finished;
 };
 
 static void flush_page(ObsPqWriter *w, PqCol *c, bool to_sink);
 static void page_decide(ObsPqWriter *w, PqCol *c);
+
+/*
+ * The ways a page can be compressed: at the file's level, and when obs
+ * picks zstd's level, also at ZSTD_FAST_LEVEL (which takes only matches
+ * of 6 bytes or more and looks for them once), with a hash table of
+ * 2^ZSTD_FAST_HASH_LOG entries rather than the level's 2^13 (about 1%
+ * smaller on text, as fast), and at the file's level taking only matches
+ * of ZSTD_LONG_MATCH bytes or more.
+ */
+typedef struct ZWay
+{
+	bool		fast;			/* ZSTD_FAST_LEVEL, not the file's level */
+	int			match;			/* shortest match; 0: the level's */
+	int			hash_log;		/* log2 of the hash table's entries; 0: the level's */
+} ZWay;
+
+static const ZWay zways[] = {
+	{false, 0, 0},
+	{true, 0, ZSTD_FAST_HASH_LOG},
+	{false, ZSTD_LONG_MATCH, 0},
+};
+
+#define WAY_FAST	1
+#define MAX_WAYS	lengthof(zways)
+
+static inline int
+n_ways(ObsPqWriter *w)
+{
+	return (w->auto_level && w->level != ZSTD_FAST_LEVEL) ? (int) MAX_WAYS : 1;
+}
+
+static inline int
+way_level(ObsPqWriter *w, int way)
+{
+	return zways[way].fast ? ZSTD_FAST_LEVEL : w->level;
+}
 
 void
 obs_pq_default_options(ObsPqOptions *opts)
@@ -315,6 +362,8 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 	obs_pq_buf_init(&w->zbuf2, w->rgcxt, &w->budget);
 	obs_pq_buf_init(&w->hdr2, w->rgcxt, &w->budget);
 	w->compressor = obs_pq_compressor_create(cxt, w->opts.codec, w->opts.level);
+	w->level = obs_pq_compressor_level(w->compressor);
+	w->auto_level = (w->opts.codec == OBS_PQ_ZSTD && w->opts.level == OBS_PQ_LEVEL_DEFAULT);
 
 	sink_write(w, "PAR1", 4);
 	return w;
@@ -787,7 +836,7 @@ obs_pq_append_null(ObsPqWriter *w, int col)
  */
 static const char *
 encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
-			int num_values, int encoding, size_t *stored_len)
+			int num_values, int encoding, int way, size_t *stored_len)
 {
 	ThriftEnc	tc;
 	size_t		zlen = 0;
@@ -807,6 +856,8 @@ encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
 	{
 		w->zbuf.len = 0;
 		obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
+		obs_pq_compressor_set_level(w->compressor, way_level(w, way), zways[way].match,
+									zways[way].hash_log);
 		ok = obs_pq_compress(w->compressor, src, len,
 							 w->zbuf.data, w->zbuf.cap, &zlen, &err);
 		if (!ok)
@@ -861,14 +912,18 @@ encode_levels(PqBuf *out, const PqBuf *levels, int n, int maxlevel)
 	out->data[at + 3] = (len >> 24) & 0xff;
 }
 
-/* encode n PLAIN-buffered values of column c onto out with encoding enc */
+/*
+ * Encode n PLAIN-buffered values of column c onto out with encoding enc;
+ * bytes: DELTA_BINARY_PACKED in whole-byte widths.
+ */
 static void
-encode_values(PqCol *c, int enc, const char *vals, size_t len, int n, PqBuf *out)
+encode_values(PqCol *c, int enc, bool bytes, const char *vals, size_t len, int n,
+			  PqBuf *out)
 {
 	if (enc == ENC_DELTA_BINARY_PACKED && c->value_size == 8)
-		obs_pq_delta_encode_i64(out, vals, n);
+		obs_pq_delta_encode_i64(out, vals, n, bytes);
 	else if (enc == ENC_DELTA_BINARY_PACKED)
-		obs_pq_delta_encode_i32(out, vals, n);
+		obs_pq_delta_encode_i32(out, vals, n, bytes);
 	else if (enc == ENC_BYTE_STREAM_SPLIT)
 		obs_pq_bss_encode(out, vals, n, c->value_size);
 	else if (c->spec.physical == OBS_PQ_BOOLEAN)
@@ -904,9 +959,9 @@ encode_indices(PqCol *c, PqBuf *out, bool bytes)
 					  (int) (c->idx.len / sizeof(uint32)), bw);
 }
 
-/* what len bytes come to once compressed (trials only) */
+/* what len bytes come to once compressed at level (trials only) */
 static size_t
-trial_size(ObsPqWriter *w, const char *src, size_t len)
+trial_size(ObsPqWriter *w, const char *src, size_t len, int way)
 {
 	size_t		zlen;
 	const char *err;
@@ -915,6 +970,8 @@ trial_size(ObsPqWriter *w, const char *src, size_t len)
 		return len;
 	w->zbuf.len = 0;
 	obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
+	obs_pq_compressor_set_level(w->compressor, way_level(w, way), zways[way].match,
+								zways[way].hash_log);
 	if (!obs_pq_compress(w->compressor, src, len, w->zbuf.data, w->zbuf.cap, &zlen, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -948,11 +1005,69 @@ dict_share(ObsPqWriter *w, PqCol *c)
 }
 
 /*
+ * The way to compress a trial's candidate of len bytes that came to z[way]
+ * each way.  The fast level when the others hardly compress it (bytes
+ * without redundancy, as random ids: the same size, in half the time or
+ * less), or when it saves 1/64 on them: the sample is smaller than a page,
+ * and the default level's larger tables and window gain more on a whole
+ * page.  Otherwise the smaller of the others.
+ */
+static int
+best_way(ObsPqWriter *w, size_t len, const size_t *z)
+{
+	int			other = 0;
+
+	if (n_ways(w) == 1)
+		return 0;
+	for (int i = 0; i < (int) MAX_WAYS; i++)
+		if (i != WAY_FAST && z[i] < z[other])
+			other = i;
+	if (z[other] >= len - len / 64 || z[WAY_FAST] + z[WAY_FAST] / 64 <= z[other])
+		return WAY_FAST;
+	return other;
+}
+
+/* len bytes at src compressed the ways [from, to) into z[] */
+static void
+trial_ways(ObsPqWriter *w, const char *src, size_t len, size_t *z, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		z[i] = trial_size(w, src, len, i);
+}
+
+/*
+ * The current page's indices compressed the ways [from, to) into z[],
+ * packed or in whole bytes (the smaller, as flush_page chooses); returns
+ * the length of the packed indices.
+ */
+static size_t
+trial_indices(ObsPqWriter *w, PqCol *c, size_t *z, int from, int to)
+{
+	size_t		zb[MAX_WAYS];
+	size_t		len;
+
+	w->trial.len = 0;
+	encode_indices(c, &w->trial, false);
+	len = w->trial.len;
+	trial_ways(w, w->trial.data, w->trial.len, z, from, to);
+	if (index_bit_width(c) % 8 != 0)
+	{
+		w->trial.len = 0;
+		encode_indices(c, &w->trial, true);
+		trial_ways(w, w->trial.data, w->trial.len, zb, from, to);
+		for (int i = from; i < to; i++)
+			z[i] = Min(z[i], zb[i]);
+	}
+	return len;
+}
+
+/*
  * The encoding trial, on a chunk's first values (its first TRIAL_VALUES,
  * or its first page holding values if that has fewer): the first
  * TRIAL_SAMPLE_BYTES of them are encoded PLAIN and with the
- * type's other encoding (DELTA_BINARY_PACKED for integers,
- * BYTE_STREAM_SPLIT for floats), and compressed with the file's codec;
+ * type's other encoding (DELTA_BINARY_PACKED for integers, both packed and
+ * in whole-byte widths; BYTE_STREAM_SPLIT for floats), and compressed with
+ * the file's codec;
  * the sizes are scaled to the page, and the other encoding must save 1/32.
  * When the page is still dictionary-encoded, its indices (the smaller of
  * packed and whole bytes, as flush_page chooses) and the dictionary are
@@ -962,7 +1077,9 @@ dict_share(ObsPqWriter *w, PqCol *c)
  * and decode dictionary pages cheaply.  Pages without the dictionary use
  * the better of PLAIN and the other encoding for the rest of the chunk,
  * and the choice holds for the next TRIAL_EVERY_CHUNKS chunks, which build
- * no dictionary if it lost.
+ * no dictionary if it lost.  When obs picks zstd's way, every encoding is
+ * first compressed the default way; those within 1/4 of the best are then
+ * compressed the other ways too, and compared at their best ways.
  */
 static void
 encoding_trial(ObsPqWriter *w, PqCol *c)
@@ -971,12 +1088,21 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	size_t		plain_len;
 	int			k;				/* values in the sample */
 	double		scale;
+	size_t		zp[MAX_WAYS];	/* PLAIN, each way */
+	size_t		za[MAX_WAYS];	/* the other encoding */
+	size_t		zi[MAX_WAYS];	/* dictionary indices */
 	size_t		z_plain;
 	size_t		z_alt = SIZE_MAX;
-	size_t		z_dict;
+	size_t		z_dict = SIZE_MAX;
 	size_t		z_other;
+	size_t		best0;
+	size_t		dict_part = 0;
+	size_t		idx_len = 0;
+	int			way_plain = 0;
+	int			way_alt = 0;
+	int			way_dict = 0;
 
-	if (!c->use_dict && c->alt_enc == ENC_PLAIN)
+	if (!c->use_dict && c->alt_enc == ENC_PLAIN && n_ways(w) == 1)
 		return;					/* nothing to choose from */
 
 	/* the sample: the first whole values, about TRIAL_SAMPLE_BYTES */
@@ -1026,33 +1152,86 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	}
 	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
 
-	z_plain = (size_t) (trial_size(w, plain, plain_len) * scale);
+	/* every encoding at the file's level ... */
+	trial_ways(w, plain, plain_len, zp, 0, 1);
+	z_plain = (size_t) (zp[0] * scale);
+	best0 = z_plain;
+	c->delta_bytes = false;
 	if (c->alt_enc != ENC_PLAIN)
 	{
 		w->trial.len = 0;
-		encode_values(c, c->alt_enc, plain, plain_len, k, &w->trial);
-		z_alt = (size_t) (trial_size(w, w->trial.data, w->trial.len) * scale);
+		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
+		trial_ways(w, w->trial.data, w->trial.len, za, 0, 1);
+		if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
+		{
+			size_t		zb[1];
+
+			w->trial.len = 0;
+			encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
+			trial_ways(w, w->trial.data, w->trial.len, zb, 0, 1);
+			c->delta_bytes = (zb[0] < za[0]);
+			za[0] = Min(za[0], zb[0]);
+		}
+		z_alt = (size_t) (za[0] * scale);
+		best0 = Min(best0, z_alt);
 	}
-	/* PLAIN reads fastest: the other must save 1/32 of it */
-	c->value_enc = (z_alt < z_plain - z_plain / 32) ? c->alt_enc : ENC_PLAIN;
-	z_other = Min(z_plain, z_alt);
 	if (c->use_dict)
 	{
-		size_t		z_idx;
+		dict_part = (size_t) (trial_size(w, c->dict.data, c->dict.len, 0) * dict_share(w, c));
+		idx_len = trial_indices(w, c, zi, 0, 1);
+		z_dict = zi[0] + dict_part;
+		best0 = Min(best0, z_dict);
+	}
 
-		w->trial.len = 0;
-		encode_indices(c, &w->trial, false);
-		z_idx = trial_size(w, w->trial.data, w->trial.len);
-		if (index_bit_width(c) % 8 != 0)
+	/*
+	 * ... then the other ways, for the encodings within 1/4 of the best:
+	 * a level saves less than that on the others
+	 */
+	if (n_ways(w) > 1)
+	{
+		int			nw = n_ways(w);
+
+		if (z_plain <= best0 + best0 / 4)
+		{
+			trial_ways(w, plain, plain_len, zp, 1, nw);
+			way_plain = best_way(w, plain_len, zp);
+			z_plain = (size_t) (zp[way_plain] * scale);
+		}
+		if (c->alt_enc != ENC_PLAIN && z_alt <= best0 + best0 / 4)
 		{
 			w->trial.len = 0;
-			encode_indices(c, &w->trial, true);
-			z_idx = Min(z_idx, trial_size(w, w->trial.data, w->trial.len));
+			encode_values(c, c->alt_enc, c->delta_bytes, plain, plain_len, k, &w->trial);
+			trial_ways(w, w->trial.data, w->trial.len, za, 1, nw);
+			way_alt = best_way(w, w->trial.len, za);
+			z_alt = (size_t) (za[way_alt] * scale);
 		}
-		z_dict = z_idx + (size_t) (trial_size(w, c->dict.data, c->dict.len) *
-									dict_share(w, c));
+		if (c->use_dict && z_dict <= best0 + best0 / 4)
+		{
+			trial_indices(w, c, zi, 1, nw);
+			way_dict = best_way(w, idx_len, zi);
+			z_dict = zi[way_dict] + dict_part;
+		}
+	}
+
+	/* PLAIN reads fastest: the other must save 1/32 of it */
+	if (z_alt < z_plain - z_plain / 32)
+	{
+		c->value_enc = c->alt_enc;
+		z_other = z_alt;
+		c->zway = way_alt;
+	}
+	else
+	{
+		c->value_enc = ENC_PLAIN;
+		z_other = z_plain;
+		c->zway = way_plain;
+	}
+	if (c->use_dict)
+	{
 		if (z_other < z_dict && z_dict - z_other >= Max(z_dict / 64, DICT_MIN_GAIN))
 			page_drop_dict(c);
+		else
+			c->zway = way_dict;
 	}
 	c->last_dict = c->use_dict;
 	c->trial_skip = TRIAL_EVERY_CHUNKS;
@@ -1140,12 +1319,13 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	{
 		/* a page of NULLs only holds no values: PLAIN says that best */
 		encoding = c->page_nvals > 0 ? c->value_enc : ENC_PLAIN;
-		encode_values(c, encoding, c->vals.data, c->vals.len, c->page_nvals, &w->body);
+		encode_values(c, encoding, c->delta_bytes, c->vals.data, c->vals.len,
+					  c->page_nvals, &w->body);
 	}
 	c->pages[encoding]++;
 
 	stored = encode_page(w, w->body.data, w->body.len, PAGE_DATA, c->nlev,
-						 encoding, &stored_len);
+						 encoding, c->zway, &stored_len);
 	if (try_bytes)
 	{
 		/*
@@ -1158,7 +1338,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 		buf_swap(&w->zbuf, &w->zbuf2);
 		buf_swap(&w->hdr, &w->hdr2);
 		stored_bytes = encode_page(w, w->trial.data, w->trial.len, PAGE_DATA,
-								   c->nlev, encoding, &bytes_len);
+								   c->nlev, encoding, c->zway, &bytes_len);
 		if (bytes_len < stored_len)
 		{
 			stored = stored_bytes;
@@ -1356,7 +1536,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 			size_t		stored_len;
 
 			stored = encode_page(w, c->dict.data, c->dict.len, PAGE_DICTIONARY,
-								 c->ndict, ENC_PLAIN, &stored_len);
+								 c->ndict, ENC_PLAIN, c->zway, &stored_len);
 			uncompressed_dict = c->dict.len + w->hdr.len;
 			dict_off = start;
 			sink_write(w, w->hdr.data, w->hdr.len);

@@ -20,6 +20,7 @@ import { resolveType, truthSql, canon, canonTruth, cellEq, show, normDec } from 
 import { READERS, dq, sqlStr, hyMetadata, arrowTableOf } from './lib/readers.mjs';
 import { SETUP_SQL, FIXTURES, CODECS_SQL, CODECS, DICT_SQL, ENCODING_FIXTURES } from './lib/fixtures.mjs';
 import { prng, randomTable } from './lib/fuzz.mjs';
+import { deltaPages } from './lib/pages.mjs';
 
 const DIR = process.env.OBS_PQ_DIR;
 const WRITER = process.env.OBS_PQ_WRITER || 'obs';
@@ -556,6 +557,41 @@ async function runEncodings() {
                 note(`${f.name}: ${col}: ${bytes} bytes for ${n} values, ${got.toFixed(2)} bits each`);
                 return got <= bits ? true : `${got.toFixed(2)} bits per value`;
             });
+        }
+        for (const [col, options] of f.levelCheck || []) {
+            await check(`${f.name}: ${col} compresses smaller than with ${options}`, async () => {
+                const other = await exportTable(r.fx, `${f.name}_given.parquet`, `${f.options ? `${f.options}, ` : ''}${options}`);
+                const bytes = async (file) => Number((await dq(`SELECT sum(total_compressed_size) FROM parquet_metadata(${sqlStr(file)})
+                    WHERE path_in_schema = ${sqlStr(col)}`)).rows[0][0]);
+                const [auto, given] = [await bytes(r.file), await bytes(other)];
+                note(`${f.name}: ${col}: ${auto} bytes, ${given} with ${options}`);
+                return auto < given ? true : `${auto} bytes, not fewer than ${given}`;
+            });
+        }
+        const pages = (f.deltaBytes || f.deltaOneBase) ? await deltaPages(r.file) : null;
+        for (const col of f.deltaOneBase || []) {
+            await check(`${f.name}: the blocks of ${col}'s first DELTA_BINARY_PACKED page share one min delta`, () => {
+                const pg = (pages.get(col) || [])[0];
+                if (!pg || pg.mins.length < 2)
+                    return `no page of ${col} with 2 blocks or more`;
+                const distinct = [...new Set(pg.mins.map(String))];
+                note(`${f.name}: ${col}: ${pg.mins.length} blocks, min deltas ${distinct.slice(0, 5).join(', ')}${distinct.length > 5 ? ', ...' : ''}`);
+                return distinct.length === 1 ? true : `${distinct.length} different min deltas`;
+            });
+        }
+        if (f.deltaBytes) {
+            for (const col of f.deltaBytes) {
+                await check(`${f.name}: every DELTA_BINARY_PACKED miniblock of ${col} is whole bytes wide`, () => {
+                    const w = (pages.get(col) || []).flatMap((pg) => pg.widths);
+                    const counts = {};
+                    for (const x of w)
+                        counts[x] = (counts[x] || 0) + 1;
+                    note(`${f.name}: ${col}: miniblock widths ${show(counts)}`);
+                    if (!w.some((x) => x > 0))
+                        return `no miniblock of ${col} with a width above 0`;
+                    return w.every((x) => x % 8 === 0) ? true : `widths ${show(counts)}`;
+                });
+            }
         }
         for (const [col, enc] of Object.entries(f.expect)) {
             await check(`${f.name}: every chunk of ${col} holding values is ${enc}`, () => {

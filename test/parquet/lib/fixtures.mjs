@@ -275,6 +275,74 @@ export const ENCODING_FIXTURES = [
           FROM generate_series(1, 130000) g`,
     },
     {
+        // DELTA_BINARY_PACKED in whole-byte widths: timestamps in
+        // milliseconds stored as microseconds (steps of 100 ms plus a
+        // random 0-50 ms), whose deltas take few values spread over 17
+        // bits, compress far better as 24-bit deltas than packed.  The
+        // first row group's trial picks whole bytes, and the next 8 row
+        // groups keep that choice on edge cases: 0, 0, the minimum, the
+        // maximum, over and over (deltas of 64 and 32 bits), one value, 33 values
+        // (one full miniblock), all NULLs, 130 values (a full block and
+        // one delta), every other value, a constant (0 bits), and a last
+        // row group of one row.  deltaBytes: every miniblock of these
+        // columns is a whole number of bytes wide, and some are not 0.
+        // deltaOneBase: the 16 blocks of the first row group's page all
+        // take the page's smallest delta as their min delta (each
+        // block's own minimum differs with its random milliseconds).
+        name: 'enc_delta_bytes',
+        options: 'ROW_GROUP_SIZE 2000',
+        expect: { ms8: 'DELTA_BINARY_PACKED', ms4: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED' },
+        deltaBytes: ['ms8', 'ms4', 'ts'],
+        deltaOneBase: ['ms8', 'ms4', 'ts'],
+        sql: `SELECT g AS ord,
+            CASE WHEN NOT keep THEN NULL
+                 WHEN c = 1 THEN CASE p % 4 WHEN 2 THEN -9223372036854775808 WHEN 3 THEN 9223372036854775807 ELSE 0 END
+                 WHEN c = 7 THEN 1767225600000000
+                 ELSE 1767225600000000 + g * 100000 + j * 1000 END::int8 AS ms8,
+            CASE WHEN NOT keep THEN NULL
+                 WHEN c = 1 THEN CASE p % 4 WHEN 2 THEN -2147483648 WHEN 3 THEN 2147483647 ELSE 0 END
+                 WHEN c = 7 THEN -5
+                 ELSE g * 100000 + j * 1000 END::int4 AS ms4,
+            CASE WHEN NOT keep THEN NULL
+                 WHEN c = 1 THEN CASE WHEN p % 2 = 0 THEN timestamptz '1900-01-01 00:00:00+00' ELSE timestamptz '2200-01-01 00:00:00+00' END
+                 WHEN c = 7 THEN timestamptz '2026-01-01 00:00:00+00'
+                 ELSE timestamptz '2026-01-01 00:00:00+00' + g * interval '100 ms' + j * interval '1 ms' END AS ts
+          FROM (SELECT g, c, p, j,
+                       CASE c WHEN 2 THEN p < 1 WHEN 3 THEN p < 33 WHEN 4 THEN false WHEN 5 THEN p < 130
+                              WHEN 6 THEN p % 2 = 0 WHEN 7 THEN p % 3 <> 0 ELSE true END AS keep
+                  FROM (SELECT g, (g - 1) / 2000 AS c, (g - 1) % 2000 AS p,
+                               ('x' || substr(md5(g::text), 1, 4))::bit(16)::int % 51 AS j
+                          FROM generate_series(1, 16001) g) s0) s`,
+    },
+    {
+        // zstd at no given level: each column's trial picks level 1, the
+        // default 3, or 3 taking only matches of 7 bytes or more.  Short
+        // JSON objects of random numbers come out smaller at level 1
+        // (which takes only matches of 6 bytes or more), log lines of a
+        // few phrases and a random number with the longer matches at 3;
+        // random UUIDs come out the same any way.  Encoding and level are
+        // chosen together: random int8 cents (0-50000) are smallest PLAIN
+        // at level 1, where DELTA_BINARY_PACKED wins at level 3.
+        // levelCheck: a column's compressed bytes are fewer than with the
+        // COMPRESSION_LEVEL given, which compresses every page at that
+        // level (msg: fewer than both 1 and 3, so the third way was taken).
+        name: 'enc_zstd_level',
+        expect: { ctx: 'PLAIN', msg: 'PLAIN', uid: 'PLAIN', cents: 'PLAIN' },
+        levelCheck: [['ctx', 'COMPRESSION_LEVEL 3'], ['msg', 'COMPRESSION_LEVEL 3'], ['msg', 'COMPRESSION_LEVEL 1'],
+            ['cents', 'COMPRESSION_LEVEL 3']],
+        sql: `SELECT g AS ord,
+            jsonb_build_object('rows', ('x' || substr(md5(g::text), 1, 4))::bit(16)::int % 10000,
+                'duration_ms', (('x' || substr(md5(g::text), 5, 4))::bit(16)::int % 5000) / 10.0,
+                'page', ('x' || substr(md5(g::text), 9, 2))::bit(8)::int % 100) AS ctx,
+            (ARRAY['row batch written', 'fetched page', 'retrying request', 'cache miss for key', 'task finished',
+                   'connection reset'])[1 + ('x' || substr(md5(g::text), 11, 2))::bit(8)::int % 6]
+                || ' ' || ('x' || substr(md5(g::text), 13, 5))::bit(20)::int % 100000 AS msg,
+            md5(g::text || 'u')::uuid AS uid,
+            ('x' || substr(md5(g::text), 14, 8))::bit(32)::int8 % 50001 AS cents,
+            CASE WHEN g % 7 = 0 THEN NULL ELSE md5(g::text || 'u')::uuid END AS uid_nulls
+          FROM generate_series(1, 30000) g`,
+    },
+    {
         // one chunk of 20000 rows: many blocks in one page, lists of ids
         name: 'enc_big',
         expect: { id8: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED', neg8: 'DELTA_BINARY_PACKED',
