@@ -5860,6 +5860,13 @@ COMMENT ON TABLE @extschema@.rollup_state IS
     'per signal (logs, spans): the snapshot of the last rollup tick; obs.span_rollup and obs.log_rollup count exactly the rows whose txid is visible in snap (NULL: not built yet)';
 /* every reader looks at the state to choose between rollups and tables */
 GRANT SELECT ON @extschema@.rollup_state TO PUBLIC;
+/*
+ * the state rows exist before the first tick (and after a restore: CREATE
+ * EXTENSION makes them), so that a writer always has a row to lock: a
+ * DELETE that ran before the first tick inserted the row would not wait
+ * for it, and the first tick would count the rows it deletes
+ */
+INSERT INTO @extschema@.rollup_state (signal) VALUES ('logs'), ('spans');
 
 CREATE TABLE @extschema@.span_rollup (
     all_time     boolean NOT NULL,
@@ -5957,7 +5964,8 @@ COMMENT ON FUNCTION @extschema@._rollup_sql(text, text, text) IS
     'internal: the statement that adds the rows of source passing filter to the rollups of signal (logs, spans), times the sign $1';
 
 /*
- * The state row of signal, locked; NULL when the rollups are not built
+ * The state row of signal, locked (even when the rollups are not built: a
+ * first tick under way has it); NULL when the rollups are not built
  * (nothing to keep).  Writers (the triggers) lock it FOR SHARE: they wait
  * for a tick, not for each other (they meet only on the rollup rows they
  * change), and a REPEATABLE READ writer whose snapshot predates a tick
@@ -5973,11 +5981,11 @@ DECLARE
 BEGIN
     IF $2 THEN
         UPDATE @extschema@.rollup_state r SET snap = r.snap
-         WHERE r.signal = $1 AND r.snap IS NOT NULL
+         WHERE r.signal = $1
         RETURNING r.snap INTO s;
     ELSE
         SELECT r.snap INTO s FROM @extschema@.rollup_state r
-         WHERE r.signal = $1 AND r.snap IS NOT NULL
+         WHERE r.signal = $1
            FOR SHARE;
     END IF;
     RETURN s;

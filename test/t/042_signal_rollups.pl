@@ -213,5 +213,36 @@ is( sql(q{SELECT string_agg(DISTINCT action, ',' ORDER BY action) FROM obs.run_m
 	'dropped', 'the next run drops it');
 is(sql(q{SELECT differences()}), '0', 'and the figures equal the direct aggregates');
 
+# ------------------------------------------- writers during the first tick
+# the rollups are not built yet: a DELETE not yet committed (READ
+# COMMITTED) or a REPEATABLE READ writer whose snapshot is older than the
+# first tick must not be missed by it.  The state rows exist from CREATE
+# EXTENSION, so the first tick waits for the DELETE (here: gives up after
+# lock_timeout), and the REPEATABLE READ DELETE fails (40001) instead of
+# leaving its rows in the rollups
+$node->safe_psql('postgres', q{CREATE DATABASE first_tick});
+$node->safe_psql('first_tick', q{CREATE EXTENSION obs});
+my $differences = sql(q{SELECT pg_get_functiondef('differences()'::regprocedure)});
+my $write_some = sql(q{SELECT pg_get_functiondef('write_some(integer, text)'::regprocedure)});
+$node->safe_psql('first_tick', "$differences;\n$write_some;\nSET obs.write_path = 'transactional';\nSELECT write_some(300, 'svc-f');");
+is($node->safe_psql('first_tick', q{SELECT count(*) FROM obs.rollup_state WHERE snap IS NULL}), '2',
+	'before the first tick: a state row per signal, not built');
+my $rc_deleter = $node->background_psql('first_tick');
+$rc_deleter->query_safe(q{BEGIN; DELETE FROM obs.logs WHERE level = 'ERROR'});
+my ($rc_tick) = $node->psql('first_tick', q{SET lock_timeout = '500ms'; SELECT obs._rollup_tick('logs')});
+isnt($rc_tick, 0, 'the first tick of logs waits for a DELETE not yet committed');
+$rc_deleter->query_safe(q{COMMIT});
+$rc_deleter->quit;
+my $rr_deleter = $node->background_psql('first_tick');
+$rr_deleter->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM obs.spans});
+$node->safe_psql('first_tick', q{SELECT obs._rollup_tick('logs'), obs._rollup_tick('spans')});
+# psql stops at the serialization error (ON_ERROR_STOP): the DELETE is rolled back
+eval { $rr_deleter->query(q{DELETE FROM obs.spans WHERE status = 'error'}); $rr_deleter->query(q{COMMIT}); };
+eval { $rr_deleter->quit; };
+is($node->safe_psql('first_tick', q{SELECT differences()}), '0',
+	'writers around the first tick: the figures equal the direct aggregates');
+$node->safe_psql('first_tick', q{SELECT count(*) FROM obs.refresh_rollups()});
+is($node->safe_psql('first_tick', q{SELECT differences()}), '0', 'and after the next tick');
+
 $node->stop;
 done_testing();
