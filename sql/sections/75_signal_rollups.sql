@@ -121,7 +121,7 @@ COMMENT ON FUNCTION @extschema@._snapshot_running(pg_catalog.pg_snapshot, xid8) 
  * order, and never deadlock on them: rows of source (a table, a subquery of one or a
  * trigger's transition table, aliased r) that pass filter.  Parameters of
  * the statement: $1 the sign, $2 and $3 snapshots source and filter may
- * use (the tick: $4, the running transactions of $2).
+ * use (the tick: $4, the running transactions of $2, and $5, where its walk from xmax starts).
  */
 CREATE FUNCTION @extschema@._rollup_sql(signal text, source text, filter text)
 RETURNS text
@@ -291,6 +291,7 @@ DECLARE
     cur pg_catalog.pg_snapshot;
     cut xid8;
     first xid8;
+    lo xid8;
     n bigint;
 BEGIN
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -323,13 +324,21 @@ BEGIN
     END IF;
     cur := @extschema@._snapshot_running(pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id());
     IF $3 IS NOT NULL THEN
-        /* nothing visible: a first build walks the txid index from the start */
-        prev := COALESCE(prev, '1:1:'::pg_catalog.pg_snapshot);
+        /*
+         * nothing visible: a first build walks the txid index from its
+         * start, txid 0 (a row restored with it is visible in any snapshot,
+         * and no pg_snapshot has an xmax below 1)
+         */
+        IF prev IS NULL THEN
+            lo := '0'::xid8;
+            prev := '1:1:'::pg_catalog.pg_snapshot;
+        END IF;
+        lo := COALESCE(lo, pg_catalog.pg_snapshot_xmax(prev));
         EXECUTE pg_catalog.format('SELECT t.txid FROM %s t WHERE t.txid >= $1 AND t.txid < $2 ORDER BY t.txid OFFSET $3 LIMIT 1', tab)
-           INTO cut USING pg_catalog.pg_snapshot_xmax(prev), pg_catalog.pg_snapshot_xmax(cur), $3;
+           INTO cut USING lo, pg_catalog.pg_snapshot_xmax(cur), $3;
         IF cut IS NOT NULL THEN
             EXECUTE pg_catalog.format('SELECT min(t.txid) FROM %s t WHERE t.txid >= $1', tab)
-               INTO first USING pg_catalog.pg_snapshot_xmax(prev);
+               INTO first USING lo;
             IF cut <= first THEN
                 cut := ((first::text)::numeric + 1)::text::xid8;
             END IF;
@@ -341,17 +350,19 @@ BEGIN
           USING 1, prev, cur;
     ELSE
         /*
-         * not visible in prev: at or past its xmax (and below cur's, to be
-         * visible in cur), or in its running list; two index walks that
-         * read the rows of the transactions ended since prev only
+         * not visible in prev: at or past its xmax (lo; 0 for a first
+         * build) and below cur's, to be visible in cur, or in its running
+         * list; two index walks that read the rows of the transactions
+         * ended since prev only
          */
         EXECUTE @extschema@._rollup_sql($1,
-                    pg_catalog.format('(SELECT * FROM %1$s t WHERE t.txid >= pg_catalog.pg_snapshot_xmax($2) '
+                    pg_catalog.format('(SELECT * FROM %1$s t WHERE t.txid >= $5 '
                                       'AND t.txid < pg_catalog.pg_snapshot_xmax($3) '
                                       'UNION ALL SELECT * FROM %1$s t '
                                       'WHERE t.txid = ANY ($4))', tab),
                     'pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
-          USING 1, prev, cur, ARRAY(SELECT pg_catalog.pg_snapshot_xip(prev));
+          USING 1, prev, cur, ARRAY(SELECT pg_catalog.pg_snapshot_xip(prev)),
+                COALESCE(lo, pg_catalog.pg_snapshot_xmax(prev));
     END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF $1 = 'spans' THEN
