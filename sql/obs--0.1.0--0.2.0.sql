@@ -6049,6 +6049,18 @@ BEGIN
     IF s IS NULL THEN
         RETURN NULL;
     END IF;
+    IF TG_OP = 'UPDATE' THEN
+        /*
+         * the old rows out, then the new ones in: two statements, each in
+         * key order, but not together (an UPDATE of service a to b and one
+         * of b to a would lock a then b, and b then a).  So every rollup
+         * row of both is locked first (made, at 0, when missing: the next
+         * tick deletes it) in one statement, in key order
+         */
+        EXECUTE @extschema@._rollup_sql(sig, '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)',
+                                        'pg_catalog.pg_visible_in_snapshot(r.txid, $2)')
+          USING 0, s;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         EXECUTE @extschema@._rollup_sql(sig, 'old_rows', 'pg_catalog.pg_visible_in_snapshot(r.txid, $2)')
           USING -1, s;
