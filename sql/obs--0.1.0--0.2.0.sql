@@ -5860,13 +5860,6 @@ COMMENT ON TABLE @extschema@.rollup_state IS
     'per signal (logs, spans): the snapshot of the last rollup tick; obs.span_rollup and obs.log_rollup count exactly the rows whose txid is visible in snap (NULL: not built yet)';
 /* every reader looks at the state to choose between rollups and tables */
 GRANT SELECT ON @extschema@.rollup_state TO PUBLIC;
-/*
- * the state rows exist before the first tick (and after a restore: CREATE
- * EXTENSION makes them), so that a writer always has a row to lock: a
- * DELETE that ran before the first tick inserted the row would not wait
- * for it, and the first tick would count the rows it deletes
- */
-INSERT INTO @extschema@.rollup_state (signal) VALUES ('logs'), ('spans');
 
 CREATE TABLE @extschema@.span_rollup (
     all_time     boolean NOT NULL,
@@ -5964,9 +5957,8 @@ COMMENT ON FUNCTION @extschema@._rollup_sql(text, text, text) IS
     'internal: the statement that adds the rows of source passing filter to the rollups of signal (logs, spans), times the sign $1';
 
 /*
- * The state row of signal, locked (even when the rollups are not built: a
- * first tick under way has it); NULL when the rollups are not built
- * (nothing to keep).  Writers (the triggers) lock it FOR SHARE: they wait
+ * The state row of signal, locked; NULL when the rollups are not built
+ * (nothing to keep), or when signal has no state row yet.  Writers (the triggers) lock it FOR SHARE: they wait
  * for a tick, not for each other (they meet only on the rollup rows they
  * change), and a REPEATABLE READ writer whose snapshot predates a tick
  * fails with a serialization error instead of using the old snapshot.
@@ -5987,6 +5979,20 @@ BEGIN
         SELECT r.snap INTO s FROM @extschema@.rollup_state r
          WHERE r.signal = $1
            FOR SHARE;
+        IF NOT FOUND THEN
+            /*
+             * no row: the writer makes it (not built), so that a first tick
+             * whose row is not yet committed is waited for (ON CONFLICT
+             * waits for it), and a first tick to come waits for the writer.
+             * In REPEATABLE READ, a row committed after the snapshot is a
+             * serialization error (40001) here, as with a tick
+             */
+            INSERT INTO @extschema@.rollup_state AS r (signal) VALUES ($1)
+                ON CONFLICT ON CONSTRAINT rollup_state_pkey DO NOTHING;
+            SELECT r.snap INTO s FROM @extschema@.rollup_state r
+             WHERE r.signal = $1
+               FOR SHARE;
+        END IF;
     END IF;
     RETURN s;
 END
@@ -6018,8 +6024,8 @@ COMMENT ON FUNCTION @extschema@._snapshot_cut(pg_catalog.pg_snapshot, xid8) IS
  * trigger with transition tables has one event).  TG_ARGV[0] is the signal.
  * They run as the writer, as the triggers on the runs do (obs has no
  * SECURITY DEFINER function): obs's own DELETEs run as the owner; a role
- * you let UPDATE, DELETE or TRUNCATE spans or logs directly needs UPDATE
- * on obs.rollup_state and SELECT, INSERT, UPDATE, DELETE on the rollup
+ * you let UPDATE, DELETE or TRUNCATE spans or logs directly needs INSERT
+ * and UPDATE on obs.rollup_state and SELECT, INSERT, UPDATE, DELETE on the rollup
  * table (an INSERT of rows with the writer's own txid needs neither).
  */
 CREATE FUNCTION @extschema@._rollup_trigger()
@@ -6217,6 +6223,9 @@ BEGIN
     IF $1 NOT IN ('logs', 'spans') THEN
         RETURN;
     END IF;
+    /* a first tick under way (its row not yet committed) is waited for */
+    INSERT INTO @extschema@.rollup_state AS r (signal) VALUES ($1)
+        ON CONFLICT ON CONSTRAINT rollup_state_pkey DO NOTHING;
     s := @extschema@._rollup_lock($1);
     IF s IS NULL THEN
         RETURN;
