@@ -5923,7 +5923,7 @@ COMMENT ON FUNCTION @extschema@._snapshot_running(pg_catalog.pg_snapshot, xid8) 
  * order, and never deadlock on them: rows of source (a table, a subquery of one or a
  * trigger's transition table, aliased r) that pass filter.  Parameters of
  * the statement: $1 the sign, $2 and $3 snapshots source and filter may
- * use (the tick: $4, the running transactions of $2).
+ * use (the tick: $4, the running transactions of $2, and $5, where its walk from xmax starts).
  */
 CREATE FUNCTION @extschema@._rollup_sql(signal text, source text, filter text)
 RETURNS text
@@ -5958,7 +5958,7 @@ COMMENT ON FUNCTION @extschema@._rollup_sql(text, text, text) IS
 
 /*
  * The state row of signal, locked; NULL when the rollups are not built
- * (nothing to keep).  Writers (the triggers) lock it FOR SHARE: they wait
+ * (nothing to keep), or when signal has no state row yet.  Writers (the triggers) lock it FOR SHARE: they wait
  * for a tick, not for each other (they meet only on the rollup rows they
  * change), and a REPEATABLE READ writer whose snapshot predates a tick
  * fails with a serialization error instead of using the old snapshot.
@@ -5973,12 +5973,26 @@ DECLARE
 BEGIN
     IF $2 THEN
         UPDATE @extschema@.rollup_state r SET snap = r.snap
-         WHERE r.signal = $1 AND r.snap IS NOT NULL
+         WHERE r.signal = $1
         RETURNING r.snap INTO s;
     ELSE
         SELECT r.snap INTO s FROM @extschema@.rollup_state r
-         WHERE r.signal = $1 AND r.snap IS NOT NULL
+         WHERE r.signal = $1
            FOR SHARE;
+        IF NOT FOUND THEN
+            /*
+             * no row: the writer makes it (not built), so that a first tick
+             * whose row is not yet committed is waited for (ON CONFLICT
+             * waits for it), and a first tick to come waits for the writer.
+             * In REPEATABLE READ, a row committed after the snapshot is a
+             * serialization error (40001) here, as with a tick
+             */
+            INSERT INTO @extschema@.rollup_state AS r (signal) VALUES ($1)
+                ON CONFLICT ON CONSTRAINT rollup_state_pkey DO NOTHING;
+            SELECT r.snap INTO s FROM @extschema@.rollup_state r
+             WHERE r.signal = $1
+               FOR SHARE;
+        END IF;
     END IF;
     RETURN s;
 END
@@ -6010,8 +6024,8 @@ COMMENT ON FUNCTION @extschema@._snapshot_cut(pg_catalog.pg_snapshot, xid8) IS
  * trigger with transition tables has one event).  TG_ARGV[0] is the signal.
  * They run as the writer, as the triggers on the runs do (obs has no
  * SECURITY DEFINER function): obs's own DELETEs run as the owner; a role
- * you let UPDATE, DELETE or TRUNCATE spans or logs directly needs UPDATE
- * on obs.rollup_state and SELECT, INSERT, UPDATE, DELETE on the rollup
+ * you let UPDATE, DELETE or TRUNCATE spans or logs directly needs INSERT
+ * and UPDATE on obs.rollup_state and SELECT, INSERT, UPDATE, DELETE on the rollup
  * table (an INSERT of rows with the writer's own txid needs neither).
  */
 CREATE FUNCTION @extschema@._rollup_trigger()
@@ -6040,6 +6054,18 @@ BEGIN
     s := @extschema@._rollup_lock(sig, false);
     IF s IS NULL THEN
         RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        /*
+         * the old rows out, then the new ones in: two statements, each in
+         * key order, but not together (an UPDATE of service a to b and one
+         * of b to a would lock a then b, and b then a).  So every rollup
+         * row of both is locked first (made, at 0, when missing: the next
+         * tick deletes it) in one statement, in key order
+         */
+        EXECUTE @extschema@._rollup_sql(sig, '(SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows)',
+                                        'pg_catalog.pg_visible_in_snapshot(r.txid, $2)')
+          USING 0, s;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         EXECUTE @extschema@._rollup_sql(sig, 'old_rows', 'pg_catalog.pg_visible_in_snapshot(r.txid, $2)')
@@ -6092,6 +6118,7 @@ DECLARE
     cur pg_catalog.pg_snapshot;
     cut xid8;
     first xid8;
+    lo xid8;
     n bigint;
 BEGIN
     IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -6124,13 +6151,21 @@ BEGIN
     END IF;
     cur := @extschema@._snapshot_running(pg_catalog.pg_current_snapshot(), pg_catalog.pg_current_xact_id());
     IF $3 IS NOT NULL THEN
-        /* nothing visible: a first build walks the txid index from the start */
-        prev := COALESCE(prev, '1:1:'::pg_catalog.pg_snapshot);
+        /*
+         * nothing visible: a first build walks the txid index from its
+         * start, txid 0 (a row restored with it is visible in any snapshot,
+         * and no pg_snapshot has an xmax below 1)
+         */
+        IF prev IS NULL THEN
+            lo := '0'::xid8;
+            prev := '1:1:'::pg_catalog.pg_snapshot;
+        END IF;
+        lo := COALESCE(lo, pg_catalog.pg_snapshot_xmax(prev));
         EXECUTE pg_catalog.format('SELECT t.txid FROM %s t WHERE t.txid >= $1 AND t.txid < $2 ORDER BY t.txid OFFSET $3 LIMIT 1', tab)
-           INTO cut USING pg_catalog.pg_snapshot_xmax(prev), pg_catalog.pg_snapshot_xmax(cur), $3;
+           INTO cut USING lo, pg_catalog.pg_snapshot_xmax(cur), $3;
         IF cut IS NOT NULL THEN
             EXECUTE pg_catalog.format('SELECT min(t.txid) FROM %s t WHERE t.txid >= $1', tab)
-               INTO first USING pg_catalog.pg_snapshot_xmax(prev);
+               INTO first USING lo;
             IF cut <= first THEN
                 cut := ((first::text)::numeric + 1)::text::xid8;
             END IF;
@@ -6142,17 +6177,19 @@ BEGIN
           USING 1, prev, cur;
     ELSE
         /*
-         * not visible in prev: at or past its xmax (and below cur's, to be
-         * visible in cur), or in its running list; two index walks that
-         * read the rows of the transactions ended since prev only
+         * not visible in prev: at or past its xmax (lo; 0 for a first
+         * build) and below cur's, to be visible in cur, or in its running
+         * list; two index walks that read the rows of the transactions
+         * ended since prev only
          */
         EXECUTE @extschema@._rollup_sql($1,
-                    pg_catalog.format('(SELECT * FROM %1$s t WHERE t.txid >= pg_catalog.pg_snapshot_xmax($2) '
+                    pg_catalog.format('(SELECT * FROM %1$s t WHERE t.txid >= $5 '
                                       'AND t.txid < pg_catalog.pg_snapshot_xmax($3) '
                                       'UNION ALL SELECT * FROM %1$s t '
                                       'WHERE t.txid = ANY ($4))', tab),
                     'pg_catalog.pg_visible_in_snapshot(r.txid, $3)')
-          USING 1, prev, cur, ARRAY(SELECT pg_catalog.pg_snapshot_xip(prev));
+          USING 1, prev, cur, ARRAY(SELECT pg_catalog.pg_snapshot_xip(prev)),
+                COALESCE(lo, pg_catalog.pg_snapshot_xmax(prev));
     END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF $1 = 'spans' THEN
@@ -6186,6 +6223,9 @@ BEGIN
     IF $1 NOT IN ('logs', 'spans') THEN
         RETURN;
     END IF;
+    /* a first tick under way (its row not yet committed) is waited for */
+    INSERT INTO @extschema@.rollup_state AS r (signal) VALUES ($1)
+        ON CONFLICT ON CONSTRAINT rollup_state_pkey DO NOTHING;
     s := @extschema@._rollup_lock($1);
     IF s IS NULL THEN
         RETURN;

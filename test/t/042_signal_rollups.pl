@@ -213,5 +213,74 @@ is( sql(q{SELECT string_agg(DISTINCT action, ',' ORDER BY action) FROM obs.run_m
 	'dropped', 'the next run drops it');
 is(sql(q{SELECT differences()}), '0', 'and the figures equal the direct aggregates');
 
+# ------------------------------------------- writers during the first tick
+# the rollups are not built yet: a DELETE not yet committed (READ
+# COMMITTED) or a REPEATABLE READ writer whose snapshot is older than the
+# first tick must not be missed by it.  A writer makes the state row when
+# there is none, so the first tick waits for the DELETE (here: gives up
+# after lock_timeout), and the REPEATABLE READ DELETE fails (40001)
+# instead of leaving its rows in the rollups
+$node->safe_psql('postgres', q{CREATE DATABASE first_tick});
+$node->safe_psql('first_tick', q{CREATE EXTENSION obs});
+my $differences = sql(q{SELECT pg_get_functiondef('differences()'::regprocedure)});
+my $write_some = sql(q{SELECT pg_get_functiondef('write_some(integer, text)'::regprocedure)});
+$node->safe_psql('first_tick', "$differences;\n$write_some;\nSET obs.write_path = 'transactional';\nSELECT write_some(300, 'svc-f');");
+my $rc_deleter = $node->background_psql('first_tick');
+$rc_deleter->query_safe(q{BEGIN; DELETE FROM obs.logs WHERE level = 'ERROR'});
+my ($rc_tick) = $node->psql('first_tick', q{SET lock_timeout = '500ms'; SELECT obs._rollup_tick('logs')});
+isnt($rc_tick, 0, 'the first tick of logs waits for a DELETE not yet committed');
+$rc_deleter->query_safe(q{COMMIT});
+$rc_deleter->quit;
+my $rr_deleter = $node->background_psql('first_tick');
+$rr_deleter->query_safe(q{BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM obs.spans});
+$node->safe_psql('first_tick', q{SELECT obs._rollup_tick('logs'), obs._rollup_tick('spans')});
+# psql stops at the serialization error (ON_ERROR_STOP): the DELETE is rolled back
+eval { $rr_deleter->query(q{DELETE FROM obs.spans WHERE status = 'error'}); $rr_deleter->query(q{COMMIT}); };
+eval { $rr_deleter->quit; };
+is($node->safe_psql('first_tick', q{SELECT differences()}), '0',
+	'writers around the first tick: the figures equal the direct aggregates');
+$node->safe_psql('first_tick', q{SELECT count(*) FROM obs.refresh_rollups()});
+is($node->safe_psql('first_tick', q{SELECT differences()}), '0', 'and after the next tick');
+
+# ------------------------------------------ UPDATEs in crossed directions
+# one UPDATE moves spans of service a to b, another of b to a: each takes
+# its old rows out and puts its new ones in, and must not deadlock with the
+# other on the rollup rows.  A third session holds one rollup row (of b) so
+# that the first UPDATE stops half-way while the second runs
+sql(q{SET obs.write_path = 'transactional';
+	SELECT obs.record_span(obs.new_trace_id(), obs.new_span_id(), NULL, 'op', 'API', '2026-06-01 01:00:10', '2026-06-01 01:00:11', 'ok', NULL, NULL, 'svc-dl-a');
+	SELECT obs.record_span(obs.new_trace_id(), obs.new_span_id(), NULL, 'op', 'API', '2026-06-01 01:00:20', '2026-06-01 01:00:21', 'ok', NULL, NULL, 'svc-dl-b');
+	SELECT obs.record_span(obs.new_trace_id(), obs.new_span_id(), NULL, 'op', 'API', '2026-06-01 02:00:10', '2026-06-01 02:00:11', 'ok', NULL, NULL, 'svc-dl-b')});
+sql(q{SELECT count(*) FROM obs.refresh_rollups()});
+my $gate = $node->background_psql('postgres');
+$gate->query_safe(q{BEGIN; UPDATE obs.span_rollup SET spans = spans
+	WHERE NOT all_time AND service_name = 'svc-dl-b' AND bucket = '2026-06-01 01:00+00'});
+my %moves = (
+	a_to_b => q{UPDATE obs.spans SET service_name = 'svc-dl-b' WHERE service_name = 'svc-dl-a'},
+	b_to_a => q{UPDATE obs.spans SET service_name = 'svc-dl-a' WHERE service_name = 'svc-dl-b' AND start_time >= '2026-06-01 02:00+00'});
+my (%mout, %merr, %mh);
+for my $name (sort keys %moves)
+{
+	my $file = $node->basedir . "/$name.sql";
+	PostgreSQL::Test::Utils::append_to_file($file,
+		"\\set ON_ERROR_STOP 1\nSET deadlock_timeout = '100ms';\n$moves{$name};\nSELECT 'moved';\n");
+	($mout{$name}, $merr{$name}) = ('', '');
+	$mh{$name} = IPC::Run::start(
+		[ 'psql', '-X', '-q', '-At', '-f', $file, '-d', $node->connstr('postgres') ],
+		'>', \$mout{$name}, '2>', \$merr{$name},
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	# the first one waits for the held row before the second starts
+	$node->poll_query_until('postgres',
+		q{SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE obs.spans%'})
+	  or die 'the UPDATE did not wait' if $name eq 'a_to_b';
+}
+sleep(1);    # the second one now waits for the first (deadlock_timeout: 100 ms)
+$gate->query_safe(q{COMMIT});
+$gate->quit;
+$_->finish for values %mh;
+is(join(',', map { $mout{$_} =~ /moved/ ? "$_ moved" : "$_: $merr{$_}" } sort keys %moves), 'a_to_b moved,b_to_a moved',
+	'two UPDATEs moving spans between two services in crossed directions do not deadlock');
+is(sql(q{SELECT differences()}), '0', 'and the figures equal the direct aggregates');
+
 $node->stop;
 done_testing();
