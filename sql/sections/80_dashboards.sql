@@ -449,6 +449,10 @@ BEGIN
             BEGIN
                 PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
                 EXECUTE pg_catalog.format('SELECT count(*) FROM %s', v_part) INTO v_rows;
+                /* a file of the partition in the lake is now its only copy */
+                UPDATE @extschema@.archived_partitions ap SET dropped_at = pg_catalog.now()
+                 WHERE ap.signal = v_sig AND ap.lower_bound = v_lo AND ap.upper_bound = v_hi
+                   AND ap.dropped_at IS NULL;
                 PERFORM @extschema@._rollup_forget(v_sig, v_part, v_lo, v_hi);
                 EXECUTE pg_catalog.format('DROP TABLE %s', v_part);
                 v_count := v_count + v_rows;

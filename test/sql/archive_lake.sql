@@ -230,6 +230,13 @@ SELECT f AS written FROM pg_ls_dir('/tmp/obs_archive_regress/later/signal=logs')
 COPY (SELECT 1) TO PROGRAM 'cat > /dev/null && rm "/tmp/obs_archive_regress/later/signal=logs/_owner.1.1.json"';
 SELECT * FROM obs.run_maintenance('2026-11-14 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 SELECT path, row_count FROM obs.archived_partitions WHERE location = '/tmp/obs_archive_regress/later' ORDER BY path;
-SELECT obs.clear_archive('logs');
+-- purge() dropping an archived partition records that its file is now its only copy
 SELECT obs.clear_retention('logs');
+SELECT count(obs.info('purged ' || g, ts => '2026-11-15 10:00+00')) FROM generate_series(1, 4) g;
+SELECT * FROM obs.run_maintenance('2026-11-16 12:00+00') WHERE signal = 'logs' AND action = 'archived';
+SELECT path, row_count, dropped_at IS NULL AS kept FROM obs.archived_partitions WHERE lower_bound = '2026-11-15';
+SELECT obs.clear_archive('logs');
+SELECT table_name, deleted >= 4 AS purged FROM obs.purge(now() - '2026-11-16'::timestamptz) WHERE table_name = 'logs';
+SELECT to_regclass('obs.logs_p20261115') IS NULL AS partition_dropped;
+SELECT path, dropped_at IS NOT NULL AS dropped FROM obs.archived_partitions WHERE lower_bound = '2026-11-15';
 COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';
