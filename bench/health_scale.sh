@@ -21,26 +21,10 @@ LARGE=${BENCH_LARGE:-10000000}
 REPEAT=${BENCH_REPEAT:-5}
 DIRECT=${BENCH_DIRECT:-1}
 
-obs_install_deps
-obs_take_install_lock
-obs_build_install
-trap obs_cluster_stop EXIT
-obs_cluster_start "max_wal_size = '8GB'
-shared_buffers = '256MB'
-work_mem = '64MB'"
-exec 9>&-    # the cluster is up: let others install again
-
-PSQL=(psql -X -q -At -v ON_ERROR_STOP=1)
+. bench/scale_lib.sh
+scale_start
 load() {    # load DB ROWS
-    "${PSQL[@]}" -d postgres -c "CREATE DATABASE $1"
-    "${PSQL[@]}" -d "$1" -c "CREATE EXTENSION obs" -c "SELECT obs.enable_rollups()" -c "
-CREATE FUNCTION bench_ms(q text) RETURNS double precision LANGUAGE plpgsql AS \$\$
-DECLARE t0 timestamptz;
-BEGIN
-    t0 := clock_timestamp();
-    EXECUTE 'SELECT count(*) FROM (' || q || ') q WHERE q::text IS NOT NULL';
-    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END \$\$;"
+    scale_create_db "$1" "SELECT obs.enable_rollups()"
     local from=1 to
     while [ "$from" -le "$2" ]; do
         to=$((from + 999999)); [ "$to" -le "$2" ] || to=$2
@@ -90,24 +74,9 @@ QUERIES=(
     "get_task_performance(last 24 h)|SELECT * FROM obs.get_task_performance(NULL, (SELECT max(start_time) FROM obs.task_runs) - interval '1 day', NULL)"
     "get_flow_health(last 24 h)|SELECT * FROM obs.get_flow_health(NULL, (SELECT max(start_time) FROM obs.flow_runs) - interval '1 day', NULL)"
 )
-declare -A best
-for ((r = 1; r <= REPEAT; r++)); do
-    for q in "${QUERIES[@]}"; do
-        name=${q%%|*}; sql=${q#*|}
-        for db in bench_small bench_large; do
-            ms=$("${PSQL[@]}" -d "$db" -c "SELECT bench_ms(\$q\$$sql\$q\$)")
-            key="$name@$db"
-            if [ -z "${best[$key]:-}" ] || awk -v a="$ms" -v b="${best[$key]}" 'BEGIN {exit !(a < b)}'; then
-                best[$key]=$ms
-            fi
-        done
-    done
-done
+scale_time "$REPEAT"
 if [ "$DIRECT" = 1 ]; then
-    name="task_performance un-rolled (direct aggregate)"
-    QUERIES+=("$name|")
-    for db in bench_small bench_large; do
-        best["$name@$db"]=$("${PSQL[@]}" -d "$db" -c "SELECT bench_ms(\$q\$
+    scale_once "task_performance un-rolled (direct aggregate)" "
     SELECT r.task_name || '', count(*),
            avg(r.duration_seconds) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')),
            percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_seconds) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')),
@@ -115,15 +84,9 @@ if [ "$DIRECT" = 1 ]; then
            max(r.duration_seconds) FILTER (WHERE r.status IN ('Completed', 'Failed', 'Crashed')),
            sum(r.inputs_processed), sum(r.outputs_produced),
            count(*) FILTER (WHERE r.status IN ('Failed', 'Crashed'))
-      FROM obs.task_runs r GROUP BY r.task_name || '' \$q\$)")
-    done
+      FROM obs.task_runs r GROUP BY r.task_name || ''"
 fi
 
 echo
 echo "best of $REPEAT (un-rolled: one run), $SMALL vs $LARGE task runs and flow runs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-48s %12s %12s %8s\n' query "ms ($SMALL)" "ms ($LARGE)" ratio
-for q in "${QUERIES[@]}"; do
-    name=${q%%|*}
-    s=${best["$name@bench_small"]}; l=${best["$name@bench_large"]}
-    printf '%-48s %12.1f %12.1f %7.2fx\n' "$name" "$s" "$l" "$(awk -v s="$s" -v l="$l" 'BEGIN {print l / s}')"
-done
+scale_print "$SMALL" "$LARGE"

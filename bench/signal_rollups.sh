@@ -20,16 +20,8 @@ LARGE=${BENCH_LARGE:-10000000}
 TAIL=${BENCH_TAIL:-60000}
 REPEAT=${BENCH_REPEAT:-5}
 
-obs_install_deps
-obs_take_install_lock
-obs_build_install
-trap obs_cluster_stop EXIT
-obs_cluster_start "max_wal_size = '8GB'
-shared_buffers = '256MB'
-work_mem = '64MB'"
-exec 9>&-    # the cluster is up: let others install again
-
-PSQL=(psql -X -q -At -v ON_ERROR_STOP=1)
+. bench/scale_lib.sh
+scale_start
 rows() {    # rows DB FROM TO: spans and logs i = FROM .. TO, one a second
     "${PSQL[@]}" -d "$1" -c "
 INSERT INTO obs.spans (trace_id, span_id, operation, service_type, service_name, start_time, end_time,
@@ -45,15 +37,7 @@ SELECT '2024-01-01'::timestamptz + i * interval '1 second',
   FROM generate_series($2, $3) i"
 }
 load() {    # load DB ROWS
-    "${PSQL[@]}" -d postgres -c "CREATE DATABASE $1"
-    "${PSQL[@]}" -d "$1" -c "CREATE EXTENSION obs" -c "
-CREATE FUNCTION bench_ms(q text) RETURNS double precision LANGUAGE plpgsql AS \$\$
-DECLARE t0 timestamptz;
-BEGIN
-    t0 := clock_timestamp();
-    EXECUTE 'SELECT count(*) FROM (' || q || ') q WHERE q::text IS NOT NULL';
-    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END \$\$;"
+    scale_create_db "$1"
     local from=1 to
     while [ "$from" -le "$2" ]; do
         to=$((from + 999999)); [ "$to" -le "$2" ] || to=$2
@@ -96,38 +80,17 @@ QUERIES=(
     "throughput(last 7 d, 1 h buckets)|SELECT * FROM obs.throughput(timestamptz '@week' - interval '7 days', NULL, '1 hour')"
     "log_volume(last 24 h)|SELECT * FROM obs.log_volume(timestamptz '@log' - interval '1 day', NULL)"
 )
-declare -A best
-for ((r = 1; r <= REPEAT; r++)); do
-    for q in "${QUERIES[@]}"; do
-        name=${q%%|*}; sql=${q#*|}
-        for db in bench_small bench_large; do
-            q1=${sql//@day/${since_day[$db]}}; q1=${q1//@week/${since_week[$db]}}; q1=${q1//@log/${since_log[$db]}}
-            ms=$("${PSQL[@]}" -d "$db" -c "SELECT bench_ms(\$q\$$q1\$q\$)")
-            key="$name@$db"
-            if [ -z "${best[$key]:-}" ] || awk -v a="$ms" -v b="${best[$key]}" 'BEGIN {exit !(a < b)}'; then
-                best[$key]=$ms
-            fi
-        done
-    done
-done
-name="error_rate_by_service direct (0.1.0)"
-QUERIES+=("$name|")
-for db in bench_small bench_large; do
-    best["$name@$db"]=$("${PSQL[@]}" -d "$db" -c "SELECT bench_ms(\$q\$
+scale_sql() {
+    local q=${2//@day/${since_day[$1]}}
+    q=${q//@week/${since_week[$1]}}
+    printf '%s' "${q//@log/${since_log[$1]}}"
+}
+scale_time "$REPEAT"
+scale_once "error_rate_by_service direct (0.1.0)" "
     SELECT s.service_name, s.service_type, count(*), count(*) FILTER (WHERE s.status = 'error')
-      FROM obs.spans s WHERE s.start_time < 'infinity' GROUP BY 1, 2 \$q\$)")
-done
-name="tick of the $TAIL-row tail (spans and logs)"
-QUERIES+=("$name|")
-for db in bench_small bench_large; do
-    best["$name@$db"]=$("${PSQL[@]}" -d "$db" -c "SELECT bench_ms(\$q\$ SELECT * FROM obs.refresh_rollups() \$q\$)")
-done
+      FROM obs.spans s WHERE s.start_time < 'infinity' GROUP BY 1, 2"
+scale_once "tick of the $TAIL-row tail (spans and logs)" "SELECT * FROM obs.refresh_rollups()"
 
 echo
 echo "best of $REPEAT (direct and tick: one run), $SMALL vs $LARGE spans and logs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-48s %12s %12s %8s\n' query "ms ($SMALL)" "ms ($LARGE)" ratio
-for q in "${QUERIES[@]}"; do
-    name=${q%%|*}
-    s=${best["$name@bench_small"]}; l=${best["$name@bench_large"]}
-    printf '%-48s %12.1f %12.1f %7.2fx\n' "$name" "$s" "$l" "$(awk -v s="$s" -v l="$l" 'BEGIN {print l / s}')"
-done
+scale_print "$SMALL" "$LARGE"

@@ -76,15 +76,18 @@ digest_buf(const char *data, size_t len, uint8 *md5, uint8 *sha)
 	hash_end(s, sha, 32);
 }
 
-/* key with every byte but unreserved ones and '/' percent-encoded */
+/*
+ * v with every byte but unreserved ones percent-encoded, as SigV4 signs it;
+ * keep_slash: '/' too stays (an object key in a path)
+ */
 static void
-append_encoded(StringInfo s, const char *key)
+append_encoded(StringInfo s, const char *v, bool keep_slash)
 {
-	for (const unsigned char *p = (const unsigned char *) key; *p; p++)
+	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
 	{
 		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 			(*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
-			*p == '~' || *p == '/')
+			*p == '~' || (keep_slash && *p == '/'))
 			appendStringInfoChar(s, (char) *p);
 		else
 			appendStringInfo(s, "%%%02X", *p);
@@ -101,32 +104,17 @@ object_url(const ObsArchiveTarget *t, const char *key, const char *query)
 	if (t->endpoint)
 	{
 		appendStringInfo(&s, "%s/", t->endpoint);
-		append_encoded(&s, t->bucket);
+		append_encoded(&s, t->bucket, true);
 		appendStringInfoChar(&s, '/');
 	}
 	else
 		appendStringInfo(&s, "https://%s.s3.%s.amazonaws.com/", t->bucket, t->region);
-	append_encoded(&s, t->prefix);
-	append_encoded(&s, key);
+	append_encoded(&s, t->prefix, true);
+	append_encoded(&s, key, true);
 	/* in SigV4's canonical order already: libcurl signs the query as given */
 	if (query)
 		appendStringInfo(&s, "?%s", query);
 	return s.data;
-}
-
-/* a query value: every byte but unreserved ones percent-encoded, as SigV4 signs it */
-static void
-append_query_value(StringInfo s, const char *v)
-{
-	for (const unsigned char *p = (const unsigned char *) v; *p; p++)
-	{
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			(*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
-			*p == '~')
-			appendStringInfoChar(s, (char) *p);
-		else
-			appendStringInfo(s, "%%%02X", *p);
-	}
 }
 
 /* the bucket's URL with query (a listing), path style or AWS's virtual host */
@@ -139,7 +127,7 @@ bucket_url(const ObsArchiveTarget *t, const char *query)
 	if (t->endpoint)
 	{
 		appendStringInfo(&s, "%s/", t->endpoint);
-		append_encoded(&s, t->bucket);
+		append_encoded(&s, t->bucket, true);
 	}
 	else
 		appendStringInfo(&s, "https://%s.s3.%s.amazonaws.com/", t->bucket, t->region);
@@ -345,7 +333,7 @@ abort_upload(const ObsArchiveTarget *t, const char *key, const char *upload_id)
 
 	initStringInfo(&q);
 	appendStringInfoString(&q, "uploadId=");
-	append_encoded(&q, upload_id);
+	append_encoded(&q, upload_id, true);
 	/* best effort, raising nothing: a failed abort leaves an invisible upload */
 	s3_request_ext(t, "DELETE", object_url(t, key, q.data), NULL, 0, NULL, &ans, true);
 }
@@ -449,7 +437,7 @@ obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
 			obs_archive_hex(pmd5, 16, phex);
 			initStringInfo(&q);
 			appendStringInfo(&q, "partNumber=%d&uploadId=", i + 1);
-			append_encoded(&q, upload_id);
+			append_encoded(&q, upload_id, true);
 			s3_request(t, "PUT", object_url(t, key, q.data), buf, n, NULL, &ans);
 			check_answer(t, "upload a part of", key, &ans);
 			if (!etag_is(ans.etag, phex))
@@ -473,7 +461,7 @@ obs_archive_s3_put_file(const ObsArchiveTarget *t, const char *key,
 
 			initStringInfo(&q);
 			appendStringInfoString(&q, "uploadId=");
-			append_encoded(&q, upload_id);
+			append_encoded(&q, upload_id, true);
 			s3_request(t, "POST", object_url(t, key, q.data), complete.data, complete.len,
 					   "application/xml", &ans);
 			check_answer(t, "complete the multipart upload of", key, &ans);
@@ -537,8 +525,8 @@ obs_archive_s3_list(const ObsArchiveTarget *t, const char *prefix)
 
 	initStringInfo(&q);
 	appendStringInfoString(&q, "list-type=2&prefix=");
-	append_query_value(&q, t->prefix);
-	append_query_value(&q, prefix);
+	append_encoded(&q, t->prefix, false);
+	append_encoded(&q, prefix, false);
 	s3_request(t, "GET", bucket_url(t, q.data), NULL, 0, NULL, &ans);
 	check_answer(t, "list", prefix, &ans);
 	for (p = ans.body; (p = strstr(p, "<Key>")) != NULL; p++)
@@ -597,16 +585,16 @@ obs_archive_s3_abort_uploads(const ObsArchiveTarget *t, const char *prefix,
 		if (key_marker)
 		{
 			appendStringInfoString(&q, "key-marker=");
-			append_query_value(&q, key_marker);
+			append_encoded(&q, key_marker, false);
 			appendStringInfoChar(&q, '&');
 		}
 		appendStringInfoString(&q, "max-uploads=100&prefix=");
-		append_query_value(&q, t->prefix);
-		append_query_value(&q, prefix);
+		append_encoded(&q, t->prefix, false);
+		append_encoded(&q, prefix, false);
 		if (id_marker)
 		{
 			appendStringInfoString(&q, "&upload-id-marker=");
-			append_query_value(&q, id_marker);
+			append_encoded(&q, id_marker, false);
 		}
 		appendStringInfoString(&q, "&uploads=");
 		s3_request(t, "GET", bucket_url(t, q.data), NULL, 0, NULL, &ans);
@@ -634,7 +622,7 @@ obs_archive_s3_abort_uploads(const ObsArchiveTarget *t, const char *prefix,
 				continue;
 			initStringInfo(&dq);
 			appendStringInfoString(&dq, "uploadId=");
-			append_query_value(&dq, id);
+			append_encoded(&dq, id, false);
 			s3_request(t, "DELETE", object_url(t, key + plen, dq.data), NULL, 0, NULL, &del);
 			if (del.status == 404)
 				continue;
