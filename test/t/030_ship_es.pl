@@ -70,7 +70,8 @@ sub events
 {
 	my $log = shift;
 	open(my $f, '<', $log) or return ();
-	my @e = map { decode_json($_) } grep { /\S/ } <$f>;
+	# whole lines only: the receiver may be writing the last one
+	my @e = map { decode_json($_) } grep { /\S/ && /\n\z/ } <$f>;
 	close $f;
 	return @e;
 }

@@ -53,7 +53,8 @@ sub control { my ($port, $json) = @_; return `curl -s -m 5 -X POST -d '$json' ht
 sub events
 {
 	open(my $f, '<', $_[0]) or return ();
-	my @e = map { decode_json($_) } grep { /\S/ } <$f>;
+	# whole lines only: the receiver may be writing the last one
+	my @e = map { decode_json($_) } grep { /\S/ && /\n\z/ } <$f>;
 	close $f;
 	return @e;
 }
