@@ -23,12 +23,8 @@ DIRECT=${BENCH_DIRECT:-1}
 
 . bench/scale_lib.sh
 scale_start
-load() {    # load DB ROWS
-    scale_create_db "$1" "SELECT obs.enable_rollups()"
-    local from=1 to
-    while [ "$from" -le "$2" ]; do
-        to=$((from + 999999)); [ "$to" -le "$2" ] || to=$2
-        "${PSQL[@]}" -d "$1" -c "
+runs() {    # runs DB FROM TO: task and flow runs i = FROM .. TO, one a second
+    "${PSQL[@]}" -d "$1" -c "
 INSERT INTO obs.task_runs (task_run_id, task_name, flow_run_id, status, start_time, end_time,
                            inputs_processed, outputs_produced, updated_at)
 SELECT 't' || i, 'task_' || (hashint4(i) & 31), 'fr-' || (i / 10),
@@ -37,7 +33,7 @@ SELECT 't' || i, 'task_' || (hashint4(i) & 31), 'fr-' || (i / 10),
        CASE WHEN i % 101 <> 0 THEN '2024-01-01'::timestamptz + i * interval '1 second'
                                    + (hashint4(i) & 65535) * interval '1 millisecond' END,
        i % 1000, i % 900, now()
-  FROM generate_series($from, $to) i" -c "
+  FROM generate_series($2, $3) i" -c "
 INSERT INTO obs.flow_runs (flow_run_id, flow_name, status, start_time, end_time, num_tasks, updated_at)
 SELECT 'f' || i, 'flow_' || (hashint4(i) & 15),
        (CASE WHEN i % 13 = 0 THEN 'Failed' WHEN i % 101 = 0 THEN 'Running' ELSE 'Completed' END)::obs.run_state,
@@ -45,9 +41,11 @@ SELECT 'f' || i, 'flow_' || (hashint4(i) & 15),
        CASE WHEN i % 101 <> 0 THEN '2024-01-01'::timestamptz + i * interval '1 second'
                                    + (hashint4(i) & 262143) * interval '1 millisecond' END,
        10, now()
-  FROM generate_series($from, $to) i"
-        from=$((to + 1))
-    done
+  FROM generate_series($2, $3) i"
+}
+load() {    # load DB ROWS
+    scale_create_db "$1" "SELECT obs.enable_rollups()"
+    scale_chunks "$1" "$2" runs
     "${PSQL[@]}" -d "$1" -c "VACUUM ANALYZE"
 }
 

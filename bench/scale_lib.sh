@@ -35,6 +35,17 @@ BEGIN
 END \$\$;"
 }
 
+# scale_chunks DB ROWS FUNC: FUNC DB FROM TO for rows 1 .. ROWS, in chunks
+# of 1M (one INSERT ... SELECT each)
+scale_chunks() {
+    local from=1 to
+    while [ "$from" -le "$2" ]; do
+        to=$((from + 999999)); [ "$to" -le "$2" ] || to=$2
+        "$3" "$1" "$from" "$to"
+        from=$((to + 1))
+    done
+}
+
 # the query text a database runs for a query of QUERIES: scale_sql DB SQL
 # prints it (a script may redefine it to fill in per-database values)
 scale_sql() { printf '%s' "$2"; }

@@ -38,12 +38,7 @@ SELECT '2024-01-01'::timestamptz + i * interval '1 second',
 }
 load() {    # load DB ROWS
     scale_create_db "$1"
-    local from=1 to
-    while [ "$from" -le "$2" ]; do
-        to=$((from + 999999)); [ "$to" -le "$2" ] || to=$2
-        rows "$1" "$from" "$to"
-        from=$((to + 1))
-    done
+    scale_chunks "$1" "$2" rows
     "${PSQL[@]}" -d "$1" -c "VACUUM ANALYZE" -c "SELECT count(*) FROM obs.refresh_rollups()" >/dev/null
     # the tail: rows written after the last tick
     rows "$1" $(($2 + 1)) $(($2 + TAIL))
