@@ -10,10 +10,11 @@
  * buffer.c), connected to that ring's database as the bootstrap
  * superuser.  Each flusher works on its own ring only, as below, and
  * saves its own state; flushers of one database commit in any order, each
- * batch with its own transaction's txid.  A flusher that found its ring empty for IDLE_EXIT_MS exits,
- * so that its database can be dropped or used as a template; when the
- * database no longer exists the launcher frees its slot (counters reset)
- * for another database to claim.  Writers claiming a slot, or writing to
+ * batch with its own transaction's txid.  A flusher that stored nothing
+ * for IDLE_EXIT_MS (its ring empty at every pass) exits, so that its
+ * database can be dropped or used as a template; when the database no
+ * longer exists the launcher frees its slot (counters reset) for another
+ * database to claim.  Writers claiming a slot, or writing to
  * a ring without a flusher, set the launcher's latch.
  *
  * A flusher follows worker_spi's loop: it sleeps on its latch for at most
@@ -1386,10 +1387,11 @@ typedef enum DrainResult
  * so that under a steady trickle the flusher commits full batches every
  * obs.flush_interval instead of tiny ones back to back; and it returns at
  * once on SIGTERM.  With a deadline (shutdown) it stores everything it can
- * until then.
+ * until then.  *worked is set when a batch was stored (or settled
+ * otherwise): the flusher was not idle, even if the ring is empty now.
  */
 static DrainResult
-drain(ObsRing *ring, TimestampTz deadline, int *failures)
+drain(ObsRing *ring, TimestampTz deadline, int *failures, bool *worked)
 {
 	for (;;)
 	{
@@ -1422,6 +1424,7 @@ drain(ObsRing *ring, TimestampTz deadline, int *failures)
 			pgstat_report_activity(STATE_IDLE, NULL);
 			return DRAIN_STOPPED;
 		}
+		*worked = true;
 		pgstat_report_activity(STATE_IDLE, NULL);
 		if (ConfigReloadPending)
 		{
@@ -1517,6 +1520,7 @@ obs_flusher_main(Datum arg)
 	{
 		long		nap = obs_flush_interval;
 		DrainResult dr;
+		bool		worked = false;
 
 		if (ConfigReloadPending)
 		{
@@ -1525,12 +1529,13 @@ obs_flusher_main(Datum arg)
 		}
 		if (got_sigterm)
 			break;
-		dr = drain(ring, 0, &failures);
+		dr = drain(ring, 0, &failures, &worked);
 		if (dr == DRAIN_STOPPED && lock_waits > 0)
 			nap = Min((long) obs_flush_interval << Min(lock_waits, 6), MAX_LOCK_RETRY_PAUSE_MS);
 		else if (dr == DRAIN_STOPPED && failures > 0)
 			nap = Min((long) obs_flush_interval << Min(failures, 6), MAX_RETRY_PAUSE_MS);
-		if (dr != DRAIN_EMPTY)
+		/* idle: nothing was stored since the ring was first found empty */
+		if (dr != DRAIN_EMPTY || worked)
 			idle_since = 0;
 		else if (idle_since == 0)
 			idle_since = GetCurrentTimestamp();
@@ -1547,15 +1552,16 @@ obs_flusher_main(Datum arg)
 		TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														   Max(obs_shutdown_timeout, 1));
 		uint64		left;
+		bool		worked = false;
 
-		while (drain(ring, deadline, &failures) != DRAIN_EMPTY && GetCurrentTimestamp() < deadline)
+		while (drain(ring, deadline, &failures, &worked) != DRAIN_EMPTY && GetCurrentTimestamp() < deadline)
 			pg_usleep(10000L);
 		/* from now on writers drop; store what slipped in meanwhile */
 		LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 		ring->closed = true;
 		LWLockRelease(ring->lock);
 		ConditionVariableBroadcast(&ring->cv);
-		(void) drain(ring, deadline, &failures);
+		(void) drain(ring, deadline, &failures, &worked);
 		LWLockAcquire(ring->lock, LW_SHARED);
 		left = ring->head - ring->tail;
 		LWLockRelease(ring->lock);

@@ -85,6 +85,26 @@ is( sql(q{SELECT count(*) FROM obs.ingest_stats WHERE database = 'noobs'})
 my ($ret, $out, $err) = $node->psql('postgres', 'DROP DATABASE noobs');
 is($ret, 0, 'that database drops at once');
 
+# --------------------- a flusher kept busy by a trickle of records stays
+# Records every 200 ms for longer than the 10 s an idle flusher waits:
+# every pass stores some and then finds the ring empty.  Only a flusher
+# that stored nothing for 10 s may leave; this one must not.
+sql(q{SELECT obs.info('trickle start'); SELECT obs.flush()});
+my $trickle_pid = sql(q{SELECT pid FROM pg_stat_activity
+    WHERE backend_type = 'obs flusher' AND datname = 'postgres'});
+like($trickle_pid, qr/^\d+$/, 'one flusher before the trickle');
+my $trickle = $node->basedir . '/trickle.sql';
+PostgreSQL::Test::Utils::append_to_file($trickle, q{SELECT obs.info('trickle');
+});
+my ($tout, $terr) = ('', '');
+IPC::Run::run(
+	[ 'pgbench', '-n', '-c', '1', '-R', '5', '-T', '13', '-f', $trickle,
+	  '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'>', \$tout, '2>', \$terr) or die "pgbench failed: $terr";
+is( sql(q{SELECT obs.flush(); SELECT string_agg(pid::text, ',') FROM pg_stat_activity
+    WHERE backend_type = 'obs flusher' AND datname = 'postgres'}),
+	"t\n$trickle_pid", 'the flusher that stored records all along did not leave as idle');
+
 # -------------------------------------- SIGTERM while writers keep it busy
 my $script = $node->basedir . '/busy.sql';
 PostgreSQL::Test::Utils::append_to_file($script,
