@@ -6,7 +6,10 @@
  * A record is an ObsRecordHeader followed by its fields in a fixed order
  * per signal: fixed-size fields as raw bytes, strings as an int32 length
  * (-1 for NULL) followed by the bytes and a NUL, jsonb values as an int32
- * length followed by the whole varlena.  Nothing is truncated here: a
+ * length, zeros up to the next multiple of 8 from the record's start, and
+ * the whole varlena.  Records start 8-aligned (in the ring and where the
+ * worker copies them), so a decoded string or jsonb points into the
+ * record itself.  Nothing is truncated here: a
  * record is as long as its contents (obs.max_message_size still limits log
  * messages).  Encoding happens in the writer's memory before the ring lock
  * is taken; decoding happens in the worker after the bytes are copied out.
@@ -53,6 +56,8 @@ put_str(StringInfo b, const char *s)
 		put_raw(b, s, len + 1);
 }
 
+static const char zeros[8] = {0};
+
 static void
 put_jsonb(StringInfo b, const Jsonb *jb)
 {
@@ -60,7 +65,11 @@ put_jsonb(StringInfo b, const Jsonb *jb)
 
 	PUT(b, len);
 	if (jb)
+	{
+		if (b->len % 8 != 0)
+			put_raw(b, zeros, 8 - b->len % 8);
 		put_raw(b, jb, len);
+	}
 }
 
 /* a buffer with room for the header, which put_finish fills in */
@@ -81,7 +90,6 @@ put_begin(StringInfo b, ObsSignal sig)
 static void
 put_finish(StringInfo b)
 {
-	static const char zeros[8] = {0};
 	uint32		len;
 
 	if (b->len % 8 != 0)
@@ -189,6 +197,7 @@ obs_enqueue_run(ObsSignal sig, const ObsRunRecord *r)
 
 typedef struct Cursor
 {
+	const char *start;			/* the record, 8-aligned */
 	const char *p;
 	const char *end;
 } Cursor;
@@ -230,36 +239,45 @@ get_str(Cursor *c)
 	return s;
 }
 
-/* a jsonb value, copied out to aligned memory */
+/* a jsonb value in place, at the next multiple of 8 */
 static Jsonb *
 get_jsonb(Cursor *c)
 {
 	int32		len;
 	Jsonb	   *jb;
+	int			pad;
 
 	GET(c, len);
 	if (len < 0)
 		return NULL;
-	if (len < VARHDRSZ || c->end - c->p < len)
+	pad = (c->p - c->start) % 8 != 0 ? 8 - (c->p - c->start) % 8 : 0;
+	if (len < VARHDRSZ || c->end - c->p < pad || c->end - c->p - pad < len)
 		elog(ERROR, "obs buffer record has a malformed jsonb value");
-	jb = palloc(len);
-	get_raw(c, jb, len);
+	jb = (Jsonb *) (c->p + pad);
 	if (VARSIZE(jb) != (uint32) len)
 		elog(ERROR, "obs buffer record has a malformed jsonb value");
+	c->p += pad + len;
 	return jb;
 }
 
-/* decode the record at data (its header's len bytes, 8-aligned) */
+/*
+ * decode the record at data (its header's len bytes, 8-aligned); the
+ * strings and jsonb values of out point into data
+ */
 void
 obs_decode_record(const char *data, ObsDecoded *out)
 {
 	Cursor		c;
+
+	if ((uintptr_t) data % 8 != 0)
+		elog(ERROR, "obs buffer record is not aligned");
 
 	memset(out, 0, sizeof(*out));
 	memcpy(&out->hdr, data, sizeof(ObsRecordHeader));
 	if (out->hdr.version != OBS_RECORD_VERSION || out->hdr.signal >= OBS_NUM_SIGNALS ||
 		out->hdr.len < sizeof(ObsRecordHeader))
 		elog(ERROR, "obs buffer record has an unknown format");
+	c.start = data;
 	c.p = data + sizeof(ObsRecordHeader);
 	c.end = data + out->hdr.len;
 

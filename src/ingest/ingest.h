@@ -59,7 +59,7 @@ typedef struct ObsRecordHeader
 	Oid			dbid;
 } ObsRecordHeader;
 
-#define OBS_RECORD_VERSION 1
+#define OBS_RECORD_VERSION 2
 
 /*
  * One ring of a database: a database has obs.flushers_per_database of

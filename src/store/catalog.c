@@ -54,12 +54,36 @@ ext_inval(Datum arg, int cacheid, uint32 hashvalue)
 	ext_generation++;
 }
 
+/*
+ * Enum labels obs writes, by type and label: the flusher needs two or
+ * three per row.  Emptied by any change to pg_enum or pg_type.
+ */
+#define ENUM_CACHE_SIZE 64
+typedef struct EnumCacheEntry
+{
+	Oid			typid;
+	Oid			oid;
+	char		label[NAMEDATALEN];
+} EnumCacheEntry;
+static EnumCacheEntry enum_cache[ENUM_CACHE_SIZE];
+static int	enum_cache_used = 0;
+static int	enum_cache_next = 0;
+
+static void
+enum_inval(Datum arg, int cacheid, uint32 hashvalue)
+{
+	enum_cache_used = 0;
+	enum_cache_next = 0;
+}
+
 /* register the invalidation callbacks; called once from _PG_init */
 void
 obs_store_init(void)
 {
 	CacheRegisterSyscacheCallback(NAMESPACEOID, ext_inval, (Datum) 0);
 	CacheRegisterSyscacheCallback(TYPEOID, ext_inval, (Datum) 0);
+	CacheRegisterSyscacheCallback(ENUMOID, enum_inval, (Datum) 0);
+	CacheRegisterSyscacheCallback(TYPEOID, enum_inval, (Datum) 0);
 }
 
 /* oid and schema of extension obs, from pg_extension (no syscache there) */
@@ -156,12 +180,24 @@ obs_type_oid(const char *typname)
 Datum
 obs_enum_datum(Oid enumtypid, const char *label)
 {
-	Oid			oid = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
-									  ObjectIdGetDatum(enumtypid),
-									  CStringGetDatum(label));
+	Oid			oid;
+	EnumCacheEntry *e;
 
+	for (int i = 0; i < enum_cache_used; i++)
+		if (enum_cache[i].typid == enumtypid && strcmp(enum_cache[i].label, label) == 0)
+			return ObjectIdGetDatum(enum_cache[i].oid);
+	oid = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+						  ObjectIdGetDatum(enumtypid),
+						  CStringGetDatum(label));
 	if (!OidIsValid(oid))
 		elog(ERROR, "enum label \"%s\" missing from type %u", label, enumtypid);
+	/* a label is shorter than NAMEDATALEN, or it would not have been found */
+	e = &enum_cache[enum_cache_next];
+	e->typid = enumtypid;
+	e->oid = oid;
+	strlcpy(e->label, label, NAMEDATALEN);
+	enum_cache_next = (enum_cache_next + 1) % ENUM_CACHE_SIZE;
+	enum_cache_used = Max(enum_cache_used, enum_cache_next == 0 ? ENUM_CACHE_SIZE : enum_cache_next);
 	return ObjectIdGetDatum(oid);
 }
 

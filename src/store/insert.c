@@ -261,6 +261,28 @@ open_leaf(Relation root, Datum *values, bool *nulls)
 	}
 }
 
+/*
+ * Whether ExecConstraints() has anything to check on a row: a CHECK
+ * constraint, or a null in a NOT NULL column (nulls by attribute).
+ * Checking the nulls here spares deforming the tuple just formed, and
+ * the error, when there is one, is still ExecConstraints()'s own.
+ */
+static bool
+may_break_constraints(TupleDesc desc, const bool *nulls)
+{
+	TupleConstr *constr = desc->constr;
+
+	if (constr == NULL)
+		return false;
+	if (constr->num_check > 0)
+		return true;
+	if (constr->has_not_null)
+		for (int a = 0; a < desc->natts; a++)
+			if (nulls[a] && TupleDescAttr(desc, a)->attnotnull)
+				return true;
+	return false;
+}
+
 /* insert one row into a heap table and its indexes */
 static void
 insert_heap_row(Relation rel, Datum *values, bool *nulls)
@@ -279,7 +301,7 @@ insert_heap_row(Relation rel, Datum *values, bool *nulls)
 	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(tuple, slot, false);
 
-	if (rel->rd_att->constr)
+	if (may_break_constraints(RelationGetDescr(rel), nulls))
 		ExecConstraints(rri, slot, estate);
 	simple_table_tuple_insert(rel, slot);
 	if (rri->ri_NumIndices > 0)
@@ -348,6 +370,7 @@ static uint64 batch_clock = 0;	/* numbers the batches, from 1 */
 typedef struct BatchTable
 {
 	Relation	rel;
+	ObsTable   *source;			/* what obs_batch_open() opened it for, or NULL */
 	ResultRelInfo *rri;			/* NULL for a partitioned table */
 	BulkInsertState bistate;	/* one per relation: it keeps a page pinned */
 	Relation	root;			/* a leaf: its partitioned table, else NULL */
@@ -484,6 +507,7 @@ batch_add_table(ObsBatch *b, Relation rel, Relation root)
 	}
 	bt = &b->tables[b->ntables++];
 	bt->rel = rel;
+	bt->source = NULL;
 	bt->root = root;
 	bt->nused = 0;
 	bt->last_leaf = InvalidOid;
@@ -497,16 +521,30 @@ batch_add_table(ObsBatch *b, Relation rel, Relation root)
 	return bt;
 }
 
-/* t opened for insert once per batch */
+/*
+ * t opened for insert once per batch.  Every row asks again: once the
+ * batch holds t's relation (locked, so it cannot be renamed or dropped
+ * meanwhile), that entry is found without looking the name up.
+ */
 Relation
 obs_batch_open(ObsBatch *b, ObsTable *t)
 {
-	Oid			relid = obs_relation_oid(t->relname);
+	Oid			relid;
+	BatchTable *bt;
 
 	for (int i = 0; i < b->ntables; i++)
-		if (RelationGetRelid(b->tables[i].rel) == relid && b->tables[i].root == NULL)
+		if (b->tables[i].source == t)
 			return b->tables[i].rel;
-	return batch_add_table(b, obs_open_table(t), NULL)->rel;
+	relid = obs_relation_oid(t->relname);
+	for (int i = 0; i < b->ntables; i++)
+		if (RelationGetRelid(b->tables[i].rel) == relid && b->tables[i].root == NULL)
+		{
+			b->tables[i].source = t;
+			return b->tables[i].rel;
+		}
+	bt = batch_add_table(b, obs_open_table(t), NULL);
+	bt->source = t;
+	return bt->rel;
 }
 
 static void
@@ -581,7 +619,7 @@ obs_batch_add(ObsBatch *b, Relation rel, Datum *values, bool *nulls)
 	tuple = heap_form_tuple(RelationGetDescr(rel), values, nulls);
 	ExecStoreHeapTuple(tuple, slot, true);
 	/* a row that breaks a constraint fails now, before it is queued */
-	if (rel->rd_att->constr)
+	if (may_break_constraints(RelationGetDescr(rel), nulls))
 		ExecConstraints(bt->rri, slot, b->estate);
 	if (++bt->nused == BATCH_MAX_ROWS)
 		batch_flush_table(b, bt);

@@ -136,3 +136,10 @@ ALTER TABLE obs.logs ADD CONSTRAINT no_secrets CHECK (message NOT LIKE '%passwor
 SELECT split_part(pg_temp.err($$SELECT obs.info('the password is hunter2')$$), ' [', 1) AS err;
 SELECT obs.info('nothing to hide') IS NOT NULL AS stored;
 SELECT message FROM obs.logs;
+-- the writers cache the oids of enum labels: a renamed label is seen at once
+SELECT obs.info('before rename') IS NOT NULL AS stored;
+ALTER TYPE obs.log_level RENAME VALUE 'INFO' TO 'INFORMATION';
+SELECT split_part(pg_temp.err($$SELECT obs.info('after rename')$$), ' from type', 1) AS err;
+ALTER TYPE obs.log_level RENAME VALUE 'INFORMATION' TO 'INFO';
+SELECT obs.info('renamed back') IS NOT NULL AS stored;
+SELECT level, message FROM obs.logs WHERE message <> 'nothing to hide' ORDER BY log_id;
