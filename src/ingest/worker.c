@@ -60,6 +60,7 @@
 #include "common/base64.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "port/pg_crc32c.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/fd.h"
@@ -103,13 +104,22 @@
  */
 #define STATE_DIR "pg_stat"
 #define STATE_PREFIX "obs_ingest_"
-#define STATE_MAGIC 0x0B5E0001
+#define STATE_MAGIC 0x0B5E0002
+#define STATE_MAGIC_RENAMED 0x0B5E0001	/* older builds: renamed into place, no crc */
 
+/*
+ * Written in place at offset 0 of its file, in one write far smaller than
+ * a disk sector, and synced: one fsync per batch (a write to a temporary
+ * file renamed over the old one needed three).  crc covers the struct
+ * with crc 0: a state the launcher cannot trust bounds the loss by the
+ * whole buffer.
+ */
 typedef struct FlusherState
 {
 	uint32		magic;
 	Oid			dbid;
 	bool		stopped;		/* ring closed and emptied: nothing can be lost */
+	pg_crc32c	crc;
 	uint64		ring_size;
 	uint64		pending_bytes;	/* head - tail */
 	uint64		pending[OBS_NUM_SIGNALS];	/* accepted, not stored/dropped/dead */
@@ -265,45 +275,98 @@ state_path(char *path, Oid dbid, int lane, const char *suffix)
 		snprintf(path, MAXPGPATH, STATE_DIR "/" STATE_PREFIX "%u_%d.%s", dbid, lane, suffix);
 }
 
+/* crc of st with its crc field 0 */
+static pg_crc32c
+state_crc(const FlusherState *st)
+{
+	FlusherState copy;
+	pg_crc32c	crc;
+
+	memcpy(&copy, st, sizeof(copy));	/* padding bytes included */
+	copy.crc = 0;
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, &copy, sizeof(copy));
+	FIN_CRC32C(crc);
+	return crc;
+}
+
 /*
- * Save a flusher state: written to a temporary file and renamed over the
- * old one (durable_rename), so a crash leaves the old or the new state.
- * Failures are logged, never thrown: they cost the bound, not records.
+ * The flusher keeps its state file open (a VFD, which outlives its
+ * transactions); the launcher opens and closes the files it writes.
+ */
+static bool keep_state_open = false;
+static File state_file = -1;
+static Oid	state_file_dbid = InvalidOid;
+static int	state_file_lane = -1;
+
+static void
+close_state_file(void)
+{
+	if (state_file >= 0)
+		FileClose(state_file);
+	state_file = -1;
+	state_file_dbid = InvalidOid;
+	state_file_lane = -1;
+}
+
+/*
+ * Save a flusher state: written in place and synced (see FlusherState);
+ * a new file's directory entry is synced once.  Failures are logged,
+ * never thrown: they cost the bound, not records.
  */
 static void
 save_state(const FlusherState *st, int lane)
 {
-	char		tmp[MAXPGPATH];
 	char		path[MAXPGPATH];
-	int			fd;
+	FlusherState out;
+	int			n;
 
-	state_path(tmp, st->dbid, lane, "tmp");
+	memcpy(&out, st, sizeof(out));
+	out.crc = state_crc(st);
 	state_path(path, st->dbid, lane, "state");
-	fd = OpenTransientFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-	if (fd < 0)
+	if (state_file >= 0 && (state_file_dbid != st->dbid || state_file_lane != lane))
+		close_state_file();
+	if (state_file < 0)
 	{
-		ereport(LOG, (errcode_for_file_access(),
-					  errmsg("could not create file \"%s\": %m", tmp)));
-		return;
+		bool		created = false;
+
+		state_file = PathNameOpenFile(path, O_RDWR | PG_BINARY);
+		if (state_file < 0 && errno == ENOENT)
+		{
+			state_file = PathNameOpenFile(path, O_RDWR | O_CREAT | PG_BINARY);
+			created = state_file >= 0;
+		}
+		if (state_file < 0)
+		{
+			ereport(LOG, (errcode_for_file_access(),
+						  errmsg("could not open file \"%s\": %m", path)));
+			return;
+		}
+		state_file_dbid = st->dbid;
+		state_file_lane = lane;
+		if (created)
+			fsync_fname(STATE_DIR, true);
 	}
 	errno = 0;
-	if (write(fd, st, sizeof(*st)) != sizeof(*st))
+	n = FileWrite(state_file, (char *) &out, sizeof(out), 0, WAIT_EVENT_DATA_FILE_WRITE);
+	if (n != sizeof(out))
 	{
-		if (errno == 0)
+		if (n >= 0)
 			errno = ENOSPC;
 		ereport(LOG, (errcode_for_file_access(),
-					  errmsg("could not write file \"%s\": %m", tmp)));
-		CloseTransientFile(fd);
-		unlink(tmp);
+					  errmsg("could not write file \"%s\": %m", path)));
+		close_state_file();
 		return;
 	}
-	if (CloseTransientFile(fd) != 0)
+	if (FileSync(state_file, WAIT_EVENT_DATA_FILE_SYNC) != 0)
 	{
 		ereport(LOG, (errcode_for_file_access(),
-					  errmsg("could not close file \"%s\": %m", tmp)));
+					  errmsg("could not fsync file \"%s\": %m", path)));
+		close_state_file();
 		return;
 	}
-	(void) durable_rename(tmp, path, LOG);
+	if (!keep_state_open)
+		close_state_file();
 }
 
 static void
@@ -311,6 +374,8 @@ remove_state(Oid dbid, int lane)
 {
 	char		path[MAXPGPATH];
 
+	if (state_file_dbid == dbid && state_file_lane == lane)
+		close_state_file();
 	state_path(path, dbid, lane, "state");
 	if (unlink(path) != 0 && errno != ENOENT)
 		ereport(LOG, (errcode_for_file_access(),
@@ -395,6 +460,7 @@ report_crash_loss(void)
 		int			fd;
 		int			nread;
 		bool		exists;
+		bool		damaged;
 		char	   *dbname = NULL;
 
 		if (!parse_state_name(name, &dbid_u, &lane))
@@ -405,11 +471,19 @@ report_crash_loss(void)
 			continue;
 		nread = read(fd, &st, sizeof(st));
 		CloseTransientFile(fd);
-		if (nread != sizeof(st) || st.magic != STATE_MAGIC || st.dbid != (Oid) dbid_u)
+
+		/*
+		 * A state that cannot be trusted (a write cut short, say) says
+		 * nothing of what was pending: the whole buffer may have been.
+		 */
+		damaged = nread != sizeof(st) || st.dbid != (Oid) dbid_u ||
+			!(st.magic == STATE_MAGIC_RENAMED ||
+			  (st.magic == STATE_MAGIC && st.crc == state_crc(&st)));
+		if (damaged)
 		{
-			ereport(LOG, (errmsg("obs launcher: ignoring unreadable file \"%s\"", path)));
-			unlink(path);
-			continue;
+			memset(&st, 0, sizeof(st));
+			st.dbid = (Oid) dbid_u;
+			st.ring_size = obs_shared->ring_size;
 		}
 
 		SetCurrentStatementStartTimestamp();
@@ -443,8 +517,11 @@ report_crash_loss(void)
 			ereport(LOG,
 					(errmsg("obs: up to " UINT64_FORMAT " records accepted into the buffer of database \"%s\" but not stored may have been lost",
 							bound_total, dbname ? dbname : "?"),
-					 errdetail(UINT64_FORMAT " records were pending when its flusher last saved its state; records accepted after that fit in the rest of the %llu-byte buffer.",
-							   pending_total, (unsigned long long) st.ring_size),
+					 damaged
+					 ? errdetail("The state its flusher saved in \"%s\" is damaged; the bound is what the whole %llu-byte buffer holds.",
+								 path, (unsigned long long) st.ring_size)
+					 : errdetail(UINT64_FORMAT " records were pending when its flusher last saved its state; records accepted after that fit in the rest of the %llu-byte buffer.",
+								 pending_total, (unsigned long long) st.ring_size),
 					 errhint("The bound per signal is in obs.ingest_stats.lost_at_crash_max. A smaller obs.buffer_size lowers it.")));
 
 			/*
@@ -1514,6 +1591,7 @@ obs_flusher_main(Datum arg)
 
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "obs flusher batch",
 									  ALLOCSET_DEFAULT_SIZES);
+	keep_state_open = true;
 	persist_state(ring, ring->tail, NULL, false);
 
 	for (;;)

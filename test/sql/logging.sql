@@ -143,3 +143,10 @@ SELECT split_part(pg_temp.err($$SELECT obs.info('after rename')$$), ' from type'
 ALTER TYPE obs.log_level RENAME VALUE 'INFORMATION' TO 'INFO';
 SELECT obs.info('renamed back') IS NOT NULL AS stored;
 SELECT level, message FROM obs.logs WHERE message <> 'nothing to hide' ORDER BY log_id;
+-- a NOT NULL a DBA adds is honoured like an INSERT's
+DELETE FROM obs.logs WHERE context IS NULL;
+ALTER TABLE obs.logs ALTER COLUMN context SET NOT NULL;
+SELECT split_part(pg_temp.err($$SELECT obs.info('no context')$$), ' [', 1) AS err;
+SELECT obs.info('with context', '{"a": 1}') IS NOT NULL AS stored;
+ALTER TABLE obs.logs ALTER COLUMN context DROP NOT NULL;
+SELECT message FROM obs.logs WHERE message LIKE '%context' ORDER BY log_id;

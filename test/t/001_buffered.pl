@@ -235,6 +235,22 @@ is(sql(q{SELECT string_agg(signal || ':' || dead_lettered, ',' ORDER BY signal) 
 sql(q{DROP INDEX obs.logs_bad_once});
 is(counters_ok(), 't', 'counters add up with dead letters');
 
+# a NOT NULL a DBA adds holds in the flusher's batch as in an INSERT (in
+# a database of its own: the logs here have rows without context)
+sql(q{CREATE DATABASE obs_notnull});
+$node->safe_psql('obs_notnull', q{CREATE EXTENSION obs;
+    ALTER TABLE obs.logs ALTER COLUMN context SET NOT NULL;
+    SELECT obs.info('nn ' || g, CASE WHEN g = 2 THEN NULL ELSE '{}'::jsonb END) FROM generate_series(1, 3) g});
+is( $node->safe_psql('obs_notnull', q{SELECT obs.flush();
+        SELECT string_agg(message, ',' ORDER BY message) FROM obs.logs}),
+	"t\nnn 1,nn 3", 'the rows that fill a NOT NULL column are stored');
+is( $node->safe_psql('obs_notnull', q{SELECT string_agg(record->>'message' || '|' || sqlstate || '|'
+        || (reason LIKE '%"context"%'), ',') FROM obs.dead_letters}),
+	'nn 2|23502|true', 'the row with a null there is dead-lettered with 23502');
+sql(q{DROP DATABASE obs_notnull WITH (FORCE)});
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM obs.ingest_stats WHERE database = 'obs_notnull'}),
+	'the buffer slot of that database is freed');
+
 # ------------------------------------------------------ TRUNCATE of metrics
 # the flusher has the series cached; a TRUNCATE ... RESTART IDENTITY holds
 # the lock while the flusher stores a sample of it and another session

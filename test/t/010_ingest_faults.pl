@@ -216,6 +216,30 @@ $offset = -s $node->logfile;
 $node->restart;
 unlike(log_from($offset), qr/may have been lost/, 'a clean restart after that reports nothing');
 
+# a saved state that cannot be trusted (a write cut short): the flusher
+# saves in place, so the launcher checks the state's crc and then bounds
+# the loss by the whole buffer
+my $dboid = sql(q{SELECT oid FROM pg_database WHERE datname = 'postgres'});
+my $statefile = $node->data_dir . "/pg_stat/obs_ingest_$dboid.state";
+$node->stop('fast');
+ok(-s $statefile, 'the flusher left its saved state');
+open(my $sf, '+<', $statefile) or die "could not open $statefile: $!";
+binmode $sf;
+seek($sf, 40, 0);
+print $sf "\x07";
+close $sf;
+$offset = -s $node->logfile;
+$node->start;
+like(log_from($offset), qr/obs: up to \d+ records accepted into the buffer of database "postgres" but not stored may have been lost/,
+	'a damaged saved state is reported as a possible loss');
+like(log_from($offset), qr/is damaged; the bound is what the whole \d+-byte buffer holds/,
+	'bounded by the whole buffer');
+is(sql(q{SELECT bool_and(lost_at_crash_max > 0) FROM obs.ingest_stats}), 't',
+	'and shown in obs.ingest_stats');
+$offset = -s $node->logfile;
+$node->restart;
+unlike(log_from($offset), qr/may have been lost/, 'a clean restart after that reports nothing');
+
 # -------------- item 22: retry pauses hold while writers wait for room
 $offset = -s $node->logfile;
 set_conf("obs.buffer_size = '16kB'", 1);
