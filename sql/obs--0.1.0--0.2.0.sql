@@ -6775,3 +6775,46 @@ pg_cron: SELECT cron.schedule('obs-maintenance', '* * * * *', 'SELECT count(*) F
 Errors: 22004 for a NULL as_of.$$;
 
 /* ---- end signal rollups: issue 10 item 5 ---- */
+
+/* ---- buffered ingest: issue 10 item 8 ---- */
+/*
+ * spans: the unique key of the shipping cursor, (txid, span_seq), replaces
+ * the unique index on span_seq and the plain one on (txid, span_seq): one
+ * index fewer to maintain for every span stored.
+ */
+DROP INDEX @extschema@.spans_seq_idx;
+DROP INDEX @extschema@.spans_txid_idx;
+CREATE UNIQUE INDEX spans_txid_idx ON @extschema@.spans_default (txid, span_seq);
+CREATE OR REPLACE FUNCTION @extschema@._partition_prepare(signal text, part regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    n text := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = $2);
+BEGIN
+    CASE $1
+        WHEN 'logs' THEN
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (log_id, ts)', $2, n || '_pkey');
+            EXECUTE format('CREATE INDEX %I ON %s (ts)', n || '_ts_idx', $2);
+            EXECUTE format('CREATE INDEX %I ON %s (trace_id) WHERE trace_id IS NOT NULL', n || '_trace_idx', $2);
+            EXECUTE format('CREATE INDEX %I ON %s (txid, log_id)', n || '_txid_idx', $2);
+        WHEN 'spans' THEN
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (trace_id, span_id, start_time)', $2, n || '_pkey');
+            EXECUTE format('CREATE INDEX %I ON %s (start_time)', n || '_start_idx', $2);
+            EXECUTE format('CREATE UNIQUE INDEX %I ON %s (txid, span_seq)', n || '_txid_idx', $2);
+        WHEN 'metrics' THEN
+            EXECUTE format('CREATE INDEX %I ON %s (series_id, ts)', n || '_series_ts_idx', $2);
+            EXECUTE format('CREATE INDEX %I ON %s USING brin (ts)', n || '_ts_idx', $2);
+            EXECUTE format('CREATE INDEX %I ON %s (txid)', n || '_txid_idx', $2);
+            EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', $2);
+        WHEN 'alerts' THEN
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (alert_id, observed_at)', $2, n || '_pkey');
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE NULLS NOT DISTINCT '
+                           '(rule_name, series_id, observed_at, value, sample_no, comparison, threshold)',
+                           $2, n || '_sample_key');
+            EXECUTE format('CREATE INDEX %I ON %s (created_at)', n || '_created_idx', $2);
+            EXECUTE format('CREATE INDEX %I ON %s (observed_at)', n || '_observed_idx', $2);
+            EXECUTE format('CREATE INDEX %I ON %s (txid, alert_id)', n || '_txid_idx', $2);
+    END CASE;
+END
+$$;
+/* ---- end buffered ingest: issue 10 item 8 ---- */

@@ -68,8 +68,8 @@ COMMENT ON TABLE @extschema@.spans IS 'finished spans written by obs.finish_span
 CREATE TABLE @extschema@.spans_default PARTITION OF @extschema@.spans DEFAULT;
 ALTER TABLE @extschema@.spans_default ADD CONSTRAINT spans_default_pkey PRIMARY KEY (trace_id, span_id, start_time);
 CREATE INDEX spans_start_idx ON @extschema@.spans_default (start_time);
-CREATE INDEX spans_txid_idx ON @extschema@.spans_default (txid, span_seq);
-CREATE UNIQUE INDEX spans_seq_idx ON @extschema@.spans_default (span_seq);
+/* unique: the shipping cursor's key; one index fewer for every span stored */
+CREATE UNIQUE INDEX spans_txid_idx ON @extschema@.spans_default (txid, span_seq);
 COMMENT ON TABLE @extschema@.spans_default IS 'the default partition of obs.spans: rows outside every time partition (see obs.partition_stats)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.spans_default', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.spans_span_seq_seq', '');
