@@ -121,6 +121,61 @@ target "batched spans / bare batched INSERT" batch_buf_spans batch_bare_spans "$
 target "span + finish per statement / SELECT 1" stmt_span stmt_select1 1 ">= 0.6x"
 psql -X -d postgres -c "SELECT signal, accepted, stored, dropped_full, pending, batches FROM obs.ingest_stats WHERE signal IN ('log', 'span') ORDER BY signal"
 
+# ---- server CPU per row: a fixed number of statements at 2 clients, and
+# the CPU time the server's processes spent on them, from /proc (less
+# noisy than rates when other jobs load the machine): the flusher's own,
+# and the backends' (reaped by the postmaster when pgbench disconnects:
+# its cutime).  Autovacuum is off meanwhile, so that its workers do not
+# count.  Baselines as above, interleaved, median of the rounds.
+CPU_STMTS=${BENCH_CPU_STATEMENTS:-2000}
+HZ=$(getconf CLK_TCK)
+PM=$(head -1 "$PGDATA/postmaster.pid")
+psql -X -q -d postgres -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
+# "flusher backends" CPU ticks: the flusher's, and the reaped children's
+ticks() {
+    local f=0
+    [ -n "$1" ] && f=$(awk '{print $14 + $15}' "/proc/$1/stat")
+    echo "$f $(awk '{print $16 + $17}' "/proc/$PM/stat")"
+}
+# "flusher_us backends_us" per row of script $1 ($3 rows per statement,
+# $2 statements per client), or "na" for the flusher if it was replaced
+cpu_per_row() {
+    local fp a b
+    psql -X -q -d postgres -c "SELECT obs.info('cpu')" -c "SELECT obs.flush('5 min')" -c "CHECKPOINT" >/dev/null
+    fp=$(psql -X -Atq -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND datname = 'postgres'")
+    a=$(ticks "$fp")
+    pgbench -n -c 2 -j 2 -t "$2" -f "$W/$1.sql" postgres >/dev/null 2>&1
+    psql -X -q -d postgres -c "SELECT obs.flush('5 min')" >/dev/null
+    b=$(ticks "$fp")
+    [ "$fp" = "$(psql -X -Atq -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND datname = 'postgres'")" ] || fp=""
+    echo "$a $b" | awk -v n=$((2 * $2 * $3)) -v hz="$HZ" -v ok="${fp:+1}" \
+        '{f = ($3 - $1) / hz * 1e6 / n; c = ($4 - $2) / hz * 1e6 / n; if (ok) printf "%.2f %.2f\n", f, c; else printf "na %.2f\n", c}'
+}
+# one comparison: obs script $2 against baseline $3, $4 rows per statement, $5 statements per client
+cpu_target() {
+    local fl="" tot="" base="" o b
+    for r in $(seq 1 "$ROUNDS"); do
+        b=$(cpu_per_row "$3" "$5" "$4")
+        o=$(cpu_per_row "$2" "$5" "$4")
+        fl="$fl $(echo "$o" | awk '$1 != "na" {print $1}')"
+        tot="$tot $(echo "$o" | awk '$1 != "na" {printf "%.2f", $1 + $2}')"
+        base="$base $(echo "$b" | awk '{print $2}')"
+        printf '  %-44s round %d: flusher %s, backends %s us/row; baseline backends %s us/row\n' \
+            "$1" "$r" $(echo "$o" | awk '{print $1, $2}') "$(echo "$b" | awk '{print $2}')"
+    done
+    printf '%-46s median: flusher %s, server %s us/row; baseline %s us/row: %.2fx the baseline\n' "$1" \
+        "$(echo "$fl" | median)" "$(echo "$tot" | median)" "$(echo "$base" | median)" \
+        "$(awk -v t="$(echo "$tot" | median)" -v b="$(echo "$base" | median)" 'BEGIN {print (t > 0) ? b / t : 0}')"
+}
+echo
+echo "== server CPU per row at 2 clients, $CPU_STMTS statements per client, $ROUNDS interleaved rounds"
+cpu_target "batched logs / bare batched INSERT" batch_buf_logs batch_bare_logs "$ROWS_PER_STMT" "$CPU_STMTS"
+cpu_target "batched spans / bare batched INSERT" batch_buf_spans batch_bare_spans "$ROWS_PER_STMT" "$CPU_STMTS"
+cpu_target "span + finish per statement / SELECT 1" stmt_span stmt_select1 1 $((CPU_STMTS * 10))
+echo "(NNx the baseline: the baseline's server CPU per row over obs's; the most"
+echo " 'obs / baseline' rate ratio the server's CPU allows, pgbench's own CPU aside)"
+psql -X -q -d postgres -c "ALTER SYSTEM RESET autovacuum" -c "SELECT pg_reload_conf()" >/dev/null
+
 echo
 echo "== instrumentation: $CALLS calls of a trivial PL/pgSQL function in one statement (best of 5)"
 psql -X -q -v ON_ERROR_STOP=1 -d postgres <<'SQL'
