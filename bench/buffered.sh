@@ -131,25 +131,37 @@ CPU_STMTS=${BENCH_CPU_STATEMENTS:-2000}
 HZ=$(getconf CLK_TCK)
 PM=$(head -1 "$PGDATA/postmaster.pid")
 psql -X -q -d postgres -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
-# "flusher backends" CPU ticks: the flusher's, and the reaped children's
+# CPU ticks of process $1 (0 if there is none), and the postmaster's reaped children's
 ticks() {
-    local f=0
-    [ -n "$1" ] && f=$(awk '{print $14 + $15}' "/proc/$1/stat")
-    echo "$f $(awk '{print $16 + $17}' "/proc/$PM/stat")"
+    local f=""
+    [ -n "$1" ] && f=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null)
+    echo "${f:-0} $(awk '{print $16 + $17}' "/proc/$PM/stat")"
+}
+flusher_pid() {
+    psql -X -Atq -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND datname = 'postgres'"
 }
 # "flusher_us backends_us" per row of script $1 ($3 rows per statement,
-# $2 statements per client), or "na" for the flusher if it was replaced
+# $2 statements per client).  When the flusher was replaced meanwhile
+# (an older flusher left when idle), "na server_us": the first flusher's
+# CPU before the run is taken out of what the postmaster reaped, and the
+# new flusher's is added
 cpu_per_row() {
-    local fp a b
+    local fp fp2 a b extra=0
     psql -X -q -d postgres -c "SELECT obs.info('cpu')" -c "SELECT obs.flush('5 min')" -c "CHECKPOINT" >/dev/null
-    fp=$(psql -X -Atq -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND datname = 'postgres'")
+    fp=$(flusher_pid)
     a=$(ticks "$fp")
     pgbench -n -c 2 -j 2 -t "$2" -f "$W/$1.sql" postgres >/dev/null 2>&1
     psql -X -q -d postgres -c "SELECT obs.flush('5 min')" >/dev/null
     b=$(ticks "$fp")
-    [ "$fp" = "$(psql -X -Atq -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND datname = 'postgres'")" ] || fp=""
-    echo "$a $b" | awk -v n=$((2 * $2 * $3)) -v hz="$HZ" -v ok="${fp:+1}" \
-        '{f = ($3 - $1) / hz * 1e6 / n; c = ($4 - $2) / hz * 1e6 / n; if (ok) printf "%.2f %.2f\n", f, c; else printf "na %.2f\n", c}'
+    fp2=$(flusher_pid)
+    if [ -n "$fp" ] && [ "$fp" = "$fp2" ]; then
+        echo "$a $b" | awk -v n=$((2 * $2 * $3)) -v hz="$HZ" \
+            '{printf "%.2f %.2f\n", ($3 - $1) / hz * 1e6 / n, ($4 - $2) / hz * 1e6 / n}'
+        return
+    fi
+    [ -n "$fp2" ] && extra=$(ticks "$fp2" | awk '{print $1}')
+    echo "$a $b" | awk -v n=$((2 * $2 * $3)) -v hz="$HZ" -v e="$extra" \
+        '{gone = ($3 == 0) ? $1 : 0; printf "na %.2f\n", ($4 - $2 - gone + e) / hz * 1e6 / n}'
 }
 # one comparison: obs script $2 against baseline $3, $4 rows per statement, $5 statements per client
 cpu_target() {
@@ -158,10 +170,11 @@ cpu_target() {
         b=$(cpu_per_row "$3" "$5" "$4")
         o=$(cpu_per_row "$2" "$5" "$4")
         fl="$fl $(echo "$o" | awk '$1 != "na" {print $1}')"
-        tot="$tot $(echo "$o" | awk '$1 != "na" {printf "%.2f", $1 + $2}')"
+        tot="$tot $(echo "$o" | awk '{printf "%.2f", ($1 == "na") ? $2 : $1 + $2}')"
         base="$base $(echo "$b" | awk '{print $2}')"
         printf '  %-44s round %d: flusher %s, backends %s us/row; baseline backends %s us/row\n' \
-            "$1" "$r" $(echo "$o" | awk '{print $1, $2}') "$(echo "$b" | awk '{print $2}')"
+            "$1" "$r" "$(echo "$o" | awk '{print $1}')" \
+            "$(echo "$o" | awk '{print ($1 == "na") ? $2 " (with the flusher)" : $2}')" "$(echo "$b" | awk '{print $2}')"
     done
     printf '%-46s median: flusher %s, server %s us/row; baseline %s us/row: %.2fx the baseline\n' "$1" \
         "$(echo "$fl" | median)" "$(echo "$tot" | median)" "$(echo "$base" | median)" \
