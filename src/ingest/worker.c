@@ -309,6 +309,19 @@ close_state_file(void)
 	state_file_lane = -1;
 }
 
+/* a new state file's directory entry made durable; a failure is logged */
+static void
+sync_state_dir(void)
+{
+	int			fd = OpenTransientFile(STATE_DIR, O_RDONLY | PG_BINARY);
+
+	if (fd < 0 || pg_fsync(fd) != 0)
+		ereport(LOG, (errcode_for_file_access(),
+					  errmsg("could not fsync directory \"%s\": %m", STATE_DIR)));
+	if (fd >= 0)
+		CloseTransientFile(fd);
+}
+
 /*
  * Save a flusher state: written in place and synced (see FlusherState);
  * a new file's directory entry is synced once.  Failures are logged,
@@ -345,7 +358,7 @@ save_state(const FlusherState *st, int lane)
 		state_file_dbid = st->dbid;
 		state_file_lane = lane;
 		if (created)
-			fsync_fname(STATE_DIR, true);
+			sync_state_dir();
 	}
 	errno = 0;
 	n = FileWrite(state_file, (char *) &out, sizeof(out), 0, WAIT_EVENT_DATA_FILE_WRITE);
