@@ -170,6 +170,28 @@ export const FIXTURES = [
               UNION ALL SELECT 4, repeat('😀', 300000), ''::bytea`,
     },
     {
+        // jsonb as text: the writer's own rendering must equal jsonb's text
+        // output, and its per-column cache of rendered values must never
+        // serve a wrong one: 6,000 distinct values first (the cache pauses),
+        // then 70,000 rows of a few repeated ones (it resumes and hits),
+        // among them escapes of every kind, nesting, scalars, numbers in
+        // every form, values too large to keep (over 512 bytes stored) and
+        // values stored compressed.
+        name: 'jsonb_text',
+        sql: `SELECT g AS ord,
+            CASE WHEN g <= 6000 THEN jsonb_build_object('id', md5(g::text), 'n', g)
+                 ELSE (ARRAY[
+                    '{"k": 1, "ok": true}', '{"k": 2, "ok": false}', '[]', '{}', '"str"', 'null', '1.50',
+                    '[1, [2, {"b": [3, {}]}], {"c": {"d": []}}, "e"]',
+                    '{"esc": "q\\" b\\\\ s\\/ \\b\\f\\n\\r\\t \\u0001 \\u001f é 😀"}',
+                    '{"n": [0, -0, 1e-7, 1.0E+20, -3.140, 12345678901234567890.000001]}',
+                    '{"": "", "a b": [null, true, false]}'])[1 + g % 11]::jsonb END AS j,
+            CASE WHEN g % 97 = 0 THEN jsonb_build_object('big', repeat('x' || g % 3, 2000))
+                 WHEN g % 13 = 0 THEN jsonb_build_object('mid', repeat(chr(65 + g % 3), 600), 'i', g % 2)
+                 ELSE jsonb_build_object('k', g % 5) END AS j2
+          FROM generate_series(1, 76000) g`,
+    },
+    {
         name: 'unicode',
         cols: [
             ['t', 'text', Q(['😀👍🏽', '日本語テキスト', 'e\u0301 (e + combining acute)', 'Ω≈ç√∫', 'עברית العربية',
