@@ -90,13 +90,15 @@
 #define ZSTD_LONG_MATCH		7
 /*
  * For PLAIN strings also lazy matching (ZSTD_lazy2, one search per
- * position, matches of 6 bytes or more, at most 2^15 bytes back), at about
- * a third of the default level's pace; taken when it saves at least
- * 1/LAZY_MIN_GAIN of the best other way.
+ * position, matches of 6 bytes or more), at most 2^15 bytes back or at
+ * most 2^12 (cheaper offsets, for text repeating what the last few rows
+ * said), at a third to a half of the default level's pace; the better is
+ * taken when it saves at least 1/LAZY_MIN_GAIN of the best other way.
  */
 #define ZSTD_LAZY_STRATEGY	5	/* ZSTD_lazy2 */
 #define ZSTD_LAZY_MATCH		6
 #define ZSTD_LAZY_WINDOW_LOG 15
+#define ZSTD_LAZY_NEAR_WINDOW_LOG 12
 #define LAZY_MIN_GAIN		50
 /* a data page's levels of at least this many bytes are compressed apart */
 #define PART_MIN_BYTES		64
@@ -242,12 +244,14 @@ static const ZWay zways[] = {
 	{true, 0, ZSTD_FAST_HASH_LOG, 0, 0, ZSTD_FAST_WINDOW_LOG},
 	{false, ZSTD_LONG_MATCH, 0, 0, 0, 0},
 	{false, ZSTD_LAZY_MATCH, 0, ZSTD_LAZY_STRATEGY, 1, ZSTD_LAZY_WINDOW_LOG},
+	{false, ZSTD_LAZY_MATCH, 0, ZSTD_LAZY_STRATEGY, 1, ZSTD_LAZY_NEAR_WINDOW_LOG},
 };
 
 #define WAY_FAST	1
-/* the ways every trial compares; WAY_LAZY is tried on PLAIN strings only */
+/* the ways every trial compares; the lazy ones are tried on PLAIN strings only */
 #define MAX_WAYS	3
 #define WAY_LAZY	3
+#define WAY_LAZY_NEAR 4
 
 static inline int
 n_ways(ObsPqWriter *w)
@@ -1134,7 +1138,7 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	size_t		plain_len;
 	int			k;				/* values in the sample */
 	double		scale;
-	size_t		zp[MAX_WAYS + 1];	/* PLAIN, each way, and WAY_LAZY */
+	size_t		zp[MAX_WAYS + 2];	/* PLAIN, each way, and the lazy ways */
 	size_t		za[MAX_WAYS];	/* the other encoding */
 	size_t		zi[MAX_WAYS];	/* dictionary indices */
 	size_t		z_plain;
@@ -1244,11 +1248,13 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 			/* strings: the lazy way, when it pays for its slower pace */
 			if (c->value_size == 0 && !c->use_dict)
 			{
-				size_t		zl = trial_size(w, plain, plain_len, WAY_LAZY);
+				int			lazy;
 
-				zp[WAY_LAZY] = zl;
-				if (zl < zp[way_plain] - zp[way_plain] / LAZY_MIN_GAIN)
-					way_plain = WAY_LAZY;
+				zp[WAY_LAZY] = trial_size(w, plain, plain_len, WAY_LAZY);
+				zp[WAY_LAZY_NEAR] = trial_size(w, plain, plain_len, WAY_LAZY_NEAR);
+				lazy = (zp[WAY_LAZY_NEAR] < zp[WAY_LAZY]) ? WAY_LAZY_NEAR : WAY_LAZY;
+				if (zp[lazy] < zp[way_plain] - zp[way_plain] / LAZY_MIN_GAIN)
+					way_plain = lazy;
 			}
 			z_plain = (size_t) (zp[way_plain] * scale);
 		}
