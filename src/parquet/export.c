@@ -516,9 +516,9 @@ jsonb_text(ExportState *st, Datum d)
 	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
 	Jsonb	   *jb;
 
-	if (VARATT_IS_SHORT(raw))
+	if (VARATT_IS_SHORT(raw) && !VARATT_IS_EXTERNAL(raw))
 	{
-		/* aligned in a buffer of the state, not a copy per row */
+		/* inline with a short header: aligned in a buffer of the state */
 		Size		n = VARSIZE_SHORT(raw) - VARHDRSZ_SHORT;
 
 		jb = (Jsonb *) st->jshort.bytes;

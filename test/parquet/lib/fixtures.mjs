@@ -175,8 +175,8 @@ export const FIXTURES = [
         // serve a wrong one: 6,000 distinct values first (the cache pauses),
         // then 70,000 rows of a few repeated ones (it resumes and hits),
         // among them escapes of every kind, nesting, scalars, numbers in
-        // every form, values too large to keep (over 512 bytes stored) and
-        // values stored compressed.
+        // every form, values too large to keep (over 512 bytes stored),
+        // values stored compressed and values stored out of line (j3).
         name: 'jsonb_text',
         sql: `SELECT g AS ord,
             CASE WHEN g <= 6000 THEN jsonb_build_object('id', md5(g::text), 'n', g)
@@ -188,7 +188,10 @@ export const FIXTURES = [
                     '{"": "", "a b": [null, true, false]}'])[1 + g % 11]::jsonb END AS j,
             CASE WHEN g % 97 = 0 THEN jsonb_build_object('big', repeat('x' || g % 3, 2000))
                  WHEN g % 13 = 0 THEN jsonb_build_object('mid', repeat(chr(65 + g % 3), 600), 'i', g % 2)
-                 ELSE jsonb_build_object('k', g % 5) END AS j2
+                 ELSE jsonb_build_object('k', g % 5) END AS j2,
+            CASE WHEN g % 500 = 0
+                 THEN jsonb_build_object('toasted', (SELECT string_agg(md5(i::text || g), '') FROM generate_series(1, 100) i))
+                 WHEN g % 500 = 1 THEN jsonb_build_object('short', g % 2) END AS j3
           FROM generate_series(1, 76000) g`,
     },
     {
