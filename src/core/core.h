@@ -83,6 +83,7 @@ extern char *obs_default_logger(void);
 
 /* core/jsonb.c */
 extern Jsonb *obs_jsonb_from_pairs(const char *const *keys, char *const *values, int n);
+extern void obs_jsonb_to_text(StringInfo out, JsonbContainer *jc);
 
 /* core/files.c: body written to tmp (opened with O_CREAT | open_flags), fsynced, renamed to path */
 extern void obs_write_file_durably(const char *tmp, const char *path, const char *body, size_t len,

@@ -24,6 +24,9 @@ struct PqCompressor
 	int			level;
 	int			min_match;		/* zstd's shortest match, 0 = the level's */
 	int			hash_log;		/* zstd's hash table size, 0 = the level's */
+	int			strategy;		/* zstd's strategy, 0 = the level's */
+	int			search_log;		/* zstd's searches per position, 0 = the level's */
+	int			window_log;		/* zstd's window, 0 = the level's */
 	ZSTD_CCtx  *zstd;
 	z_stream	zs;
 	bool		zs_ready;
@@ -112,13 +115,38 @@ obs_pq_compressor_level(PqCompressor *c)
  * other codecs keep theirs.
  */
 void
-obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match, int hash_log)
+obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match, int hash_log,
+							int strategy, int search_log, int window_log)
 {
 	if (c->codec != OBS_PQ_ZSTD)
 		return;
 	c->level = level;
 	c->min_match = min_match;
 	c->hash_log = hash_log;
+	c->strategy = strategy;
+	c->search_log = search_log;
+	c->window_log = window_log;
+}
+
+/* the level and the parameters set apart from it, on a reset context */
+static size_t
+zstd_set_parameters(PqCompressor *c)
+{
+	size_t		r;
+
+	ZSTD_CCtx_reset(c->zstd, ZSTD_reset_session_and_parameters);
+	r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel, c->level);
+	if (!ZSTD_isError(r) && c->strategy != 0)
+		r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_strategy, c->strategy);
+	if (!ZSTD_isError(r) && c->search_log != 0)
+		r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_searchLog, c->search_log);
+	if (!ZSTD_isError(r) && c->window_log != 0)
+		r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_windowLog, c->window_log);
+	if (!ZSTD_isError(r) && c->min_match != 0)
+		r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_minMatch, c->min_match);
+	if (!ZSTD_isError(r) && c->hash_log != 0)
+		r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_hashLog, c->hash_log);
+	return r;
 }
 
 size_t
@@ -137,6 +165,61 @@ obs_pq_compress_bound(PqCompressor *c, size_t len)
 	}
 }
 
+/*
+ * zstd: compress len bytes at src as one frame in which each of the first
+ * nparts parts (ends[i] bytes from src, ascending) ends a block of its own,
+ * so that each part (a page's repetition levels, its definition levels)
+ * and the rest (its values) get entropy tables of their own.
+ */
+static bool
+zstd_compress_parts(PqCompressor *c, const char *src, size_t len, const size_t *ends,
+					int nparts, char *dst, size_t cap, size_t *outlen, const char **err)
+{
+	ZSTD_outBuffer out = {dst, cap, 0};
+	size_t		from = 0;
+	size_t		r;
+
+	r = zstd_set_parameters(c);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setPledgedSrcSize(c->zstd, len);
+	for (int i = 0; i <= nparts && !ZSTD_isError(r); i++)
+	{
+		size_t		to = (i < nparts) ? ends[i] : len;
+		ZSTD_EndDirective how = (i < nparts) ? ZSTD_e_flush : ZSTD_e_end;
+		ZSTD_inBuffer in = {src + from, to - from, 0};
+
+		r = ZSTD_compressStream2(c->zstd, &out, &in, how);
+		/* with cap >= ZSTD_compressBound(len), each call ends with all done */
+		if (!ZSTD_isError(r) && (r != 0 || in.pos != in.size))
+		{
+			*err = "zstd did not compress a page part whole";
+			return false;
+		}
+		from = to;
+	}
+	if (ZSTD_isError(r))
+	{
+		*err = ZSTD_getErrorName(r);
+		return false;
+	}
+	*outlen = out.pos;
+	return true;
+}
+
+/*
+ * obs_pq_compress, with the page's parts kept apart as above (zstd only;
+ * other codecs, and no parts, compress the whole as one).
+ */
+bool
+obs_pq_compress_parts(PqCompressor *c, const char *src, size_t len, const size_t *ends,
+					  int nparts, char *dst, size_t cap, size_t *outlen, const char **err)
+{
+	if (c->codec != OBS_PQ_ZSTD || nparts == 0)
+		return obs_pq_compress(c, src, len, dst, cap, outlen, err);
+	*err = NULL;
+	return zstd_compress_parts(c, src, len, ends, nparts, dst, cap, outlen, err);
+}
+
 bool
 obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 				char *dst, size_t cap, size_t *outlen, const char **err)
@@ -148,17 +231,13 @@ obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 			{
 				size_t		r;
 
-				if (c->min_match == 0 && c->hash_log == 0)
+				if (c->min_match == 0 && c->hash_log == 0 && c->strategy == 0 &&
+					c->search_log == 0 && c->window_log == 0)
 					r = ZSTD_compressCCtx(c->zstd, dst, cap, src, len, c->level);
 				else
 				{
 					/* the level's parameters for this size, but these */
-					ZSTD_CCtx_reset(c->zstd, ZSTD_reset_session_and_parameters);
-					r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel, c->level);
-					if (!ZSTD_isError(r) && c->min_match != 0)
-						r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_minMatch, c->min_match);
-					if (!ZSTD_isError(r) && c->hash_log != 0)
-						r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_hashLog, c->hash_log);
+					r = zstd_set_parameters(c);
 					if (!ZSTD_isError(r))
 						r = ZSTD_compress2(c->zstd, dst, cap, src, len);
 				}

@@ -27,6 +27,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
+#include "common/hashfn.h"
 #include "common/int.h"
 #include "executor/executor.h"
 #include "libpq/pqformat.h"
@@ -87,6 +88,37 @@ typedef struct EnumLabel
 	char	   *label;			/* in the label's server encoding */
 } EnumLabel;
 
+/*
+ * jsonb columns: the text of recent values, by their stored bytes, so that
+ * a column of few distinct values (tags, attributes) is turned to text
+ * once per value, not once per row.  A column whose values rarely repeat
+ * stops looking after JSONB_CACHE_TRIAL values, and tries again after
+ * JSONB_CACHE_PAUSE more.
+ */
+#define JSONB_CACHE_SLOTS	256		/* a power of 2 */
+#define JSONB_CACHE_MAX_BIN	512		/* larger values are not kept */
+#define JSONB_CACHE_MAX_TEXT 2048
+#define JSONB_CACHE_TRIAL	4096
+#define JSONB_CACHE_PAUSE	65536
+
+typedef struct JsonbCacheEnt
+{
+	uint32		hash;
+	uint32		binlen;			/* 0: empty */
+	uint32		textlen;
+	char	   *bin;
+	char	   *text;
+} JsonbCacheEnt;
+
+typedef struct JsonbCache
+{
+	JsonbCacheEnt ents[JSONB_CACHE_SLOTS];
+	MemoryContext cxt;
+	uint32		seen;			/* values since the cache was (re)started or paused */
+	uint32		hits;
+	bool		paused;
+} JsonbCache;
+
 typedef struct ExportCol
 {
 	ConvKind	kind;
@@ -104,6 +136,7 @@ typedef struct ExportCol
 	EnumLabel  *enums;			/* CK_ENUM: ENUM_CACHE_SIZE slots */
 	int			nenums;
 	MemoryContext enumcxt;		/* ... where they live */
+	JsonbCache *jcache;			/* CK_JSONB */
 	const char *name;
 } ExportCol;
 
@@ -116,6 +149,11 @@ typedef struct ExportState
 	MemoryContext rowcxt;
 	bool		to_utf8;		/* server encoding needs converting */
 	StringInfoData jbuf;		/* jsonb text, reused */
+	union
+	{
+		int32		align;
+		char		bytes[VARHDRSZ + VARATT_SHORT_MAX];
+	}			jshort;			/* a short-header jsonb, aligned */
 	uint64		rows;
 
 	/* destination */
@@ -252,6 +290,9 @@ map_scalar(Oid typid, int32 typmod, ExportCol *ec, ObsPqColumn *pc)
 			return;
 		case JSONBOID:
 			ec->kind = CK_JSONB;
+			ec->jcache = palloc0(sizeof(JsonbCache));
+			ec->jcache->cxt = AllocSetContextCreate(CurrentMemoryContext, "obs jsonb text cache",
+													ALLOCSET_SMALL_SIZES);
 			pc->physical = OBS_PQ_BYTE_ARRAY;
 			pc->logical = OBS_PQ_LT_JSON;
 			return;
@@ -468,6 +509,100 @@ append_enum(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 	append_text(st, col, def, rep, s, len);
 }
 
+/* the text of a jsonb value, made in st->jbuf */
+static void
+jsonb_text(ExportState *st, Datum d)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	Jsonb	   *jb;
+
+	if (VARATT_IS_SHORT(raw) && !VARATT_IS_EXTERNAL(raw))
+	{
+		/* inline with a short header: aligned in a buffer of the state */
+		Size		n = VARSIZE_SHORT(raw) - VARHDRSZ_SHORT;
+
+		jb = (Jsonb *) st->jshort.bytes;
+		memcpy(VARDATA(jb), VARDATA_SHORT(raw), n);
+		SET_VARSIZE(jb, n + VARHDRSZ);
+	}
+	else
+		jb = DatumGetJsonbP(d);
+	if (st->jbuf.maxlen > 8 * 1024 * 1024)
+	{
+		/* shrink it in its own long-lived context, not the per-row one */
+		MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->jbuf.data));
+
+		pfree(st->jbuf.data);
+		initStringInfo(&st->jbuf);
+		MemoryContextSwitchTo(old);
+	}
+	resetStringInfo(&st->jbuf);
+	obs_jsonb_to_text(&st->jbuf, &jb->root);
+}
+
+/* a jsonb value as its text, from the column's cache when it is there */
+static void
+append_jsonb(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
+{
+	JsonbCache *jc = ec->jcache;
+	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	JsonbCacheEnt *e;
+	const char *bin;
+	uint32		len;
+	uint32		h;
+
+	jc->seen++;
+	if (jc->paused)
+	{
+		if (jc->seen >= JSONB_CACHE_PAUSE)
+		{
+			jc->paused = false;
+			jc->seen = jc->hits = 0;
+		}
+	}
+	else if (jc->seen >= JSONB_CACHE_TRIAL)
+	{
+		/* judged on each window of values: pause when a quarter did not hit */
+		if (jc->hits < JSONB_CACHE_TRIAL / 4)
+			jc->paused = true;
+		jc->seen = jc->hits = 0;
+	}
+	if (jc->paused || VARATT_IS_EXTERNAL(raw) || VARATT_IS_COMPRESSED(raw) ||
+		VARSIZE_ANY_EXHDR(raw) > JSONB_CACHE_MAX_BIN)
+	{
+		jsonb_text(st, d);
+		append_text(st, col, def, rep, st->jbuf.data, st->jbuf.len);
+		return;
+	}
+
+	bin = VARDATA_ANY(raw);
+	len = VARSIZE_ANY_EXHDR(raw);
+	h = hash_bytes((const unsigned char *) bin, (int) len);
+	e = &jc->ents[h & (JSONB_CACHE_SLOTS - 1)];
+	if (e->binlen == len && e->hash == h && memcmp(e->bin, bin, len) == 0)
+	{
+		jc->hits++;
+		append_text(st, col, def, rep, e->text, (int) e->textlen);
+		return;
+	}
+	jsonb_text(st, d);
+	if (st->jbuf.len <= JSONB_CACHE_MAX_TEXT)
+	{
+		/* the slot's buffers are sized for the largest kept values */
+		if (e->bin == NULL)
+		{
+			e->bin = MemoryContextAlloc(jc->cxt, JSONB_CACHE_MAX_BIN);
+			e->text = MemoryContextAlloc(jc->cxt, JSONB_CACHE_MAX_TEXT);
+		}
+		memcpy(e->bin, bin, len);
+		memcpy(e->text, st->jbuf.data, st->jbuf.len);
+		e->hash = h;
+		e->binlen = len;
+		e->textlen = st->jbuf.len;
+	}
+	append_text(st, col, def, rep, st->jbuf.data, st->jbuf.len);
+}
+
 /* one non-null scalar (or list element) of column col */
 static void
 append_value(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
@@ -587,23 +722,8 @@ append_value(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 				break;
 			}
 		case CK_JSONB:
-			{
-				Jsonb	   *jb = DatumGetJsonbP(d);
-
-				resetStringInfo(&st->jbuf);
-				JsonbToCString(&st->jbuf, &jb->root, VARSIZE(jb));
-				append_text(st, col, def, rep, st->jbuf.data, st->jbuf.len);
-				if (st->jbuf.maxlen > 8 * 1024 * 1024)
-				{
-					/* shrink it in its own long-lived context, not the per-row one */
-					MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(st->jbuf.data));
-
-					pfree(st->jbuf.data);
-					initStringInfo(&st->jbuf);
-					MemoryContextSwitchTo(old);
-				}
-				break;
-			}
+			append_jsonb(st, col, ec, d, def, rep);
+			break;
 		case CK_OBS_ID:
 			obs_pq_append(w, col, def, rep, DatumGetPointer(d), ec->id_len);
 			break;

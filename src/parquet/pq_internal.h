@@ -185,9 +185,13 @@ typedef struct PqCompressor PqCompressor;
 extern PqCompressor *obs_pq_compressor_create(MemoryContext cxt, ObsPqCodec codec, int level);
 extern int	obs_pq_compressor_level(PqCompressor *c);
 extern void obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match,
-										int hash_log);
+										int hash_log, int strategy, int search_log,
+										int window_log);
 extern size_t obs_pq_compress_bound(PqCompressor *c, size_t len);
 extern bool obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 							char *dst, size_t cap, size_t *outlen, const char **err);
+extern bool obs_pq_compress_parts(PqCompressor *c, const char *src, size_t len,
+								  const size_t *ends, int nparts, char *dst, size_t cap,
+								  size_t *outlen, const char **err);
 
 #endif							/* OBS_PQ_INTERNAL_H */

@@ -84,8 +84,24 @@
 #define ZSTD_FAST_LEVEL		1
 /* its hash table: 2^17 entries */
 #define ZSTD_FAST_HASH_LOG	17
+/* ... and matches at most 2^ZSTD_FAST_WINDOW_LOG bytes back (cheaper offsets) */
+#define ZSTD_FAST_WINDOW_LOG 16
 /* the default level with a longer shortest match, tried too */
 #define ZSTD_LONG_MATCH		7
+/*
+ * For PLAIN strings also lazy matching (ZSTD_lazy2, one search per
+ * position, matches of 6 bytes or more), at most 2^15 bytes back or at
+ * most 2^12 (cheaper offsets, for text repeating what the last few rows
+ * said), at a third to a half of the default level's pace; the better is
+ * taken when it saves at least 1/LAZY_MIN_GAIN of the best other way.
+ */
+#define ZSTD_LAZY_STRATEGY	5	/* ZSTD_lazy2 */
+#define ZSTD_LAZY_MATCH		6
+#define ZSTD_LAZY_WINDOW_LOG 15
+#define ZSTD_LAZY_NEAR_WINDOW_LOG 12
+#define LAZY_MIN_GAIN		50
+/* a data page's levels of at least this many bytes are compressed apart */
+#define PART_MIN_BYTES		64
 /* values after which a dictionary of nearly all distinct values is dropped */
 #define DICT_EARLY_VALUES	4096
 /* most levels a data page buffers before it is written */
@@ -180,6 +196,29 @@ struct ObsPqWriter
 };
 
 static void flush_page(ObsPqWriter *w, PqCol *c, bool to_sink);
+
+/* where a data page's levels end, when they are compressed apart */
+typedef struct PageParts
+{
+	int			n;
+	size_t		ends[2];
+} PageParts;
+
+/*
+ * The levels encoded since the last part (up to end bytes into the page)
+ * are compressed apart from what follows when they are PART_MIN_BYTES or
+ * more: mixed NULLs, lists of varying length.  Levels and values have
+ * different byte statistics, and one entropy table for both fits neither.
+ */
+static void
+page_part(PageParts *p, size_t end)
+{
+	size_t		from = p->n > 0 ? p->ends[p->n - 1] : 0;
+
+	if (end - from >= PART_MIN_BYTES)
+		p->ends[p->n++] = end;
+}
+
 static void page_decide(ObsPqWriter *w, PqCol *c);
 
 /*
@@ -195,16 +234,24 @@ typedef struct ZWay
 	bool		fast;			/* ZSTD_FAST_LEVEL, not the file's level */
 	int			match;			/* shortest match; 0: the level's */
 	int			hash_log;		/* log2 of the hash table's entries; 0: the level's */
+	int			strategy;		/* zstd's ZSTD_strategy; 0: the level's */
+	int			search_log;		/* log2 of the searches per position; 0: the level's */
+	int			window_log;		/* log2 of the farthest match; 0: the level's */
 } ZWay;
 
 static const ZWay zways[] = {
-	{false, 0, 0},
-	{true, 0, ZSTD_FAST_HASH_LOG},
-	{false, ZSTD_LONG_MATCH, 0},
+	{false, 0, 0, 0, 0, 0},
+	{true, 0, ZSTD_FAST_HASH_LOG, 0, 0, ZSTD_FAST_WINDOW_LOG},
+	{false, ZSTD_LONG_MATCH, 0, 0, 0, 0},
+	{false, ZSTD_LAZY_MATCH, 0, ZSTD_LAZY_STRATEGY, 1, ZSTD_LAZY_WINDOW_LOG},
+	{false, ZSTD_LAZY_MATCH, 0, ZSTD_LAZY_STRATEGY, 1, ZSTD_LAZY_NEAR_WINDOW_LOG},
 };
 
 #define WAY_FAST	1
-#define MAX_WAYS	lengthof(zways)
+/* the ways every trial compares; the lazy ones are tried on PLAIN strings only */
+#define MAX_WAYS	3
+#define WAY_LAZY	3
+#define WAY_LAZY_NEAR 4
 
 static inline int
 n_ways(ObsPqWriter *w)
@@ -835,7 +882,7 @@ obs_pq_append_null(ObsPqWriter *w, int col)
  * or src itself when uncompressed) and sets *stored_len.
  */
 static const char *
-encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
+encode_page(ObsPqWriter *w, const char *src, size_t len, const PageParts *parts, int page_type,
 			int num_values, int encoding, int way, size_t *stored_len)
 {
 	ThriftEnc	tc;
@@ -857,9 +904,11 @@ encode_page(ObsPqWriter *w, const char *src, size_t len, int page_type,
 		w->zbuf.len = 0;
 		obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
 		obs_pq_compressor_set_level(w->compressor, way_level(w, way), zways[way].match,
-									zways[way].hash_log);
-		ok = obs_pq_compress(w->compressor, src, len,
-							 w->zbuf.data, w->zbuf.cap, &zlen, &err);
+									zways[way].hash_log, zways[way].strategy,
+									zways[way].search_log, zways[way].window_log);
+		ok = obs_pq_compress_parts(w->compressor, src, len, parts ? parts->ends : NULL,
+								   parts ? parts->n : 0, w->zbuf.data, w->zbuf.cap,
+								   &zlen, &err);
 		if (!ok)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
@@ -971,7 +1020,8 @@ trial_size(ObsPqWriter *w, const char *src, size_t len, int way)
 	w->zbuf.len = 0;
 	obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
 	obs_pq_compressor_set_level(w->compressor, way_level(w, way), zways[way].match,
-								zways[way].hash_log);
+								zways[way].hash_log, zways[way].strategy,
+								zways[way].search_log, zways[way].window_log);
 	if (!obs_pq_compress(w->compressor, src, len, w->zbuf.data, w->zbuf.cap, &zlen, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -1088,7 +1138,7 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	size_t		plain_len;
 	int			k;				/* values in the sample */
 	double		scale;
-	size_t		zp[MAX_WAYS];	/* PLAIN, each way */
+	size_t		zp[MAX_WAYS + 2];	/* PLAIN, each way, and the lazy ways */
 	size_t		za[MAX_WAYS];	/* the other encoding */
 	size_t		zi[MAX_WAYS];	/* dictionary indices */
 	size_t		z_plain;
@@ -1195,6 +1245,17 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 		{
 			trial_ways(w, plain, plain_len, zp, 1, nw);
 			way_plain = best_way(w, plain_len, zp);
+			/* strings: the lazy way, when it pays for its slower pace */
+			if (c->value_size == 0 && !c->use_dict)
+			{
+				int			lazy;
+
+				zp[WAY_LAZY] = trial_size(w, plain, plain_len, WAY_LAZY);
+				zp[WAY_LAZY_NEAR] = trial_size(w, plain, plain_len, WAY_LAZY_NEAR);
+				lazy = (zp[WAY_LAZY_NEAR] < zp[WAY_LAZY]) ? WAY_LAZY_NEAR : WAY_LAZY;
+				if (zp[lazy] < zp[way_plain] - zp[way_plain] / LAZY_MIN_GAIN)
+					way_plain = lazy;
+			}
 			z_plain = (size_t) (zp[way_plain] * scale);
 		}
 		if (c->alt_enc != ENC_PLAIN && z_alt <= best0 + best0 / 4)
@@ -1288,16 +1349,24 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	const char *stored;
 	size_t		stored_len;
 	bool		try_bytes = false;
+	PageParts	parts;
 
 	if (c->nlev == 0)
 		return;
 	page_decide(w, c);
 
 	w->body.len = 0;
+	parts.n = 0;
 	if (c->max_rep > 0)
+	{
 		encode_levels(&w->body, &c->reps, c->nlev, c->max_rep);
+		page_part(&parts, w->body.len);
+	}
 	if (c->max_def > 0)
+	{
 		encode_levels(&w->body, &c->defs, c->nlev, c->max_def);
+		page_part(&parts, w->body.len);
+	}
 	if (page_uses_dict(c))
 	{
 		size_t		levels_len = w->body.len;
@@ -1324,7 +1393,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	}
 	c->pages[encoding]++;
 
-	stored = encode_page(w, w->body.data, w->body.len, PAGE_DATA, c->nlev,
+	stored = encode_page(w, w->body.data, w->body.len, &parts, PAGE_DATA, c->nlev,
 						 encoding, c->zway, &stored_len);
 	if (try_bytes)
 	{
@@ -1337,7 +1406,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 
 		buf_swap(&w->zbuf, &w->zbuf2);
 		buf_swap(&w->hdr, &w->hdr2);
-		stored_bytes = encode_page(w, w->trial.data, w->trial.len, PAGE_DATA,
+		stored_bytes = encode_page(w, w->trial.data, w->trial.len, &parts, PAGE_DATA,
 								   c->nlev, encoding, c->zway, &bytes_len);
 		if (bytes_len < stored_len)
 		{
@@ -1535,7 +1604,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 			const char *stored;
 			size_t		stored_len;
 
-			stored = encode_page(w, c->dict.data, c->dict.len, PAGE_DICTIONARY,
+			stored = encode_page(w, c->dict.data, c->dict.len, NULL, PAGE_DICTIONARY,
 								 c->ndict, ENC_PLAIN, c->zway, &stored_len);
 			uncompressed_dict = c->dict.len + w->hdr.len;
 			dict_off = start;

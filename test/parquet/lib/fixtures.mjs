@@ -170,6 +170,31 @@ export const FIXTURES = [
               UNION ALL SELECT 4, repeat('😀', 300000), ''::bytea`,
     },
     {
+        // jsonb as text: the writer's own rendering must equal jsonb's text
+        // output, and its per-column cache of rendered values must never
+        // serve a wrong one: 6,000 distinct values first (the cache pauses),
+        // then 70,000 rows of a few repeated ones (it resumes and hits),
+        // among them escapes of every kind, nesting, scalars, numbers in
+        // every form, values too large to keep (over 512 bytes stored),
+        // values stored compressed and values stored out of line (j3).
+        name: 'jsonb_text',
+        sql: `SELECT g AS ord,
+            CASE WHEN g <= 6000 THEN jsonb_build_object('id', md5(g::text), 'n', g)
+                 ELSE (ARRAY[
+                    '{"k": 1, "ok": true}', '{"k": 2, "ok": false}', '[]', '{}', '"str"', 'null', '1.50',
+                    '[1, [2, {"b": [3, {}]}], {"c": {"d": []}}, "e"]',
+                    '{"esc": "q\\" b\\\\ s\\/ \\b\\f\\n\\r\\t \\u0001 \\u001f é 😀"}',
+                    '{"n": [0, -0, 1e-7, 1.0E+20, -3.140, 12345678901234567890.000001]}',
+                    '{"": "", "a b": [null, true, false]}'])[1 + g % 11]::jsonb END AS j,
+            CASE WHEN g % 97 = 0 THEN jsonb_build_object('big', repeat('x' || g % 3, 2000))
+                 WHEN g % 13 = 0 THEN jsonb_build_object('mid', repeat(chr(65 + g % 3), 600), 'i', g % 2)
+                 ELSE jsonb_build_object('k', g % 5) END AS j2,
+            CASE WHEN g % 500 = 0
+                 THEN jsonb_build_object('toasted', (SELECT string_agg(md5(i::text || g), '') FROM generate_series(1, 100) i))
+                 WHEN g % 500 = 1 THEN jsonb_build_object('short', g % 2) END AS j3
+          FROM generate_series(1, 76000) g`,
+    },
+    {
         name: 'unicode',
         cols: [
             ['t', 'text', Q(['😀👍🏽', '日本語テキスト', 'e\u0301 (e + combining acute)', 'Ω≈ç√∫', 'עברית العربية',
@@ -341,6 +366,30 @@ export const ENCODING_FIXTURES = [
             ('x' || substr(md5(g::text), 14, 8))::bit(32)::int8 % 50001 AS cents,
             CASE WHEN g % 7 = 0 THEN NULL ELSE md5(g::text || 'u')::uuid END AS uid_nulls
           FROM generate_series(1, 30000) g`,
+    },
+    {
+        // Levels compressed apart from values, and lazy matching for
+        // strings: maxBits bounds the compressed bits per value (levels
+        // included; per list for nums) of random UUIDs with 20% NULLs (128
+        // bits and the levels' 0.72 bits of entropy), of lists of varying
+        // length whose elements lie within 1000 of their row number, of log
+        // lines ending in a random number, and of text repeating the last
+        // rows' numbers (lazy matching at most 4 kB back).  Each bound
+        // fails without its change: before, 129.51, 56.10, 31.76 and
+        // (matches up to 32 kB back only) 36.26 bits.
+        name: 'enc_parts',
+        maxBits: { uid20: 129.4, nums: 55.3, msg: 30.9, note: 34.9 },
+        expect: { uid20: 'PLAIN', nums: 'DELTA_BINARY_PACKED', msg: 'PLAIN', note: 'PLAIN' },
+        sql: `SELECT g AS ord,
+            CASE WHEN ('x' || substr(md5(g::text || 'n'), 1, 2))::bit(8)::int < 51 THEN NULL
+                 ELSE md5(g::text || 'u')::uuid END AS uid20,
+            ARRAY(SELECT g - ('x' || substr(md5(g::text || i), 1, 4))::bit(16)::int % 1000
+                    FROM generate_series(1, ('x' || substr(md5(g::text || 'l'), 1, 2))::bit(8)::int % 9) i) AS nums,
+            (ARRAY['row batch written', 'fetched page', 'retrying request', 'cache miss for key', 'task finished',
+                   'connection reset'])[1 + ('x' || substr(md5(g::text), 11, 2))::bit(8)::int % 6]
+                || ' ' || ('x' || substr(md5(g::text), 13, 5))::bit(20)::int % 100000 AS msg,
+            'item ' || ('x' || substr(md5(g::text || 'i'), 1, 5))::bit(20)::int % 50000 || ' of order ' || g / 3 AS note
+          FROM generate_series(1, 60000) g`,
     },
     {
         // one chunk of 20000 rows: many blocks in one page, lists of ids
