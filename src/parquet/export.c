@@ -92,28 +92,32 @@ typedef struct EnumLabel
  * jsonb columns: the text of recent values, by their stored bytes, so that
  * a column of few distinct values (tags, attributes) is turned to text
  * once per value, not once per row.  A column whose values rarely repeat
- * stops looking after JSONB_CACHE_TRIAL values, and tries again after
- * JSONB_CACHE_PAUSE more.
+ * stops looking after JSONB_CACHE_TRIAL values, gives its memory back,
+ * and tries again after JSONB_CACHE_PAUSE more.  All the columns' caches
+ * of one export share JSONB_CACHE_BUDGET bytes: a value that does not fit
+ * is not kept, a column that cannot get its slots caches nothing.
  */
 #define JSONB_CACHE_SLOTS	256		/* a power of 2 */
 #define JSONB_CACHE_MAX_BIN	512		/* larger values are not kept */
 #define JSONB_CACHE_MAX_TEXT 2048
 #define JSONB_CACHE_TRIAL	4096
 #define JSONB_CACHE_PAUSE	65536
+#define JSONB_CACHE_BUDGET	(4 * 1024 * 1024)
+/* what an allocation is counted for besides its bytes */
+#define JSONB_CACHE_CHUNK	16
 
 typedef struct JsonbCacheEnt
 {
 	uint32		hash;
-	uint32		binlen;			/* 0: empty */
-	uint32		textlen;
-	char	   *bin;
-	char	   *text;
+	uint16		binlen;			/* 0: empty */
+	uint16		textlen;
+	char	   *data;			/* binlen bytes of the value, then its text */
 } JsonbCacheEnt;
 
 typedef struct JsonbCache
 {
-	JsonbCacheEnt ents[JSONB_CACHE_SLOTS];
-	MemoryContext cxt;
+	JsonbCacheEnt *ents;		/* JSONB_CACHE_SLOTS, or NULL */
+	Size		bytes;			/* of the shared budget */
 	uint32		seen;			/* values since the cache was (re)started or paused */
 	uint32		hits;
 	bool		paused;
@@ -154,6 +158,8 @@ typedef struct ExportState
 		int32		align;
 		char		bytes[VARHDRSZ + VARATT_SHORT_MAX];
 	}			jshort;			/* a short-header jsonb, aligned */
+	MemoryContext jcxt;			/* the jsonb columns' caches (JsonbCache) */
+	Size		jcache_bytes;	/* ... what they hold, at most JSONB_CACHE_BUDGET */
 	uint64		rows;
 
 	/* destination */
@@ -291,8 +297,6 @@ map_scalar(Oid typid, int32 typmod, ExportCol *ec, ObsPqColumn *pc)
 		case JSONBOID:
 			ec->kind = CK_JSONB;
 			ec->jcache = palloc0(sizeof(JsonbCache));
-			ec->jcache->cxt = AllocSetContextCreate(CurrentMemoryContext, "obs jsonb text cache",
-													ALLOCSET_SMALL_SIZES);
 			pc->physical = OBS_PQ_BYTE_ARRAY;
 			pc->logical = OBS_PQ_LT_JSON;
 			return;
@@ -540,6 +544,33 @@ jsonb_text(ExportState *st, Datum d)
 	obs_jsonb_to_text(&st->jbuf, &jb->root);
 }
 
+/* take bytes from the caches' shared budget; false when it cannot afford them */
+static bool
+jcache_take(ExportState *st, JsonbCache *jc, Size bytes)
+{
+	if (st->jcache_bytes + bytes > JSONB_CACHE_BUDGET)
+		return false;
+	st->jcache_bytes += bytes;
+	jc->bytes += bytes;
+	return true;
+}
+
+/* a column's cache gives all its memory back */
+static void
+jcache_drop(ExportState *st, JsonbCache *jc)
+{
+	if (jc->ents)
+	{
+		for (int i = 0; i < JSONB_CACHE_SLOTS; i++)
+			if (jc->ents[i].data)
+				pfree(jc->ents[i].data);
+		pfree(jc->ents);
+		jc->ents = NULL;
+	}
+	st->jcache_bytes -= jc->bytes;
+	jc->bytes = 0;
+}
+
 /* a jsonb value as its text, from the column's cache when it is there */
 static void
 append_jsonb(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
@@ -564,10 +595,23 @@ append_jsonb(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 	{
 		/* judged on each window of values: pause when a quarter did not hit */
 		if (jc->hits < JSONB_CACHE_TRIAL / 4)
+		{
 			jc->paused = true;
+			jcache_drop(st, jc);
+		}
 		jc->seen = jc->hits = 0;
 	}
-	if (jc->paused || VARATT_IS_EXTERNAL(raw) || VARATT_IS_COMPRESSED(raw) ||
+	if (!jc->paused && jc->ents == NULL)
+	{
+		Size		need = sizeof(JsonbCacheEnt) * JSONB_CACHE_SLOTS + JSONB_CACHE_CHUNK;
+
+		if (st->jcxt == NULL)
+			st->jcxt = AllocSetContextCreate(GetMemoryChunkContext(st->jbuf.data),
+											 "obs jsonb text cache", ALLOCSET_DEFAULT_SIZES);
+		if (jcache_take(st, jc, need))
+			jc->ents = MemoryContextAllocZero(st->jcxt, need - JSONB_CACHE_CHUNK);
+	}
+	if (jc->ents == NULL || VARATT_IS_EXTERNAL(raw) || VARATT_IS_COMPRESSED(raw) ||
 		VARSIZE_ANY_EXHDR(raw) > JSONB_CACHE_MAX_BIN)
 	{
 		jsonb_text(st, d);
@@ -579,26 +623,37 @@ append_jsonb(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 	len = VARSIZE_ANY_EXHDR(raw);
 	h = hash_bytes((const unsigned char *) bin, (int) len);
 	e = &jc->ents[h & (JSONB_CACHE_SLOTS - 1)];
-	if (e->binlen == len && e->hash == h && memcmp(e->bin, bin, len) == 0)
+	if (e->binlen == len && e->hash == h && memcmp(e->data, bin, len) == 0)
 	{
 		jc->hits++;
-		append_text(st, col, def, rep, e->text, (int) e->textlen);
+		append_text(st, col, def, rep, e->data + len, (int) e->textlen);
 		return;
 	}
 	jsonb_text(st, d);
 	if (st->jbuf.len <= JSONB_CACHE_MAX_TEXT)
 	{
-		/* the slot's buffers are sized for the largest kept values */
-		if (e->bin == NULL)
+		/* the slot takes the new value, in memory of its size */
+		Size		need = len + st->jbuf.len + JSONB_CACHE_CHUNK;
+
+		if (e->data)
 		{
-			e->bin = MemoryContextAlloc(jc->cxt, JSONB_CACHE_MAX_BIN);
-			e->text = MemoryContextAlloc(jc->cxt, JSONB_CACHE_MAX_TEXT);
+			Size		had = e->binlen + e->textlen + JSONB_CACHE_CHUNK;
+
+			pfree(e->data);
+			e->data = NULL;
+			e->binlen = 0;
+			st->jcache_bytes -= had;
+			jc->bytes -= had;
 		}
-		memcpy(e->bin, bin, len);
-		memcpy(e->text, st->jbuf.data, st->jbuf.len);
-		e->hash = h;
-		e->binlen = len;
-		e->textlen = st->jbuf.len;
+		if (jcache_take(st, jc, need))
+		{
+			e->data = MemoryContextAlloc(st->jcxt, need - JSONB_CACHE_CHUNK);
+			memcpy(e->data, bin, len);
+			memcpy(e->data + len, st->jbuf.data, st->jbuf.len);
+			e->hash = h;
+			e->binlen = (uint16) len;
+			e->textlen = (uint16) st->jbuf.len;
+		}
 	}
 	append_text(st, col, def, rep, st->jbuf.data, st->jbuf.len);
 }

@@ -30,4 +30,17 @@ SELECT pg_temp.peak_kb() AS csv_peak_kb \gset
 COPY (SELECT :acols FROM generate_series(1, 2048) g) TO '/tmp/obs_parquet_memory.parquet' (ROW_GROUP_SIZE_BYTES 16777216);
 SELECT CASE WHEN pg_temp.peak_kb() - :csv_peak_kb < 16384 + 8192 THEN 'within 16 MiB + 8 MiB'
             ELSE format('%s kB over the CSV export', pg_temp.peak_kb() - :csv_peak_kb) END AS parquet_list_peak;
+-- jsonb columns keep the text of recent values: all their caches share a
+-- budget of 4 MiB (1,664 columns of distinct values), in a new session
+\c -
+LOAD 'obs';
+CREATE FUNCTION pg_temp.peak_kb() RETURNS bigint LANGUAGE sql AS $$
+    SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s*(\d+) kB'))[1]::bigint $$;
+SELECT string_agg(format('jsonb_build_object(''k'', g + %s) AS j%s', i, i), ', ' ORDER BY i) AS jcols
+  FROM generate_series(0, 1663) i \gset
+COPY (SELECT :jcols FROM generate_series(1, 1024) g) TO STDOUT (FORMAT csv) \g /dev/null
+SELECT pg_temp.peak_kb() AS csv_peak_kb \gset
+COPY (SELECT :jcols FROM generate_series(1, 1024) g) TO STDOUT (FORMAT parquet, ROW_GROUP_SIZE_BYTES 16777216) \g /dev/null
+SELECT CASE WHEN pg_temp.peak_kb() - :csv_peak_kb < 16384 + 8192 THEN 'within 16 MiB + 8 MiB'
+            ELSE format('%s kB over the CSV export', pg_temp.peak_kb() - :csv_peak_kb) END AS parquet_jsonb_peak;
 COPY (SELECT 1) TO PROGRAM 'rm -f /tmp/obs_parquet_memory.csv /tmp/obs_parquet_memory.parquet';
