@@ -52,6 +52,7 @@
 #include <math.h>
 
 #include "common/hashfn.h"
+#include "port/pg_bswap.h"
 #include "utils/memutils.h"
 
 #include "pq_internal.h"
@@ -166,6 +167,8 @@ typedef struct PqCol
 	bool		has_minmax;
 	PqBuf		min;
 	PqBuf		max;
+	bool		defer_stats;	/* PLAIN-buffered values reach them per page */
+	size_t		stats_done;		/* bytes of vals already in them */
 } PqCol;
 
 struct ObsPqWriter
@@ -369,6 +372,13 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 				c->value_size = c->spec.type_length;
 				break;
 		}
+		c->defer_stats = (c->spec.physical == OBS_PQ_INT32 ||
+						  c->spec.physical == OBS_PQ_INT64 ||
+						  c->spec.physical == OBS_PQ_FLOAT ||
+						  c->spec.physical == OBS_PQ_DOUBLE ||
+						  (c->spec.physical == OBS_PQ_FIXED_LEN_BYTE_ARRAY &&
+						   c->spec.logical != OBS_PQ_LT_DECIMAL &&
+						   (c->value_size == 8 || c->value_size == 16)));
 		c->dict_allowed = (c->spec.physical != OBS_PQ_BOOLEAN);
 		c->use_dict = c->dict_allowed;
 		c->last_dict = c->dict_allowed;
@@ -547,6 +557,122 @@ stat_update(PqCol *c, const char *v, uint32 len)
 		stat_set(&c->min, v, len);
 	else if (stat_cmp(c, v, len, c->max.data, c->max.len) > 0)
 		stat_set(&c->max, v, len);
+}
+
+/* a big-endian 64-bit word: FIXED_LEN_BYTE_ARRAY bounds order bytes unsigned */
+static inline uint64
+be64_at(const char *p)
+{
+	uint64		x;
+
+	memcpy(&x, p, 8);
+	return pg_ntoh64(x);
+}
+
+/*
+ * The statistics of the values PLAIN-buffered since the last scan, for the
+ * columns that defer them (defer_stats): one loop per page instead of a
+ * comparison call per value.  The bounds and NaN count come out as
+ * stat_update gives them value by value: the first of equal bounds stays.
+ */
+#define SCAN_NO_NAN(x)	false
+#define SCAN_MINMAX(T, is_nan) \
+	do { \
+		T			lo = 0, hi = 0, x; \
+		bool		any = false; \
+		for (size_t i = 0; i < n; i++) \
+		{ \
+			memcpy(&x, p + i * sizeof(T), sizeof(T)); \
+			if (is_nan(x)) \
+			{ \
+				c->nan_count++; \
+				continue; \
+			} \
+			if (!any) \
+			{ \
+				lo = hi = x; \
+				any = true; \
+			} \
+			else if (x < lo) \
+				lo = x; \
+			else if (x > hi) \
+				hi = x; \
+		} \
+		if (any) \
+		{ \
+			stat_update(c, (const char *) &lo, sizeof(T)); \
+			stat_update(c, (const char *) &hi, sizeof(T)); \
+		} \
+	} while (0)
+
+static void
+stats_scan(PqCol *c)
+{
+	const char *p = c->vals.data + c->stats_done;
+	size_t		n;
+
+	if (!c->defer_stats || c->vals.len <= c->stats_done)
+		return;
+	n = (c->vals.len - c->stats_done) / c->value_size;
+	c->stats_done = c->vals.len;
+	switch (c->spec.physical)
+	{
+		case OBS_PQ_INT32:
+			SCAN_MINMAX(int32, SCAN_NO_NAN);
+			break;
+		case OBS_PQ_INT64:
+			SCAN_MINMAX(int64, SCAN_NO_NAN);
+			break;
+		case OBS_PQ_FLOAT:
+			SCAN_MINMAX(float, isnan);
+			break;
+		case OBS_PQ_DOUBLE:
+			SCAN_MINMAX(double, isnan);
+			break;
+		default:
+			{
+				/* 8 or 16 bytes compared as big-endian words */
+				int			w = c->value_size;
+				const char *lo = NULL,
+						   *hi = NULL;
+				uint64		lo0 = 0,
+							lo1 = 0,
+							hi0 = 0,
+							hi1 = 0;
+
+				for (size_t i = 0; i < n; i++)
+				{
+					const char *v = p + i * w;
+					uint64		x0 = be64_at(v);
+					uint64		x1 = (w == 16) ? be64_at(v + 8) : 0;
+
+					if (lo == NULL)
+					{
+						lo = hi = v;
+						lo0 = hi0 = x0;
+						lo1 = hi1 = x1;
+					}
+					else if (x0 < lo0 || (x0 == lo0 && x1 < lo1))
+					{
+						lo = v;
+						lo0 = x0;
+						lo1 = x1;
+					}
+					else if (x0 > hi0 || (x0 == hi0 && x1 > hi1))
+					{
+						hi = v;
+						hi0 = x0;
+						hi1 = x1;
+					}
+				}
+				if (lo != NULL)
+				{
+					stat_update(c, lo, w);
+					stat_update(c, hi, w);
+				}
+				break;
+			}
+	}
 }
 
 /* legacy min/max fields are written only where their signed order is right */
@@ -804,6 +930,7 @@ page_drop_dict(PqCol *c)
 	Assert(!c->dict_written);
 	c->vals.len = 0;
 	page_indices_to_plain(c, &c->vals);
+	c->stats_done = c->vals.len;
 	/* give the dictionary's memory back: the values now take its place */
 	obs_pq_buf_free(&c->idx);
 	obs_pq_buf_free(&c->dict);
@@ -856,11 +983,37 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 			c->ndict > DICT_EARLY_VALUES - DICT_EARLY_VALUES / 16)
 			page_drop_dict(c);
 	}
+	else if (c->value_size > 0)
+	{
+		char	   *dst;
+
+		if (!c->defer_stats)
+			stat_update(c, value, len);
+		if (c->vals.len + len > c->vals.cap)
+			obs_pq_buf_reserve(&c->vals, len);
+		dst = c->vals.data + c->vals.len;
+		/* the common widths copied inline, not through a memcpy call */
+		switch (len)
+		{
+			case 4:
+				memcpy(dst, value, 4);
+				break;
+			case 8:
+				memcpy(dst, value, 8);
+				break;
+			case 16:
+				memcpy(dst, value, 16);
+				break;
+			default:
+				memcpy(dst, value, len);
+				break;
+		}
+		c->vals.len += len;
+	}
 	else
 	{
 		stat_update(c, value, len);
-		if (c->value_size == 0)
-			pq_buf_u32le(&c->vals, len);
+		pq_buf_u32le(&c->vals, len);
 		pq_buf_append(&c->vals, value, len);
 	}
 	/* choose on the first values, not after a page of dictionary probes */
@@ -1354,6 +1507,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	if (c->nlev == 0)
 		return;
 	page_decide(w, c);
+	stats_scan(c);
 
 	w->body.len = 0;
 	parts.n = 0;
@@ -1438,6 +1592,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	c->reps.len = 0;
 	c->idx.len = 0;
 	c->vals.len = 0;
+	c->stats_done = 0;
 	c->page_nvals = 0;
 }
 
@@ -1447,6 +1602,61 @@ buf_forget(PqBuf *b)
 {
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+/* the bytes a column's buffers hold */
+static size_t
+col_capacity(PqCol *c)
+{
+	return c->defs.cap + c->reps.cap + c->vals.cap + c->idx.cap + c->dict.cap +
+		c->ent.cap + c->chunk.cap + c->min.cap + c->max.cap;
+}
+
+/* a column's buffers emptied, their memory freed */
+static void
+col_free(PqCol *c)
+{
+	c->stats_done = 0;
+	obs_pq_buf_free(&c->defs);
+	obs_pq_buf_free(&c->reps);
+	obs_pq_buf_free(&c->vals);
+	obs_pq_buf_free(&c->idx);
+	obs_pq_buf_free(&c->dict);
+	obs_pq_buf_free(&c->ent);
+	obs_pq_buf_free(&c->chunk);
+	obs_pq_buf_free(&c->min);
+	obs_pq_buf_free(&c->max);
+}
+
+/*
+ * A column's buffers emptied, their memory kept.  The next row group then
+ * writes into memory that is already mapped: growing buffers afresh for
+ * each row group took a page fault for every 4 kB of them again, about 10%
+ * of an export's CPU where page faults are dear (virtual machines).
+ */
+static void
+col_empty(PqCol *c)
+{
+	c->stats_done = 0;
+	c->defs.len = c->reps.len = c->vals.len = 0;
+	c->idx.len = c->dict.len = c->ent.len = 0;
+	c->chunk.len = c->min.len = c->max.len = 0;
+}
+
+/* a column's buffers emptied, their memory going with a context reset */
+static void
+col_forget(PqCol *c)
+{
+	c->stats_done = 0;
+	buf_forget(&c->defs);
+	buf_forget(&c->reps);
+	buf_forget(&c->vals);
+	buf_forget(&c->idx);
+	buf_forget(&c->dict);
+	buf_forget(&c->ent);
+	buf_forget(&c->chunk);
+	buf_forget(&c->min);
+	buf_forget(&c->max);
 }
 
 /* has the row group reached its byte limit? */
@@ -1596,6 +1806,8 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		int64		uncompressed_dict = 0;
 		int64		compressed;
 
+		size_t		held_before = col_capacity(c);
+
 		/* the last page may be the first: decide before the dictionary */
 		if (c->nlev > 0)
 			page_decide(w, c);
@@ -1621,19 +1833,16 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		total_compressed += compressed;
 
 		/*
-		 * Fresh chunk state.  The column's buffers are freed now, not with
-		 * the context reset below, so that a page made PLAIN while the row
-		 * group is written out never adds up over the columns.
+		 * Fresh chunk state.  A column whose buffers grew while it was
+		 * written out (a page made PLAIN) frees them now, not with the
+		 * context reset below, so that such growth never adds up over the
+		 * columns.  The others keep their memory for the next row group
+		 * (col_empty), unless the row group gives it all back below.
 		 */
-		obs_pq_buf_free(&c->defs);
-		obs_pq_buf_free(&c->reps);
-		obs_pq_buf_free(&c->vals);
-		obs_pq_buf_free(&c->idx);
-		obs_pq_buf_free(&c->dict);
-		obs_pq_buf_free(&c->ent);
-		obs_pq_buf_free(&c->chunk);
-		obs_pq_buf_free(&c->min);
-		obs_pq_buf_free(&c->max);
+		if (col_capacity(c) > held_before)
+			col_free(c);
+		else
+			col_empty(c);
 		if (c->slots)
 			pfree(c->slots);
 		c->slots = NULL;
@@ -1645,13 +1854,24 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		c->has_minmax = false;
 		dict_chunk_start(c);
 	}
-	buf_forget(&w->body);
-	buf_forget(&w->zbuf);
-	buf_forget(&w->hdr);
-	buf_forget(&w->trial);
-	buf_forget(&w->zbuf2);
-	buf_forget(&w->hdr2);
-	MemoryContextReset(w->rgcxt);
+	if (w->budget.over || pq_budget_held(&w->budget) > w->budget.limit / 2)
+	{
+		/* a row group near its byte limit gives back all its memory */
+		for (int i = 0; i < w->ncols; i++)
+			col_forget(&w->cols[i]);
+		buf_forget(&w->body);
+		buf_forget(&w->zbuf);
+		buf_forget(&w->hdr);
+		buf_forget(&w->trial);
+		buf_forget(&w->zbuf2);
+		buf_forget(&w->hdr2);
+		MemoryContextReset(w->rgcxt);
+	}
+	else
+	{
+		w->body.len = w->zbuf.len = w->hdr.len = 0;
+		w->trial.len = w->zbuf2.len = w->hdr2.len = 0;
+	}
 	w->budget.over = false;
 
 	/* the RowGroup struct, with the column chunks spliced in */
