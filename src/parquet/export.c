@@ -404,58 +404,161 @@ append_text(ExportState *st, int col, int def, int rep, const char *s, int len)
 	obs_pq_append(st->writer, col, def, rep, s, (uint32) len);
 }
 
+/*
+ * numeric's stored form, which pg_upgrade keeps as it is: a uint16 header
+ * (short form: sign, display scale and a 6-bit weight; long form: sign
+ * and display scale, then an int16 weight), then base-10000 digits, the
+ * first of weight `weight`, with neither leading nor trailing zero digits.
+ */
+#define NUMH_SIGN_MASK		0xC000
+#define NUMH_NEG			0x4000
+#define NUMH_SHORT			0x8000
+#define NUMH_SPECIAL		0xC000
+#define NUMH_SHORT_NEG		0x2000
+#define NUMH_SHORT_WSIGN	0x0040
+#define NUMH_SHORT_WEIGHT	0x003F
+#define NUM_BASE			10000
+
+/* why a numeric does not go into a DECIMAL(precision, scale) column */
+typedef enum
+{
+	DEC_OK,
+	DEC_TOO_MANY_DECIMALS,
+	DEC_TOO_LARGE
+} DecFit;
+
+static const uint32 small_pow10[4] = {1, 10, 100, 1000};
+
+/* 10^e for 0 <= e <= 38 */
+static unsigned __int128
+pow10_u128(int e)
+{
+	static unsigned __int128 tab[39];
+	static bool done = false;
+
+	if (!done)
+	{
+		tab[0] = 1;
+		for (int i = 1; i <= 38; i++)
+			tab[i] = tab[i - 1] * 10;
+		done = true;
+	}
+	return tab[e];
+}
+
+/*
+ * The unscaled integer of a finite numeric (its stored bytes p, len) at
+ * scale, read digit by digit from the stored form, into *v and *neg;
+ * DEC_OK, or why it does not fit (too many decimals is what the value's
+ * text would report first, so it is reported before too large).
+ */
+static DecFit
+numeric_unscaled(const char *p, size_t len, int precision, int scale,
+				 unsigned __int128 *v, bool *neg)
+{
+	uint16		h;
+	int			weight;
+	size_t		hdr;
+	int			ndigits;
+	unsigned __int128 limit = pow10_u128(precision);
+	unsigned __int128 acc = 0;
+	bool		too_large = false;
+
+	memcpy(&h, p, 2);
+	if ((h & NUMH_SIGN_MASK) == NUMH_SHORT)
+	{
+		*neg = (h & NUMH_SHORT_NEG) != 0;
+		weight = (h & NUMH_SHORT_WSIGN) ? (int) (h & NUMH_SHORT_WEIGHT) - 64
+			: (int) (h & NUMH_SHORT_WEIGHT);
+		hdr = 2;
+	}
+	else
+	{
+		int16		w16;
+
+		*neg = (h & NUMH_SIGN_MASK) == NUMH_NEG;
+		memcpy(&w16, p + 2, 2);
+		weight = w16;
+		hdr = 4;
+	}
+	ndigits = (len > hdr) ? (int) ((len - hdr) / 2) : 0;
+	for (int i = 0; i < ndigits; i++)
+	{
+		int16		d16;
+		uint32		d;
+		int			e;
+
+		memcpy(&d16, p + hdr + 2 * i, 2);
+		d = (uint32) d16;
+		if (d == 0)
+			continue;
+		/* the digit's value is d * 10^e in units of 10^-scale */
+		e = 4 * (weight - i) + scale;
+		if (e < 0)
+		{
+			if (e <= -4 || d % small_pow10[-e] != 0)
+				return DEC_TOO_MANY_DECIMALS;
+			d /= small_pow10[-e];
+			e = 0;
+		}
+		if (too_large)
+			continue;
+		/* d * 10^e < 10^precision, checked before it is computed */
+		if (e >= precision ||
+			(precision - e < 4 && d >= small_pow10[precision - e]) ||
+			(unsigned __int128) d * pow10_u128(e) >= limit - acc)
+		{
+			too_large = true;
+			continue;
+		}
+		acc += (unsigned __int128) d * pow10_u128(e);
+	}
+	if (too_large)
+		return DEC_TOO_LARGE;
+	*v = acc;
+	return DEC_OK;
+}
+
 /* numeric -> unscaled integer at the column's scale, big or small */
 static void
 append_decimal(ExportState *st, int col, ExportCol *ec, Datum d, int def, int rep)
 {
-	Numeric		num = DatumGetNumeric(d);
-	char	   *s;
-	__int128	v = 0;
-	__int128	limit = 1;
+	struct varlena *packed = PG_DETOAST_DATUM_PACKED(d);
+	const char *p = VARDATA_ANY(packed);
+	size_t		len = VARSIZE_ANY_EXHDR(packed);
+	uint16		h = 0;
+	unsigned __int128 u = 0;
 	bool		neg = false;
-	int			frac = -1;
+	__int128	v;
+	DecFit		fit;
 
-	if (numeric_is_nan(num) || numeric_is_inf(num))
+	if (len >= 2)
+		memcpy(&h, p, 2);
+	if (len < 2 || (h & NUMH_SIGN_MASK) == NUMH_SPECIAL)
+	{
+		Numeric		num = DatumGetNumeric(d);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("cannot write numeric value \"%s\" to Parquet DECIMAL column \"%s\"",
 						numeric_is_nan(num) ? "NaN" : "Infinity", ec->name),
 				 errhint("Cast the column to text or to unconstrained numeric to export it as a string.")));
-
-	s = DatumGetCString(DirectFunctionCall1(numeric_out, d));
-	for (const char *p = s; *p; p++)
-	{
-		if (*p == '-')
-			neg = true;
-		else if (*p == '.')
-			frac = 0;
-		else if (*p >= '0' && *p <= '9')
-		{
-			if (frac >= 0 && frac >= ec->scale)
-			{
-				if (*p != '0')
-					ereport(ERROR,
-							(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-							 errmsg("numeric value %s has more than %d decimal digits for Parquet column \"%s\"",
-									s, ec->scale, ec->name)));
-				continue;
-			}
-			v = v * 10 + (*p - '0');
-			if (frac >= 0)
-				frac++;
-		}
 	}
-	for (int i = Max(frac, 0); i < ec->scale; i++)
-		v *= 10;
-	for (int i = 0; i < ec->precision; i++)
-		limit *= 10;
-	if (v >= limit)
+
+	fit = numeric_unscaled(p, len, ec->precision, ec->scale, &u, &neg);
+	if (fit == DEC_TOO_MANY_DECIMALS)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("numeric value %s has more than %d decimal digits for Parquet column \"%s\"",
+						DatumGetCString(DirectFunctionCall1(numeric_out, d)),
+						ec->scale, ec->name)));
+	if (fit == DEC_TOO_LARGE)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("numeric value %s does not fit Parquet DECIMAL(%d,%d) column \"%s\"",
-						s, ec->precision, ec->scale, ec->name)));
-	if (neg)
-		v = -v;
+						DatumGetCString(DirectFunctionCall1(numeric_out, d)),
+						ec->precision, ec->scale, ec->name)));
+	v = neg ? -(__int128) u : (__int128) u;
 
 	if (ec->physical == OBS_PQ_INT32)
 	{
@@ -478,6 +581,8 @@ append_decimal(ExportState *st, int col, ExportCol *ec, Datum d, int def, int re
 			b[n - 1 - i] = (uint8) (v >> (8 * i));
 		obs_pq_append(st->writer, col, def, rep, b, n);
 	}
+	if ((Pointer) packed != DatumGetPointer(d))
+		pfree(packed);
 }
 
 /*
