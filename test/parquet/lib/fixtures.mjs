@@ -195,6 +195,29 @@ export const FIXTURES = [
           FROM generate_series(1, 76000) g`,
     },
     {
+        // DECIMAL values are read from numeric's stored digits: every
+        // precision class (INT32, INT64, FIXED_LEN_BYTE_ARRAY), scales 0 to
+        // p, both header forms (weights beyond the short form's -64..63),
+        // digits split across the decimal point, negatives, NULLs
+        name: 'numeric_digits',
+        sql: `SELECT g AS ord,
+            (((g * 7919) % 100000000 - 50000000)::numeric / 100)::numeric(10,2) AS a,
+            (((g * 104729) % 1000000000)::numeric / 10000 * (1 - 2 * (g % 2)))::numeric(9,4) AS b,
+            ((g % 40000)::numeric ^ 3 / 7)::numeric(18,5) AS c,
+            (10::numeric ^ (g % 38) * (g % 9 + 1) - 1)::numeric(38,0) AS d,
+            (10::numeric ^ (g % 28) / 3 * (1 - 2 * (g % 3 / 2)))::numeric(38,10) AS e,
+            (g % 10)::numeric(1,0) AS f,
+            ((g % 9999)::numeric / 10000)::numeric(4,4) AS h,
+            (1::numeric / (g + 1))::numeric(38,38) AS i,
+            (g::numeric * 1000003 / 17)::numeric(19,2) AS j,
+            (10::numeric ^ (g % 10) - 1)::numeric(10,0) AS k,
+            ((-(g % 1000))::numeric / 1000)::numeric(3,3) AS l,
+            (CASE WHEN g % 3 = 0 THEN NULL ELSE g::numeric / 3 END)::numeric(12,6) AS m,
+            (1 - 10::numeric ^ (g % 17))::numeric(17,0) AS n,
+            (10::numeric ^ (g % 37 - 18) * (1 + g % 7))::numeric(38,19) AS o
+          FROM generate_series(1::int8, 20000) g`,
+    },
+    {
         name: 'unicode',
         cols: [
             ['t', 'text', Q(['😀👍🏽', '日本語テキスト', 'e\u0301 (e + combining acute)', 'Ω≈ç√∫', 'עברית العربية',
