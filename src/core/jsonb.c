@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "utils/fmgrprotos.h"
+#include "utils/numeric.h"
 
 #include "core/core.h"
 
@@ -93,6 +94,123 @@ put_escaped(StringInfo out, const char *s, int len)
 	appendStringInfoCharMacro(out, '"');
 }
 
+/*
+ * A numeric's text, the same as numeric_out's for finite values, written
+ * from its stored form (which pg_upgrade keeps as it is): a uint16 header
+ * (short form: sign, display scale, 6-bit weight; long form: sign and
+ * display scale, then an int16 weight), then base-10000 digits, the first
+ * of weight `weight`.  NaN and the infinities, which jsonb never holds,
+ * go through numeric_out.
+ */
+static void
+put_numeric(StringInfo out, Numeric num)
+{
+	const char *p = VARDATA_ANY(num);
+	size_t		len = VARSIZE_ANY_EXHDR(num);
+	uint16		h = 0;
+	bool		neg;
+	int			weight;
+	int			dscale;
+	int			hdr;
+	int			ndigits;
+	int			d;
+	char	   *cp;
+
+	if (len >= 2)
+		memcpy(&h, p, 2);
+	if (len < 2 || (h & 0xC000) == 0xC000 || ((h & 0xC000) != 0x8000 && len < 4))
+	{
+		appendStringInfoString(out,
+							   DatumGetCString(DirectFunctionCall1(numeric_out,
+																   PointerGetDatum(num))));
+		return;
+	}
+	if ((h & 0xC000) == 0x8000)
+	{
+		neg = (h & 0x2000) != 0;
+		dscale = (h & 0x1F80) >> 7;
+		weight = (h & 0x0040) ? (int) (h & 0x003F) - 64 : (int) (h & 0x003F);
+		hdr = 2;
+	}
+	else
+	{
+		int16		w16;
+
+		neg = (h & 0xC000) == 0x4000;
+		dscale = h & 0x3FFF;
+		memcpy(&w16, p + 2, 2);
+		weight = w16;
+		hdr = 4;
+	}
+	ndigits = (int) ((len - hdr) / 2);
+
+	/* sign, 4 characters per digit of the integer part, point, dscale + 3 */
+	enlargeStringInfo(out, 1 + 4 * (Max(weight, 0) + 1) + 1 + dscale + 4);
+	cp = out->data + out->len;
+	if (neg)
+		*cp++ = '-';
+	if (weight < 0)
+	{
+		d = weight + 1;
+		*cp++ = '0';
+	}
+	else
+	{
+		for (d = 0; d <= weight; d++)
+		{
+			int16		dig16 = 0;
+			int			dig;
+			bool		putit = (d > 0);
+			int			d1;
+
+			if (d < ndigits)
+				memcpy(&dig16, p + hdr + 2 * d, 2);
+			dig = dig16;
+			/* the first digit without leading zeros */
+			d1 = dig / 1000;
+			dig -= d1 * 1000;
+			putit |= (d1 > 0);
+			if (putit)
+				*cp++ = (char) (d1 + '0');
+			d1 = dig / 100;
+			dig -= d1 * 100;
+			putit |= (d1 > 0);
+			if (putit)
+				*cp++ = (char) (d1 + '0');
+			d1 = dig / 10;
+			dig -= d1 * 10;
+			putit |= (d1 > 0);
+			if (putit)
+				*cp++ = (char) (d1 + '0');
+			*cp++ = (char) (dig + '0');
+		}
+	}
+	if (dscale > 0)
+	{
+		char	   *endcp;
+
+		*cp++ = '.';
+		endcp = cp + dscale;
+		for (int i = 0; i < dscale; d++, i += 4)
+		{
+			int16		dig16 = 0;
+			int			dig;
+
+			if (d >= 0 && d < ndigits)
+				memcpy(&dig16, p + hdr + 2 * d, 2);
+			dig = dig16;
+			cp[0] = (char) ('0' + dig / 1000);
+			cp[1] = (char) ('0' + dig / 100 % 10);
+			cp[2] = (char) ('0' + dig / 10 % 10);
+			cp[3] = (char) ('0' + dig % 10);
+			cp += 4;
+		}
+		cp = endcp;
+	}
+	out->len = (int) (cp - out->data);
+	out->data[out->len] = '\0';
+}
+
 static void
 put_scalar(StringInfo out, const JsonbValue *v)
 {
@@ -105,9 +223,7 @@ put_scalar(StringInfo out, const JsonbValue *v)
 			put_escaped(out, v->val.string.val, v->val.string.len);
 			break;
 		case jbvNumeric:
-			appendStringInfoString(out,
-								   DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   PointerGetDatum(v->val.numeric))));
+			put_numeric(out, v->val.numeric);
 			break;
 		case jbvBool:
 			if (v->val.boolean)

@@ -199,8 +199,14 @@ export const FIXTURES = [
         // precision class (INT32, INT64, FIXED_LEN_BYTE_ARRAY), scales 0 to
         // p, both header forms (weights beyond the short form's -64..63),
         // digits split across the decimal point, negatives, NULLs
+        // The same numbers (and more weights and display scales) go into
+        // jsonb too, whose text obs writes from the stored digits as
+        // numeric_out does.
         name: 'numeric_digits',
-        sql: `SELECT g AS ord,
+        sql: `SELECT *, jsonb_build_array(a, b, c, d, e, h, i, j, m, n, o,
+                g * 1e-30, -g * 1e25, 0.000, -g * 1e-3, round(g / 7.0, (g % 25)::int),
+                (10::numeric ^ (g % 60 - 30))::numeric(1000, 40)) AS js
+          FROM (SELECT g AS ord, g::numeric AS g,
             (((g * 7919) % 100000000 - 50000000)::numeric / 100)::numeric(10,2) AS a,
             (((g * 104729) % 1000000000)::numeric / 10000 * (1 - 2 * (g % 2)))::numeric(9,4) AS b,
             ((g % 40000)::numeric ^ 3 / 7)::numeric(18,5) AS c,
@@ -215,7 +221,7 @@ export const FIXTURES = [
             (CASE WHEN g % 3 = 0 THEN NULL ELSE g::numeric / 3 END)::numeric(12,6) AS m,
             (1 - 10::numeric ^ (g % 17))::numeric(17,0) AS n,
             (10::numeric ^ (g % 37 - 18) * (1 + g % 7))::numeric(38,19) AS o
-          FROM generate_series(1::int8, 20000) g`,
+          FROM generate_series(1::int8, 20000) g) s`,
     },
     {
         name: 'unicode',
