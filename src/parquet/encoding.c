@@ -154,6 +154,21 @@ obs_pq_rle_encode_u8(PqBuf *out, const uint8 *values, int n, int bw)
 	rle_encode(out, values, 1, n, bw);
 }
 
+/* the same as obs_pq_rle_encode_u8 of n values that all equal value */
+void
+obs_pq_rle_encode_same(PqBuf *out, uint8 value, int n, int bw)
+{
+	if (n >= 8)
+		emit_run(out, value, n, bw);
+	else if (n > 0)
+	{
+		uint8		v[8];
+
+		memset(v, value, n);
+		rle_encode(out, v, 1, n, bw);
+	}
+}
+
 /* PLAIN booleans: one bit each, LSB first */
 void
 obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n)

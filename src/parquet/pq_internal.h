@@ -175,6 +175,7 @@ extern void obs_tc_field_empty(ThriftEnc *tc, int16 fid);
 extern int	obs_pq_bit_width(uint32 maxval);
 extern void obs_pq_rle_encode(PqBuf *out, const uint32 *values, int n, int bit_width);
 extern void obs_pq_rle_encode_u8(PqBuf *out, const uint8 *values, int n, int bit_width);
+extern void obs_pq_rle_encode_same(PqBuf *out, uint8 value, int n, int bit_width);
 extern void obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n);
 extern void obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n, bool bytes);
 extern void obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n, bool bytes);

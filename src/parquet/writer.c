@@ -127,7 +127,9 @@ typedef struct PqCol
 	int			value_size;		/* bytes per fixed-size value; 0 = BYTE_ARRAY */
 
 	/* current data page */
-	PqBuf		defs;			/* definition levels, a byte each, if max_def > 0 */
+	PqBuf		defs;			/* definition levels, a byte each, if max_def > 0;
+								 * empty while every level of the page is max_def
+								 * in a column without repetition (defs_level) */
 	PqBuf		reps;			/* repetition levels, a byte each, if max_rep > 0 */
 	int			nlev;
 	PqBuf		vals;			/* PLAIN values (booleans one byte each) */
@@ -954,8 +956,18 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 {
 	PqCol	   *c = &w->cols[col];
 
-	if (c->max_def > 0)
+	if (c->max_def > 0 &&
+		(c->max_rep > 0 || def != c->max_def || c->defs.len > 0))
+	{
+		/* the levels so far were all max_def and not written out: write them */
+		if (c->defs.len < (size_t) c->nlev)
+		{
+			obs_pq_buf_reserve(&c->defs, c->nlev - c->defs.len + 1);
+			memset(c->defs.data + c->defs.len, c->max_def, c->nlev - c->defs.len);
+			c->defs.len = c->nlev;
+		}
 		pq_buf_byte(&c->defs, (uint8) def);
+	}
 	if (c->max_rep > 0)
 		pq_buf_byte(&c->reps, (uint8) rep);
 	c->nlev++;
@@ -1107,7 +1119,10 @@ encode_levels(PqBuf *out, const PqBuf *levels, int n, int maxlevel)
 	uint32		len;
 
 	pq_buf_u32le(out, 0);
-	obs_pq_rle_encode_u8(out, (const uint8 *) levels->data, n, obs_pq_bit_width(maxlevel));
+	if (levels->len == 0)		/* definition levels all maxlevel (defs) */
+		obs_pq_rle_encode_same(out, (uint8) maxlevel, n, obs_pq_bit_width(maxlevel));
+	else
+		obs_pq_rle_encode_u8(out, (const uint8 *) levels->data, n, obs_pq_bit_width(maxlevel));
 	len = (uint32) (out->len - at - 4);
 	out->data[at] = len & 0xff;
 	out->data[at + 1] = (len >> 8) & 0xff;
@@ -1517,7 +1532,8 @@ page_uses_dict(PqCol *c)
 static inline size_t
 page_bytes(PqCol *c)
 {
-	return c->defs.len + c->reps.len + c->vals.len + c->idx.len;
+	/* a level a byte, whether written out yet or not (defs) */
+	return (c->max_def > 0 ? (size_t) c->nlev : 0) + c->reps.len + c->vals.len + c->idx.len;
 }
 
 /* exchange two buffers (their bytes stay where they are) */
