@@ -848,6 +848,26 @@ dict_index(ObsPqWriter *w, PqCol *c, const char *v, uint32 len)
 				if (elen == len && memcmp(p + 4, v, len) == 0)
 					return (uint32) e;
 			}
+			else if (len == 4)
+			{
+				uint32		a,
+							b;
+
+				memcpy(&a, p, 4);
+				memcpy(&b, v, 4);
+				if (a == b)
+					return (uint32) e;
+			}
+			else if (len == 8)
+			{
+				uint64		a,
+							b;
+
+				memcpy(&a, p, 8);
+				memcpy(&b, v, 8);
+				if (a == b)
+					return (uint32) e;
+			}
 			else if (memcmp(p, v, len) == 0)
 				return (uint32) e;
 		}
