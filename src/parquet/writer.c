@@ -183,6 +183,7 @@ struct ObsPqWriter
 	void	   *sink_arg;
 	uint64		offset;
 	int64		rg_rows;
+	bool		last_row_group;	/* obs_pq_finish writes the last one */
 	uint64		total_rows;
 	int			nrg;
 	MemoryContext rgcxt;		/* the open row group's buffers */
@@ -226,6 +227,7 @@ page_part(PageParts *p, size_t end)
 
 static void page_decide(ObsPqWriter *w, PqCol *c);
 static inline size_t page_bytes(PqCol *c);
+static void page_presize(ObsPqWriter *w, PqCol *c);
 
 /*
  * The ways a page can be compressed: at the file's level, and when obs
@@ -976,8 +978,20 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 {
 	PqCol	   *c = &w->cols[col];
 
-	if (c->max_def > 0 &&
-		(c->max_rep > 0 || def != c->max_def || c->defs.len > 0))
+	if (c->max_def > 0 && c->max_rep == 0 && def == c->max_def && c->defs.len == 0)
+	{
+		/*
+		 * Not stored, but the buffer's room grows as if it were: the row
+		 * group's byte budget, and so where row groups end and the memory
+		 * they peak at, stay as they were.  Its bytes are never touched.
+		 */
+		if ((size_t) c->nlev + 1 > c->defs.cap)
+		{
+			obs_pq_buf_free(&c->defs);
+			obs_pq_buf_reserve(&c->defs, (size_t) c->nlev + 1);
+		}
+	}
+	else if (c->max_def > 0)
 	{
 		/* the levels so far were all max_def and not written out: write them */
 		if (c->defs.len < (size_t) c->nlev)
@@ -1053,7 +1067,10 @@ obs_pq_append(ObsPqWriter *w, int col, int def, int rep, const void *value, uint
 	if (c->page_nvals == TRIAL_VALUES / 2 && !c->decided)
 		c->ndict_half = c->ndict;
 	else if (c->page_nvals == TRIAL_VALUES && !c->decided)
+	{
 		page_decide(w, c);
+		page_presize(w, c);
+	}
 }
 
 void
@@ -1499,7 +1516,7 @@ presize(ObsPqWriter *w, PqBuf *b, size_t n)
 
 /*
  * The page buffers sized once for the page's expected length, from what
- * its first values took per level: doubling them from a few bytes copied
+ * its first TRIAL_VALUES values took per level: doubling them from a few bytes copied
  * each about once more, into memory never touched before (realloc), 7% of
  * a t14 export.  The page ends at PAGE_MAX_LEVELS levels, at page_bytes,
  * or with the row group; the slack covers the row that crosses the line.
@@ -1538,7 +1555,6 @@ page_decide(ObsPqWriter *w, PqCol *c)
 		page_drop_dict(c);
 	if (c->trial_due)
 		encoding_trial(w, c);
-	page_presize(w, c);
 }
 
 /* will the current page be dictionary-encoded? */
@@ -1872,10 +1888,20 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 	int64		rg_start = (int64) w->offset;
 	int64		total_uncompressed = 0;
 	int64		total_compressed = 0;
+	bool		keep;
 
 	if (w->rg_rows == 0)
 		return;
 
+	/*
+	 * A row group that stayed under half its byte limit keeps its buffers
+	 * for the next one (col_empty); the last one, and one that came near
+	 * the limit, frees each
+	 * column's as soon as it is written, so that what later columns take
+	 * while written out reuses them, and gives back everything at the end.
+	 */
+	keep = !w->last_row_group && !w->budget.over &&
+		pq_budget_held(&w->budget) <= w->budget.limit / 2;
 	obs_pq_buf_init(&chunks, w->cxt, NULL);
 	obs_tc_init(&tc, &chunks);
 
@@ -1918,10 +1944,9 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		 * Fresh chunk state.  A column whose buffers grew while it was
 		 * written out (a page made PLAIN) frees them now, not with the
 		 * context reset below, so that such growth never adds up over the
-		 * columns.  The others keep their memory for the next row group
-		 * (col_empty), unless the row group gives it all back below.
+		 * columns; the others keep their memory when the row group does.
 		 */
-		if (col_capacity(c) > held_before)
+		if (!keep || col_capacity(c) > held_before)
 			col_free(c);
 		else
 			col_empty(c);
@@ -1936,7 +1961,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		c->has_minmax = false;
 		dict_chunk_start(c);
 	}
-	if (w->budget.over || pq_budget_held(&w->budget) > w->budget.limit / 2)
+	if (!keep)
 	{
 		/* a row group near its byte limit gives back all its memory */
 		for (int i = 0; i < w->ncols; i++)
@@ -2122,6 +2147,7 @@ obs_pq_finish(ObsPqWriter *w)
 
 	if (w->finished)
 		return w->offset;
+	w->last_row_group = true;
 	obs_pq_flush_row_group(w);
 
 	foot_start = w->offset;
