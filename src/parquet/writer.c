@@ -188,6 +188,8 @@ struct ObsPqWriter
 	int			nrg;
 	MemoryContext rgcxt;		/* the open row group's buffers */
 	PqBudget	budget;			/* caps rgcxt */
+	bool		rg_reused;		/* rgcxt still holds the last row group's
+								 * buffers, emptied (col_empty) */
 	PqBuf		rgmeta;			/* encoded RowGroup structs, back to back */
 	PqBuf		body;			/* scratch: an uncompressed page */
 	PqBuf		zbuf;			/* scratch: a compressed page */
@@ -1764,13 +1766,70 @@ budget_spent(ObsPqWriter *w)
 	return w->budget.over || pq_budget_held(&w->budget) >= w->budget.limit;
 }
 
+/* give back what a buffer holds beyond its bytes, all of it when empty */
+static void
+buf_trim(PqBuf *b)
+{
+	if (b->data == NULL || b->cap == b->len)
+		return;
+	if (b->len == 0)
+		obs_pq_buf_free(b);
+	else
+	{
+		b->data = repalloc_huge(b->data, b->len);
+		b->cap = b->len;
+	}
+}
+
+/*
+ * Has the row group reached its byte limit with its own data?  Buffers kept
+ * from the last row group (rg_reused) count as held, but they are only room
+ * to grow into: a column that was wide in the last row group and is narrow
+ * in this one would otherwise spend the limit with empty capacity, and the
+ * row group would close after a row or two.  So the first time the limit is
+ * reached, the kept capacity no buffer uses is given back and the limit is
+ * checked again against what the row group's own rows take.
+ */
+static bool
+budget_reached(ObsPqWriter *w)
+{
+	if (!budget_spent(w))
+		return false;
+	if (!w->rg_reused)
+		return true;
+	w->rg_reused = false;
+	for (int i = 0; i < w->ncols; i++)
+	{
+		PqCol	   *c = &w->cols[i];
+
+		buf_trim(&c->defs);
+		buf_trim(&c->reps);
+		buf_trim(&c->vals);
+		buf_trim(&c->idx);
+		buf_trim(&c->dict);
+		buf_trim(&c->ent);
+		buf_trim(&c->chunk);
+		buf_trim(&c->min);
+		buf_trim(&c->max);
+	}
+	buf_trim(&w->body);
+	buf_trim(&w->zbuf);
+	buf_trim(&w->hdr);
+	buf_trim(&w->trial);
+	buf_trim(&w->zbuf2);
+	buf_trim(&w->hdr2);
+	/* over may stand for a capped growth: the check below decides anew */
+	w->budget.over = false;
+	return budget_spent(w);
+}
+
 void
 obs_pq_end_row(ObsPqWriter *w)
 {
 	w->rg_rows++;
 	w->total_rows++;
 
-	if (w->rg_rows >= w->opts.row_group_rows || budget_spent(w))
+	if (w->rg_rows >= w->opts.row_group_rows || budget_reached(w))
 	{
 		obs_pq_flush_row_group(w);
 		return;
@@ -1791,7 +1850,7 @@ obs_pq_end_row(ObsPqWriter *w)
 		else
 			continue;
 		/* no more pages into memory once the limit is reached */
-		if (budget_spent(w))
+		if (budget_reached(w))
 		{
 			obs_pq_flush_row_group(w);
 			return;
@@ -1980,6 +2039,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		w->trial.len = w->zbuf2.len = w->hdr2.len = 0;
 	}
 	w->budget.over = false;
+	w->rg_reused = keep;
 
 	/* the RowGroup struct, with the column chunks spliced in */
 	obs_tc_init(&tc, &w->rgmeta);

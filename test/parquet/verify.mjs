@@ -669,6 +669,30 @@ async function runMisc(scalars) {
         });
         await checkValues('ROW_GROUP_SIZE_BYTES 65536', bcFx, bcFile, ['duckdb', 'hyparquet']);
     }
+    // the byte cap and the buffers a row group keeps for the next one: a
+    // column wide in one row group and narrow in the next must not make the
+    // next one close after a row (it did: 39 row groups, 500 and 1 rows in
+    // turn, with 2 MB of the first row group's empty buffers counted)
+    await check('ROW_GROUP_SIZE 500, ROW_GROUP_SIZE_BYTES 2500000: wide columns taking turns every 500 rows give 20 row groups of 500 rows', async () => {
+        const f = path.join(DIR, 'rg_turns.parquet');
+        psql(`DROP TABLE IF EXISTS pqt.rg_turns;
+              CREATE TABLE pqt.rg_turns AS SELECT i,
+                CASE WHEN (i / 500) % 2 = 0 THEN repeat(md5(i::text), 64) ELSE 'x' END AS a,
+                CASE WHEN (i / 500) % 2 = 1 THEN repeat(md5(i::text), 64) ELSE 'x' END AS b,
+                CASE WHEN i % 3 = 0 THEN NULL ELSE i END AS n
+              FROM generate_series(0, 9999) AS i;
+              COPY (SELECT * FROM pqt.rg_turns ORDER BY i) TO ${lit(f)}
+                WITH (FORMAT parquet, ROW_GROUP_SIZE 500, ROW_GROUP_SIZE_BYTES 2500000)`);
+        const sizes = (await dq(`SELECT row_group_id, any_value(row_group_num_rows) FROM parquet_metadata(${sqlStr(f)})
+                GROUP BY 1 ORDER BY 1`)).rows.map((r) => Number(r[1]));
+        note(`rg_turns: ${sizes.length} row groups: ${sizes.join(',')}`);
+        if (sizes.length !== 20 || sizes.some((n) => n !== 500))
+            return `${sizes.length} row groups of ${sizes.join(',')} rows`;
+        const sums = (await dq(`SELECT count(*), sum(length(a) + length(b)), sum(n) FROM read_parquet(${sqlStr(f)})`)).rows[0].map(String);
+        const exp = psql('SELECT count(*), sum(length(a) + length(b)), sum(n) FROM pqt.rg_turns', ['-At', '-F', ',']).trim().split(',');
+        psql('DROP TABLE pqt.rg_turns');
+        return show(sums) === show(exp) ? true : `DuckDB reads ${show(sums)}, PostgreSQL holds ${show(exp)}`;
+    });
     // a LATIN1 database: strings are converted to UTF-8
     await check('a LATIN1 database exports its text as UTF-8', async () => {
         psql('DROP DATABASE IF EXISTS obs_pq_latin1');
