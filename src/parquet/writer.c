@@ -115,6 +115,17 @@
 #define ZSTD_GREEDY_STRATEGY 3	/* ZSTD_greedy */
 #define ZSTD_TINY_WINDOW_LOG 17
 /*
+ * Greedy matching with the tiny table runs at about lazy matching's pace,
+ * a third of level 1's.  When the trial's sample finds it the smallest,
+ * the chunk's first page of values is compressed both ways, and it is
+ * taken when it saves 1/GREEDY_MIN_GAIN of the best faster way on that
+ * page (t14.note: 16%), not for less (logs.context: 8%, which would cost
+ * about 10% more CPU for the whole obs.logs export).  The sample alone
+ * cannot tell these apart: a chunk's first values may differ from the
+ * rest (t14.note's numbers grow longer).
+ */
+#define GREEDY_MIN_GAIN		10
+/*
  * DELTA_LENGTH_BYTE_ARRAY reads nearly as fast as PLAIN: it is taken when
  * it saves 1/DLBA_MIN_GAIN of PLAIN (the other encodings must save 1/32).
  */
@@ -169,6 +180,7 @@ typedef struct PqCol
 	int			value_enc;		/* encoding of pages that hold values */
 	bool		delta_bytes;	/* DELTA_BINARY_PACKED (lengths) in whole-byte widths */
 	int			zway;			/* how its pages are compressed (zways) */
+	int			zway_confirm;	/* a slower way the next page tries, or -1 */
 	bool		decided;		/* this chunk's first values page chose */
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
@@ -438,6 +450,7 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 		c->last_dict = c->dict_allowed;
 		c->trial_due = true;
 		c->value_enc = ENC_PLAIN;
+		c->zway_confirm = -1;
 		switch (c->spec.physical)
 		{
 			case OBS_PQ_INT32:
@@ -1334,12 +1347,13 @@ dict_share(ObsPqWriter *w, PqCol *c)
  * less), or when it saves 1/64 on them: the sample is smaller than a page,
  * and the default level's larger tables and window gain more on a whole
  * page.  Otherwise the smaller of the others.  With lazy (strings), the
- * better lazy way when it saves 1/LAZY_MIN_GAIN on that.  Last, literals
+ * better lazy way (or, with greedy, greedy matching with the tiny table)
+ * when it saves 1/LAZY_MIN_GAIN on that.  Last, literals
  * only when they come out smaller still: they are the cheapest way to
  * write and to read.
  */
 static int
-best_way(ObsPqWriter *w, size_t len, const size_t *z, bool lazy)
+best_way(ObsPqWriter *w, size_t len, const size_t *z, bool lazy, bool greedy)
 {
 	int			other = 0;
 	int			fast;
@@ -1359,7 +1373,7 @@ best_way(ObsPqWriter *w, size_t len, const size_t *z, bool lazy)
 	{
 		int			l = (z[WAY_LAZY_NEAR] < z[WAY_LAZY]) ? WAY_LAZY_NEAR : WAY_LAZY;
 
-		if (z[WAY_GREEDY_TINY] < z[l])
+		if (greedy && z[WAY_GREEDY_TINY] < z[l])
 			l = WAY_GREEDY_TINY;
 		if (z[l] < z[way] - z[way] / LAZY_MIN_GAIN)
 			way = l;
@@ -1371,26 +1385,41 @@ best_way(ObsPqWriter *w, size_t len, const size_t *z, bool lazy)
 
 /*
  * len bytes at src (with its parts, if any) compressed the ways [from, to)
- * into z[]; with lazy also the lazy ways, and from the second way on,
+ * into z[]; from the second way on, also level 1 with the tiny table and
  * literals only.
  */
 static void
 trial_ways(ObsPqWriter *w, const char *src, size_t len, const PageParts *parts,
-		   size_t *z, int from, int to, bool lazy)
+		   size_t *z, int from, int to)
 {
 	for (int i = from; i < to; i++)
 		z[i] = trial_size(w, src, len, parts, i);
 	if (to > 1)
 	{
-		if (lazy)
-		{
-			z[WAY_LAZY] = trial_size(w, src, len, parts, WAY_LAZY);
-			z[WAY_LAZY_NEAR] = trial_size(w, src, len, parts, WAY_LAZY_NEAR);
-			z[WAY_GREEDY_TINY] = trial_size(w, src, len, parts, WAY_GREEDY_TINY);
-		}
 		z[WAY_LITERALS] = trial_size(w, src, len, parts, WAY_LITERALS);
 		z[WAY_FAST_TINY] = trial_size(w, src, len, parts, WAY_FAST_TINY);
 	}
+}
+
+/* the same the slower ways of strings: lazy matching, greedy with the tiny table */
+static void
+trial_slow_ways(ObsPqWriter *w, const char *src, size_t len, const PageParts *parts,
+				size_t *z)
+{
+	z[WAY_LAZY] = trial_size(w, src, len, parts, WAY_LAZY);
+	z[WAY_LAZY_NEAR] = trial_size(w, src, len, parts, WAY_LAZY_NEAR);
+	z[WAY_GREEDY_TINY] = trial_size(w, src, len, parts, WAY_GREEDY_TINY);
+}
+
+/* the smallest of z[] over the faster ways, all tried (trial_ways to MAX_WAYS) */
+static size_t
+fast_ways_min(const size_t *z)
+{
+	size_t		m = Min(z[WAY_LITERALS], z[WAY_FAST_TINY]);
+
+	for (int i = 0; i < (int) MAX_WAYS; i++)
+		m = Min(m, z[i]);
+	return m;
 }
 
 /*
@@ -1407,12 +1436,12 @@ trial_indices(ObsPqWriter *w, PqCol *c, size_t *z, int from, int to)
 	w->trial.len = 0;
 	encode_indices(c, &w->trial, false);
 	len = w->trial.len;
-	trial_ways(w, w->trial.data, w->trial.len, NULL, z, from, to, false);
+	trial_ways(w, w->trial.data, w->trial.len, NULL, z, from, to);
 	if (index_bit_width(c) % 8 != 0)
 	{
 		w->trial.len = 0;
 		encode_indices(c, &w->trial, true);
-		trial_ways(w, w->trial.data, w->trial.len, NULL, zb, from, to, false);
+		trial_ways(w, w->trial.data, w->trial.len, NULL, zb, from, to);
 		for (int i = from; i < to; i++)
 			z[i] = Min(z[i], zb[i]);
 		if (to > 1)
@@ -1469,6 +1498,8 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	int			way_dict = 0;
 	int			alt_gain;
 	bool		strings = (c->value_size == 0 && !c->use_dict);
+	bool		slow_plain = false;	/* the slower ways were tried on PLAIN */
+	bool		slow_alt = false;	/* ... on the other encoding */
 
 	if (!c->use_dict && c->alt_enc == ENC_PLAIN && n_ways(w) == 1)
 		return;					/* nothing to choose from */
@@ -1521,7 +1552,7 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
 
 	/* every encoding at the file's level ... */
-	trial_ways(w, plain, plain_len, NULL, zp, 0, 1, false);
+	trial_ways(w, plain, plain_len, NULL, zp, 0, 1);
 	z_plain = (size_t) (zp[0] * scale);
 	best0 = z_plain;
 	c->delta_bytes = false;
@@ -1530,7 +1561,7 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 		w->trial.len = 0;
 		aparts.n = 0;
 		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial, &aparts);
-		trial_ways(w, w->trial.data, w->trial.len, &aparts, za, 0, 1, false);
+		trial_ways(w, w->trial.data, w->trial.len, &aparts, za, 0, 1);
 		if (c->alt_enc == ENC_DELTA_BINARY_PACKED ||
 			c->alt_enc == ENC_DELTA_LENGTH_BYTE_ARRAY)
 		{
@@ -1539,7 +1570,7 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 			w->trial.len = 0;
 			aparts.n = 0;
 			encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial, &aparts);
-			trial_ways(w, w->trial.data, w->trial.len, &aparts, zb, 0, 1, false);
+			trial_ways(w, w->trial.data, w->trial.len, &aparts, zb, 0, 1);
 			c->delta_bytes = (zb[0] < za[0]);
 			za[0] = Min(za[0], zb[0]);
 		}
@@ -1558,32 +1589,52 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	/*
 	 * ... then the other ways, for the encodings within 1/4 of the best:
 	 * a level saves less than that on the others.  Strings also try the
-	 * lazy ways, when they pay for their slower pace.
+	 * slower ways, when they pay for their slower pace; only on the
+	 * encoding that the faster ways find smaller (on both within 1/32):
+	 * the slower ways rank PLAIN and DELTA_LENGTH_BYTE_ARRAY about alike.
 	 */
 	if (n_ways(w) > 1)
 	{
 		int			nw = n_ways(w);
+		bool		try_plain = (z_plain <= best0 + best0 / 4);
+		bool		try_alt = (c->alt_enc != ENC_PLAIN && z_alt <= best0 + best0 / 4);
+		size_t		fp = 0;
+		size_t		fa = 0;
 
-		if (z_plain <= best0 + best0 / 4)
+		if (try_plain)
 		{
-			trial_ways(w, plain, plain_len, NULL, zp, 1, nw, strings);
-			way_plain = best_way(w, plain_len, zp, strings);
-			z_plain = (size_t) (zp[way_plain] * scale);
+			trial_ways(w, plain, plain_len, NULL, zp, 1, nw);
+			fp = fast_ways_min(zp);
 		}
-		if (c->alt_enc != ENC_PLAIN && z_alt <= best0 + best0 / 4)
+		if (try_alt)
 		{
 			w->trial.len = 0;
 			aparts.n = 0;
 			encode_values(c, c->alt_enc, c->delta_bytes, plain, plain_len, k, &w->trial,
 						  &aparts);
-			trial_ways(w, w->trial.data, w->trial.len, &aparts, za, 1, nw, strings);
-			way_alt = best_way(w, w->trial.len, za, strings);
+			trial_ways(w, w->trial.data, w->trial.len, &aparts, za, 1, nw);
+			fa = fast_ways_min(za);
+		}
+		slow_plain = strings && try_plain && (!try_alt || fp <= fa + fa / 32);
+		slow_alt = strings && try_alt && (!try_plain || fa <= fp + fp / 32);
+		if (slow_plain)
+			trial_slow_ways(w, plain, plain_len, NULL, zp);
+		if (slow_alt)
+			trial_slow_ways(w, w->trial.data, w->trial.len, &aparts, za);
+		if (try_plain)
+		{
+			way_plain = best_way(w, plain_len, zp, slow_plain, true);
+			z_plain = (size_t) (zp[way_plain] * scale);
+		}
+		if (try_alt)
+		{
+			way_alt = best_way(w, w->trial.len, za, slow_alt, true);
 			z_alt = (size_t) (za[way_alt] * scale);
 		}
 		if (c->use_dict && z_dict <= best0 + best0 / 4)
 		{
 			trial_indices(w, c, zi, 1, nw);
-			way_dict = best_way(w, idx_len, zi, false);
+			way_dict = best_way(w, idx_len, zi, false, false);
 			z_dict = zi[way_dict] + dict_part;
 		}
 	}
@@ -1608,6 +1659,16 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 			page_drop_dict(c);
 		else
 			c->zway = way_dict;
+	}
+	/* greedy matching with the tiny table: the first page confirms it */
+	c->zway_confirm = -1;
+	if (!c->use_dict && c->zway == WAY_GREEDY_TINY)
+	{
+		if (c->value_enc == ENC_PLAIN)
+			c->zway = best_way(w, plain_len, zp, slow_plain, false);
+		else
+			c->zway = best_way(w, w->trial.len, za, slow_alt, false);
+		c->zway_confirm = WAY_GREEDY_TINY;
 	}
 	c->last_dict = c->use_dict;
 	c->trial_skip = TRIAL_EVERY_CHUNKS;
@@ -1773,6 +1834,33 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 			buf_swap(&w->zbuf, &w->zbuf2);
 			buf_swap(&w->hdr, &w->hdr2);
 		}
+	}
+	else if (c->zway_confirm >= 0 && encoding != ENC_RLE_DICTIONARY && c->page_nvals > 0)
+	{
+		/*
+		 * The first page of values tries the slower way the trial found
+		 * smallest (GREEDY_MIN_GAIN), the way try_bytes does: it keeps
+		 * the way for the rest of the chunks if it pays on this page.
+		 */
+		const char *stored_slow;
+		size_t		slow_len;
+
+		buf_swap(&w->zbuf, &w->zbuf2);
+		buf_swap(&w->hdr, &w->hdr2);
+		stored_slow = encode_page(w, w->body.data, w->body.len, &parts, PAGE_DATA,
+								  c->nlev, encoding, c->zway_confirm, &slow_len);
+		if (slow_len < stored_len - stored_len / GREEDY_MIN_GAIN)
+		{
+			stored = stored_slow;
+			stored_len = slow_len;
+			c->zway = c->zway_confirm;
+		}
+		else
+		{
+			buf_swap(&w->zbuf, &w->zbuf2);
+			buf_swap(&w->hdr, &w->hdr2);
+		}
+		c->zway_confirm = -1;
 	}
 	if (to_sink)
 	{
