@@ -212,6 +212,13 @@ obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n)
 #define DELTA_BLOCK			128
 #define DELTA_MINIBLOCKS	4
 #define DELTA_MINI			(DELTA_BLOCK / DELTA_MINIBLOCKS)
+/*
+ * The most values a single run holds: a page's usual most levels.  A page
+ * holds more only when one row brings them (an array of millions of
+ * elements), and then keeps blocks of DELTA_BLOCK, which every reader
+ * takes (obs's own refuses blocks of more than 2^20 values).
+ */
+#define DELTA_SINGLE_MAX	(128 * 1024)
 
 typedef enum DeltaSrc
 {
@@ -480,8 +487,8 @@ delta_single(PqBuf *out, const char *values, int n, DeltaSrc src, int64 pmin, in
  * blocks of DELTA_BLOCK are written, and replaced by the single run when
  * that is no longer (a page of deltas of about one width: the blocks'
  * headers cost bytes, and break the run the codec sees); lengths of byte
- * arrays always take the single run.  A single block
- * holds at most a page's values, PAGE_MAX_LEVELS, which readers take.
+ * arrays always take the single run.  A single run holds at most
+ * DELTA_SINGLE_MAX values.
  */
 static pg_attribute_always_inline void
 delta_encode(PqBuf *out, const char *values, int n, DeltaSrc src, bool bytes)
@@ -532,9 +539,10 @@ delta_encode(PqBuf *out, const char *values, int n, DeltaSrc src, bool bytes)
 		varint_len(zigzag64(pmin)) + 1 + (size_t) nblock * bw / 8;
 
 	/* lengths always go as a single run: they come out smaller so */
-	if (src != DELTA_LENGTHS)
+	if (src != DELTA_LENGTHS || nblock > DELTA_SINGLE_MAX)
 		delta_blocks(out, values, n, src, bytes, pmin);
-	if (src == DELTA_LENGTHS || single_len <= out->len - start)
+	if (nblock <= DELTA_SINGLE_MAX &&
+		(src == DELTA_LENGTHS || single_len <= out->len - start))
 	{
 		out->len = start;
 		pq_buf_varint(out, (uint64) nblock);

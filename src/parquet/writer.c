@@ -32,7 +32,8 @@
  * TRIAL_EVERY_CHUNKS chunks) compresses those values PLAIN, with the
  * type's other encoding
  * (DELTA_BINARY_PACKED for INT32/INT64, its deltas packed at their bit
- * width and in whole bytes; BYTE_STREAM_SPLIT for FLOAT and DOUBLE) and,
+ * width and in whole bytes; BYTE_STREAM_SPLIT for FLOAT and DOUBLE;
+ * DELTA_LENGTH_BYTE_ARRAY for BYTE_ARRAY) and,
  * if it still has one, as dictionary indices plus the
  * dictionary; the smallest wins, the dictionary keeping near ties.  The
  * chunks in between keep the choice and build no dictionary when it lost,
@@ -91,7 +92,7 @@
 /* the default level with a longer shortest match, tried too */
 #define ZSTD_LONG_MATCH		7
 /*
- * For PLAIN strings also lazy matching (ZSTD_lazy2, one search per
+ * For strings also lazy matching (ZSTD_lazy2, one search per
  * position, matches of 6 bytes or more), at most 2^15 bytes back or at
  * most 2^12 (cheaper offsets, for text repeating what the last few rows
  * said), at a third to a half of the default level's pace; the better is
