@@ -569,7 +569,8 @@ async function runEncodings() {
                 return auto < given ? true : `${auto} bytes, not fewer than ${given}`;
             });
         }
-        const pages = (f.deltaBytes || f.deltaOneBase || f.dlbaSingleRun) ? await deltaPages(r.file) : null;
+        const pages = (f.deltaBytes || f.deltaOneBase || f.dlbaSingleRun || f.longRow)
+            ? await deltaPages(r.file, (name) => name.includes(', list, ')) : null;
         // A page of deltas of about one width is written as a single run
         // (one block of one miniblock), which has one min delta by itself.
         for (const col of f.deltaOneBase || []) {
@@ -597,6 +598,16 @@ async function runEncodings() {
                 const bad = mine.filter((pg) => pg.minis !== 1 || pg.mins.length > 1 ||
                     pg.block !== Math.max(128, Math.ceil((pg.total - 1) / 128) * 128));
                 return bad.length ? `${bad.length} pages are not one block of one miniblock over their values` : true;
+            });
+        }
+        for (const col of f.longRow || []) {
+            await check(`${f.name}: ${col}'s page of more than 131072 values keeps blocks of 128`, () => {
+                const mine = [...pages].filter(([k]) => k.split(/[ ,.]+/)[0] === col).flatMap(([, v]) => v);
+                const big = mine.filter((pg) => pg.total > 131073);
+                note(`${f.name}: ${col}: pages of ${mine.map((pg) => `${pg.total} values in blocks of ${pg.block}/${pg.minis}`).join(', ')}`);
+                if (!big.length)
+                    return `no page of ${col} with more than 131073 values`;
+                return big.every((pg) => pg.block === 128 && pg.minis === 4) ? true : 'a long page went as one run';
             });
         }
         if (f.copyFrom) {

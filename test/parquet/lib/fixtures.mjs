@@ -453,6 +453,21 @@ export const ENCODING_FIXTURES = [
                           FROM generate_series(1, 45000) g) s0) s`,
     },
     {
+        // one row holding more values than a page's usual most levels
+        // (131072): its deltas and lengths keep blocks of 128 rather than
+        // one run of more than 131072 values.
+        name: 'enc_long_row',
+        expect: { big4: 'DELTA_BINARY_PACKED', bigt: 'DELTA_LENGTH_BYTE_ARRAY' },
+        longRow: ['big4', 'bigt'],
+        copyFrom: true,
+        sql: `SELECT g AS ord,
+            CASE WHEN g = 2 THEN ARRAY(SELECT i * 3 FROM generate_series(1, 140000) i)
+                 ELSE ARRAY[g, g + 1] END::int4[] AS big4,
+            CASE WHEN g = 2 THEN ARRAY(SELECT 'item ' || i || ' of ' || i / 3 FROM generate_series(1, 140000) i)
+                 ELSE ARRAY['item ' || g] END AS bigt
+          FROM generate_series(1, 3) g`,
+    },
+    {
         // one chunk of 20000 rows: many blocks in one page, lists of ids
         name: 'enc_big',
         expect: { id8: 'DELTA_BINARY_PACKED', ts: 'DELTA_BINARY_PACKED', neg8: 'DELTA_BINARY_PACKED',
