@@ -12,6 +12,8 @@
 
 #include <snappy-c.h>
 #include <zlib.h>
+/* ZSTD_compressSequences, for pages compressed as literals only */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "utils/memutils.h"
@@ -27,6 +29,7 @@ struct PqCompressor
 	int			strategy;		/* zstd's strategy, 0 = the level's */
 	int			search_log;		/* zstd's searches per position, 0 = the level's */
 	int			window_log;		/* zstd's window, 0 = the level's */
+	bool		literals;		/* zstd: no matches, literals only */
 	ZSTD_CCtx  *zstd;
 	z_stream	zs;
 	bool		zs_ready;
@@ -112,14 +115,16 @@ obs_pq_compressor_level(PqCompressor *c)
 /*
  * The level of the compressions that follow, zstd's shortest match and
  * the log2 of its hash table's entries (0: the level's own); zstd only,
- * other codecs keep theirs.
+ * other codecs keep theirs.  With literals, zstd looks for no matches and
+ * only entropy-codes the bytes (Huffman), the level aside.
  */
 void
 obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match, int hash_log,
-							int strategy, int search_log, int window_log)
+							int strategy, int search_log, int window_log, bool literals)
 {
 	if (c->codec != OBS_PQ_ZSTD)
 		return;
+	c->literals = literals;
 	c->level = level;
 	c->min_match = min_match;
 	c->hash_log = hash_log;
@@ -207,6 +212,64 @@ zstd_compress_parts(PqCompressor *c, const char *src, size_t len, const size_t *
 }
 
 /*
+ * zstd with no matches: the bytes as literals only, entropy-coded in
+ * blocks that end where the parts do (and every ZSTD_BLOCKSIZE_MAX bytes).
+ * Symbols of a small alphabet, such as dictionary indices of a few
+ * distinct values in whole bytes, come out near their entropy: matching
+ * finds many short repeats among them, each of which costs more than the
+ * bytes it covers would as literals.  zstd takes the blocks from a list of
+ * sequences that holds only block delimiters (ZSTD_compressSequences).
+ */
+static bool
+zstd_compress_literals(PqCompressor *c, const char *src, size_t len, const size_t *ends,
+					   int nparts, char *dst, size_t cap, size_t *outlen, const char **err)
+{
+	ZSTD_Sequence *seqs;
+	size_t		nseqs = 0;
+	size_t		from = 0;
+	size_t		r;
+
+	/* at most one block per part, and one per ZSTD_BLOCKSIZE_MAX bytes */
+	seqs = malloc(sizeof(ZSTD_Sequence) * (len / ZSTD_BLOCKSIZE_MAX + nparts + 2));
+	if (seqs == NULL)
+	{
+		*err = "out of memory";
+		return false;
+	}
+	for (int i = 0; i <= nparts; i++)
+	{
+		size_t		to = (i < nparts) ? ends[i] : len;
+
+		do
+		{
+			size_t		piece = Min(to - from, (size_t) ZSTD_BLOCKSIZE_MAX);
+
+			memset(&seqs[nseqs], 0, sizeof(ZSTD_Sequence));
+			seqs[nseqs++].litLength = (unsigned int) piece;
+			from += piece;
+		} while (from < to);
+	}
+	ZSTD_CCtx_reset(c->zstd, ZSTD_reset_session_and_parameters);
+	r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel, c->level);
+	/* blocks of up to ZSTD_BLOCKSIZE_MAX bytes, whatever the input's size */
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_windowLog, ZSTD_BLOCKSIZELOG_MAX);
+	if (!ZSTD_isError(r))
+		r = ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_blockDelimiters,
+								   ZSTD_sf_explicitBlockDelimiters);
+	if (!ZSTD_isError(r))
+		r = ZSTD_compressSequences(c->zstd, dst, cap, seqs, nseqs, src, len);
+	free(seqs);
+	if (ZSTD_isError(r))
+	{
+		*err = ZSTD_getErrorName(r);
+		return false;
+	}
+	*outlen = r;
+	return true;
+}
+
+/*
  * obs_pq_compress, with the page's parts kept apart as above (zstd only;
  * other codecs, and no parts, compress the whole as one).
  */
@@ -217,6 +280,8 @@ obs_pq_compress_parts(PqCompressor *c, const char *src, size_t len, const size_t
 	if (c->codec != OBS_PQ_ZSTD || nparts == 0)
 		return obs_pq_compress(c, src, len, dst, cap, outlen, err);
 	*err = NULL;
+	if (c->literals)
+		return zstd_compress_literals(c, src, len, ends, nparts, dst, cap, outlen, err);
 	return zstd_compress_parts(c, src, len, ends, nparts, dst, cap, outlen, err);
 }
 
@@ -231,6 +296,8 @@ obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 			{
 				size_t		r;
 
+				if (c->literals)
+					return zstd_compress_literals(c, src, len, NULL, 0, dst, cap, outlen, err);
 				if (c->min_match == 0 && c->hash_log == 0 && c->strategy == 0 &&
 					c->search_log == 0 && c->window_log == 0)
 					r = ZSTD_compressCCtx(c->zstd, dst, cap, src, len, c->level);

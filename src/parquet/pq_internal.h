@@ -179,6 +179,8 @@ extern void obs_pq_rle_encode_same(PqBuf *out, uint8 value, int n, int bit_width
 extern void obs_pq_pack_bools(PqBuf *out, const uint8 *values, int n);
 extern void obs_pq_delta_encode_i32(PqBuf *out, const char *values, int n, bool bytes);
 extern void obs_pq_delta_encode_i64(PqBuf *out, const char *values, int n, bool bytes);
+extern void obs_pq_dlba_encode(PqBuf *out, const char *vals, size_t len, int n, bool bytes,
+							   size_t *lengths_end);
 extern void obs_pq_bss_encode(PqBuf *out, const char *values, int n, int width);
 
 /* compress.c: never ereports; returns false with *err set on failure */
@@ -187,7 +189,7 @@ extern PqCompressor *obs_pq_compressor_create(MemoryContext cxt, ObsPqCodec code
 extern int	obs_pq_compressor_level(PqCompressor *c);
 extern void obs_pq_compressor_set_level(PqCompressor *c, int level, int min_match,
 										int hash_log, int strategy, int search_log,
-										int window_log);
+										int window_log, bool literals);
 extern size_t obs_pq_compress_bound(PqCompressor *c, size_t len);
 extern bool obs_pq_compress(PqCompressor *c, const char *src, size_t len,
 							char *dst, size_t cap, size_t *outlen, const char **err);

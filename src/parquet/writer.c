@@ -32,7 +32,8 @@
  * TRIAL_EVERY_CHUNKS chunks) compresses those values PLAIN, with the
  * type's other encoding
  * (DELTA_BINARY_PACKED for INT32/INT64, its deltas packed at their bit
- * width and in whole bytes; BYTE_STREAM_SPLIT for FLOAT and DOUBLE) and,
+ * width and in whole bytes; BYTE_STREAM_SPLIT for FLOAT and DOUBLE;
+ * DELTA_LENGTH_BYTE_ARRAY for BYTE_ARRAY) and,
  * if it still has one, as dictionary indices plus the
  * dictionary; the smallest wins, the dictionary keeping near ties.  The
  * chunks in between keep the choice and build no dictionary when it lost,
@@ -65,6 +66,7 @@
 #define ENC_PLAIN			0
 #define ENC_RLE				3
 #define ENC_DELTA_BINARY_PACKED 5
+#define ENC_DELTA_LENGTH_BYTE_ARRAY 6
 #define ENC_RLE_DICTIONARY	8
 #define ENC_BYTE_STREAM_SPLIT 9
 #define ENC_COUNT			10
@@ -90,7 +92,7 @@
 /* the default level with a longer shortest match, tried too */
 #define ZSTD_LONG_MATCH		7
 /*
- * For PLAIN strings also lazy matching (ZSTD_lazy2, one search per
+ * For strings also lazy matching (ZSTD_lazy2, one search per
  * position, matches of 6 bytes or more), at most 2^15 bytes back or at
  * most 2^12 (cheaper offsets, for text repeating what the last few rows
  * said), at a third to a half of the default level's pace; the better is
@@ -101,12 +103,46 @@
 #define ZSTD_LAZY_WINDOW_LOG 15
 #define ZSTD_LAZY_NEAR_WINDOW_LOG 12
 #define LAZY_MIN_GAIN		50
+/*
+ * Ways with a hash table of only 2^ZSTD_TINY_HASH_LOG entries, which keeps
+ * the latest positions of each hash only: their matches are the nearest,
+ * with the cheapest offsets.  Text that repeats what the last rows said
+ * with a few new digits (t14.note, logs.context) comes out 5% (level 1) to
+ * 17% (greedy matching, about lazy matching's pace) smaller than with the
+ * levels' tables; text that repeats phrases from further back (log lines
+ * of a few phrases) comes out far larger, and keeps the other ways.
+ */
+#define ZSTD_TINY_HASH_LOG	6
+#define ZSTD_GREEDY_STRATEGY 3	/* ZSTD_greedy */
+#define ZSTD_TINY_WINDOW_LOG 17
+/*
+ * Greedy matching with the tiny table runs at about lazy matching's pace,
+ * a third of level 1's.  When the trial's sample finds it the smallest,
+ * the chunk's first page of values is compressed both ways, and it is
+ * taken when it saves 1/GREEDY_MIN_GAIN of the best faster way on that
+ * page (t14.note: 16%), not for less (logs.context: 8%, which would cost
+ * about 10% more CPU for the whole obs.logs export).  The sample alone
+ * cannot tell these apart: a chunk's first values may differ from the
+ * rest (t14.note's numbers grow longer).
+ */
+#define GREEDY_MIN_GAIN		10
+/*
+ * DELTA_LENGTH_BYTE_ARRAY reads nearly as fast as PLAIN: it is taken when
+ * it saves 1/DLBA_MIN_GAIN of PLAIN (the other encodings must save 1/32).
+ */
+#define DLBA_MIN_GAIN		128
 /* a data page's levels of at least this many bytes are compressed apart */
 #define PART_MIN_BYTES		64
 /* values after which a dictionary of nearly all distinct values is dropped */
 #define DICT_EARLY_VALUES	4096
 /* most levels a data page buffers before it is written */
 #define PAGE_MAX_LEVELS		(128 * 1024)
+/*
+ * A full page takes the rest of its row group too when that is expected to
+ * come to at most 1/TAIL_MERGE of a page: one page instead of a small last
+ * one, whose frame would start its codec's window and tables afresh.
+ */
+#define TAIL_MERGE			2
 /* min/max statistics longer than this are left out of the footer */
 #define MAX_STAT_BYTES		4096
 /* hash slots of a new dictionary */
@@ -135,12 +171,17 @@ typedef struct PqCol
 	PqBuf		vals;			/* PLAIN values (booleans one byte each) */
 	PqBuf		idx;			/* dictionary indices, uint32 each */
 	int			page_nvals;
+	int64		page_row0;		/* the row group's rows before this page's */
 
-	/* encodings: alt_enc is DELTA_BINARY_PACKED or BYTE_STREAM_SPLIT or PLAIN */
+	/*
+	 * encodings: alt_enc is DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT,
+	 * DELTA_LENGTH_BYTE_ARRAY or PLAIN
+	 */
 	int			alt_enc;		/* the type's other encoding (or ENC_PLAIN) */
 	int			value_enc;		/* encoding of pages that hold values */
-	bool		delta_bytes;	/* DELTA_BINARY_PACKED in whole-byte widths */
+	bool		delta_bytes;	/* DELTA_BINARY_PACKED (lengths) in whole-byte widths */
 	int			zway;			/* how its pages are compressed (zways) */
+	int			zway_confirm;	/* a slower way the next page tries, or -1 */
 	bool		decided;		/* this chunk's first values page chose */
 	bool		trial_due;		/* this chunk tries every encoding */
 	bool		last_dict;		/* the last trial chose the dictionary */
@@ -205,18 +246,22 @@ struct ObsPqWriter
 
 static void flush_page(ObsPqWriter *w, PqCol *c, bool to_sink);
 
-/* where a data page's levels end, when they are compressed apart */
+/*
+ * Where a data page's levels end, and the lengths of DELTA_LENGTH_BYTE_ARRAY
+ * values, when they are compressed apart.
+ */
 typedef struct PageParts
 {
 	int			n;
-	size_t		ends[2];
+	size_t		ends[3];
 } PageParts;
 
 /*
- * The levels encoded since the last part (up to end bytes into the page)
- * are compressed apart from what follows when they are PART_MIN_BYTES or
- * more: mixed NULLs, lists of varying length.  Levels and values have
- * different byte statistics, and one entropy table for both fits neither.
+ * The levels encoded since the last part (up to end bytes into the page),
+ * or the lengths of DELTA_LENGTH_BYTE_ARRAY values, are compressed apart
+ * from what follows when they are PART_MIN_BYTES or more: mixed NULLs,
+ * lists of varying length, strings.  Levels, lengths and values have
+ * different byte statistics, and one entropy table for them all fits none.
  */
 static void
 page_part(PageParts *p, size_t end)
@@ -247,21 +292,38 @@ typedef struct ZWay
 	int			strategy;		/* zstd's ZSTD_strategy; 0: the level's */
 	int			search_log;		/* log2 of the searches per position; 0: the level's */
 	int			window_log;		/* log2 of the farthest match; 0: the level's */
+	bool		literals;		/* no matches: the bytes entropy-coded only */
 } ZWay;
 
 static const ZWay zways[] = {
-	{false, 0, 0, 0, 0, 0},
-	{true, 0, ZSTD_FAST_HASH_LOG, 0, 0, ZSTD_FAST_WINDOW_LOG},
-	{false, ZSTD_LONG_MATCH, 0, 0, 0, 0},
-	{false, ZSTD_LAZY_MATCH, 0, ZSTD_LAZY_STRATEGY, 1, ZSTD_LAZY_WINDOW_LOG},
-	{false, ZSTD_LAZY_MATCH, 0, ZSTD_LAZY_STRATEGY, 1, ZSTD_LAZY_NEAR_WINDOW_LOG},
+	{false, 0, 0, 0, 0, 0, false},
+	{true, 0, ZSTD_FAST_HASH_LOG, 0, 0, ZSTD_FAST_WINDOW_LOG, false},
+	{false, ZSTD_LONG_MATCH, 0, 0, 0, 0, false},
+	{false, ZSTD_LAZY_MATCH, 0, ZSTD_LAZY_STRATEGY, 1, ZSTD_LAZY_WINDOW_LOG, false},
+	{false, ZSTD_LAZY_MATCH, 0, ZSTD_LAZY_STRATEGY, 1, ZSTD_LAZY_NEAR_WINDOW_LOG, false},
+	{false, 0, 0, 0, 0, 0, true},
+	{true, 0, ZSTD_TINY_HASH_LOG, 0, 0, ZSTD_FAST_WINDOW_LOG, false},
+	{false, ZSTD_LAZY_MATCH, ZSTD_TINY_HASH_LOG, ZSTD_GREEDY_STRATEGY, 1,
+	ZSTD_TINY_WINDOW_LOG, false},
 };
 
 #define WAY_FAST	1
-/* the ways every trial compares; the lazy ones are tried on PLAIN strings only */
+/* the ways every trial compares; the lazy ones are tried on strings only */
 #define MAX_WAYS	3
 #define WAY_LAZY	3
 #define WAY_LAZY_NEAR 4
+/*
+ * Literals only, tried on every encoding: symbols of a small alphabet
+ * (dictionary indices of a few distinct values in whole bytes) come out
+ * near their entropy, where matching spends more on short repeats among
+ * them than it saves.
+ */
+#define WAY_LITERALS 5
+/* ZSTD_FAST_LEVEL with the tiny hash table, tried on every encoding */
+#define WAY_FAST_TINY 6
+/* greedy matching with the tiny hash table, tried on strings */
+#define WAY_GREEDY_TINY 7
+#define N_ZWAYS		8
 
 static inline int
 n_ways(ObsPqWriter *w)
@@ -391,6 +453,7 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 		c->last_dict = c->dict_allowed;
 		c->trial_due = true;
 		c->value_enc = ENC_PLAIN;
+		c->zway_confirm = -1;
 		switch (c->spec.physical)
 		{
 			case OBS_PQ_INT32:
@@ -400,6 +463,9 @@ obs_pq_writer_create(const ObsPqColumn *cols, int ncols, const ObsPqOptions *opt
 			case OBS_PQ_FLOAT:
 			case OBS_PQ_DOUBLE:
 				c->alt_enc = ENC_BYTE_STREAM_SPLIT;
+				break;
+			case OBS_PQ_BYTE_ARRAY:
+				c->alt_enc = ENC_DELTA_LENGTH_BYTE_ARRAY;
 				break;
 			default:
 				c->alt_enc = ENC_PLAIN;
@@ -1110,7 +1176,8 @@ encode_page(ObsPqWriter *w, const char *src, size_t len, const PageParts *parts,
 		obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
 		obs_pq_compressor_set_level(w->compressor, way_level(w, way), zways[way].match,
 									zways[way].hash_log, zways[way].strategy,
-									zways[way].search_log, zways[way].window_log);
+									zways[way].search_log, zways[way].window_log,
+									zways[way].literals);
 		ok = obs_pq_compress_parts(w->compressor, src, len, parts ? parts->ends : NULL,
 								   parts ? parts->n : 0, w->zbuf.data, w->zbuf.cap,
 								   &zlen, &err);
@@ -1171,13 +1238,22 @@ encode_levels(PqBuf *out, const PqBuf *levels, int n, int maxlevel)
 
 /*
  * Encode n PLAIN-buffered values of column c onto out with encoding enc;
- * bytes: DELTA_BINARY_PACKED in whole-byte widths.
+ * bytes: DELTA_BINARY_PACKED (and DELTA_LENGTH_BYTE_ARRAY's lengths) in
+ * whole-byte widths.  The lengths of DELTA_LENGTH_BYTE_ARRAY end a part of
+ * parts, to be compressed apart from the bytes that follow them.
  */
 static void
 encode_values(PqCol *c, int enc, bool bytes, const char *vals, size_t len, int n,
-			  PqBuf *out)
+			  PqBuf *out, PageParts *parts)
 {
-	if (enc == ENC_DELTA_BINARY_PACKED && c->value_size == 8)
+	if (enc == ENC_DELTA_LENGTH_BYTE_ARRAY)
+	{
+		size_t		lengths_end;
+
+		obs_pq_dlba_encode(out, vals, len, n, bytes, &lengths_end);
+		page_part(parts, lengths_end);
+	}
+	else if (enc == ENC_DELTA_BINARY_PACKED && c->value_size == 8)
 		obs_pq_delta_encode_i64(out, vals, n, bytes);
 	else if (enc == ENC_DELTA_BINARY_PACKED)
 		obs_pq_delta_encode_i32(out, vals, n, bytes);
@@ -1216,9 +1292,12 @@ encode_indices(PqCol *c, PqBuf *out, bool bytes)
 					  (int) (c->idx.len / sizeof(uint32)), bw);
 }
 
-/* what len bytes come to once compressed at level (trials only) */
+/*
+ * What len bytes come to once compressed the given way, parts (if any)
+ * apart as a page's are (trials only).
+ */
 static size_t
-trial_size(ObsPqWriter *w, const char *src, size_t len, int way)
+trial_size(ObsPqWriter *w, const char *src, size_t len, const PageParts *parts, int way)
 {
 	size_t		zlen;
 	const char *err;
@@ -1229,8 +1308,10 @@ trial_size(ObsPqWriter *w, const char *src, size_t len, int way)
 	obs_pq_buf_reserve(&w->zbuf, obs_pq_compress_bound(w->compressor, len));
 	obs_pq_compressor_set_level(w->compressor, way_level(w, way), zways[way].match,
 								zways[way].hash_log, zways[way].strategy,
-								zways[way].search_log, zways[way].window_log);
-	if (!obs_pq_compress(w->compressor, src, len, w->zbuf.data, w->zbuf.cap, &zlen, &err))
+								zways[way].search_log, zways[way].window_log,
+								zways[way].literals);
+	if (!obs_pq_compress_parts(w->compressor, src, len, parts ? parts->ends : NULL,
+							   parts ? parts->n : 0, w->zbuf.data, w->zbuf.cap, &zlen, &err))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("could not compress Parquet page: %s", err)));
@@ -1268,53 +1349,109 @@ dict_share(ObsPqWriter *w, PqCol *c)
  * without redundancy, as random ids: the same size, in half the time or
  * less), or when it saves 1/64 on them: the sample is smaller than a page,
  * and the default level's larger tables and window gain more on a whole
- * page.  Otherwise the smaller of the others.
+ * page.  Otherwise the smaller of the others.  With lazy (strings), the
+ * better lazy way (or, with greedy, greedy matching with the tiny table)
+ * when it saves 1/LAZY_MIN_GAIN on that.  Last, literals
+ * only when they come out smaller still: they are the cheapest way to
+ * write and to read.
  */
 static int
-best_way(ObsPqWriter *w, size_t len, const size_t *z)
+best_way(ObsPqWriter *w, size_t len, const size_t *z, bool lazy, bool greedy)
 {
 	int			other = 0;
+	int			fast;
+	int			way;
 
 	if (n_ways(w) == 1)
 		return 0;
 	for (int i = 0; i < (int) MAX_WAYS; i++)
 		if (i != WAY_FAST && z[i] < z[other])
 			other = i;
-	if (z[other] >= len - len / 64 || z[WAY_FAST] + z[WAY_FAST] / 64 <= z[other])
-		return WAY_FAST;
-	return other;
-}
+	fast = (z[WAY_FAST_TINY] < z[WAY_FAST]) ? WAY_FAST_TINY : WAY_FAST;
+	if (z[other] >= len - len / 64 || z[fast] + z[fast] / 64 <= z[other])
+		way = fast;
+	else
+		way = other;
+	if (lazy)
+	{
+		int			l = (z[WAY_LAZY_NEAR] < z[WAY_LAZY]) ? WAY_LAZY_NEAR : WAY_LAZY;
 
-/* len bytes at src compressed the ways [from, to) into z[] */
-static void
-trial_ways(ObsPqWriter *w, const char *src, size_t len, size_t *z, int from, int to)
-{
-	for (int i = from; i < to; i++)
-		z[i] = trial_size(w, src, len, i);
+		if (greedy && z[WAY_GREEDY_TINY] < z[l])
+			l = WAY_GREEDY_TINY;
+		if (z[l] < z[way] - z[way] / LAZY_MIN_GAIN)
+			way = l;
+	}
+	if (z[WAY_LITERALS] < z[way])
+		way = WAY_LITERALS;
+	return way;
 }
 
 /*
- * The current page's indices compressed the ways [from, to) into z[],
- * packed or in whole bytes (the smaller, as flush_page chooses); returns
- * the length of the packed indices.
+ * len bytes at src (with its parts, if any) compressed the ways [from, to)
+ * into z[]; from the second way on, also level 1 with the tiny table and
+ * literals only.
+ */
+static void
+trial_ways(ObsPqWriter *w, const char *src, size_t len, const PageParts *parts,
+		   size_t *z, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		z[i] = trial_size(w, src, len, parts, i);
+	if (to > 1)
+	{
+		z[WAY_LITERALS] = trial_size(w, src, len, parts, WAY_LITERALS);
+		z[WAY_FAST_TINY] = trial_size(w, src, len, parts, WAY_FAST_TINY);
+	}
+}
+
+/* the same the slower ways of strings: lazy matching, greedy with the tiny table */
+static void
+trial_slow_ways(ObsPqWriter *w, const char *src, size_t len, const PageParts *parts,
+				size_t *z)
+{
+	z[WAY_LAZY] = trial_size(w, src, len, parts, WAY_LAZY);
+	z[WAY_LAZY_NEAR] = trial_size(w, src, len, parts, WAY_LAZY_NEAR);
+	z[WAY_GREEDY_TINY] = trial_size(w, src, len, parts, WAY_GREEDY_TINY);
+}
+
+/* the smallest of z[] over the faster ways, all tried (trial_ways to MAX_WAYS) */
+static size_t
+fast_ways_min(const size_t *z)
+{
+	size_t		m = Min(z[WAY_LITERALS], z[WAY_FAST_TINY]);
+
+	for (int i = 0; i < (int) MAX_WAYS; i++)
+		m = Min(m, z[i]);
+	return m;
+}
+
+/*
+ * The current page's indices compressed the ways [from, to) into z[] (as
+ * trial_ways), packed or in whole bytes (the smaller, as flush_page
+ * chooses); returns the length of the packed indices.
  */
 static size_t
 trial_indices(ObsPqWriter *w, PqCol *c, size_t *z, int from, int to)
 {
-	size_t		zb[MAX_WAYS];
+	size_t		zb[N_ZWAYS];
 	size_t		len;
 
 	w->trial.len = 0;
 	encode_indices(c, &w->trial, false);
 	len = w->trial.len;
-	trial_ways(w, w->trial.data, w->trial.len, z, from, to);
+	trial_ways(w, w->trial.data, w->trial.len, NULL, z, from, to);
 	if (index_bit_width(c) % 8 != 0)
 	{
 		w->trial.len = 0;
 		encode_indices(c, &w->trial, true);
-		trial_ways(w, w->trial.data, w->trial.len, zb, from, to);
+		trial_ways(w, w->trial.data, w->trial.len, NULL, zb, from, to);
 		for (int i = from; i < to; i++)
 			z[i] = Min(z[i], zb[i]);
+		if (to > 1)
+		{
+			z[WAY_LITERALS] = Min(z[WAY_LITERALS], zb[WAY_LITERALS]);
+			z[WAY_FAST_TINY] = Min(z[WAY_FAST_TINY], zb[WAY_FAST_TINY]);
+		}
 	}
 	return len;
 }
@@ -1324,9 +1461,11 @@ trial_indices(ObsPqWriter *w, PqCol *c, size_t *z, int from, int to)
  * or its first page holding values if that has fewer): the first
  * TRIAL_SAMPLE_BYTES of them are encoded PLAIN and with the
  * type's other encoding (DELTA_BINARY_PACKED for integers, both packed and
- * in whole-byte widths; BYTE_STREAM_SPLIT for floats), and compressed with
- * the file's codec;
- * the sizes are scaled to the page, and the other encoding must save 1/32.
+ * in whole-byte widths; BYTE_STREAM_SPLIT for floats;
+ * DELTA_LENGTH_BYTE_ARRAY for strings and binary, its lengths both packed
+ * and in whole bytes), and compressed with the file's codec;
+ * the sizes are scaled to the page, and the other encoding must save 1/32
+ * (DELTA_LENGTH_BYTE_ARRAY 1/DLBA_MIN_GAIN).
  * When the page is still dictionary-encoded, its indices (the smaller of
  * packed and whole bytes, as flush_page chooses) and the dictionary are
  * compressed whole, the dictionary counted for the share of it these
@@ -1346,9 +1485,10 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	size_t		plain_len;
 	int			k;				/* values in the sample */
 	double		scale;
-	size_t		zp[MAX_WAYS + 2];	/* PLAIN, each way, and the lazy ways */
-	size_t		za[MAX_WAYS];	/* the other encoding */
-	size_t		zi[MAX_WAYS];	/* dictionary indices */
+	size_t		zp[N_ZWAYS];	/* PLAIN, each way */
+	size_t		za[N_ZWAYS];	/* the other encoding */
+	size_t		zi[N_ZWAYS];	/* dictionary indices */
+	PageParts	aparts;			/* the other encoding's parts */
 	size_t		z_plain;
 	size_t		z_alt = SIZE_MAX;
 	size_t		z_dict = SIZE_MAX;
@@ -1359,6 +1499,10 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	int			way_plain = 0;
 	int			way_alt = 0;
 	int			way_dict = 0;
+	int			alt_gain;
+	bool		strings = (c->value_size == 0 && !c->use_dict);
+	bool		slow_plain = false;	/* the slower ways were tried on PLAIN */
+	bool		slow_alt = false;	/* ... on the other encoding */
 
 	if (!c->use_dict && c->alt_enc == ENC_PLAIN && n_ways(w) == 1)
 		return;					/* nothing to choose from */
@@ -1411,22 +1555,25 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	scale = (k > 0) ? (double) c->page_nvals / k : 1.0;
 
 	/* every encoding at the file's level ... */
-	trial_ways(w, plain, plain_len, zp, 0, 1);
+	trial_ways(w, plain, plain_len, NULL, zp, 0, 1);
 	z_plain = (size_t) (zp[0] * scale);
 	best0 = z_plain;
 	c->delta_bytes = false;
 	if (c->alt_enc != ENC_PLAIN)
 	{
 		w->trial.len = 0;
-		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial);
-		trial_ways(w, w->trial.data, w->trial.len, za, 0, 1);
-		if (c->alt_enc == ENC_DELTA_BINARY_PACKED)
+		aparts.n = 0;
+		encode_values(c, c->alt_enc, false, plain, plain_len, k, &w->trial, &aparts);
+		trial_ways(w, w->trial.data, w->trial.len, &aparts, za, 0, 1);
+		if (c->alt_enc == ENC_DELTA_BINARY_PACKED ||
+			c->alt_enc == ENC_DELTA_LENGTH_BYTE_ARRAY)
 		{
 			size_t		zb[1];
 
 			w->trial.len = 0;
-			encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial);
-			trial_ways(w, w->trial.data, w->trial.len, zb, 0, 1);
+			aparts.n = 0;
+			encode_values(c, c->alt_enc, true, plain, plain_len, k, &w->trial, &aparts);
+			trial_ways(w, w->trial.data, w->trial.len, &aparts, zb, 0, 1);
 			c->delta_bytes = (zb[0] < za[0]);
 			za[0] = Min(za[0], zb[0]);
 		}
@@ -1435,7 +1582,8 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 	}
 	if (c->use_dict)
 	{
-		dict_part = (size_t) (trial_size(w, c->dict.data, c->dict.len, 0) * dict_share(w, c));
+		dict_part = (size_t) (trial_size(w, c->dict.data, c->dict.len, NULL, 0) *
+							  dict_share(w, c));
 		idx_len = trial_indices(w, c, zi, 0, 1);
 		z_dict = zi[0] + dict_part;
 		best0 = Min(best0, z_dict);
@@ -1443,47 +1591,60 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 
 	/*
 	 * ... then the other ways, for the encodings within 1/4 of the best:
-	 * a level saves less than that on the others
+	 * a level saves less than that on the others.  Strings also try the
+	 * slower ways, when they pay for their slower pace; only on the
+	 * encoding that the faster ways find smaller (on both within 1/32):
+	 * the slower ways rank PLAIN and DELTA_LENGTH_BYTE_ARRAY about alike.
 	 */
 	if (n_ways(w) > 1)
 	{
 		int			nw = n_ways(w);
+		bool		try_plain = (z_plain <= best0 + best0 / 4);
+		bool		try_alt = (c->alt_enc != ENC_PLAIN && z_alt <= best0 + best0 / 4);
+		size_t		fp = 0;
+		size_t		fa = 0;
 
-		if (z_plain <= best0 + best0 / 4)
+		if (try_plain)
 		{
-			trial_ways(w, plain, plain_len, zp, 1, nw);
-			way_plain = best_way(w, plain_len, zp);
-			/* strings: the lazy way, when it pays for its slower pace */
-			if (c->value_size == 0 && !c->use_dict)
-			{
-				int			lazy;
-
-				zp[WAY_LAZY] = trial_size(w, plain, plain_len, WAY_LAZY);
-				zp[WAY_LAZY_NEAR] = trial_size(w, plain, plain_len, WAY_LAZY_NEAR);
-				lazy = (zp[WAY_LAZY_NEAR] < zp[WAY_LAZY]) ? WAY_LAZY_NEAR : WAY_LAZY;
-				if (zp[lazy] < zp[way_plain] - zp[way_plain] / LAZY_MIN_GAIN)
-					way_plain = lazy;
-			}
-			z_plain = (size_t) (zp[way_plain] * scale);
+			trial_ways(w, plain, plain_len, NULL, zp, 1, nw);
+			fp = fast_ways_min(zp);
 		}
-		if (c->alt_enc != ENC_PLAIN && z_alt <= best0 + best0 / 4)
+		if (try_alt)
 		{
 			w->trial.len = 0;
-			encode_values(c, c->alt_enc, c->delta_bytes, plain, plain_len, k, &w->trial);
-			trial_ways(w, w->trial.data, w->trial.len, za, 1, nw);
-			way_alt = best_way(w, w->trial.len, za);
+			aparts.n = 0;
+			encode_values(c, c->alt_enc, c->delta_bytes, plain, plain_len, k, &w->trial,
+						  &aparts);
+			trial_ways(w, w->trial.data, w->trial.len, &aparts, za, 1, nw);
+			fa = fast_ways_min(za);
+		}
+		slow_plain = strings && try_plain && (!try_alt || fp <= fa + fa / 32);
+		slow_alt = strings && try_alt && (!try_plain || fa <= fp + fp / 32);
+		if (slow_plain)
+			trial_slow_ways(w, plain, plain_len, NULL, zp);
+		if (slow_alt)
+			trial_slow_ways(w, w->trial.data, w->trial.len, &aparts, za);
+		if (try_plain)
+		{
+			way_plain = best_way(w, plain_len, zp, slow_plain, true);
+			z_plain = (size_t) (zp[way_plain] * scale);
+		}
+		if (try_alt)
+		{
+			way_alt = best_way(w, w->trial.len, za, slow_alt, true);
 			z_alt = (size_t) (za[way_alt] * scale);
 		}
 		if (c->use_dict && z_dict <= best0 + best0 / 4)
 		{
 			trial_indices(w, c, zi, 1, nw);
-			way_dict = best_way(w, idx_len, zi);
+			way_dict = best_way(w, idx_len, zi, false, false);
 			z_dict = zi[way_dict] + dict_part;
 		}
 	}
 
-	/* PLAIN reads fastest: the other must save 1/32 of it */
-	if (z_alt < z_plain - z_plain / 32)
+	/* PLAIN reads fastest: the other must save 1/32 of it (or less) */
+	alt_gain = (c->alt_enc == ENC_DELTA_LENGTH_BYTE_ARRAY) ? DLBA_MIN_GAIN : 32;
+	if (z_alt < z_plain - z_plain / alt_gain)
 	{
 		c->value_enc = c->alt_enc;
 		z_other = z_alt;
@@ -1501,6 +1662,16 @@ encoding_trial(ObsPqWriter *w, PqCol *c)
 			page_drop_dict(c);
 		else
 			c->zway = way_dict;
+	}
+	/* greedy matching with the tiny table: the first page confirms it */
+	c->zway_confirm = -1;
+	if (!c->use_dict && c->zway == WAY_GREEDY_TINY)
+	{
+		if (c->value_enc == ENC_PLAIN)
+			c->zway = best_way(w, plain_len, zp, slow_plain, false);
+		else
+			c->zway = best_way(w, w->trial.len, za, slow_alt, false);
+		c->zway_confirm = WAY_GREEDY_TINY;
 	}
 	c->last_dict = c->use_dict;
 	c->trial_skip = TRIAL_EVERY_CHUNKS;
@@ -1636,7 +1807,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 		/* a page of NULLs only holds no values: PLAIN says that best */
 		encoding = c->page_nvals > 0 ? c->value_enc : ENC_PLAIN;
 		encode_values(c, encoding, c->delta_bytes, c->vals.data, c->vals.len,
-					  c->page_nvals, &w->body);
+					  c->page_nvals, &w->body, &parts);
 	}
 	c->pages[encoding]++;
 
@@ -1667,6 +1838,33 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 			buf_swap(&w->hdr, &w->hdr2);
 		}
 	}
+	else if (c->zway_confirm >= 0 && encoding != ENC_RLE_DICTIONARY && c->page_nvals > 0)
+	{
+		/*
+		 * The first page of values tries the slower way the trial found
+		 * smallest (GREEDY_MIN_GAIN), the way try_bytes does: it keeps
+		 * the way for the rest of the chunks if it pays on this page.
+		 */
+		const char *stored_slow;
+		size_t		slow_len;
+
+		buf_swap(&w->zbuf, &w->zbuf2);
+		buf_swap(&w->hdr, &w->hdr2);
+		stored_slow = encode_page(w, w->body.data, w->body.len, &parts, PAGE_DATA,
+								  c->nlev, encoding, c->zway_confirm, &slow_len);
+		if (slow_len < stored_len - stored_len / GREEDY_MIN_GAIN)
+		{
+			stored = stored_slow;
+			stored_len = slow_len;
+			c->zway = c->zway_confirm;
+		}
+		else
+		{
+			buf_swap(&w->zbuf, &w->zbuf2);
+			buf_swap(&w->hdr, &w->hdr2);
+		}
+		c->zway_confirm = -1;
+	}
 	if (to_sink)
 	{
 		sink_write(w, w->hdr.data, w->hdr.len);
@@ -1694,6 +1892,7 @@ flush_page(ObsPqWriter *w, PqCol *c, bool to_sink)
 	c->vals.len = 0;
 	c->stats_done = 0;
 	c->page_nvals = 0;
+	c->page_row0 = w->rg_rows;
 }
 
 /* empty a buffer whose memory goes with a reset of the row group context */
@@ -1823,6 +2022,26 @@ budget_reached(ObsPqWriter *w)
 	return budget_spent(w);
 }
 
+/*
+ * Will the full current page take the rest of the row group (TAIL_MERGE)?
+ * The rows left are expected to take what the page's rows took per row,
+ * and the page must stay within PAGE_MAX_LEVELS.  A row group that ends
+ * early (its byte limit) just ends the page early too.
+ */
+static bool
+page_takes_tail(ObsPqWriter *w, PqCol *c)
+{
+	int64		rows = w->rg_rows - c->page_row0;
+	int64		left = w->opts.row_group_rows - w->rg_rows;
+	double		per_row;
+
+	if (rows <= 0 || left <= 0 || left > rows)
+		return false;
+	per_row = (double) page_bytes(c) / rows;
+	return per_row * left <= (double) w->opts.page_bytes / TAIL_MERGE &&
+		(double) c->nlev / rows * (rows + left) < PAGE_MAX_LEVELS;
+}
+
 void
 obs_pq_end_row(ObsPqWriter *w)
 {
@@ -1845,7 +2064,7 @@ obs_pq_end_row(ObsPqWriter *w)
 			c->use_dict = false;
 		}
 		else if (c->nlev >= PAGE_MAX_LEVELS ||
-				 page_bytes(c) >= (size_t) w->opts.page_bytes)
+				 (page_bytes(c) >= (size_t) w->opts.page_bytes && !page_takes_tail(w, c)))
 			flush_page(w, c, false);
 		else
 			continue;
@@ -1983,8 +2202,10 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 			const char *stored;
 			size_t		stored_len;
 
+			/* values, not indices: literals only is the indices' way */
 			stored = encode_page(w, c->dict.data, c->dict.len, NULL, PAGE_DICTIONARY,
-								 c->ndict, ENC_PLAIN, c->zway, &stored_len);
+								 c->ndict, ENC_PLAIN,
+								 c->zway == WAY_LITERALS ? 0 : c->zway, &stored_len);
 			uncompressed_dict = c->dict.len + w->hdr.len;
 			dict_off = start;
 			sink_write(w, w->hdr.data, w->hdr.len);
@@ -2015,6 +2236,7 @@ obs_pq_flush_row_group(ObsPqWriter *w)
 		c->nslots = 0;
 		c->chunk_levels = 0;
 		c->chunk_uncompressed = 0;
+		c->page_row0 = 0;
 		memset(c->pages, 0, sizeof(c->pages));
 		c->null_count = c->nan_count = 0;
 		c->has_minmax = false;

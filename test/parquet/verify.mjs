@@ -530,8 +530,9 @@ async function runDictionary() {
     const enc = (col) => rows.filter((r) => r[0] === col).map((r) => String(r[1])).join(',');
     await check('dictionary: repetitive text and int8 columns are dictionary encoded', () =>
         /DICTIONARY/.test(enc('low_card')) && /DICTIONARY/.test(enc('low_i8')) ? true : `low_card [${enc('low_card')}] low_i8 [${enc('low_i8')}]`);
-    await check('dictionary: a 9.6 MB unique column falls back to PLAIN pages', () =>
-        /(^|[ ,])PLAIN($|[ ,])/.test(enc('high_card')) ? true : `high_card encodings [${enc('high_card')}]`);
+    // PLAIN, or DELTA_LENGTH_BYTE_ARRAY when that comes out smaller
+    await check('dictionary: a 9.6 MB unique column falls back to pages without the dictionary', () =>
+        /(^|[ ,])(PLAIN|DELTA_LENGTH_BYTE_ARRAY)($|[ ,])/.test(enc('high_card')) ? true : `high_card encodings [${enc('high_card')}]`);
 }
 
 // DELTA_BINARY_PACKED and BYTE_STREAM_SPLIT chunks: values, statistics and
@@ -568,15 +569,57 @@ async function runEncodings() {
                 return auto < given ? true : `${auto} bytes, not fewer than ${given}`;
             });
         }
-        const pages = (f.deltaBytes || f.deltaOneBase) ? await deltaPages(r.file) : null;
+        const pages = (f.deltaBytes || f.deltaOneBase || f.dlbaSingleRun || f.longRow)
+            ? await deltaPages(r.file, (name) => name.includes(', list, ')) : null;
+        // A page of deltas of about one width is written as a single run
+        // (one block of one miniblock), which has one min delta by itself.
         for (const col of f.deltaOneBase || []) {
-            await check(`${f.name}: the blocks of ${col}'s first DELTA_BINARY_PACKED page share one min delta`, () => {
+            await check(`${f.name}: the blocks of ${col}'s first DELTA_BINARY_PACKED page share one min delta (or it is a single run)`, () => {
                 const pg = (pages.get(col) || [])[0];
-                if (!pg || pg.mins.length < 2)
-                    return `no page of ${col} with 2 blocks or more`;
+                if (!pg || pg.mins.length < 1)
+                    return `no page of ${col} with a block`;
                 const distinct = [...new Set(pg.mins.map(String))];
-                note(`${f.name}: ${col}: ${pg.mins.length} blocks, min deltas ${distinct.slice(0, 5).join(', ')}${distinct.length > 5 ? ', ...' : ''}`);
+                note(`${f.name}: ${col}: ${pg.mins.length} blocks of ${pg.block} values in ${pg.minis} miniblocks, min deltas ${distinct.slice(0, 5).join(', ')}${distinct.length > 5 ? ', ...' : ''}`);
+                if (pg.mins.length === 1 && pg.minis !== 1)
+                    return `one block of ${pg.block} values in ${pg.minis} miniblocks: neither blocks sharing a min delta nor a single run`;
                 return distinct.length === 1 ? true : `${distinct.length} different min deltas`;
+            });
+        }
+        for (const col of f.dlbaSingleRun || []) {
+            await check(`${f.name}: the lengths of every DELTA_LENGTH_BYTE_ARRAY page of ${col} are a single bit-packed run`, () => {
+                // a page of one value has no deltas, and keeps the usual header
+                const mine = (pages.get(col) || []).filter((pg) => pg.enc === 6 && pg.total >= 2);
+                const counts = {};
+                for (const pg of mine)
+                    counts[`${pg.block}/${pg.minis}/${pg.total}`] = (counts[`${pg.block}/${pg.minis}/${pg.total}`] || 0) + 1;
+                note(`${f.name}: ${col}: DELTA_LENGTH_BYTE_ARRAY pages by block/miniblocks/values ${show(counts)}`);
+                if (mine.length < 2)
+                    return `${mine.length} DELTA_LENGTH_BYTE_ARRAY pages of ${col}`;
+                const bad = mine.filter((pg) => pg.minis !== 1 || pg.mins.length > 1 ||
+                    pg.block !== Math.max(128, Math.ceil((pg.total - 1) / 128) * 128));
+                return bad.length ? `${bad.length} pages are not one block of one miniblock over their values` : true;
+            });
+        }
+        for (const col of f.longRow || []) {
+            await check(`${f.name}: ${col}'s page of more than 131072 values keeps blocks of 128`, () => {
+                const mine = [...pages].filter(([k]) => k.split(/[ ,.]+/)[0] === col).flatMap(([, v]) => v);
+                const big = mine.filter((pg) => pg.total > 131073);
+                note(`${f.name}: ${col}: pages of ${mine.map((pg) => `${pg.total} values in blocks of ${pg.block}/${pg.minis}`).join(', ')}`);
+                if (!big.length)
+                    return `no page of ${col} with more than 131073 values`;
+                return big.every((pg) => pg.block === 128 && pg.minis === 4) ? true : 'a long page went as one run';
+            });
+        }
+        if (f.copyFrom) {
+            await check(`${f.name}: COPY FROM (obs's reader) loads the file back equal to the table`, () => {
+                const back = `${r.fx.table}_back`;
+                psql(`DROP TABLE IF EXISTS ${back}; CREATE TABLE ${back} (LIKE ${r.fx.table});
+                      COPY ${back} FROM ${lit(r.file)} WITH (FORMAT parquet)`);
+                const diff = psql(`SELECT (SELECT count(*) FROM (SELECT * FROM ${r.fx.table} EXCEPT ALL SELECT * FROM ${back}) a),
+                                          (SELECT count(*) FROM (SELECT * FROM ${back} EXCEPT ALL SELECT * FROM ${r.fx.table}) b),
+                                          (SELECT count(*) FROM ${back})`).trim();
+                note(`${f.name}: COPY FROM: rows only in the table, only loaded, loaded: ${diff}`);
+                return diff === `0|0|${r.fx.truth.length}` ? true : `rows only in the table|only loaded|loaded: ${diff}`;
             });
         }
         if (f.deltaBytes) {

@@ -380,8 +380,10 @@ export const ENCODING_FIXTURES = [
         // levelCheck: a column's compressed bytes are fewer than with the
         // COMPRESSION_LEVEL given, which compresses every page at that
         // level (msg: fewer than both 1 and 3, so the third way was taken).
+        // The JSON objects go DELTA_LENGTH_BYTE_ARRAY: without a length
+        // between them, one object's end and the next one's start match.
         name: 'enc_zstd_level',
-        expect: { ctx: 'PLAIN', msg: 'PLAIN', uid: 'PLAIN', cents: 'PLAIN' },
+        expect: { ctx: 'DELTA_LENGTH_BYTE_ARRAY', msg: 'PLAIN', uid: 'PLAIN', cents: 'PLAIN' },
         levelCheck: [['ctx', 'COMPRESSION_LEVEL 3'], ['msg', 'COMPRESSION_LEVEL 3'], ['msg', 'COMPRESSION_LEVEL 1'],
             ['cents', 'COMPRESSION_LEVEL 3']],
         sql: `SELECT g AS ord,
@@ -403,12 +405,13 @@ export const ENCODING_FIXTURES = [
         // bits and the levels' 0.72 bits of entropy), of lists of varying
         // length whose elements lie within 1000 of their row number, of log
         // lines ending in a random number, and of text repeating the last
-        // rows' numbers (lazy matching at most 4 kB back).  Each bound
-        // fails without its change: before, 129.51, 56.10, 31.76 and
-        // (matches up to 32 kB back only) 36.26 bits.
+        // rows' numbers (DELTA_LENGTH_BYTE_ARRAY, greedy matching with a
+        // tiny hash table).  Each bound fails without its change: before,
+        // 129.51, 56.10, 31.76 and 33.59 bits (PLAIN, lazy matching at most
+        // 4 kB back; 36.26 with matches up to 32 kB back only).
         name: 'enc_parts',
-        maxBits: { uid20: 129.4, nums: 55.3, msg: 30.9, note: 34.9 },
-        expect: { uid20: 'PLAIN', nums: 'DELTA_BINARY_PACKED', msg: 'PLAIN', note: 'PLAIN' },
+        maxBits: { uid20: 129.4, nums: 55.3, msg: 30.9, note: 29.0 },
+        expect: { uid20: 'PLAIN', nums: 'DELTA_BINARY_PACKED', msg: 'PLAIN', note: 'DELTA_LENGTH_BYTE_ARRAY' },
         sql: `SELECT g AS ord,
             CASE WHEN ('x' || substr(md5(g::text || 'n'), 1, 2))::bit(8)::int < 51 THEN NULL
                  ELSE md5(g::text || 'u')::uuid END AS uid20,
@@ -419,6 +422,50 @@ export const ENCODING_FIXTURES = [
                 || ' ' || ('x' || substr(md5(g::text), 13, 5))::bit(20)::int % 100000 AS msg,
             'item ' || ('x' || substr(md5(g::text || 'i'), 1, 5))::bit(20)::int % 50000 || ' of order ' || g / 3 AS note
           FROM generate_series(1, 60000) g`,
+    },
+    {
+        // DELTA_LENGTH_BYTE_ARRAY: text repeating the last rows' numbers,
+        // and the same as bytea, take it in the first row group's trial;
+        // the next 8 row groups keep it on edge cases: all NULLs, one
+        // value, two, 129 with empty strings, non-ASCII text, a value of
+        // 100,000 bytes among short ones (lengths 17 bits apart), every
+        // other value NULL, and the text again.  dlbaSingleRun: the
+        // lengths of every DELTA_LENGTH_BYTE_ARRAY page are one block of
+        // one miniblock (a single bit-packed run).  copyFrom: obs's own
+        // reader loads the file back equal (COPY FROM).
+        name: 'enc_dlba',
+        options: 'ROW_GROUP_SIZE 5000',
+        expect: { note: 'DELTA_LENGTH_BYTE_ARRAY', bin: 'DELTA_LENGTH_BYTE_ARRAY' },
+        dlbaSingleRun: ['note', 'bin'],
+        copyFrom: true,
+        sql: `SELECT g AS ord, note, convert_to(note, 'UTF8') AS bin
+          FROM (SELECT g,
+                       CASE WHEN c = 1 OR (c = 2 AND p > 0) OR (c = 3 AND p > 1) OR (c = 4 AND p > 128)
+                                 OR (c = 6 AND p % 3 = 0) OR (c = 7 AND p % 2 = 1) THEN NULL
+                            WHEN c = 4 AND p % 10 = 0 THEN ''
+                            WHEN c = 5 AND p % 7 = 0 THEN ''
+                            WHEN c = 5 THEN 'ünï ' || t || ' ✓ 🎉'
+                            WHEN c = 6 AND p = 17 THEN repeat('x', 100000)
+                            ELSE t END AS note
+                  FROM (SELECT g, (g - 1) / 5000 AS c, (g - 1) % 5000 AS p,
+                               'item ' || ('x' || substr(md5(g::text || 'i'), 1, 5))::bit(20)::int % 50000
+                                   || ' of order ' || g / 3 AS t
+                          FROM generate_series(1, 45000) g) s0) s`,
+    },
+    {
+        // one row holding more values than a page's usual most levels
+        // (131072): its deltas and lengths keep blocks of 128 rather than
+        // one run of more than 131072 values.
+        name: 'enc_long_row',
+        expect: { big4: 'DELTA_BINARY_PACKED', bigt: 'DELTA_LENGTH_BYTE_ARRAY' },
+        longRow: ['big4', 'bigt'],
+        copyFrom: true,
+        sql: `SELECT g AS ord,
+            CASE WHEN g = 2 THEN ARRAY(SELECT i * 3 FROM generate_series(1, 140000) i)
+                 ELSE ARRAY[g, g + 1] END::int4[] AS big4,
+            CASE WHEN g = 2 THEN ARRAY(SELECT 'item ' || i || ' of ' || i / 3 FROM generate_series(1, 140000) i)
+                 ELSE ARRAY['item ' || g] END AS bigt
+          FROM generate_series(1, 3) g`,
     },
     {
         // one chunk of 20000 rows: many blocks in one page, lists of ids

@@ -1,6 +1,6 @@
 // pages.mjs: a look inside the pages of a Parquet file, for checks that
 // the readers' values cannot make: the bit widths of DELTA_BINARY_PACKED
-// miniblocks.  A small Thrift compact-protocol reader for page headers,
+// miniblocks, and the blocks of DELTA_LENGTH_BYTE_ARRAY's lengths.  A small Thrift compact-protocol reader for page headers,
 // hyparquet-compressors for the codecs.
 import fs from 'node:fs';
 import { compressors } from 'hyparquet-compressors';
@@ -64,9 +64,11 @@ function readValue(r, type) {
 
 const CODECS = { UNCOMPRESSED: null, SNAPPY: 'SNAPPY', GZIP: 'GZIP', ZSTD: 'ZSTD' };
 
-// The DELTA_BINARY_PACKED data pages of each column: Map(path_in_schema ->
-// [{rowGroup, widths: [bit width of each miniblock holding values],
-// mins: [each block's min delta (BigInt)]}, ...]).
+// The DELTA_BINARY_PACKED and DELTA_LENGTH_BYTE_ARRAY data pages of each
+// column (for the latter, its lengths): Map(path_in_schema -> [{rowGroup,
+// enc (5 or 6), block, minis, total (values), widths: [bit width of each
+// miniblock holding values], mins: [each block's min delta (BigInt)]},
+// ...]).
 // hasRep(path): the column's pages have repetition levels; all of obs's
 // columns have definition levels.
 export async function deltaPages(file, hasRep = () => false) {
@@ -84,8 +86,9 @@ export async function deltaPages(file, hasRep = () => false) {
             const zlen = Number(h[3]);
             const raw = buf.subarray(r.p, r.p + zlen);
             r.p += zlen;
-            if (Number(h[1]) !== 0 || Number(h[5][2]) !== 5)
-                continue;   // not a DELTA_BINARY_PACKED data page
+            const enc = Number(h[1]) === 0 ? Number(h[5][2]) : -1;
+            if (enc !== 5 && enc !== 6)
+                continue;   // not a DELTA_BINARY_PACKED or DELTA_LENGTH_BYTE_ARRAY data page
             const c = CODECS[String(codec)];
             const body = c ? compressors[c](raw, Number(h[2])) : raw;
             const p = new Bytes(body);
@@ -110,7 +113,7 @@ export async function deltaPages(file, hasRep = () => false) {
                     p.p += (per * w[k]) / 8;
                 }
             }
-            out.set(name, [...(out.get(name) || []), { rowGroup: Number(rg), widths, mins }]);
+            out.set(name, [...(out.get(name) || []), { rowGroup: Number(rg), enc, block, minis, total, widths, mins }]);
         }
     }
     return out;
