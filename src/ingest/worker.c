@@ -52,6 +52,10 @@
  */
 #include "postgres.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "catalog/pg_type.h"
 
 #include "access/table.h"
@@ -1557,6 +1561,31 @@ leave_if_empty(ObsRing *ring)
 	return empty;
 }
 
+/*
+ * Keep the heap memory a batch frees for the next batch.  Each batch
+ * allocates a few MB (the records copied out of the ring, their decoded
+ * tuples, the executor's and the transaction's contexts) and frees them
+ * all at its end.  With glibc's defaults, blocks of 128 kB and more are
+ * mmap'd and munmap'd every time (the threshold rises only to the
+ * largest block freed so far), and free memory at the top of the heap
+ * beyond 128 kB (twice the threshold, once raised) is given back to the
+ * kernel: the next batch faults every page in again, and the kernel
+ * zeroes each one.  That was a large share of the flusher's CPU per row.  A
+ * flusher is one long-lived process per ring: keeping a few tens of MB
+ * it will reuse at the next batch costs little, and the kernel gets the
+ * memory back when the flusher exits.  Other allocators: nothing to do.
+ */
+static void
+keep_freed_memory(void)
+{
+#ifdef __GLIBC__
+	/* allocations below 32 MB come from the heap, not from mmap */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	/* give free memory at the top of the heap back only past 64 MB */
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
+}
+
 void
 obs_flusher_main(Datum arg)
 {
@@ -1587,6 +1616,7 @@ obs_flusher_main(Datum arg)
 	SetConfigOption("obs.write_path", "transactional", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("obs.instrument_functions", "", PGC_SUSET, PGC_S_OVERRIDE);
 	pgstat_report_appname("obs flusher");
+	keep_freed_memory();
 
 	LWLockAcquire(ring->lock, LW_EXCLUSIVE);
 	if (ring->worker_pid != 0)
