@@ -104,7 +104,7 @@
  * waits twice for an fsync (its commit, and the state saved before tail
  * moves), whatever its size: on the 2-core VM of the README's figures
  * those waits took about 4 ms a batch, 4 us per record of a batch of
- * 1,000, more than the CPU spent on the records.  Behind a backlog, larger
+ * 1,000, about half what the flusher's CPU took for them.  Behind a backlog, larger
  * batches share them among more records; otherwise batches stay small, so
  * that a batch that fails and goes record by record stays small too.
  */
