@@ -126,23 +126,28 @@ psql -X -d postgres -c "SELECT signal, accepted, stored, dropped_full, pending, 
 # noisy than rates when other jobs load the machine): the flusher's own,
 # and the backends' (reaped by the postmaster when pgbench disconnects:
 # its cutime).  Autovacuum is off meanwhile, so that its workers do not
-# count.  Baselines as above, interleaved, median of the rounds.
+# count.  Baselines as above, interleaved, median of the rounds.  Also
+# the flusher's minor page faults per row (minflt in /proc/<pid>/stat):
+# memory a batch frees and the next one faults in again (and the kernel
+# zeroes) shows there, as CPU the flusher spends in the kernel.
 CPU_STMTS=${BENCH_CPU_STATEMENTS:-2000}
 HZ=$(getconf CLK_TCK)
 PM=$(head -1 "$PGDATA/postmaster.pid")
 psql -X -q -d postgres -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
-# CPU ticks of process $1 (0 if there is none), and the postmaster's reaped children's
+# CPU ticks of process $1 (0 if there is none), the postmaster's reaped
+# children's, and the minor page faults of process $1
 ticks() {
     local f=""
-    [ -n "$1" ] && f=$(awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null)
-    echo "${f:-0} $(awk '{print $16 + $17}' "/proc/$PM/stat")"
+    [ -n "$1" ] && f=$(awk '{print $14 + $15, $10}' "/proc/$1/stat" 2>/dev/null)
+    f=${f:-0 0}
+    echo "${f% *} $(awk '{print $16 + $17}' "/proc/$PM/stat") ${f#* }"
 }
 flusher_pid() {
     psql -X -Atq -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND datname = 'postgres'"
 }
-# "flusher_us backends_us" per row of script $1 ($3 rows per statement,
-# $2 statements per client).  When the flusher was replaced meanwhile
-# (an older flusher left when idle), "na server_us": the first flusher's
+# "flusher_us backends_us flusher_faults" per row of script $1 ($3 rows
+# per statement, $2 statements per client).  When the flusher was replaced
+# meanwhile (an older flusher left when idle), "na server_us na": the first flusher's
 # CPU before the run is taken out of what the postmaster reaped, and the
 # new flusher's is added
 cpu_per_row() {
@@ -156,28 +161,29 @@ cpu_per_row() {
     fp2=$(flusher_pid)
     if [ -n "$fp" ] && [ "$fp" = "$fp2" ]; then
         echo "$a $b" | awk -v n=$((2 * $2 * $3)) -v hz="$HZ" \
-            '{printf "%.2f %.2f\n", ($3 - $1) / hz * 1e6 / n, ($4 - $2) / hz * 1e6 / n}'
+            '{printf "%.2f %.2f %.3f\n", ($4 - $1) / hz * 1e6 / n, ($5 - $2) / hz * 1e6 / n, ($6 - $3) / n}'
         return
     fi
     [ -n "$fp2" ] && extra=$(ticks "$fp2" | awk '{print $1}')
     echo "$a $b" | awk -v n=$((2 * $2 * $3)) -v hz="$HZ" -v e="$extra" \
-        '{gone = ($3 == 0) ? $1 : 0; printf "na %.2f\n", ($4 - $2 - gone + e) / hz * 1e6 / n}'
+        '{gone = ($4 == 0) ? $1 : 0; printf "na %.2f na\n", ($5 - $2 - gone + e) / hz * 1e6 / n}'
 }
 # one comparison: obs script $2 against baseline $3, $4 rows per statement, $5 statements per client
 cpu_target() {
-    local fl="" tot="" base="" o b
+    local fl="" tot="" base="" pf="" o b
     for r in $(seq 1 "$ROUNDS"); do
         b=$(cpu_per_row "$3" "$5" "$4")
         o=$(cpu_per_row "$2" "$5" "$4")
         fl="$fl $(echo "$o" | awk '$1 != "na" {print $1}')"
+        pf="$pf $(echo "$o" | awk '$3 != "na" {print $3}')"
         tot="$tot $(echo "$o" | awk '{printf "%.2f", ($1 == "na") ? $2 : $1 + $2}')"
         base="$base $(echo "$b" | awk '{print $2}')"
-        printf '  %-44s round %d: flusher %s, backends %s us/row; baseline backends %s us/row\n' \
-            "$1" "$r" "$(echo "$o" | awk '{print $1}')" \
+        printf '  %-44s round %d: flusher %s us/row (%s page faults/row), backends %s us/row; baseline backends %s us/row\n' \
+            "$1" "$r" "$(echo "$o" | awk '{print $1}')" "$(echo "$o" | awk '{print $3}')" \
             "$(echo "$o" | awk '{print ($1 == "na") ? $2 " (with the flusher)" : $2}')" "$(echo "$b" | awk '{print $2}')"
     done
-    printf '%-46s median: flusher %s, server %s us/row; baseline %s us/row: %.2fx the baseline\n' "$1" \
-        "$(echo "$fl" | median)" "$(echo "$tot" | median)" "$(echo "$base" | median)" \
+    printf '%-46s median: flusher %s us/row (%s page faults/row), server %s us/row; baseline %s us/row: %.2fx the baseline\n' "$1" \
+        "$(echo "$fl" | median)" "$(echo "$pf" | median)" "$(echo "$tot" | median)" "$(echo "$base" | median)" \
         "$(awk -v t="$(echo "$tot" | median)" -v b="$(echo "$base" | median)" 'BEGIN {print (t > 0) ? b / t : 0}')"
 }
 echo

@@ -281,5 +281,33 @@ is(sql(q{SELECT obs.flush('60s'); SELECT count(*) > 0 FROM obs.logs WHERE messag
 	"t\nt", 'once storing works again the buffered records are stored');
 is(counters_ok(), 't', 'counters add up after the retries');
 
+# ------------- issue 10 item 8: behind a backlog, batches take more records
+# The flusher is held back (its batches fail and it pauses) while the ring
+# fills past half; once storing works again, the first batch takes more
+# than obs.batch_size records, sharing its transaction's fsync waits.
+# Without that every batch holds at most obs.batch_size (2) records.
+set_conf("obs.batch_size = 2", 0);
+set_conf("obs.flush_interval = '1s'", 0);
+sql(q{SELECT obs.info('before the backlog'); SELECT obs.flush()});
+my $b0 = sql(q{SELECT max(batches) FROM obs.ingest_stats WHERE signal = 'log'});
+set_conf("obs.debug_store_error = on", 0);
+my $n = 0;
+while (sql(q{SELECT pending_bytes * 2 > buffer_size FROM obs.ingest_stats WHERE signal = 'log'}) ne 't')
+{
+	sql(q{SET obs.buffer_full_action = 'drop'; SELECT obs.info('backlog ' || repeat('x', 200))});
+	die "the ring does not fill" if ++$n > 200;
+}
+is(sql("SELECT pending = $n AND pending_bytes * 2 > buffer_size FROM obs.ingest_stats WHERE signal = 'log'"),
+	't', "the $n records wait in the ring, past half full");
+set_conf("obs.debug_store_error = off", 0);
+is(sql(q{SELECT obs.flush('60s'); SELECT count(*) FROM obs.logs WHERE message LIKE 'backlog %'}),
+	"t\n$n", 'the backlog is stored');
+my $batches = sql(q{SELECT max(batches) FROM obs.ingest_stats WHERE signal = 'log'}) - $b0;
+ok($batches < $n / 2,
+	"behind a backlog a batch takes more than obs.batch_size records: $n records in $batches batches");
+is(counters_ok(), 't', 'counters add up after the backlog');
+set_conf("obs.batch_size = 1000", 0);
+set_conf("obs.flush_interval = '200ms'", 0);
+
 $node->stop('fast');
 done_testing();
