@@ -5,7 +5,7 @@
 \ir test/setup.sql
 SET obs.write_path = 'transactional';
 SET TimeZone = 'UTC';
-COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress && mkdir -p /tmp/obs_archive_regress && touch /tmp/obs_archive_regress/a_file';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'rm -rf /tmp/obs_archive_regress && mkdir -p /tmp/obs_archive_regress && touch /tmp/obs_archive_regress/a_file';
 
 -- errors of set_archive, one per argument
 SELECT pg_temp.err($$SELECT obs.set_archive(NULL, '/tmp/x', '1 day')$$);
@@ -150,7 +150,7 @@ SELECT obs.clear_archive('alerts');
 -- a complete file with no record (a crash between its rename and the
 -- commit of its record) is replaced at its path, never doubled by a part-1
 SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/shared', '1 hour');
-COPY (SELECT 1) TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-08" && printf crashed > "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-08/part-0.parquet"';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-08" && printf crashed > "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-08/part-0.parquet"';
 SELECT count(obs.info('shared ' || g, ts => '2026-11-08 10:00+00'::timestamptz + g * interval '1 minute'))
   FROM generate_series(1, 10) g;
 SELECT * FROM obs.run_maintenance('2026-11-09 06:00+00') WHERE signal = 'logs' AND action <> 'created';
@@ -175,17 +175,17 @@ SELECT obs.set_archive('logs', '/tmp/obs_archive_regress/shared', '1 hour');
 SELECT * FROM obs.run_maintenance('2026-11-10 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 -- a directory of the lake that other users may write to is refused (they
 -- could replace archived files); the partition stays until it is fixed
-COPY (SELECT 1) TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10" && chmod 777 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'mkdir -p "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10" && chmod 777 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
 SELECT count(obs.info('open dir', ts => '2026-11-10 10:00+00'));
 SELECT * FROM obs.run_maintenance('2026-11-11 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 SELECT count(*) AS files_in_open_dir
   FROM pg_ls_dir('/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10') f;
-COPY (SELECT 1) TO PROGRAM 'chmod 755 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'chmod 755 "/tmp/obs_archive_regress/shared/signal=logs/date=2026-11-10"';
 SELECT * FROM obs.run_maintenance('2026-11-11 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 -- temporary files a crashed writer left (its process gone) are removed
 -- once a minute old when the archive next writes in their directory; a
 -- younger one, or one whose process lives, stays
-COPY (SELECT 1) TO PROGRAM 'cd "/tmp/obs_archive_regress/shared/signal=logs" && mkdir -p date=2026-11-11 && touch -d "-2 hours" date=2026-11-11/.obs-2147483646-1-0badf00d.tmp ._manifest.json.obs-2147483646.tmp && touch date=2026-11-11/.obs-2147483646-2-0badf00d.tmp && touch -d "-2 hours" date=2026-11-11/.obs-1-3-0badf00d.tmp';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'cd "/tmp/obs_archive_regress/shared/signal=logs" && mkdir -p date=2026-11-11 && touch -d "-2 hours" date=2026-11-11/.obs-2147483646-1-0badf00d.tmp ._manifest.json.obs-2147483646.tmp && touch date=2026-11-11/.obs-2147483646-2-0badf00d.tmp && touch -d "-2 hours" date=2026-11-11/.obs-1-3-0badf00d.tmp';
 SELECT count(obs.info('orphans', ts => '2026-11-11 10:00+00'));
 SELECT * FROM obs.run_maintenance('2026-11-12 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 SELECT f AS left_behind
@@ -227,7 +227,7 @@ SELECT count(*) AS logs_kept FROM obs.logs WHERE ts >= '2026-11-12' AND ts < '20
 SELECT count(*) AS records FROM obs.archived_partitions WHERE location = '/tmp/obs_archive_regress/later';
 SELECT f AS written FROM pg_ls_dir('/tmp/obs_archive_regress/later/signal=logs') f ORDER BY 1;
 -- the other database's owner file removed, the next run archives
-COPY (SELECT 1) TO PROGRAM 'cat > /dev/null && rm "/tmp/obs_archive_regress/later/signal=logs/_owner.1.1.json"';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'cat > /dev/null && rm "/tmp/obs_archive_regress/later/signal=logs/_owner.1.1.json"';
 SELECT * FROM obs.run_maintenance('2026-11-14 12:00+00') WHERE signal = 'logs' AND action <> 'created';
 SELECT path, row_count FROM obs.archived_partitions WHERE location = '/tmp/obs_archive_regress/later' ORDER BY path;
 -- purge() dropping an archived partition records that its file is now its only copy
@@ -239,4 +239,4 @@ SELECT obs.clear_archive('logs');
 SELECT table_name, deleted >= 4 AS purged FROM obs.purge(now() - '2026-11-16'::timestamptz) WHERE table_name = 'logs';
 SELECT to_regclass('obs.logs_p20261115') IS NULL AS partition_dropped;
 SELECT path, dropped_at IS NOT NULL AS dropped FROM obs.archived_partitions WHERE lower_bound = '2026-11-15';
-COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'rm -rf /tmp/obs_archive_regress';

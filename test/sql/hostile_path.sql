@@ -5,7 +5,7 @@
 -- (not rolled back) and raises, so a call caught by an exception handler
 -- is seen too.
 \ir test/setup.sql
-COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_hostile_path_regress && mkdir -p /tmp/obs_hostile_path_regress';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'rm -rf /tmp/obs_hostile_path_regress && mkdir -p /tmp/obs_hostile_path_regress';
 CREATE SCHEMA hostile;
 CREATE SEQUENCE hostile.calls;
 CREATE FUNCTION hostile.hit(what text) RETURNS void LANGUAGE plpgsql AS $$
@@ -215,4 +215,4 @@ DROP ROLE regress_obs_hostile;
 SET client_min_messages = warning;
 DROP SCHEMA hostile CASCADE;
 RESET client_min_messages;
-COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_hostile_path_regress';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'rm -rf /tmp/obs_hostile_path_regress';

@@ -113,4 +113,4 @@ SELECT pg_temp.err(format($$COPY (SELECT * FROM obs.metrics WHERE name = 'ts_lim
 -- one microsecond later is what Parquet export cannot write
 SELECT pg_temp.err(format($$COPY (SELECT '294247-01-10 04:00:54.775807+00'::timestamptz AS ts) TO %L (FORMAT parquet)$$,
                           :'pq_file')) AS export_past_limit;
-SELECT pg_temp.err(format('COPY (SELECT 1) TO PROGRAM %L', 'rm -f ' || :'pq_file')) AS cleanup;
+SELECT pg_temp.err(format('COPY (SELECT 1 WHERE false) TO PROGRAM %L', 'rm -f ' || :'pq_file')) AS cleanup;

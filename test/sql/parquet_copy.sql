@@ -15,7 +15,7 @@ CREATE FUNCTION pg_temp.exists(p text) RETURNS boolean LANGUAGE sql AS $$
 CREATE FUNCTION pg_temp.tmp_files() RETURNS bigint LANGUAGE sql AS $$
     SELECT count(*) FROM pg_ls_dir('/tmp/obs_parquet_regress', true, false) f WHERE f LIKE '.%' $$;
 
-COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_parquet_regress && mkdir -p /tmp/obs_parquet_regress/ro && chmod 777 /tmp/obs_parquet_regress && chmod 555 /tmp/obs_parquet_regress/ro';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'rm -rf /tmp/obs_parquet_regress && mkdir -p /tmp/obs_parquet_regress/ro && chmod 777 /tmp/obs_parquet_regress && chmod 555 /tmp/obs_parquet_regress/ro';
 
 CREATE TABLE pq_t (a int, b text, c numeric(10,2), d timestamptz, e int[]);
 INSERT INTO pq_t VALUES
@@ -167,7 +167,7 @@ CREATE FUNCTION pg_temp.long_dir(n int) RETURNS text LANGUAGE sql AS $$
 SELECT length(pg_temp.long_dir(984)) AS fits, length(pg_temp.long_dir(985)) AS too_long,
        length(pg_temp.long_dir(1021)) AS cut_to_dot_o;
 SELECT format('mkdir -p %s %s %s', pg_temp.long_dir(984), pg_temp.long_dir(985), pg_temp.long_dir(1021)) AS mk \gset
-COPY (SELECT 1) TO PROGRAM :'mk';
+COPY (SELECT 1 WHERE false) TO PROGRAM :'mk';
 -- an innocent file where the cut-off temporary path would point
 SELECT pg_temp.long_dir(1021) || '.o' AS innocent \gset
 COPY (SELECT 'innocent') TO :'innocent';
@@ -213,7 +213,7 @@ SELECT pg_temp.exists(pg_temp.long_dir(984) || 'killed.parquet') AS killed_targe
        (SELECT count(*) FROM pg_ls_dir(pg_temp.long_dir(984)) f WHERE f LIKE '.%') AS tmp_files_left;
 SELECT pg_read_file(:'innocent') AS innocent_file;
 DROP EXTENSION dblink;
-COPY (SELECT 1) TO PROGRAM 'rm -rf /tmp/obs_parquet_regress/dd*';
+COPY (SELECT 1 WHERE false) TO PROGRAM 'rm -rf /tmp/obs_parquet_regress/dd*';
 
 DROP TABLE pq_t;
 DROP ROLE regress_obs_parquet;

@@ -14,7 +14,7 @@ DECLARE n bigint;
 BEGIN EXECUTE q; GET DIAGNOSTICS n = ROW_COUNT; RETURN n; END $$;
 -- sh(cmd): a shell command run by the server (the test runs as superuser)
 CREATE FUNCTION pg_temp.sh(cmd text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', cmd); END $$;
+BEGIN EXECUTE format('COPY (SELECT 1 WHERE false) TO PROGRAM %L', cmd); END $$;
 SELECT pg_temp.sh('rm -rf /tmp/obs_pqread_regress && mkdir -p /tmp/obs_pqread_regress/dir && chmod 777 /tmp/obs_pqread_regress');
 
 -- every type the writer maps, NULLs, extremes and lists

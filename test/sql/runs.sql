@@ -80,4 +80,4 @@ SELECT pg_temp.err(format($$COPY (SELECT * FROM obs.flow_runs WHERE flow_run_id 
                           :'pq_file')) AS flow_export;
 SELECT pg_temp.err(format($$COPY (SELECT * FROM obs.task_runs WHERE flow_run_id = 'ts-limit-run') TO %L (FORMAT parquet)$$,
                           :'pq_file')) AS task_export;
-SELECT pg_temp.err(format('COPY (SELECT 1) TO PROGRAM %L', 'rm -f ' || :'pq_file')) AS cleanup;
+SELECT pg_temp.err(format('COPY (SELECT 1 WHERE false) TO PROGRAM %L', 'rm -f ' || :'pq_file')) AS cleanup;
