@@ -169,11 +169,12 @@ SELECT obs.reset_spans() AS discarded;
 SELECT count(*) AS open_left FROM obs.open_spans();
 SELECT obs.current_trace_id() IS NULL AS no_stale_context;
 
--- a trace obs starts has an id that begins with the time in ms (6 bytes),
--- so that new spans go to the right edge of obs.spans' key; the rest is random
+-- a trace obs starts has an id that begins with the time in microseconds
+-- (7 bytes), so that new spans go to the right edge of obs.spans' key; the
+-- rest is random
 SELECT obs.start_span('timed trace') AS tt \gset
-SELECT abs(('x' || substr(obs.current_trace_id()::text, 1, 12))::bit(48)::bigint
-           - (extract(epoch FROM clock_timestamp()) * 1000)::bigint) < 60000 AS trace_id_starts_with_ms;
+SELECT abs(('x' || substr(obs.current_trace_id()::text, 1, 14))::bit(56)::bigint
+           - (extract(epoch FROM clock_timestamp()) * 1000000)::bigint) < 60000000 AS trace_id_starts_with_us;
 SELECT obs.start_span('second trace') IS NOT NULL AS nested;
 SELECT obs.finish_span(obs.current_span_id()) >= 0 AS nested_done;
 SELECT obs.finish_span(:'tt') >= 0 AS timed_done;
@@ -183,3 +184,19 @@ SELECT substr(obs.current_trace_id()::text, 13) <> substr(t.trace_id::text, 13) 
        obs.current_trace_id() > t.trace_id AS later_trace_sorts_after
   FROM obs.spans t WHERE t.span_id = :'tt';
 SELECT obs.finish_span(:'lt') >= 0 AS later_done;
+-- traces started one after another, many in one millisecond, order by
+-- their ids' time: a page of the key fills at its right edge
+DO $$
+DECLARE ids text[] := '{}'; s obs.span_id;
+BEGIN
+  FOR i IN 1..200 LOOP
+    s := obs.start_span('burst');
+    ids := ids || substr(obs.current_trace_id()::text, 1, 14);
+    PERFORM obs.finish_span(s);
+  END LOOP;
+  CREATE TEMP TABLE burst_ids AS SELECT * FROM unnest(ids) WITH ORDINALITY u(prefix, n);
+END $$;
+SELECT bool_and(prefix >= lag) AS prefixes_in_start_order,
+       count(DISTINCT prefix) > 1 AS several_microseconds
+  FROM (SELECT prefix, lag(prefix) OVER (ORDER BY n) FROM burst_ids) b WHERE lag IS NOT NULL;
+DROP TABLE burst_ids;
