@@ -3,6 +3,12 @@
 # and a bare INSERT, and the per-call cost of function instrumentation.
 # One throwaway cluster with obs preloaded, synchronous_commit at its
 # default (on) and fsync on, as in production (BENCH_FSYNC=off to compare).
+# min_wal_size is 2GB and the runs start after a CHECKPOINT, so that the
+# WAL segments of earlier runs are recycled, as on a server in steady
+# state; a fresh cluster otherwise writes zeros into every new 16 MB
+# segment, in whichever process needs it (for obs, mostly the flusher's
+# commit: 16% of its CPU in one profile).
+# BENCH_FLUSHERS=N sets obs.flushers_per_database (default 1).
 # Prints figures and ratios; asserts nothing.
 #   BENCH_SECONDS=10 BENCH_FSYNC=on bash bench/buffered.sh
 set -euo pipefail
@@ -18,7 +24,9 @@ trap obs_cluster_stop EXIT
 obs_cluster_start "shared_preload_libraries = 'pg_cron,obs'
 fsync = ${BENCH_FSYNC:-on}
 shared_buffers = '512MB'
-max_wal_size = '4GB'"
+max_wal_size = '4GB'
+min_wal_size = '2GB'
+obs.flushers_per_database = ${BENCH_FLUSHERS:-1}"
 exec 9>&-    # the cluster is up: let others install again
 
 W=$(mktemp -d /tmp/obs-bench.XXXXXX)
@@ -238,7 +246,7 @@ echo
 echo "== sustained instrumentation cost: $SUSTAINED calls in one statement, $ROUNDS interleaved rounds"
 # seconds for $SUSTAINED calls of function $1, obs.instrument_metric_interval = $2
 sustained() {
-    psql -X -q -d postgres -c "SELECT obs.flush('5 min')" >/dev/null
+    psql -X -q -d postgres -c "SELECT obs.flush('5 min')" -c "CHECKPOINT" >/dev/null
     psql -X -Atq -v ON_ERROR_STOP=1 -d postgres <<SQL | tail -1
 SET obs.instrument_functions = 'bench_traced';
 SET obs.instrument_metric_interval = '$2';
