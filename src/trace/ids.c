@@ -144,8 +144,8 @@ fast_bytes(uint8 *buf, int n)
 
 /*
  * Trace ids of the traces obs opens lead with the time in microseconds
- * since 1970 (7 bytes, big-endian: a UUIDv7 with its sub-millisecond
- * precision option) and end with 9 random bytes (W3C trace context asks
+ * since 1970 (7 bytes, big-endian: like a UUIDv7, at microsecond
+ * precision) and end with 9 random bytes (W3C trace context asks
  * for the rightmost 7 to be random).  So they order by time: obs.spans'
  * key (trace_id, span_id, start_time) and obs.logs' trace index take new
  * rows at their right edge, where a btree insert is cheapest.  With
