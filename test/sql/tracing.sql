@@ -178,9 +178,9 @@ SELECT abs(('x' || substr(obs.current_trace_id()::text, 1, 14))::bit(56)::bigint
 SELECT obs.start_span('second trace') IS NOT NULL AS nested;
 SELECT obs.finish_span(obs.current_span_id()) >= 0 AS nested_done;
 SELECT obs.finish_span(:'tt') >= 0 AS timed_done;
-SELECT pg_sleep(0.005);  -- a later millisecond
+SELECT pg_sleep(0.005);  -- a later time
 SELECT obs.start_span('later trace') AS lt \gset
-SELECT substr(obs.current_trace_id()::text, 13) <> substr(t.trace_id::text, 13) AS random_tail,
+SELECT substr(obs.current_trace_id()::text, 15) <> substr(t.trace_id::text, 15) AS random_tail,
        obs.current_trace_id() > t.trace_id AS later_trace_sorts_after
   FROM obs.spans t WHERE t.span_id = :'tt';
 SELECT obs.finish_span(:'lt') >= 0 AS later_done;
