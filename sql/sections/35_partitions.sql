@@ -108,7 +108,7 @@ BEGIN
             EXECUTE format('CREATE INDEX %I ON %s (txid, log_id)', n || '_txid_idx', $2);
         WHEN 'spans' THEN
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (trace_id, span_id, start_time)', $2, n || '_pkey');
-            EXECUTE format('CREATE INDEX %I ON %s (start_time)', n || '_start_idx', $2);
+            EXECUTE format('CREATE INDEX %I ON %s USING brin (start_time timestamptz_minmax_multi_ops)', n || '_start_idx', $2);
             EXECUTE format('CREATE UNIQUE INDEX %I ON %s (txid, span_seq)', n || '_txid_idx', $2);
         WHEN 'metrics' THEN
             EXECUTE format('CREATE INDEX %I ON %s (series_id, ts)', n || '_series_ts_idx', $2);

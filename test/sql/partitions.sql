@@ -57,11 +57,25 @@ SELECT p.partition_name, pg_describe_object(d.classid, d.objid, 0) IS NOT NULL A
  WHERE p.signal = 'logs'
  ORDER BY 1::text;
 -- each partition has the keys and indexes of the default partition
-SELECT c.relname AS index_name, i.indisunique AS is_unique, i.indisprimary AS is_primary
+-- (method and key too: spans' start_time index is BRIN, in every partition)
+SELECT c.relname AS index_name, i.indisunique AS is_unique, i.indisprimary AS is_primary,
+       regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '') AS method_key
   FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
  WHERE i.indrelid IN ('obs.logs_p20261201'::regclass, 'obs.spans_p20261201'::regclass,
                       'obs.metric_points_p20261201'::regclass, 'obs.alerts_p20261201'::regclass)
  ORDER BY 1;
+-- and no index of a partition differs from the default partition's
+SELECT p.signal, d.method_key
+  FROM obs.partitions() p
+ CROSS JOIN LATERAL (SELECT i.indisunique, regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '') AS method_key
+                       FROM pg_index i WHERE i.indrelid = p.partition_name
+                     EXCEPT
+                     SELECT i.indisunique, regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '')
+                       FROM pg_index i
+                      WHERE i.indrelid = CASE p.signal WHEN 'logs' THEN 'obs.logs_default'::regclass
+                                                       WHEN 'spans' THEN 'obs.spans_default'::regclass
+                                                       WHEN 'metrics' THEN 'obs.metric_points_default'::regclass
+                                                       ELSE 'obs.alerts_default'::regclass END) d;
 SELECT relname, relreplident FROM pg_class
  WHERE oid IN ('obs.metric_points_p20261201'::regclass, 'obs.metric_points_default'::regclass) ORDER BY 1;
 
