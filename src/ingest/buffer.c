@@ -127,6 +127,7 @@ obs_shmem_startup(void)
 			ring->data_offset = header_bytes() + i * MAXALIGN(ring_bytes());
 			for (int s = 0; s < OBS_NUM_SIGNALS; s++)
 				pg_atomic_init_u64(&ring->sampled_out[s], 0);
+			SpinLockInit(&ring->id_mutex);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -192,6 +193,8 @@ get_group(bool create)
 		ring = &obs_shared->rings[free_slot];
 		for (int l = 0; l < obs_shared->lanes; l++)
 			ring[l].dbid = MyDatabaseId;
+		/* ids another database reserved are not this one's */
+		obs_log_id_pool_reset(ring);
 		claimed = true;
 	}
 	LWLockRelease(obs_shared->lock);
@@ -241,6 +244,105 @@ route_ring(const char *route_key)
 	if (group == NULL)
 		return NULL;
 	return group + hash_bytes((const unsigned char *) route_key, strlen(route_key)) % obs_shared->lanes;
+}
+
+/* empty the log id pool of a database's slot (its first lane) */
+void
+obs_log_id_pool_reset(ObsRing *group)
+{
+	SpinLockAcquire(&group->id_mutex);
+	group->id_db = InvalidOid;
+	group->id_seq = InvalidOid;
+	group->id_filenode = InvalidOid;
+	group->id_lsn = 0;
+	group->id_last = 0;
+	group->id_wanted = false;
+	group->id_refilling = false;
+	group->id_next = group->id_end = 0;
+	group->id_next2 = group->id_end2 = 0;
+	SpinLockRelease(&group->id_mutex);
+}
+
+/* wake this backend's flusher (any lane's flusher keeps the pool) */
+static void
+want_log_ids(void)
+{
+	ObsRing    *ring = get_ring(true);
+
+	if (ring != NULL && ring->worker_latch != NULL)
+		SetLatch(ring->worker_latch);
+}
+
+/*
+ * A writer's check of the pool against the sequence as it is now (its
+ * page's LSN and last_value, read once per transaction by the caller):
+ * when something changed the sequence after the pool's latest reservation
+ * (a setval(), or a nextval() that WAL-logged its cache refill) the
+ * blocks are dropped, and a flusher reserves again from where the
+ * sequence is.  A page older than the reservation tells nothing; nor does
+ * a newer one while a flusher reserves (the page shows its setval()
+ * before the block is published; a setval() of someone else waits for
+ * the reservation's lock, and the next transaction's check sees it).
+ */
+void
+obs_buffer_check_log_ids(Oid seqid, uint64 lsn, int64 last_value)
+{
+	ObsRing    *group = get_group(true);
+	bool		dropped = false;
+
+	if (group == NULL)
+		return;
+	SpinLockAcquire(&group->id_mutex);
+	if (group->id_db == MyDatabaseId && group->id_seq == seqid && !group->id_refilling &&
+		(group->id_end > group->id_next || group->id_end2 > group->id_next2) &&
+		(lsn > group->id_lsn || (lsn == group->id_lsn && last_value < group->id_last)))
+	{
+		group->id_next = group->id_end = 0;
+		group->id_next2 = group->id_end2 = 0;
+		group->id_wanted = true;
+		dropped = true;
+	}
+	SpinLockRelease(&group->id_mutex);
+	if (dropped)
+		want_log_ids();
+}
+
+/*
+ * The next log id of this database's pool (see ObsRing), or 0 when it has
+ * none of sequence seqid at relfilenode filenode: the caller then takes
+ * one with nextval().  A writer that finds the pool low or unusable wakes
+ * its flusher, which reserves more.
+ */
+int64
+obs_buffer_take_log_id(Oid seqid, Oid filenode)
+{
+	ObsRing    *group = get_group(true);
+	int64		id = 0;
+	bool		wake = false;
+
+	if (group == NULL)
+		return 0;
+	SpinLockAcquire(&group->id_mutex);
+	if (group->id_db == MyDatabaseId && group->id_seq == seqid && group->id_filenode == filenode)
+	{
+		if (group->id_next >= group->id_end && group->id_next2 < group->id_end2)
+		{
+			group->id_next = group->id_next2;
+			group->id_end = group->id_end2;
+			group->id_next2 = group->id_end2 = 0;
+		}
+		if (group->id_next < group->id_end)
+			id = group->id_next++;
+		if (!group->id_wanted && group->id_end2 == 0 &&
+			(id == 0 || group->id_end - group->id_next < OBS_LOG_ID_LOW))
+			wake = group->id_wanted = true;
+	}
+	else if (!group->id_wanted)
+		wake = group->id_wanted = true;	/* none yet, or of another sequence */
+	SpinLockRelease(&group->id_mutex);
+	if (wake)
+		want_log_ids();
+	return id;
 }
 
 /* whether this call takes the buffered path */

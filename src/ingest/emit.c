@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/proc.h"
 
 #include "ingest/ingest.h"
 
@@ -20,9 +21,13 @@
  * (unless the caller set rec->has_ctx and the ids: then the trace is
  * head-sampled by its id, as obs.record_span() does), apply sampling, then store now or hand the record to the buffer.
  * Returns the log_id, or 0 when the record is sampled out or dropped.  On
- * the buffered path the id is taken from the identity sequence here, so
- * the caller learns it at once (sequences ignore rollbacks anyway).
+ * the buffered path the id is taken here, so the caller learns it at once
+ * (sequences ignore rollbacks anyway): from the block of the identity
+ * sequence the flusher reserved (buffer.c), else from the sequence.
  */
+/* the local transaction that last checked the log id pool */
+static LocalTransactionId log_ids_checked = InvalidLocalTransactionId;
+
 int64
 obs_emit_log(ObsLogRecord *rec)
 {
@@ -42,7 +47,27 @@ obs_emit_log(ObsLogRecord *rec)
 	}
 	if (obs_use_buffer())
 	{
-		rec->log_id = obs_log_next_id();
+		Oid			seqid,
+					filenode;
+
+		/*
+		 * from the flushers' pool, in call order; else nextval().  Once
+		 * per transaction the pool is checked against the sequence: a
+		 * setval() since its reservation drops it.
+		 */
+		obs_log_sequence(&seqid, &filenode);
+		if (MyProc->lxid != log_ids_checked)
+		{
+			uint64		lsn;
+			int64		last_value;
+
+			obs_log_sequence_state(seqid, &lsn, &last_value);
+			obs_buffer_check_log_ids(seqid, lsn, last_value);
+			log_ids_checked = MyProc->lxid;
+		}
+		rec->log_id = obs_buffer_take_log_id(seqid, filenode);
+		if (rec->log_id == 0)
+			rec->log_id = obs_log_next_id();
 		return obs_enqueue_log(rec) ? rec->log_id : 0;
 	}
 	return obs_store_log(rec, NULL);

@@ -19,6 +19,7 @@
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
+#include "storage/spin.h"
 
 /* the most flushers (and rings) a database can have: obs.flushers_per_database */
 #define OBS_MAX_LANES 8
@@ -99,7 +100,36 @@ typedef struct ObsRing
 	TimestampTz last_flush_at;
 	uint64		lost_at_crash[OBS_NUM_SIGNALS];	/* bound from before a crash */
 	Size		data_offset;	/* from the start of ObsShared */
+	/*
+	 * Lane 0 only: log ids a flusher reserved from obs.logs' identity
+	 * sequence, handed out by writers under id_mutex in call order, so that
+	 * a buffered obs.log() needs no nextval() (whose cache refill gives the
+	 * caller's transaction an xid and a WAL flush at commit) and the ids
+	 * reach obs.logs' keys in order.  The blocks are of sequence id_seq at
+	 * relfilenode id_filenode in database id_db; after the latest
+	 * reservation the sequence's page had LSN id_lsn and last_value
+	 * id_last.  [id_next, id_end) is left of the current block,
+	 * [id_next2, id_end2) is the next one once reserved.  id_wanted: a
+	 * writer found the pool low or unusable; id_refilling: a flusher is
+	 * reserving.
+	 */
+	slock_t		id_mutex;
+	Oid			id_db;
+	Oid			id_seq;
+	Oid			id_filenode;
+	uint64		id_lsn;
+	int64		id_last;
+	bool		id_wanted;
+	bool		id_refilling;
+	int64		id_next;
+	int64		id_end;
+	int64		id_next2;
+	int64		id_end2;
 } ObsRing;
+
+/* log ids the flusher reserves at a time, and the level that asks for more */
+#define OBS_LOG_ID_BLOCK 65536
+#define OBS_LOG_ID_LOW (OBS_LOG_ID_BLOCK / 2)
 
 typedef struct ObsShared
 {
@@ -131,6 +161,9 @@ extern bool obs_use_buffer(void);
 extern bool obs_buffer_ready(void);
 extern bool obs_buffer_put(ObsSignal sig, StringInfo rec, bool in_abort, const char *route_key);
 extern void obs_count_sampled_out(ObsSignal sig);
+extern int64 obs_buffer_take_log_id(Oid seqid, Oid filenode);
+extern void obs_buffer_check_log_ids(Oid seqid, uint64 lsn, int64 last_value);
+extern void obs_log_id_pool_reset(ObsRing *group);
 extern char *obs_ring_data(ObsRing *ring);
 extern void obs_ring_copy_out(ObsRing *ring, uint64 pos, char *dst, Size len);
 extern void obs_ring_copy_in(ObsRing *ring, const char *src, Size len);

@@ -149,6 +149,8 @@ typedef struct FlusherState
 
 static volatile sig_atomic_t got_sigterm = false;
 
+static void refill_log_ids(ObsRing *ring);
+static bool refilling_here = false;
 static void remove_state(Oid dbid, int lane);
 static void save_state(const FlusherState *st, int lane);
 /* launcher: databases and lanes whose saved state it reset at start */
@@ -278,6 +280,7 @@ free_slot(ObsRing *ring, Oid dbid)
 			pg_atomic_write_u64(&ring->sampled_out[s], 0);
 		ring->batches = ring->retries = 0;
 		ring->last_flush_at = 0;
+		obs_log_id_pool_reset(ring);
 		memset(ring->lost_at_crash, 0, sizeof(ring->lost_at_crash));
 	}
 	LWLockRelease(ring->lock);
@@ -779,6 +782,15 @@ flusher_detach(int code, Datum arg)
 	}
 	LWLockRelease(ring->lock);
 	ConditionVariableBroadcast(&ring->cv);
+	/* a reservation this process had begun (it exits on FATAL) is not running */
+	if (refilling_here)
+	{
+		ObsRing    *group = ring - ring->lane;
+
+		SpinLockAcquire(&group->id_mutex);
+		group->id_refilling = false;
+		SpinLockRelease(&group->id_mutex);
+	}
 }
 
 /* errors after which the same batch may well succeed later */
@@ -1530,6 +1542,8 @@ drain(ObsRing *ring, TimestampTz deadline, int *failures, bool *worked)
 
 		MemoryContextReset(batch_cxt);
 		MemoryContextSwitchTo(batch_cxt);
+		if (deadline == 0)
+			refill_log_ids(ring);
 		if (deadline != 0)
 			set_lock_timeout(TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline));
 		pgstat_report_activity(STATE_RUNNING, "storing buffered obs records");
@@ -1557,6 +1571,106 @@ drain(ObsRing *ring, TimestampTz deadline, int *failures, bool *worked)
 				return used == 0 ? DRAIN_EMPTY : DRAIN_CAUGHT_UP;
 		}
 	}
+}
+
+/*
+ * The flushers of a database keep its pool of log ids (ObsRing, lane 0):
+ * when a writer asked, or fewer than OBS_LOG_ID_LOW are left and no next
+ * block is reserved, one of them reserves OBS_LOG_ID_BLOCK ids of
+ * obs.logs' identity sequence in a transaction of its own (see
+ * obs_log_reserve_ids()).  A pool of another sequence or relfilenode
+ * (DROP and CREATE EXTENSION, TRUNCATE ... RESTART IDENTITY, ALTER
+ * SEQUENCE) is replaced, both blocks.  When nothing can be reserved it
+ * tries again at its next pass (the sequence is locked by a transaction
+ * that called nextval(), or does not count up by one) or a second later
+ * (an error: obs is not installed); writers take ids with nextval()
+ * meanwhile.  A block reserved and never handed out (a restart, a new
+ * sequence) is a gap in the ids, as a sequence cache leaves.
+ */
+static TimestampTz log_ids_retry_at = 0;
+
+static void
+refill_log_ids(ObsRing *ring)
+{
+	ObsRing    *group = ring - ring->lane;
+	bool		wanted,
+				low;
+	volatile bool ok = false;
+	Oid			pool_seq,
+				pool_filenode,
+				seqid = InvalidOid,
+				filenode = InvalidOid;
+	int64		first = 0,
+				last_value = 0;
+	uint64		lsn = 0;
+	MemoryContext cxt = CurrentMemoryContext;
+
+	if (got_sigterm || GetCurrentTimestamp() < log_ids_retry_at)
+		return;
+	SpinLockAcquire(&group->id_mutex);
+	wanted = group->id_wanted;
+	low = group->id_db != MyDatabaseId ||
+		(group->id_end2 == 0 && group->id_end - group->id_next < OBS_LOG_ID_LOW);
+	pool_seq = group->id_db == MyDatabaseId ? group->id_seq : InvalidOid;
+	pool_filenode = group->id_filenode;
+	if ((!wanted && !low) || group->id_refilling)
+	{
+		SpinLockRelease(&group->id_mutex);
+		return;
+	}
+	group->id_refilling = true;
+	SpinLockRelease(&group->id_mutex);
+	refilling_here = true;
+
+	PG_TRY();
+	{
+		start_xact();
+		obs_log_sequence(&seqid, &filenode);
+		/* a pool of this sequence with a next block: only a writer's stale view */
+		if (low || seqid != pool_seq || filenode != pool_filenode)
+			ok = obs_log_reserve_ids(OBS_LOG_ID_BLOCK, &seqid, &filenode, &first, &lsn, &last_value);
+		commit_xact();
+		/* not reserved (the sequence locked, or not counting by one): at the next pass */
+		if (!ok && (low || seqid != pool_seq || filenode != pool_filenode))
+			log_ids_retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), obs_flush_interval);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata = abort_xact();
+
+		ereport(DEBUG1,
+				(errmsg("obs flusher could not reserve log ids: %s", edata->message)));
+		ok = false;
+		log_ids_retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+
+	SpinLockAcquire(&group->id_mutex);
+	group->id_refilling = false;
+	group->id_wanted = false;
+	refilling_here = false;
+	if (ok)
+	{
+		if (group->id_db != MyDatabaseId || group->id_seq != seqid || group->id_filenode != filenode ||
+			group->id_next >= group->id_end)
+		{
+			group->id_next = first;
+			group->id_end = first + OBS_LOG_ID_BLOCK;
+			group->id_next2 = group->id_end2 = 0;
+		}
+		else
+		{
+			group->id_next2 = first;
+			group->id_end2 = first + OBS_LOG_ID_BLOCK;
+		}
+		group->id_db = MyDatabaseId;
+		group->id_seq = seqid;
+		group->id_filenode = filenode;
+		group->id_lsn = lsn;
+		group->id_last = last_value;
+	}
+	SpinLockRelease(&group->id_mutex);
 }
 
 /*
@@ -1670,6 +1784,8 @@ obs_flusher_main(Datum arg)
 		}
 		if (got_sigterm)
 			break;
+		MemoryContextSwitchTo(batch_cxt);
+		refill_log_ids(ring);
 		dr = drain(ring, 0, &failures, &worked);
 		if (dr == DRAIN_STOPPED && lock_waits > 0)
 			nap = Min((long) obs_flush_interval << Min(lock_waits, 6), MAX_LOCK_RETRY_PAUSE_MS);

@@ -5,9 +5,19 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "store/store.h"
 
@@ -75,4 +85,129 @@ obs_log_next_id(void)
 {
 	obs_table_resolve(&logs_table);
 	return obs_table_nextval(&logs_table);
+}
+
+/*
+ * The identity sequence of obs.logs and its current relfilenode: TRUNCATE
+ * ... RESTART IDENTITY and ALTER SEQUENCE ... RESTART give it a new one,
+ * and ids reserved before (obs_log_reserve_ids) must then no longer be
+ * handed out, as PostgreSQL discards each backend's sequence cache.
+ */
+void
+obs_log_sequence(Oid *seqid, Oid *filenode)
+{
+	HeapTuple	tup;
+
+	obs_table_resolve(&logs_table);
+	*seqid = logs_table.seqid;
+	*filenode = InvalidOid;
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(*seqid));
+	if (HeapTupleIsValid(tup))
+	{
+		*filenode = ((Form_pg_class) GETSTRUCT(tup))->relfilenode;
+		ReleaseSysCache(tup);
+	}
+}
+
+/*
+ * The state of sequence seqid as writers check it (ingest/buffer.c): its
+ * page's LSN and last_value, read under a share lock of the page.  The
+ * relation lock is AccessShareLock, which does not keep a reservation
+ * (ExclusiveLock) out.
+ */
+void
+obs_log_sequence_state(Oid seqid, uint64 *lsn, int64 *last_value)
+{
+	Relation	rel = relation_open(seqid, AccessShareLock);
+	Buffer		buf;
+	Page		page;
+	ItemId		lp;
+	HeapTupleHeader tup;
+
+	if (rel->rd_rel->relkind != RELKIND_SEQUENCE)
+		elog(ERROR, "\"%s\" is not a sequence", RelationGetRelationName(rel));
+	buf = ReadBuffer(rel, 0);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	*lsn = PageGetLSN(page);
+	lp = PageGetItemId(page, FirstOffsetNumber);
+	if (!ItemIdIsNormal(lp))
+		elog(ERROR, "sequence \"%s\" has no tuple", RelationGetRelationName(rel));
+	tup = (HeapTupleHeader) PageGetItem(page, lp);
+	*last_value = ((Form_pg_sequence_data) ((char *) tup + tup->t_hoff))->last_value;
+	UnlockReleaseBuffer(buf);
+	relation_close(rel, NoLock);
+}
+
+/*
+ * Reserve count log ids [*first, *first + count) of the identity sequence
+ * of obs.logs, for the buffered path's pool (ingest/buffer.c): under a
+ * lock that keeps nextval() and setval() out until the end of the current
+ * transaction, read the sequence's last value and set it count further,
+ * as count calls of nextval() would.  The transaction's commit is made
+ * synchronous, whatever synchronous_commit says: no id of the block is
+ * handed out before the block is durable.  *lsn and *last_value: the
+ * sequence's state after the reservation (obs_log_sequence_state()).
+ * False (nothing reserved) when the sequence is locked, does not count up
+ * by one without cycling, or has fewer than count values left: writers
+ * then take ids with nextval() as before.
+ */
+bool
+obs_log_reserve_ids(int64 count, Oid *seqid, Oid *filenode, int64 *first,
+					uint64 *lsn, int64 *last_value)
+{
+	HeapTuple	tup;
+	Form_pg_sequence seq;
+	int64		increment,
+				maxv,
+				start;
+	bool		cycle;
+
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		last;
+
+	obs_log_sequence(seqid, filenode);
+	/* never wait: a transaction that called nextval() holds a lock till its end */
+	if (!ConditionalLockRelationOid(*seqid, ExclusiveLock))
+		return false;
+	/* read the relfilenode again under the lock: a RESTART may have run */
+	obs_log_sequence(seqid, filenode);
+	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(*seqid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	seq = (Form_pg_sequence) GETSTRUCT(tup);
+	increment = seq->seqincrement;
+	maxv = seq->seqmax;
+	cycle = seq->seqcycle;
+	ReleaseSysCache(tup);
+	if (increment != 1 || cycle)
+		return false;
+
+	/* pg_sequence_last_value(): NULL before the first nextval() */
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(*seqid);
+	fcinfo->args[0].isnull = false;
+	last = pg_sequence_last_value(fcinfo);
+	if (fcinfo->isnull)
+	{
+		/*
+		 * never called, or setval(..., false): the next value is not known
+		 * from here; take one, which this process's sequence cache keeps
+		 */
+		(void) nextval_internal(*seqid, false);
+		InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = ObjectIdGetDatum(*seqid);
+		fcinfo->args[0].isnull = false;
+		last = pg_sequence_last_value(fcinfo);
+		if (fcinfo->isnull)
+			return false;
+	}
+	start = DatumGetInt64(last) + 1;
+	if (start > maxv || maxv - start < count - 1)
+		return false;
+	DirectFunctionCall2(setval_oid, ObjectIdGetDatum(*seqid), Int64GetDatum(start + count - 1));
+	ForceSyncCommit();
+	obs_log_sequence_state(*seqid, lsn, last_value);
+	*first = start;
+	return true;
 }

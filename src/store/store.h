@@ -141,6 +141,10 @@ extern const char *const obs_metric_kind_labels[OBS_NUM_METRIC_KINDS];
 extern const char *const obs_run_state_labels[OBS_NUM_RUN_STATES];
 extern int64 obs_store_log(const ObsLogRecord *rec, ObsBatch *batch);
 extern int64 obs_log_next_id(void);
+extern void obs_log_sequence(Oid *seqid, Oid *filenode);
+extern void obs_log_sequence_state(Oid seqid, uint64 *lsn, int64 *last_value);
+extern bool obs_log_reserve_ids(int64 count, Oid *seqid, Oid *filenode, int64 *first,
+								uint64 *lsn, int64 *last_value);
 extern void obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch);
 extern void obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch);
 extern void obs_store_flow_run(const ObsRunRecord *rec);
