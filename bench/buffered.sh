@@ -99,11 +99,12 @@ SQL
 # rows (or statements) per second of script $1 at 2 clients, times $2 rows
 # per statement, from the start of the run to the end of an obs.flush()
 # after it: what the flusher stores counts, not what the buffer swallows
+# (pgbench's protocol: $PROTOCOL, simple unless set)
 stored_rate() {
     local t0 t1 n
     psql -X -q -d postgres -c "SELECT obs.flush('5 min')" >/dev/null
     t0=$(date +%s.%N)
-    n=$(pgbench -n -c 2 -j 2 -T "$SECONDS_PER_RUN" -f "$W/$1.sql" postgres 2>/dev/null |
+    n=$(pgbench -n -M "${PROTOCOL:-simple}" -c 2 -j 2 -T "$SECONDS_PER_RUN" -f "$W/$1.sql" postgres 2>/dev/null |
         awk '/^number of transactions actually processed/ {split($NF, a, "/"); print a[1]}')
     psql -X -q -d postgres -c "SELECT obs.flush('5 min')" >/dev/null
     t1=$(date +%s.%N)
@@ -127,6 +128,12 @@ echo "== targets at 2 clients, ${SECONDS_PER_RUN}s per run, $ROUNDS interleaved 
 target "batched logs / bare batched INSERT" batch_buf_logs batch_bare_logs "$ROWS_PER_STMT" ">= 2.5x"
 target "batched spans / bare batched INSERT" batch_buf_spans batch_bare_spans "$ROWS_PER_STMT" ">= 2.5x"
 target "span + finish per statement / SELECT 1" stmt_span stmt_select1 1 ">= 0.6x"
+# the same with prepared statements (pgbench -M prepared), as drivers that
+# prepare repeated statements run it (psycopg 3 and JDBC after 5
+# executions): no parsing or planning, and so none of the per-call
+# expansion of start_span's and finish_span's default arguments, which
+# PostgreSQL reads from pg_proc and parses twice per call
+PROTOCOL=prepared target "span + finish per statement / SELECT 1, prepared" stmt_span stmt_select1 1 ">= 0.6x"
 psql -X -d postgres -c "SELECT signal, accepted, stored, dropped_full, pending, batches FROM obs.ingest_stats WHERE signal IN ('log', 'span') ORDER BY signal"
 
 # ---- server CPU per row: a fixed number of statements at 2 clients, and
