@@ -55,19 +55,6 @@ PG_FUNCTION_INFO_V1(obs_archive_put);
 PG_FUNCTION_INFO_V1(obs_archive_cleanup);
 
 void
-obs_archive_hex(const uint8 *bytes, int n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 0; i < n; i++)
-	{
-		out[2 * i] = digits[bytes[i] >> 4];
-		out[2 * i + 1] = digits[bytes[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void
 obs_archive_require_superuser(void)
 {
 	if (!superuser())

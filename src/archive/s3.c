@@ -34,7 +34,20 @@
 #include "storage/fd.h"
 
 #include "ship/ship.h"
-#include "archive.h"
+#include "s3.h"
+
+void
+obs_archive_hex(const uint8 *bytes, int n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < n; i++)
+	{
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
 
 #define S3_TIMEOUT_MS (10 * 60 * 1000)
 
