@@ -25,8 +25,10 @@
  * (sequences ignore rollbacks anyway): from the block of the identity
  * sequence the flusher reserved (buffer.c), else from the sequence.
  */
-/* the local transaction that last checked the log id pool */
+/* the local transaction that last checked the log id pool, and ids since */
+#define LOG_IDS_CHECK_EVERY 1000
 static LocalTransactionId log_ids_checked = InvalidLocalTransactionId;
+static int	log_ids_taken = 0;
 
 int64
 obs_emit_log(ObsLogRecord *rec)
@@ -51,12 +53,15 @@ obs_emit_log(ObsLogRecord *rec)
 					filenode;
 
 		/*
-		 * from the flushers' pool, in call order; else nextval().  Once
-		 * per transaction the pool is checked against the sequence: a
-		 * setval() since its reservation drops it.
+		 * from the flushers' pool, in call order; else nextval().  At the
+		 * first of each transaction, and every LOG_IDS_CHECK_EVERY ids,
+		 * the pool is checked against the sequence: a setval() since its
+		 * reservation drops it.  So a session takes at most that many ids
+		 * from a block that a setval() made stale, as a session keeps
+		 * taking from its sequence cache.
 		 */
 		obs_log_sequence(&seqid, &filenode);
-		if (MyProc->lxid != log_ids_checked)
+		if (MyProc->lxid != log_ids_checked || ++log_ids_taken >= LOG_IDS_CHECK_EVERY)
 		{
 			uint64		lsn;
 			int64		last_value;
@@ -64,6 +69,7 @@ obs_emit_log(ObsLogRecord *rec)
 			obs_log_sequence_state(seqid, &lsn, &last_value);
 			obs_buffer_check_log_ids(seqid, lsn, last_value);
 			log_ids_checked = MyProc->lxid;
+			log_ids_taken = 0;
 		}
 		rec->log_id = obs_buffer_take_log_id(seqid, filenode);
 		if (rec->log_id == 0)

@@ -1601,8 +1601,10 @@ refill_log_ids(ObsRing *ring)
 				seqid = InvalidOid,
 				filenode = InvalidOid;
 	int64		first = 0,
-				last_value = 0;
-	uint64		lsn = 0;
+				last_value = 0,
+				before_last = 0;
+	uint64		lsn = 0,
+				before_lsn = 0;
 	MemoryContext cxt = CurrentMemoryContext;
 
 	if (got_sigterm || GetCurrentTimestamp() < log_ids_retry_at)
@@ -1628,7 +1630,8 @@ refill_log_ids(ObsRing *ring)
 		obs_log_sequence(&seqid, &filenode);
 		/* a pool of this sequence with a next block: only a writer's stale view */
 		if (low || seqid != pool_seq || filenode != pool_filenode)
-			ok = obs_log_reserve_ids(OBS_LOG_ID_BLOCK, &seqid, &filenode, &first, &lsn, &last_value);
+			ok = obs_log_reserve_ids(OBS_LOG_ID_BLOCK, &seqid, &filenode, &first,
+									 &before_lsn, &before_last, &lsn, &last_value);
 		commit_xact();
 		/* not reserved (the sequence locked, or not counting by one): at the next pass */
 		if (!ok && (low || seqid != pool_seq || filenode != pool_filenode))
@@ -1652,8 +1655,15 @@ refill_log_ids(ObsRing *ring)
 	refilling_here = false;
 	if (ok)
 	{
+		/*
+		 * The current block stays only when nothing changed the sequence
+		 * since the pool's last reservation: a setval() meanwhile (or a
+		 * nextval() that WAL-logged) drops both old blocks, as the
+		 * writers' check would have.
+		 */
 		if (group->id_db != MyDatabaseId || group->id_seq != seqid || group->id_filenode != filenode ||
-			group->id_next >= group->id_end)
+			group->id_next >= group->id_end ||
+			before_lsn != group->id_lsn || before_last != group->id_last)
 		{
 			group->id_next = first;
 			group->id_end = first + OBS_LOG_ID_BLOCK;

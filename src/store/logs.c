@@ -146,18 +146,21 @@ obs_log_sequence_state(Oid seqid, uint64 *lsn, int64 *last_value)
  * transaction, read the sequence's last value and set it count further,
  * as count calls of nextval() would.  The transaction's commit is made
  * synchronous, whatever synchronous_commit says: no id of the block is
- * handed out before the block is durable.  *lsn and *last_value: the
- * sequence's state after the reservation (obs_log_sequence_state()).
- * False (nothing reserved) when the sequence is locked, does not count up
- * by one without cycling, or has fewer than count values left: writers
- * then take ids with nextval() as before.
+ * handed out before the block is durable.  *before_lsn and *before_last:
+ * the sequence's state (obs_log_sequence_state()) under the lock, before
+ * the reservation; *lsn and *last_value: after it.  False (nothing
+ * reserved) when the sequence is locked, unlogged, does not count up by
+ * one without cycling, or has fewer than count values left: writers then
+ * take ids with nextval() as before.
  */
 bool
 obs_log_reserve_ids(int64 count, Oid *seqid, Oid *filenode, int64 *first,
+					uint64 *before_lsn, int64 *before_last,
 					uint64 *lsn, int64 *last_value)
 {
 	HeapTuple	tup;
 	Form_pg_sequence seq;
+	char		persistence;
 	int64		increment,
 				maxv,
 				start;
@@ -172,6 +175,19 @@ obs_log_reserve_ids(int64 count, Oid *seqid, Oid *filenode, int64 *first,
 		return false;
 	/* read the relfilenode again under the lock: a RESTART may have run */
 	obs_log_sequence(seqid, filenode);
+	/*
+	 * an unlogged sequence's page keeps its LSN through setval(), which the
+	 * writers' check could then miss: no blocks of it
+	 */
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(*seqid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	persistence = ((Form_pg_class) GETSTRUCT(tup))->relpersistence;
+	ReleaseSysCache(tup);
+	if (persistence != RELPERSISTENCE_PERMANENT)
+		return false;
+	/* the state before this reservation: the caller compares its last one */
+	obs_log_sequence_state(*seqid, before_lsn, before_last);
 	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(*seqid));
 	if (!HeapTupleIsValid(tup))
 		return false;

@@ -144,6 +144,7 @@ extern int64 obs_log_next_id(void);
 extern void obs_log_sequence(Oid *seqid, Oid *filenode);
 extern void obs_log_sequence_state(Oid seqid, uint64 *lsn, int64 *last_value);
 extern bool obs_log_reserve_ids(int64 count, Oid *seqid, Oid *filenode, int64 *first,
+								uint64 *before_lsn, int64 *before_last,
 								uint64 *lsn, int64 *last_value);
 extern void obs_store_span(const ObsSpanRecord *rec, ObsBatch *batch);
 extern void obs_store_metric(const ObsMetricRecord *rec, ObsBatch *batch);

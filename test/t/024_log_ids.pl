@@ -97,6 +97,48 @@ sql(q{SELECT obs.flush()});
 is(sql(q{SELECT count(*) FROM (SELECT log_id FROM obs.logs GROUP BY log_id HAVING count(*) > 1) d}),
    '0', 'no log id is stored twice after the import');
 
+# a setval() while a transaction is taking ids, past the ids handed out so
+# far: the transaction takes at most 1,000 more from the stale block (as
+# from a sequence cache), a block reserved meanwhile does not keep the
+# stale one, and no id is handed out twice
+sql('CREATE EXTENSION dblink');
+sql(q{
+CREATE FUNCTION setval_race(cs text, n int, OUT first bigint, OUT target bigint, OUT stale bigint)
+LANGUAGE plpgsql AS $$
+DECLARE ids bigint[];
+BEGIN
+    first := obs.info('race t0');
+    target := first + n;
+    PERFORM * FROM dblink(cs, format('SELECT setval(%L, %s)', 'obs.logs_log_id_seq', target)) AS x(v bigint);
+    SELECT array_agg(obs.info('race fill') ORDER BY g) INTO ids FROM generate_series(1, n + 3500) g;
+    stale := (SELECT count(*) FROM unnest(ids) i WHERE i <= target);
+END $$;
+});
+ok(pool_ready(), 'the pool serves before the setval() race');
+my $cs = 'host=' . $node->host . ' port=' . $node->port . ' dbname=postgres';
+my ($first, $target, $stale) = split /\|/, sql(qq{SELECT * FROM setval_race('$cs', 30000)});
+ok($stale <= 1000, "after a setval() to $target, the running transaction took $stale ids at or below it");
+sql(q{SELECT count(obs.info('race later')) FROM generate_series(1, 40000)});
+sql(q{SELECT obs.flush()});
+is(sql(q{SELECT count(*) FROM (SELECT log_id FROM obs.logs GROUP BY log_id HAVING count(*) > 1) d}),
+   '0', 'no log id is stored twice after the setval() race');
+
+# an unlogged sequence gets no blocks (its page LSN does not show a
+# setval()): writers use nextval(), and a setval() forward is honoured
+sql(q{ALTER SEQUENCE obs.logs_log_id_seq SET UNLOGGED});
+sql(q{SELECT obs.info('unlogged 1')});
+sql(q{SELECT pg_sleep(0.5)});
+my $u = sql(q{SELECT obs.info('unlogged 2')});
+sql(qq{INSERT INTO obs.logs (log_id, ts, level, logger, message, backend_pid)
+       SELECT g, now(), 'INFO', 'import', 'unlogged import ' || g, 0 FROM generate_series($u + 10, $u + 20) g;
+       SELECT setval('obs.logs_log_id_seq', 9000000)});
+my $u2 = sql(q{SELECT min(obs.info('unlogged 3')) FROM generate_series(1, 30)});
+ok($u2 > 9000000, "with an unlogged sequence, ids after a setval() forward start past it ($u2)");
+sql(q{ALTER SEQUENCE obs.logs_log_id_seq SET LOGGED});
+sql(q{SELECT obs.flush()});
+is(sql(q{SELECT count(*) FROM (SELECT log_id FROM obs.logs GROUP BY log_id HAVING count(*) > 1) d}),
+   '0', 'no log id is stored twice with an unlogged sequence');
+
 # a restart (and a crash) never hands out an id twice: the reserved block
 # is durable before any of its ids is used
 my $max_before = sql(q{SELECT max(obs.info('before stop')) FROM generate_series(1, 100)});
