@@ -6792,6 +6792,9 @@ CREATE UNIQUE INDEX spans_txid_idx ON @extschema@.spans_default (txid, span_seq)
  */
 DROP INDEX @extschema@.spans_start_idx;
 CREATE INDEX spans_start_idx ON @extschema@.spans_default USING brin (start_time timestamptz_minmax_multi_ops);
+/* vacuum (BRIN summaries) and analyze every 100,000 rows */
+ALTER TABLE @extschema@.spans_default SET (autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_analyze_threshold = 100000, autovacuum_analyze_scale_factor = 0);
+ALTER TABLE @extschema@.metric_points_default SET (autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_analyze_threshold = 100000, autovacuum_analyze_scale_factor = 0);
 CREATE OR REPLACE FUNCTION @extschema@._partition_prepare(signal text, part regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
@@ -6808,11 +6811,13 @@ BEGIN
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (trace_id, span_id, start_time)', $2, n || '_pkey');
             EXECUTE format('CREATE INDEX %I ON %s USING brin (start_time timestamptz_minmax_multi_ops)', n || '_start_idx', $2);
             EXECUTE format('CREATE UNIQUE INDEX %I ON %s (txid, span_seq)', n || '_txid_idx', $2);
+            EXECUTE format('ALTER TABLE %s SET (autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_analyze_threshold = 100000, autovacuum_analyze_scale_factor = 0)', $2);
         WHEN 'metrics' THEN
             EXECUTE format('CREATE INDEX %I ON %s (series_id, ts)', n || '_series_ts_idx', $2);
             EXECUTE format('CREATE INDEX %I ON %s USING brin (ts)', n || '_ts_idx', $2);
             EXECUTE format('CREATE INDEX %I ON %s (txid)', n || '_txid_idx', $2);
             EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', $2);
+            EXECUTE format('ALTER TABLE %s SET (autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_analyze_threshold = 100000, autovacuum_analyze_scale_factor = 0)', $2);
         WHEN 'alerts' THEN
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (alert_id, observed_at)', $2, n || '_pkey');
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE NULLS NOT DISTINCT '
@@ -6822,6 +6827,48 @@ BEGIN
             EXECUTE format('CREATE INDEX %I ON %s (observed_at)', n || '_observed_idx', $2);
             EXECUTE format('CREATE INDEX %I ON %s (txid, alert_id)', n || '_txid_idx', $2);
     END CASE;
+END
+$$;
+/* a partition rows were moved into is analyzed at once */
+CREATE OR REPLACE FUNCTION @extschema@._partition_create(signal text, lo timestamptz, hi timestamptz, OUT part regclass, OUT moved bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s record := @extschema@._partition_signal($1);
+    ival interval := $3 - $2;
+    n text;
+BEGIN
+    n := pg_catalog.format('%s_p%s', (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = s.parent),
+                           pg_catalog.to_char($2 AT TIME ZONE 'UTC',
+                                              CASE WHEN ival < '1 day' THEN 'YYYYMMDD_HH24MI' ELSE 'YYYYMMDD' END));
+    EXECUTE pg_catalog.format('CREATE TABLE @extschema@.%I (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)',
+                              n, s.parent);
+    part := pg_catalog.format('@extschema@.%I', n)::regclass;
+    /*
+     * the partition belongs to the parent's owner, whoever runs the
+     * maintenance (another superuser, a pg_cron job): retention, run as
+     * the extension owner, can drop it later
+     */
+    EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO %s', part,
+                              (SELECT c.relowner::regrole FROM pg_catalog.pg_class c WHERE c.oid = s.parent));
+    PERFORM @extschema@._partition_prepare($1, part);
+    /*
+     * no row may reach the default partition between the move and ATTACH
+     * (which takes this lock anyway): writers bound for other partitions
+     * do not wait
+     */
+    EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', s.default_partition);
+    /* ATTACH would refuse while the default partition holds rows of the range */
+    EXECUTE pg_catalog.format('WITH m AS (DELETE FROM %s d WHERE d.%I >= $1 AND d.%I < $2 RETURNING d.*) '
+                              'INSERT INTO %s SELECT * FROM m',
+                              s.default_partition, s.time_column, s.time_column, part)
+      USING $2, $3;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    EXECUTE pg_catalog.format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
+                              s.parent, part, $2, $3);
+    /* rows moved in: statistics now, so that the planner knows them (BRIN) */
+    IF moved > 0 THEN
+        EXECUTE pg_catalog.format('ANALYZE %s', part);
+    END IF;
 END
 $$;
 /* ---- end buffered ingest: issue 10 item 8 ---- */

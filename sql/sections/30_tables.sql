@@ -77,6 +77,14 @@ ALTER TABLE @extschema@.spans_default ADD CONSTRAINT spans_default_pkey PRIMARY 
  * Distributed tracing.
  */
 CREATE INDEX spans_start_idx ON @extschema@.spans_default USING brin (start_time timestamptz_minmax_multi_ops);
+/*
+ * A block range BRIN has not summarized yet matches every query, and
+ * VACUUM summarizes (the ranges it finds complete): vacuum and analyze
+ * every 100,000 rows written, not after 20% of the table, so that the
+ * unsummarized tail stays short.  Partitions get the same
+ * (_partition_prepare).
+ */
+ALTER TABLE @extschema@.spans_default SET (autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_analyze_threshold = 100000, autovacuum_analyze_scale_factor = 0);
 /* unique: the shipping cursor's key; one index fewer for every span stored */
 CREATE UNIQUE INDEX spans_txid_idx ON @extschema@.spans_default (txid, span_seq);
 COMMENT ON TABLE @extschema@.spans_default IS 'the default partition of obs.spans: rows outside every time partition (see obs.partition_stats)';
@@ -111,6 +119,8 @@ CREATE TABLE @extschema@.metric_points_default PARTITION OF @extschema@.metric_p
 CREATE INDEX metric_points_series_ts_idx ON @extschema@.metric_points_default (series_id, ts);
 CREATE INDEX metric_points_txid_idx ON @extschema@.metric_points_default (txid);
 CREATE INDEX metric_points_ts_idx ON @extschema@.metric_points_default USING brin (ts);
+/* BRIN summarized by VACUUM: see spans_default */
+ALTER TABLE @extschema@.metric_points_default SET (autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_analyze_threshold = 100000, autovacuum_analyze_scale_factor = 0);
 COMMENT ON TABLE @extschema@.metric_points_default IS 'the default partition of obs.metric_points: rows outside every time partition (see obs.partition_stats)';
 /*
  * No key: two samples of one series may share ts and value, and the C

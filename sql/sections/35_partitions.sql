@@ -110,11 +110,13 @@ BEGIN
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (trace_id, span_id, start_time)', $2, n || '_pkey');
             EXECUTE format('CREATE INDEX %I ON %s USING brin (start_time timestamptz_minmax_multi_ops)', n || '_start_idx', $2);
             EXECUTE format('CREATE UNIQUE INDEX %I ON %s (txid, span_seq)', n || '_txid_idx', $2);
+            EXECUTE format('ALTER TABLE %s SET (autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_analyze_threshold = 100000, autovacuum_analyze_scale_factor = 0)', $2);
         WHEN 'metrics' THEN
             EXECUTE format('CREATE INDEX %I ON %s (series_id, ts)', n || '_series_ts_idx', $2);
             EXECUTE format('CREATE INDEX %I ON %s USING brin (ts)', n || '_ts_idx', $2);
             EXECUTE format('CREATE INDEX %I ON %s (txid)', n || '_txid_idx', $2);
             EXECUTE format('ALTER TABLE %s REPLICA IDENTITY FULL', $2);
+            EXECUTE format('ALTER TABLE %s SET (autovacuum_vacuum_insert_threshold = 100000, autovacuum_vacuum_insert_scale_factor = 0, autovacuum_analyze_threshold = 100000, autovacuum_analyze_scale_factor = 0)', $2);
         WHEN 'alerts' THEN
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (alert_id, observed_at)', $2, n || '_pkey');
             EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I UNIQUE NULLS NOT DISTINCT '
@@ -232,6 +234,10 @@ BEGIN
     GET DIAGNOSTICS moved = ROW_COUNT;
     EXECUTE pg_catalog.format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)',
                               s.parent, part, $2, $3);
+    /* rows moved in: statistics now, so that the planner knows them (BRIN) */
+    IF moved > 0 THEN
+        EXECUTE pg_catalog.format('ANALYZE %s', part);
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@._partition_create(text, timestamptz, timestamptz) IS

@@ -47,6 +47,19 @@ SELECT * FROM obs.run_maintenance('2026-11-30 12:00+00');
 SELECT * FROM obs.run_maintenance('2026-11-30 12:00+00');
 SELECT * FROM obs.run_maintenance('2026-11-30 23:59:59+00');
 SELECT * FROM obs.partition_stats;
+-- a partition that rows were moved into is analyzed at once (reltuples is
+-- -1 until a table is first analyzed); empty ones are left to autovacuum
+SELECT c.relname, c.reltuples FROM pg_class c
+ WHERE c.oid IN ('obs.logs_p20261130'::regclass, 'obs.spans_p20261130'::regclass,
+                 'obs.metric_points_p20261130'::regclass, 'obs.spans_p20261201'::regclass)
+ ORDER BY 1;
+-- tables with a BRIN time index are vacuumed (which summarizes its block
+-- ranges) and analyzed every 100,000 rows written
+SELECT c.relname, c.reloptions FROM pg_class c
+ WHERE c.oid IN ('obs.spans_default'::regclass, 'obs.spans_p20261201'::regclass,
+                 'obs.metric_points_default'::regclass, 'obs.metric_points_p20261201'::regclass,
+                 'obs.logs_p20261201'::regclass)
+ ORDER BY 1;
 SELECT tableoid::regclass AS part, message FROM obs.logs ORDER BY ts;
 SELECT tableoid::regclass AS part, ts, value FROM obs.metric_points ORDER BY ts;
 -- time partitions are not members of the extension; default partitions are
