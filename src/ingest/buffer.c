@@ -275,7 +275,8 @@ want_log_ids(void)
 
 /*
  * A writer's check of the pool against the sequence as it is now (its
- * page's LSN and last_value, read once per transaction by the caller):
+ * page's LSN and last_value, read by the caller at the first log of each
+ * transaction and every 1,000 ids):
  * when something changed the sequence after the pool's latest reservation
  * (a setval(), or a nextval() that WAL-logged its cache refill) the
  * blocks are dropped, and a flusher reserves again from where the

@@ -16,6 +16,11 @@
 
 #include "ingest/ingest.h"
 
+/* the local transaction that last checked the log id pool, and ids since */
+#define LOG_IDS_CHECK_EVERY 1000
+static LocalTransactionId log_ids_checked = InvalidLocalTransactionId;
+static int	log_ids_taken = 0;
+
 /*
  * The one write path for log records: fill in the session's trace context
  * (unless the caller set rec->has_ctx and the ids: then the trace is
@@ -25,11 +30,6 @@
  * (sequences ignore rollbacks anyway): from the block of the identity
  * sequence the flusher reserved (buffer.c), else from the sequence.
  */
-/* the local transaction that last checked the log id pool, and ids since */
-#define LOG_IDS_CHECK_EVERY 1000
-static LocalTransactionId log_ids_checked = InvalidLocalTransactionId;
-static int	log_ids_taken = 0;
-
 int64
 obs_emit_log(ObsLogRecord *rec)
 {
