@@ -263,16 +263,6 @@ obs_log_id_pool_reset(ObsRing *group)
 	SpinLockRelease(&group->id_mutex);
 }
 
-/* wake this backend's flusher (any lane's flusher keeps the pool) */
-static void
-want_log_ids(void)
-{
-	ObsRing    *ring = get_ring(true);
-
-	if (ring != NULL && ring->worker_latch != NULL)
-		SetLatch(ring->worker_latch);
-}
-
 /*
  * A writer's check of the pool against the sequence as it is now (its
  * page's LSN and last_value, read by the caller at the first log of each
@@ -289,8 +279,6 @@ void
 obs_buffer_check_log_ids(Oid seqid, uint64 lsn, int64 last_value)
 {
 	ObsRing    *group = get_group(true);
-	bool		dropped = false;
-
 	if (group == NULL)
 		return;
 	SpinLockAcquire(&group->id_mutex);
@@ -301,25 +289,23 @@ obs_buffer_check_log_ids(Oid seqid, uint64 lsn, int64 last_value)
 		group->id_next = group->id_end = 0;
 		group->id_next2 = group->id_end2 = 0;
 		group->id_wanted = true;
-		dropped = true;
 	}
 	SpinLockRelease(&group->id_mutex);
-	if (dropped)
-		want_log_ids();
 }
 
 /*
  * The next log id of this database's pool (see ObsRing), or 0 when it has
  * none of sequence seqid at relfilenode filenode: the caller then takes
- * one with nextval().  A writer that finds the pool low or unusable wakes
- * its flusher, which reserves more.
+ * one with nextval().  A writer that finds the pool low or unusable sets
+ * id_wanted, and a flusher reserves more at its next pass.  It does not
+ * wake a flusher: a flusher woken stores what is buffered, and records
+ * would not wait for obs.flush_interval.
  */
 int64
 obs_buffer_take_log_id(Oid seqid, Oid filenode)
 {
 	ObsRing    *group = get_group(true);
 	int64		id = 0;
-	bool		wake = false;
 
 	if (group == NULL)
 		return 0;
@@ -334,15 +320,12 @@ obs_buffer_take_log_id(Oid seqid, Oid filenode)
 		}
 		if (group->id_next < group->id_end)
 			id = group->id_next++;
-		if (!group->id_wanted && group->id_end2 == 0 &&
-			(id == 0 || group->id_end - group->id_next < OBS_LOG_ID_LOW))
-			wake = group->id_wanted = true;
+		if (group->id_end2 == 0 && (id == 0 || group->id_end - group->id_next < OBS_LOG_ID_LOW))
+			group->id_wanted = true;
 	}
-	else if (!group->id_wanted)
-		wake = group->id_wanted = true;	/* none yet, or of another sequence */
+	else
+		group->id_wanted = true;	/* none yet, or of another sequence */
 	SpinLockRelease(&group->id_mutex);
-	if (wake)
-		want_log_ids();
 	return id;
 }
 
