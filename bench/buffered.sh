@@ -149,39 +149,59 @@ CPU_STMTS=${BENCH_CPU_STATEMENTS:-2000}
 HZ=$(getconf CLK_TCK)
 PM=$(head -1 "$PGDATA/postmaster.pid")
 psql -X -q -d postgres -c "ALTER SYSTEM SET autovacuum = off" -c "SELECT pg_reload_conf()" >/dev/null
-# CPU ticks of process $1 (0 if there is none), the postmaster's reaped
-# children's, and the minor page faults of process $1
-ticks() {
-    local f=""
-    [ -n "$1" ] && f=$(awk '{print $14 + $15, $10}' "/proc/$1/stat" 2>/dev/null)
-    f=${f:-0 0}
-    echo "${f% *} $(awk '{print $16 + $17}' "/proc/$PM/stat") ${f#* }"
+# "ticks minor_faults" of process $1, or nothing when it has exited
+pticks() {
+    awk '{print $14 + $15, $10}' "/proc/$1/stat" 2>/dev/null || true
 }
-flusher_pid() {
-    psql -X -Atq -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND datname = 'postgres'"
+# CPU ticks of the postmaster's reaped children (backends that have exited)
+reaped() {
+    awk '{print $16 + $17}' "/proc/$PM/stat"
+}
+# this database's flushers (obs.flushers_per_database of them at most)
+flusher_pids() {
+    psql -X -Atq -d postgres -c "SELECT string_agg(pid::text, ' ' ORDER BY pid) FROM pg_stat_activity WHERE backend_type = 'obs flusher' AND datname = 'postgres'"
 }
 # "flusher_us backends_us flusher_faults" per row of script $1 ($3 rows
-# per statement, $2 statements per client).  When the flusher was replaced
-# meanwhile (an older flusher left when idle), "na server_us na": the first flusher's
-# CPU before the run is taken out of what the postmaster reaped, and the
-# new flusher's is added
+# per statement, $2 statements per client), the flushers' CPU summed over
+# all of the database's flushers.  When the set of flushers changed
+# meanwhile (an idle one left, a new one started), "na server_us na":
+# what the postmaster reaped, less what the flushers that left had spent
+# before the run, plus the CPU of those still there
 cpu_per_row() {
-    local fp fp2 a b extra=0
+    local fp fp2 r0 r1 p t fl=0 gone=0 faults=0
+    local -A before=() fbefore=()
     psql -X -q -d postgres -c "SELECT obs.info('cpu')" -c "SELECT obs.flush('5 min')" -c "CHECKPOINT" >/dev/null
-    fp=$(flusher_pid)
-    a=$(ticks "$fp")
+    fp=$(flusher_pids)
+    for p in $fp; do
+        t=$(pticks "$p")
+        [ -n "$t" ] && before[$p]=${t% *} fbefore[$p]=${t#* }
+    done
+    r0=$(reaped)
     pgbench -n -c 2 -j 2 -t "$2" -f "$W/$1.sql" postgres >/dev/null 2>&1
     psql -X -q -d postgres -c "SELECT obs.flush('5 min')" >/dev/null
-    b=$(ticks "$fp")
-    fp2=$(flusher_pid)
+    r1=$(reaped)
+    fp2=$(flusher_pids)
+    for p in $fp; do
+        [ -n "${before[$p]:-}" ] || continue
+        t=$(pticks "$p")
+        if [ -n "$t" ]; then
+            fl=$((fl + ${t% *} - before[$p])) faults=$((faults + ${t#* } - fbefore[$p]))
+        else
+            gone=$((gone + before[$p]))
+        fi
+    done
+    for p in $fp2; do
+        [ -n "${before[$p]:-}" ] && continue
+        t=$(pticks "$p")
+        [ -n "$t" ] && fl=$((fl + ${t% *}))
+    done
     if [ -n "$fp" ] && [ "$fp" = "$fp2" ]; then
-        echo "$a $b" | awk -v n=$((2 * $2 * $3)) -v hz="$HZ" \
-            '{printf "%.2f %.2f %.3f\n", ($4 - $1) / hz * 1e6 / n, ($5 - $2) / hz * 1e6 / n, ($6 - $3) / n}'
+        awk -v f="$fl" -v r=$((r1 - r0)) -v pf="$faults" -v n=$((2 * $2 * $3)) -v hz="$HZ" \
+            'BEGIN {printf "%.2f %.2f %.3f\n", f / hz * 1e6 / n, r / hz * 1e6 / n, pf / n}'
         return
     fi
-    [ -n "$fp2" ] && extra=$(ticks "$fp2" | awk '{print $1}')
-    echo "$a $b" | awk -v n=$((2 * $2 * $3)) -v hz="$HZ" -v e="$extra" \
-        '{gone = ($4 == 0) ? $1 : 0; printf "na %.2f na\n", ($5 - $2 - gone + e) / hz * 1e6 / n}'
+    awk -v s=$((r1 - r0 - gone + fl)) -v n=$((2 * $2 * $3)) -v hz="$HZ" \
+        'BEGIN {printf "na %.2f na\n", s / hz * 1e6 / n}'
 }
 # one comparison: obs script $2 against baseline $3, $4 rows per statement, $5 statements per client
 cpu_target() {
